@@ -1,0 +1,1 @@
+# bench/local.mk: planner tests and benchmark (issue 4)

@@ -1,0 +1,17 @@
+/* cli.h: the ironlayer command-line tool's subcommands */
+#ifndef IL_CLI_H
+#define IL_CLI_H
+
+/*
+ * Every subcommand has this shape: argv[0] is the subcommand's name, and the
+ * return value is the process exit status (0 ok, 1 a problem the user can
+ * fix, 2 usage).
+ */
+typedef int (*cli_fn)(int argc, char **argv);
+
+/* --config FILE given before the subcommand, or NULL for the default. */
+extern const char *cli_config_path;
+
+int cli_migrate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,5 @@
+/* ironlayer-fcgi.c: the FastCGI worker */
+int main(void)
+{
+	return 1;
+}

@@ -1,0 +1,56 @@
+/* ironlayer.c: the operator's command-line tool */
+#include <stdio.h>
+#include <string.h>
+
+#include "bin/cli.h"
+#include "build-config.h"
+
+const char *cli_config_path;
+
+struct command {
+	const char *name;
+	cli_fn run;
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "migrate", cli_migrate, "apply pending SQL migrations to the state database" },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: ironlayer [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	size_t c;
+
+	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
+		cli_config_path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[i], "--version") == 0) {
+		printf("ironlayer %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	for (c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].run(argc - i, argv + i);
+	fprintf(stderr, "ironlayer: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
+}

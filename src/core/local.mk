@@ -1,0 +1,1 @@
+# src/core/local.mk: filled in by the planner work (issue 4)

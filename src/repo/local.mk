@@ -1,0 +1,1 @@
+# src/repo/local.mk: filled in by the planner work (issue 4)

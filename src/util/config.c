@@ -1,0 +1,277 @@
+/* config.c: ironlayer.conf (key = value) with IRONLAYER_* overrides */
+#include "util/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/arena.h"
+#include "util/parse.h"
+
+#ifndef IL_SYSCONFDIR
+#define IL_SYSCONFDIR "/etc"
+#endif
+
+enum key_type { K_STR, K_LONG, K_BOOL, K_DOUBLE, K_LOGLEVEL };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	const char *def;   /* default as text; NULL = unset */
+	long min, max;     /* K_LONG bounds */
+	unsigned need;     /* required by programs needing this */
+};
+
+#define OFF(f) offsetof(struct il_config, f)
+static const struct key keys[] = {
+	{ "database_url", K_STR, OFF(database_url), NULL, 0, 0, CONFIG_NEED_DB },
+	{ "migrate_database_url", K_STR, OFF(migrate_database_url), NULL, 0, 0, 0 },
+	{ "listen_socket", K_STR, OFF(listen_socket), "/run/ironlayer/fcgi.sock", 0, 0, 0 },
+	{ "jwt_secret", K_STR, OFF(jwt_secret), NULL, 0, 0, CONFIG_NEED_SECRETS },
+	{ "jwt_issuer", K_STR, OFF(jwt_issuer), "ironlayer", 0, 0, 0 },
+	{ "access_token_ttl", K_LONG, OFF(access_token_ttl), "900", 60, 86400, 0 },
+	{ "refresh_token_ttl", K_LONG, OFF(refresh_token_ttl), "1209600", 300, 31536000, 0 },
+	{ "master_key", K_STR, OFF(master_key_hex), NULL, 0, 0, CONFIG_NEED_SECRETS },
+	{ "repo_roots", K_STR, OFF(repo_roots), "/var/lib/ironlayer/repos", 0, 0, 0 },
+	{ "warehouse_dsn", K_STR, OFF(warehouse_dsn), "", 0, 0, 0 },
+	{ "warehouse_admin_dsn", K_STR, OFF(warehouse_admin_dsn), "", 0, 0, 0 },
+	{ "max_body_bytes", K_LONG, OFF(max_body_bytes), "1048576", 1024, 67108864, 0 },
+	{ "log_level", K_LOGLEVEL, OFF(log_level), "info", 0, 0, 0 },
+	{ "allow_signup", K_BOOL, OFF(allow_signup), "true", 0, 0, 0 },
+	{ "trusted_proxies", K_STR, OFF(trusted_proxies), "", 0, 0, 0 },
+	{ "argon2_memory_kib", K_LONG, OFF(argon2_memory_kib), "19456", 19456, 4194304, 0 },
+	{ "argon2_iterations", K_LONG, OFF(argon2_iterations), "2", 2, 100, 0 },
+	{ "argon2_parallelism", K_LONG, OFF(argon2_parallelism), "1", 1, 64, 0 },
+	{ "cost_per_compute_second", K_DOUBLE, OFF(cost_per_compute_second), "0.0007", 0, 0, 0 },
+	{ "default_lookback_days", K_LONG, OFF(default_lookback_days), "30", 1, 3650, 0 },
+	{ "statement_timeout_ms", K_LONG, OFF(statement_timeout_ms), "300000", 100, 86400000, 0 },
+	{ "models_dir", K_STR, OFF(models_dir), "models", 0, 0, 0 },
+};
+#undef OFF
+
+const char *config_default_path(void)
+{
+	return IL_SYSCONFDIR "/ironlayer/ironlayer.conf";
+}
+
+static const struct key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Stores text as the value of key k; -1 with err filled when invalid. */
+static int set_value(struct il_config *cfg, struct arena *a, const struct key *k,
+		     const char *text, const char *where, char *err, size_t errlen)
+{
+	char *field = (char *)cfg + k->offset;
+	int64_t l;
+	int b;
+	double d;
+	enum il_log_level lv;
+
+	switch (k->type) {
+	case K_STR: {
+		const char *s = arena_strdup(a, text);
+
+		if (s == NULL)
+			goto bad;
+		memcpy(field, &s, sizeof(s));
+		return 0;
+	}
+	case K_LONG:
+		if (parse_i64(text, k->min, k->max, &l) < 0) {
+			snprintf(err, errlen, "%s: %s must be a whole number from %ld to %ld",
+				 where, k->name, k->min, k->max);
+			return -1;
+		}
+		*(long *)(void *)field = (long)l;
+		return 0;
+	case K_BOOL:
+		if (parse_bool(text, &b) < 0)
+			goto bad;
+		*(int *)(void *)field = b;
+		return 0;
+	case K_DOUBLE:
+		if (parse_double(text, &d) < 0 || d < 0)
+			goto bad;
+		*(double *)(void *)field = d;
+		return 0;
+	case K_LOGLEVEL:
+		if (log_level_parse(text, &lv) < 0)
+			goto bad;
+		*(enum il_log_level *)(void *)field = lv;
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "%s: invalid value for %s", where, k->name);
+	return -1;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int read_file(struct il_config *cfg, struct arena *a, const char *path,
+		     int must_exist, char *err, size_t errlen)
+{
+	char line[IL_MAX_CONFIG_LINE], where[IL_MAX_CONFIG_LINE / 4];
+	FILE *f = fopen(path, "r");
+	int lineno = 0, rc = 0;
+
+	if (f == NULL) {
+		if (!must_exist && errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	cfg->path = arena_strdup(a, path);
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *s, *eq, *name, *value;
+		const struct key *k;
+
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%d", path, lineno);
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			snprintf(err, errlen, "%s: line too long", where);
+			rc = -1;
+			break;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (eq == NULL) {
+			snprintf(err, errlen, "%s: expected key = value", where);
+			rc = -1;
+			break;
+		}
+		*eq = '\0';
+		name = trim(s);
+		value = trim(eq + 1);
+		k = find_key(name);
+		if (k == NULL) {
+			snprintf(err, errlen, "%s: unknown key '%.64s'", where, name);
+			rc = -1;
+			break;
+		}
+		rc = set_value(cfg, a, k, value, where, err, errlen);
+	}
+	fclose(f);
+	return rc;
+}
+
+static int read_environment(struct il_config *cfg, struct arena *a, char *err,
+			    size_t errlen)
+{
+	size_t i, j;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char var[96] = "IRONLAYER_";
+		const char *v;
+
+		for (j = 0; keys[i].name[j] != '\0' && 10 + j < sizeof(var) - 1; j++)
+			var[10 + j] = (char)toupper((unsigned char)keys[i].name[j]);
+		v = getenv(var);
+		if (v != NULL && set_value(cfg, a, &keys[i], v, var, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int split_repo_roots(struct il_config *cfg, struct arena *a, char *err,
+			    size_t errlen)
+{
+	char *copy = arena_strdup(a, cfg->repo_roots), *tok, *save = NULL;
+
+	if (copy == NULL)
+		return -1;
+	cfg->n_repo_roots = 0;
+	for (tok = strtok_r(copy, ":", &save); tok != NULL;
+	     tok = strtok_r(NULL, ":", &save)) {
+		if (tok[0] != '/') {
+			snprintf(err, errlen, "repo_roots: '%.200s' is not an absolute path", tok);
+			return -1;
+		}
+		if (cfg->n_repo_roots == IL_MAX_REPO_ROOTS) {
+			snprintf(err, errlen, "repo_roots: at most %d roots", IL_MAX_REPO_ROOTS);
+			return -1;
+		}
+		cfg->repo_root[cfg->n_repo_roots++] = tok;
+	}
+	return 0;
+}
+
+static int check_required(struct il_config *cfg, unsigned need, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v;
+
+		if (!(keys[i].need & need) || keys[i].type != K_STR)
+			continue;
+		memcpy(&v, (char *)cfg + keys[i].offset, sizeof(v));
+		if (v == NULL || *v == '\0') {
+			snprintf(err, errlen, "%s is required (set it in %s or IRONLAYER_%s)",
+				 keys[i].name, cfg->path ? cfg->path : config_default_path(),
+				 keys[i].name);
+			return -1;
+		}
+	}
+	if (need & CONFIG_NEED_SECRETS) {
+		if (strlen(cfg->jwt_secret) < 32) {
+			snprintf(err, errlen, "jwt_secret must be at least 32 bytes");
+			return -1;
+		}
+		if (hex_decode(cfg->master_key_hex, cfg->master_key, 32) < 0) {
+			snprintf(err, errlen, "master_key must be 64 hex digits (32 bytes)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_load(struct il_config *cfg, struct arena *a, const char *path,
+		unsigned need, char *err, size_t errlen)
+{
+	size_t i;
+	int explicit_path = path != NULL;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].def != NULL &&
+		    set_value(cfg, a, &keys[i], keys[i].def, "default", err, errlen) < 0)
+			return -1;
+	if (path == NULL)
+		path = getenv("IRONLAYER_CONFIG");
+	if (path != NULL)
+		explicit_path = 1;
+	else
+		path = config_default_path();
+	if (read_file(cfg, a, path, explicit_path, err, errlen) < 0 ||
+	    read_environment(cfg, a, err, errlen) < 0 ||
+	    split_repo_roots(cfg, a, err, errlen) < 0)
+		return -1;
+	if (cfg->migrate_database_url == NULL)
+		cfg->migrate_database_url = cfg->database_url;
+	log_set_level(cfg->log_level);
+	return check_required(cfg, need, err, errlen);
+}

@@ -1,0 +1,1 @@
+# t/core/local.mk: planner tests and benchmark (issue 4)
