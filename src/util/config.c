@@ -15,6 +15,9 @@
 #ifndef IL_SYSCONFDIR
 #define IL_SYSCONFDIR "/etc"
 #endif
+#ifndef IL_DATADIR
+#define IL_DATADIR "/usr/share/ironlayer"
+#endif
 
 enum key_type { K_STR, K_LONG, K_BOOL, K_DOUBLE, K_LOGLEVEL };
 
@@ -51,6 +54,7 @@ static const struct key keys[] = {
 	{ "default_lookback_days", K_LONG, OFF(default_lookback_days), "30", 1, 3650, 0 },
 	{ "statement_timeout_ms", K_LONG, OFF(statement_timeout_ms), "300000", 100, 86400000, 0 },
 	{ "models_dir", K_STR, OFF(models_dir), "models", 0, 0, 0 },
+	{ "sql_dir", K_STR, OFF(sql_dir), IL_DATADIR "/sql", 0, 0, 0 },
 };
 #undef OFF
 

@@ -43,6 +43,7 @@ struct il_config {
 	long default_lookback_days;
 	long statement_timeout_ms;
 	const char *models_dir;
+	const char *sql_dir;              /* the numbered migrations */
 };
 
 /*
