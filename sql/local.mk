@@ -1,0 +1,3 @@
+sqldir = $(pkgdatadir)/sql
+dist_sql_DATA = \
+	sql/001_foundation.sql

@@ -1,0 +1,7 @@
+noinst_LIBRARIES += libildb.a
+libildb_a_SOURCES = \
+	src/db/db.c src/db/db.h \
+	src/db/migrate.c src/db/migrate.h \
+	src/db/sqlsplit.c
+libildb_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
+IL_DB_LIBS = libildb.a $(PQ_LIBS)

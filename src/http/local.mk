@@ -1,0 +1,9 @@
+noinst_LIBRARIES += libilhttp.a
+libilhttp_a_SOURCES = \
+	src/http/req.c src/http/req.h \
+	src/http/query.c src/http/query.h \
+	src/http/router.c src/http/router.h \
+	src/http/body.c src/http/body.h \
+	src/http/server.c src/http/server.h
+libilhttp_a_CFLAGS = $(AM_CFLAGS) $(FCGI_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS)
+IL_HTTP_LIBS = libilhttp.a $(FCGI_LIBS) $(JSONC_LIBS)

@@ -19,4 +19,23 @@
 /* Log lines are cut at this length. */
 #define IL_MAX_LOG_LINE 8192
 
+/* Planner (src/core, src/repo): one model file, models per commit, names. */
+#define IL_MAX_SQL_FILE (1024 * 1024)
+#define IL_MAX_MODELS 100000
+#define IL_MAX_MODEL_NAME 128
+/* Header values, list items per header, refs per body. */
+#define IL_MAX_HEADER_VALUE 4096
+#define IL_MAX_LIST_ITEMS 256
+#define IL_MAX_REFS 1024
+/* Canonical SQL of one model, and a whole plan document. */
+#define IL_MAX_CANONICAL_SQL (2 * 1024 * 1024)
+#define IL_MAX_PLAN_JSON (256 * 1024 * 1024)
+/* Cycles spelled out in one report (the rest are counted). */
+#define IL_MAX_CYCLES_REPORTED 32
+/* Lookback window a model header may ask for, in days. */
+#define IL_MAX_LOOKBACK_DAYS 3650
+/* A --state file and the runtimes kept per model. */
+#define IL_MAX_STATE_FILE (64 * 1024 * 1024)
+#define IL_MAX_RUNTIMES 1000
+
 #endif

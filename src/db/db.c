@@ -1,0 +1,172 @@
+/* db.c: one libpq connection per process, parameterised queries, tenant transactions */
+#include "db/db.h"
+
+#include <string.h>
+
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/log.h"
+
+void db_init(struct db *db, const char *dsn)
+{
+	db->conn = NULL;
+	db->dsn = dsn;
+	db->in_txn = 0;
+}
+
+void db_close(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	db->in_txn = 0;
+}
+
+/* Quiets libpq's NOTICE messages (they would go to stderr unstructured). */
+static void ignore_notice(void *arg, const PGresult *res)
+{
+	(void)arg;
+	(void)res;
+}
+
+static int connect_now(struct db *db)
+{
+	if (db->conn != NULL)
+		PQfinish(db->conn);
+	db->conn = PQconnectdb(db->dsn);
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		log_error("database connection failed: %s", PQerrorMessage(db->conn));
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return IL_EUNAVAIL;
+	}
+	PQsetNoticeReceiver(db->conn, ignore_notice, NULL);
+	return 0;
+}
+
+static int ensure_connected(struct db *db)
+{
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	return connect_now(db);
+}
+
+static int map_sqlstate(const char *state)
+{
+	if (state == NULL)
+		return IL_ERR;
+	if (strcmp(state, "23505") == 0 || strcmp(state, "23P01") == 0)
+		return IL_ECONFLICT;
+	if (strcmp(state, "23503") == 0)
+		return IL_ENOTFOUND;
+	if (strncmp(state, "22", 2) == 0 || strcmp(state, "23514") == 0)
+		return IL_EINVALID;
+	if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0)
+		return IL_EUNAVAIL;
+	return IL_ERR;
+}
+
+static void clear_result(void *res)
+{
+	PQclear(res);
+}
+
+static PGresult *run(struct db *db, const char *sql, int n, const char *const *params)
+{
+	return PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
+}
+
+int db_exec(PGresult **out, struct db *db, struct arena *a, const char *sql,
+	    int nparams, const char *const *params)
+{
+	PGresult *res;
+	ExecStatusType st;
+	int rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (ensure_connected(db) < 0)
+		return IL_EUNAVAIL;
+	res = run(db, sql, nparams, params);
+	if (PQstatus(db->conn) == CONNECTION_BAD && !db->in_txn) {
+		/* the server went away since our last query: reconnect once */
+		PQclear(res);
+		if (connect_now(db) < 0)
+			return IL_EUNAVAIL;
+		res = run(db, sql, nparams, params);
+	}
+	st = PQresultStatus(res);
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (out == NULL || arena_on_reset(a, clear_result, res) < 0) {
+			if (out == NULL)
+				PQclear(res);
+			return out == NULL ? 0 : IL_ENOMEM;
+		}
+		*out = res;
+		return 0;
+	}
+	if (PQstatus(db->conn) == CONNECTION_BAD) {
+		log_error("database connection lost: %s", PQerrorMessage(db->conn));
+		rc = IL_EUNAVAIL;
+	} else {
+		rc = map_sqlstate(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+		if (rc == IL_ERR)
+			log_error("query failed: %s", PQresultErrorMessage(res));
+		else
+			log_debug("query rejected: %s", PQresultErrorMessage(res));
+	}
+	PQclear(res);
+	return rc;
+}
+
+int db_begin(struct db *db, struct arena *a)
+{
+	int rc = db_exec(NULL, db, a, "BEGIN", 0, NULL);
+
+	if (rc == 0)
+		db->in_txn = 1;
+	return rc;
+}
+
+int db_commit(struct db *db, struct arena *a)
+{
+	int rc = db_exec(NULL, db, a, "COMMIT", 0, NULL);
+
+	db->in_txn = 0;
+	return rc;
+}
+
+void db_rollback(struct db *db, struct arena *a)
+{
+	if (!db->in_txn)
+		return;
+	db->in_txn = 0;
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		db_exec(NULL, db, a, "ROLLBACK", 0, NULL);
+}
+
+int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
+{
+	static const char sql[] = "SELECT set_config('app.tenant_id', $1, true)";
+	const char *params[1] = { tenant_id };
+	int rc = db_begin(db, a);
+
+	if (rc == 0) {
+		rc = db_exec(NULL, db, a, sql, 1, params);
+		if (rc < 0)
+			db_rollback(db, a);
+	}
+	return rc;
+}
+
+const char *db_val(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return NULL;
+	return PQgetvalue(res, row, col);
+}
+
+int db_rows(const PGresult *res)
+{
+	return PQntuples(res);
+}

@@ -1,0 +1,47 @@
+/* db.h: one libpq connection per process, parameterised queries, tenant transactions */
+#ifndef IL_DB_H
+#define IL_DB_H
+
+#include <libpq-fe.h>
+
+struct arena;
+
+/*
+ * A lazily opened connection. After the server restarts, the next query
+ * reconnects transparently (once, and only outside a transaction).
+ */
+struct db {
+	PGconn *conn;
+	const char *dsn;    /* borrowed from the config */
+	int in_txn;
+};
+
+void db_init(struct db *db, const char *dsn);
+void db_close(struct db *db);
+
+/*
+ * Runs one statement through PQexecParams. *out is a result that the arena
+ * clears at reset (pass NULL to discard it). Returns 0; IL_ECONFLICT for a
+ * unique or exclusion violation; IL_ENOTFOUND for a foreign key violation;
+ * IL_EINVALID for data the database rejected (bad uuid, check constraint);
+ * IL_EUNAVAIL when the server cannot be reached; IL_ERR otherwise. Server
+ * messages go to the log only.
+ */
+int db_exec(PGresult **out, struct db *db, struct arena *a, const char *sql,
+	    int nparams, const char *const *params);
+
+/* BEGIN / COMMIT / ROLLBACK; rollback is safe to call when no transaction is open. */
+int db_begin(struct db *db, struct arena *a);
+int db_commit(struct db *db, struct arena *a);
+void db_rollback(struct db *db, struct arena *a);
+/*
+ * BEGIN, then bind the transaction to a tenant: set_config('app.tenant_id',
+ * tenant_id, true), which every row-level security policy reads.
+ */
+int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id);
+
+/* Shortcuts for reading results (borrowed strings, NULL for SQL NULL). */
+const char *db_val(const PGresult *res, int row, int col);
+int db_rows(const PGresult *res);
+
+#endif

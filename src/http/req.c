@@ -1,0 +1,184 @@
+/* req.c: request accessors and response builders */
+#include "http/req.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/arena.h"
+#include "util/error.h"
+
+static const char *const role_names[] = { "none", "viewer", "operator", "admin" };
+
+const char *role_name(enum role role)
+{
+	return role_names[role];
+}
+
+enum role role_parse(const char *name)
+{
+	int i;
+
+	for (i = ROLE_VIEWER; i <= ROLE_ADMIN; i++)
+		if (name != NULL && strcmp(name, role_names[i]) == 0)
+			return (enum role)i;
+	return ROLE_NONE;
+}
+
+void req_init(struct req *r, struct arena *a, const struct il_config *cfg,
+	      struct db *db, char *const *env)
+{
+	memset(r, 0, sizeof(*r));
+	r->arena = a;
+	r->cfg = cfg;
+	r->db = db;
+	r->env = env;
+	r->method = "GET";
+	r->path = "/";
+	strbuf_init(&r->headers, a, 16 * 1024);
+}
+
+/* "Content-Type" → "HTTP_CONTENT_TYPE" and a lookup in the FastCGI params. */
+const char *req_header(const struct req *r, const char *name)
+{
+	char key[128] = "HTTP_";
+	size_t i, n = strlen(name), klen;
+	char *const *e;
+
+	if (r->env == NULL || n + 6 > sizeof(key))
+		return NULL;
+	for (i = 0; i < n; i++)
+		key[5 + i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+	key[5 + n] = '\0';
+	klen = 5 + n;
+	for (e = r->env; *e != NULL; e++)
+		if (strncmp(*e, key, klen) == 0 && (*e)[klen] == '=')
+			return *e + klen + 1;
+	return NULL;
+}
+
+const char *req_query(const struct req *r, const char *name)
+{
+	int i;
+
+	for (i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].name, name) == 0)
+			return r->query[i].value;
+	return NULL;
+}
+
+const char *req_param(const struct req *r, int i)
+{
+	return i >= 0 && i < r->nparam ? r->param[i] : NULL;
+}
+
+void req_header_add(struct req *r, const char *name, const char *value)
+{
+	strbuf_addf(&r->headers, "%s: %s\r\n", name, value);
+}
+
+static void put_json(void *obj)
+{
+	json_object_put(obj);
+}
+
+void req_json(struct req *r, int status, json_object *body)
+{
+	const char *text;
+	size_t len;
+
+	r->status = status;
+	r->body_out = NULL;
+	r->body_out_len = 0;
+	if (body == NULL)
+		return;
+	if (arena_on_reset(r->arena, put_json, body) < 0) {
+		r->status = 500;
+		return;
+	}
+	text = json_object_to_json_string_length(
+		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	r->body_out = text;
+	r->body_out_len = len;
+}
+
+void req_error(struct req *r, int status, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	json_object *o = json_object_new_object();
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "detail", json_object_new_string(msg));
+	json_object_object_add(o, "code", json_object_new_string(code));
+	r->error_code = code;
+	req_json(r, status, o);
+}
+
+void req_invalid(struct req *r, const char *loc, const char *field,
+		 const char *msg, const char *type)
+{
+	json_object *item, *locs;
+
+	if (msg == NULL)
+		msg = "Invalid value";
+	if (r->validation == NULL) {
+		r->validation = json_object_new_array();
+		if (arena_on_reset(r->arena, put_json, r->validation) < 0) {
+			r->validation = NULL;
+			return;
+		}
+	}
+	item = json_object_new_object();
+	locs = json_object_new_array();
+	json_object_array_add(locs, json_object_new_string(loc));
+	if (field != NULL)
+		json_object_array_add(locs, json_object_new_string(field));
+	json_object_object_add(item, "loc", locs);
+	json_object_object_add(item, "msg", json_object_new_string(msg));
+	json_object_object_add(item, "type", json_object_new_string(type));
+	json_object_array_add(r->validation, item);
+}
+
+int req_validation_finish(struct req *r)
+{
+	json_object *o;
+
+	if (r->validation == NULL || json_object_array_length(r->validation) == 0)
+		return 0;
+	o = json_object_new_object();
+	/* the arena already holds one reference to the list; the body takes another */
+	json_object_object_add(o, "detail", json_object_get(r->validation));
+	json_object_object_add(o, "code", json_object_new_string("validation_error"));
+	r->error_code = "validation_error";
+	req_json(r, 422, o);
+	return 1;
+}
+
+void req_error_from_code(struct req *r, int code)
+{
+	switch (code) {
+	case IL_ENOTFOUND:
+		req_error(r, 404, "not_found", "not found");
+		break;
+	case IL_ECONFLICT:
+		req_error(r, 409, "conflict", "the request conflicts with the current state");
+		break;
+	case IL_EINVALID:
+		req_error(r, 400, "bad_request", "invalid request");
+		break;
+	case IL_ETOOBIG:
+		req_error(r, 413, "payload_too_large", "request too large");
+		break;
+	case IL_EUNAVAIL:
+		req_error(r, 503, "service_unavailable",
+			  "a service this request needs is unavailable; try again");
+		break;
+	default:
+		req_error(r, 500, "internal_error", "internal server error");
+		break;
+	}
+}

@@ -1,0 +1,218 @@
+/* router.c: route matching and the dispatcher */
+#include "http/router.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "db/db.h"
+#include "http/query.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/error.h"
+
+/* Matches path against pattern, capturing :params into r. 1 on a match. */
+static int match_pattern(const char *pattern, const char *path, struct req *r)
+{
+	const char *p = pattern, *s = path;
+	int n = 0;
+
+	while (*p != '\0' && *s != '\0') {
+		const char *pe, *se;
+
+		if (*p != '/' || *s != '/')
+			return 0;
+		p++;
+		s++;
+		pe = strchrnul(p, '/');
+		se = strchrnul(s, '/');
+		if (*p == ':') {
+			char *v;
+
+			if (se == s || n == IL_MAX_ROUTE_PARAMS)
+				return 0;
+			v = percent_decode(r->arena, s, (size_t)(se - s), 0);
+			if (v == NULL || *v == '\0')
+				return 0;
+			r->param[n++] = v;
+		} else if (pe - p != se - s || memcmp(p, s, (size_t)(pe - p)) != 0) {
+			return 0;
+		}
+		p = pe;
+		s = se;
+	}
+	if (*p != '\0' || *s != '\0')
+		return 0;
+	r->nparam = n;
+	return 1;
+}
+
+int router_match(const struct route **out, const struct route *routes, size_t n,
+		 struct req *r, char *allow, size_t allowlen)
+{
+	size_t i, used = 0;
+	int path_matched = 0;
+
+	allow[0] = '\0';
+	if (strlen(r->path) > IL_MAX_PATH)
+		return IL_ENOTFOUND;
+	for (i = 0; i < n; i++) {
+		if (!match_pattern(routes[i].pattern, r->path, r))
+			continue;
+		if (strcmp(routes[i].method, r->method) == 0) {
+			*out = &routes[i];
+			return 0;
+		}
+		if (strstr(allow, routes[i].method) == NULL) {
+			int w = snprintf(allow + used, allowlen - used, "%s%s",
+					 path_matched ? ", " : "", routes[i].method);
+
+			if (w > 0 && (size_t)w < allowlen - used)
+				used += (size_t)w;
+		}
+		path_matched = 1;
+	}
+	r->nparam = 0;
+	return path_matched ? IL_ECONFLICT : IL_ENOTFOUND;
+}
+
+/* application/json, with or without parameters such as charset. */
+static int is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (ct == NULL || strncasecmp(ct, want, n) != 0)
+		return 0;
+	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+static void put_json(void *obj)
+{
+	json_object_put(obj);
+}
+
+/* Parses the body into r->json; 0, or non-zero with the error response set. */
+static int parse_json_body(struct req *r)
+{
+	struct json_tokener *tok;
+	json_object *obj;
+	enum json_tokener_error jerr;
+	size_t consumed;
+
+	if (r->body_len == 0) {
+		r->json = json_object_new_object();
+		return arena_on_reset(r->arena, put_json, r->json) < 0 ? -1 : 0;
+	}
+	if (!is_json_type(r->content_type)) {
+		req_error(r, 415, "unsupported_media_type",
+			  "request body must be application/json");
+		return -1;
+	}
+	tok = json_tokener_new_ex(32);
+	if (tok == NULL)
+		return -1;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
+	jerr = json_tokener_get_error(tok);
+	consumed = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (obj == NULL || jerr != json_tokener_success || consumed != r->body_len) {
+		if (obj != NULL)
+			json_object_put(obj);
+		req_error(r, 400, "invalid_json", "request body is not valid JSON");
+		return -1;
+	}
+	if (arena_on_reset(r->arena, put_json, obj) < 0)
+		return -1;
+	if (!json_object_is_type(obj, json_type_object)) {
+		req_invalid(r, "body", NULL, "Input should be a valid dictionary", "dict_type");
+		req_validation_finish(r);
+		return -1;
+	}
+	r->json = obj;
+	return 0;
+}
+
+/* Everything between routing and the handler; 0 to go on. */
+static int admit(const struct http_app *app, const struct route *rt, struct req *r)
+{
+	if (!(rt->flags & ROUTE_PUBLIC)) {
+		if (app->authenticate == NULL) {
+			req_error(r, 401, "not_authenticated", "authentication required");
+			req_header_add(r, "WWW-Authenticate", "Bearer");
+			return -1;
+		}
+		if (app->authenticate(r) != 0)
+			return -1;
+		if (r->who.role < rt->min_role) {
+			req_error(r, 403, "forbidden", "this action needs the %s role",
+				  role_name(rt->min_role));
+			return -1;
+		}
+	}
+	if (r->body_too_large) {
+		req_error(r, 413, "payload_too_large", "request body exceeds %ld bytes",
+			  r->cfg ? r->cfg->max_body_bytes : (long)IL_DEFAULT_MAX_BODY);
+		return -1;
+	}
+	if (r->query_invalid) {
+		req_invalid(r, "query", NULL, "malformed query string", "query_invalid");
+		req_validation_finish(r);
+		return -1;
+	}
+	if ((rt->flags & ROUTE_JSON_BODY) && parse_json_body(r) != 0) {
+		if (r->status == 0)
+			req_error_from_code(r, IL_ENOMEM);
+		return -1;
+	}
+	return 0;
+}
+
+static void run_handler(const struct route *rt, struct req *r)
+{
+	int rc;
+
+	if (rt->flags & ROUTE_TENANT_TXN) {
+		rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+		if (rc < 0) {
+			req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+			return;
+		}
+	}
+	rc = rt->handler(r);
+	if (rc < 0 && r->status == 0)
+		req_error_from_code(r, rc);
+	if (r->status == 0)
+		req_error_from_code(r, IL_ERR);
+	if (!(rt->flags & ROUTE_TENANT_TXN))
+		return;
+	if (r->status >= 400) {
+		db_rollback(r->db, r->arena);
+	} else if ((rc = db_commit(r->db, r->arena)) < 0) {
+		r->error_code = NULL;
+		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+	}
+}
+
+void http_dispatch(const struct http_app *app, struct req *r)
+{
+	const struct route *rt = NULL;
+	char allow[128];
+	int rc = router_match(&rt, app->routes, app->nroutes, r, allow, sizeof(allow));
+
+	if (rc == IL_ENOTFOUND) {
+		req_error(r, 404, "not_found", "no such resource: %.200s", r->path);
+		return;
+	}
+	if (rc == IL_ECONFLICT) {
+		req_error(r, 405, "method_not_allowed", "method %s is not allowed here; use %s",
+			  r->method, allow);
+		req_header_add(r, "Allow", allow);
+		return;
+	}
+	r->route = rt;
+	if (admit(app, rt, r) != 0)
+		return;
+	run_handler(rt, r);
+}

@@ -1,0 +1,57 @@
+/* router.h: the route table and the dispatcher that enforces it */
+#ifndef IL_ROUTER_H
+#define IL_ROUTER_H
+
+#include <stddef.h>
+
+#include "http/req.h"
+
+typedef int (*handler_fn)(struct req *r);
+
+enum route_flag {
+	ROUTE_PUBLIC = 1 << 0,     /* no bearer token needed */
+	ROUTE_JSON_BODY = 1 << 1,  /* the body must be a JSON object */
+	ROUTE_TENANT_TXN = 1 << 2  /* run inside a transaction bound to the caller's tenant */
+};
+
+/*
+ * One row of the table. pattern segments starting with ':' match any one
+ * non-empty path segment, percent-decoded into r->param[] in order.
+ */
+struct route {
+	const char *method;
+	const char *pattern;
+	handler_fn handler;
+	enum role min_role;
+	unsigned flags;
+	const char *tag;           /* the OpenAPI tag: groups routes in docs */
+};
+
+struct http_app {
+	const struct route *routes;
+	size_t nroutes;
+	/*
+	 * Fills r->who from the Authorization header; returns 0, or non-zero
+	 * after recording a 401 (or 503) response.
+	 */
+	int (*authenticate)(struct req *r);
+};
+
+/*
+ * Finds the route for r->method and r->path. Returns 0 and sets *out;
+ * IL_ENOTFOUND when no pattern matches the path; IL_ECONFLICT when patterns
+ * match but not the method, with the accepted methods written to allow
+ * ("GET, POST").
+ */
+int router_match(const struct route **out, const struct route *routes, size_t n,
+		 struct req *r, char *allow, size_t allowlen);
+
+/*
+ * Runs the steps every request goes through, in this order: route (404),
+ * method (405 with Allow), authentication (401), role (403), body size (413),
+ * content type (415), JSON syntax (400), tenant transaction (503), handler.
+ * The response is left in r.
+ */
+void http_dispatch(const struct http_app *app, struct req *r);
+
+#endif

@@ -1,0 +1,344 @@
+/* test_http.c: SQL splitting, query decoding, routing, dispatch errors, bodies */
+#include <string.h>
+
+#include "db/migrate.h"
+#include "http/body.h"
+#include "http/query.h"
+#include "http/req.h"
+#include "http/router.h"
+#include "suites.h"
+#include "util/arena.h"
+#include "util/config.h"
+
+struct collected {
+	char stmt[8][128];
+	int n;
+};
+
+static int collect(const char *s, size_t n, void *arg)
+{
+	struct collected *c = arg;
+
+	ck_assert_int_lt(c->n, 8);
+	ck_assert_uint_lt(n, 128);
+	memcpy(c->stmt[c->n], s, n);
+	c->stmt[c->n][n] = '\0';
+	c->n++;
+	return 0;
+}
+
+START_TEST(test_sqlsplit__honours_quotes_comments_and_dollar_quotes)
+{
+	const char *sql =
+		"CREATE TABLE a (x text DEFAULT ';');\n"
+		"-- a comment; with a semicolon\n"
+		"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$;\n"
+		"/* block; /* nested; */ still */ SELECT \"we;ird\";\n"
+		"   \n-- trailing comment only\n";
+	struct collected c = { .n = 0 };
+
+	ck_assert_int_eq(sql_split(sql, strlen(sql), collect, &c), 0);
+	ck_assert_int_eq(c.n, 3);
+	ck_assert_str_eq(c.stmt[0], "CREATE TABLE a (x text DEFAULT ';')");
+	ck_assert_str_eq(c.stmt[1], "\n-- a comment; with a semicolon\n"
+		"CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1; $$");
+	ck_assert_str_eq(c.stmt[2], "\n/* block; /* nested; */ still */ SELECT \"we;ird\"");
+}
+END_TEST
+
+Suite *suite_sqlsplit(void)
+{
+	Suite *s = suite_create("sqlsplit");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_sqlsplit__honours_quotes_comments_and_dollar_quotes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+START_TEST(test_query__decodes_and_rejects_bad_escapes)
+{
+	struct arena *a = arena_new(0);
+	struct req r;
+
+	ck_assert_str_eq(percent_decode(a, "a%2Fb+c", 7, 1), "a/b c");
+	ck_assert_str_eq(percent_decode(a, "a%2Fb+c", 7, 0), "a/b+c");
+	ck_assert_ptr_null(percent_decode(a, "%4", 2, 1));
+	ck_assert_ptr_null(percent_decode(a, "%zz", 3, 1));
+	ck_assert_ptr_null(percent_decode(a, "a%00b", 5, 1));
+	ck_assert_ptr_null(percent_decode(a, "%0a", 3, 1));
+
+	req_init(&r, a, NULL, NULL, NULL);
+	query_parse(&r, "limit=5&search=orders%20daily&flag&&tag=a");
+	ck_assert_int_eq(r.nquery, 4);
+	ck_assert_str_eq(req_query(&r, "limit"), "5");
+	ck_assert_str_eq(req_query(&r, "search"), "orders daily");
+	ck_assert_str_eq(req_query(&r, "flag"), "");
+	ck_assert_ptr_null(req_query(&r, "nope"));
+	ck_assert_int_eq(r.query_invalid, 0);
+
+	req_init(&r, a, NULL, NULL, NULL);
+	query_parse(&r, "x=%ZZ");
+	ck_assert_int_eq(r.query_invalid, 1);
+	arena_free(a);
+}
+END_TEST
+
+Suite *suite_query(void)
+{
+	Suite *s = suite_create("query");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_query__decodes_and_rejects_bad_escapes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static int echo_params(struct req *r)
+{
+	json_object *o = json_object_new_object();
+	int i;
+
+	for (i = 0; i < r->nparam; i++)
+		json_object_object_add(o, i == 0 ? "p0" : "p1",
+				       json_object_new_string(r->param[i]));
+	req_json(r, 200, o);
+	return 0;
+}
+
+static const struct field echo_fields[] = {
+	{ "email", FIELD_STRING, 1, 16, 0, 0, NULL },
+	{ "count", FIELD_INT, 0, 0, 1, 10, NULL },
+};
+
+static int echo_body(struct req *r)
+{
+	struct field_value v[2];
+
+	if (body_read(r, echo_fields, 2, v) != 0)
+		return 0;
+	req_json(r, 201, json_object_new_string(v[0].str));
+	return 0;
+}
+
+static int fake_auth(struct req *r)
+{
+	const char *h = req_header(r, "Authorization");
+
+	if (h == NULL) {
+		req_error(r, 401, "not_authenticated", "missing bearer token");
+		return -1;
+	}
+	r->who.role = strcmp(h, "Bearer admin") == 0 ? ROLE_ADMIN : ROLE_VIEWER;
+	return 0;
+}
+
+static const struct route test_routes[] = {
+	{ "GET", "/api/v1/models/:name", echo_params, ROLE_VIEWER, 0, "t" },
+	{ "GET", "/api/v1/plans/:id/runs/:run", echo_params, ROLE_NONE, ROUTE_PUBLIC, "t" },
+	{ "DELETE", "/api/v1/models/:name", echo_params, ROLE_ADMIN, 0, "t" },
+	{ "POST", "/api/v1/echo", echo_body, ROLE_NONE, ROUTE_PUBLIC | ROUTE_JSON_BODY, "t" },
+};
+static const struct http_app test_app = { test_routes, 4, fake_auth };
+
+struct fixture {
+	struct arena *a;
+	struct il_config cfg;
+	struct req r;
+	char *env[4];
+};
+
+static struct fixture fx;
+
+static struct req *request(const char *method, const char *path, const char *auth)
+{
+	arena_reset(fx.a);
+	memset(fx.env, 0, sizeof(fx.env));
+	if (auth != NULL)
+		fx.env[0] = arena_printf(fx.a, "HTTP_AUTHORIZATION=%s", auth);
+	req_init(&fx.r, fx.a, &fx.cfg, NULL, fx.env);
+	fx.r.method = method;
+	fx.r.path = path;
+	return &fx.r;
+}
+
+static void setup(void)
+{
+	fx.a = arena_new(0);
+	memset(&fx.cfg, 0, sizeof(fx.cfg));
+	fx.cfg.max_body_bytes = 1024;
+}
+
+static void teardown(void)
+{
+	arena_free(fx.a);
+}
+
+START_TEST(test_router__captures_decoded_params_with_dots)
+{
+	struct req *r = request("GET", "/api/v1/plans/3f%2A/runs/r1", NULL);
+
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body_out, "{\"p0\":\"3f*\",\"p1\":\"r1\"}");
+
+	r = request("GET", "/api/v1/models/analytics.orders_daily", "Bearer v");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_str_eq(r->body_out, "{\"p0\":\"analytics.orders_daily\"}");
+}
+END_TEST
+
+START_TEST(test_router__unknown_path_is_404_json)
+{
+	struct req *r = request("GET", "/api/v1/models", NULL);
+
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 404);
+	ck_assert_str_eq(r->body_out,
+			 "{\"detail\":\"no such resource: /api/v1/models\",\"code\":\"not_found\"}");
+	r = request("GET", "/api/v1/models/", NULL);
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 404);
+	r = request("GET", "/api/v1/models/a/b", NULL);
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 404);
+}
+END_TEST
+
+START_TEST(test_router__wrong_method_is_405_with_allow)
+{
+	struct req *r = request("PUT", "/api/v1/models/x", NULL);
+
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 405);
+	ck_assert_str_eq(strbuf_cstr(&r->headers), "Allow: GET, DELETE\r\n");
+	ck_assert_str_eq(r->error_code, "method_not_allowed");
+}
+END_TEST
+
+START_TEST(test_router__authentication_then_role)
+{
+	struct req *r = request("DELETE", "/api/v1/models/x", NULL);
+
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 401);
+	r = request("DELETE", "/api/v1/models/x", "Bearer viewer");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 403);
+	ck_assert_str_eq(r->body_out,
+			 "{\"detail\":\"this action needs the admin role\",\"code\":\"forbidden\"}");
+	r = request("DELETE", "/api/v1/models/x", "Bearer admin");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 200);
+}
+END_TEST
+
+static struct req *post(const char *ctype, const char *body)
+{
+	struct req *r = request("POST", "/api/v1/echo", NULL);
+
+	r->content_type = ctype;
+	r->body = body;
+	r->body_len = strlen(body);
+	return r;
+}
+
+START_TEST(test_dispatch__body_errors_have_their_statuses)
+{
+	struct req *r = post("text/plain", "{}");
+
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 415);
+	r = post("application/json; charset=utf-8", "{\"email\": ");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 400);
+	ck_assert_str_eq(r->error_code, "invalid_json");
+	r = post("application/json", "{} trailing");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 400);
+	r = post("application/json", "[1]");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 422);
+	r = post("application/json", "{}");
+	r->body_too_large = 1;
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 413);
+	ck_assert_str_eq(r->body_out, "{\"detail\":\"request body exceeds 1024 bytes\","
+				      "\"code\":\"payload_too_large\"}");
+}
+END_TEST
+
+START_TEST(test_body__every_bad_field_is_listed_with_its_loc)
+{
+	struct req *r = post("application/json", "{\"email\": 5, \"count\": 11}");
+
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 422);
+	ck_assert_str_eq(r->body_out,
+		"{\"detail\":[{\"loc\":[\"body\",\"email\"],\"msg\":\"Input should be a valid string\","
+		"\"type\":\"string_type\"},{\"loc\":[\"body\",\"count\"],"
+		"\"msg\":\"Input should be between 1 and 10\",\"type\":\"range_error\"}],"
+		"\"code\":\"validation_error\"}");
+	r = post("application/json", "");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 422);
+	ck_assert_ptr_nonnull(strstr(r->body_out, "\"Field required\""));
+	r = post("application/json", "{\"email\": \"a\\u0000b\"}");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 422);
+	r = post("application/json", "{\"email\": \"12345678901234567\"}");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 422);
+	r = post("application/json", "{\"email\": \"ok@x\", \"extra\": [1]}");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 201);
+	ck_assert_str_eq(r->body_out, "\"ok@x\"");
+}
+END_TEST
+
+START_TEST(test_body__query_int_bounds)
+{
+	struct req *r = request("GET", "/x", NULL);
+	int64_t v;
+
+	query_parse(r, "limit=0&offset=abc&n=7");
+	ck_assert_int_eq(query_int(r, "n", 20, 1, 100, &v), 0);
+	ck_assert_int_eq(v, 7);
+	ck_assert_int_eq(query_int(r, "missing", 20, 1, 100, &v), 0);
+	ck_assert_int_eq(v, 20);
+	ck_assert_int_eq(query_int(r, "limit", 20, 1, 100, &v), -1);
+	ck_assert_int_eq(query_int(r, "offset", 0, 0, 1000, &v), -1);
+	ck_assert_int_eq(req_validation_finish(r), 1);
+	ck_assert_int_eq(r->status, 422);
+	ck_assert_ptr_nonnull(strstr(r->body_out, "\"loc\":[\"query\",\"limit\"]"));
+	ck_assert_ptr_nonnull(strstr(r->body_out, "\"type\":\"int_parsing\""));
+}
+END_TEST
+
+Suite *suite_router(void)
+{
+	Suite *s = suite_create("router");
+	TCase *tc = tcase_create("dispatch");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_router__captures_decoded_params_with_dots);
+	tcase_add_test(tc, test_router__unknown_path_is_404_json);
+	tcase_add_test(tc, test_router__wrong_method_is_405_with_allow);
+	tcase_add_test(tc, test_router__authentication_then_role);
+	tcase_add_test(tc, test_dispatch__body_errors_have_their_statuses);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+Suite *suite_body(void)
+{
+	Suite *s = suite_create("body");
+	TCase *tc = tcase_create("fields");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_body__every_bad_field_is_listed_with_its_loc);
+	tcase_add_test(tc, test_body__query_int_bounds);
+	suite_add_tcase(s, tc);
+	return s;
+}

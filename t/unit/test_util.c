@@ -1,0 +1,287 @@
+/* test_util.c: arena, strbuf, parse and config */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "suites.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
+
+static int cleanup_calls[4];
+static int cleanup_order;
+
+static void note_cleanup(void *p)
+{
+	cleanup_calls[(intptr_t)p] = ++cleanup_order;
+}
+
+START_TEST(test_arena__alloc_is_aligned_and_distinct)
+{
+	struct arena *a = arena_new(256);
+	char *p = arena_alloc(a, 3), *q = arena_alloc(a, 5);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(q);
+	ck_assert_uint_eq((uintptr_t)p % 16, 0);
+	ck_assert_uint_eq((uintptr_t)q % 16, 0);
+	ck_assert_ptr_ne(p, q);
+	ck_assert_uint_eq(arena_used(a), 8);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_arena__large_and_many_allocations_survive_reset)
+{
+	struct arena *a = arena_new(1024);
+	int round, i;
+
+	for (round = 0; round < 3; round++) {
+		char *big = arena_alloc(a, 100000);
+
+		ck_assert_ptr_nonnull(big);
+		memset(big, 'x', 100000);
+		for (i = 0; i < 1000; i++) {
+			char *s = arena_printf(a, "item-%d", i);
+
+			ck_assert_str_eq(s, arena_printf(a, "item-%d", i));
+		}
+		arena_reset(a);
+		ck_assert_uint_eq(arena_used(a), 0);
+	}
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_arena__cleanups_run_last_first_on_reset)
+{
+	struct arena *a = arena_new(0);
+
+	memset(cleanup_calls, 0, sizeof(cleanup_calls));
+	cleanup_order = 0;
+	ck_assert_int_eq(arena_on_reset(a, note_cleanup, (void *)(intptr_t)1), 0);
+	ck_assert_int_eq(arena_on_reset(a, note_cleanup, (void *)(intptr_t)2), 0);
+	arena_reset(a);
+	ck_assert_int_eq(cleanup_calls[2], 1);
+	ck_assert_int_eq(cleanup_calls[1], 2);
+	arena_reset(a);
+	ck_assert_int_eq(cleanup_order, 2);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_arena__injected_failure_hits_the_nth_allocation)
+{
+	struct arena *a = arena_new(0);
+
+	arena_fail_after(a, 3);
+	ck_assert_ptr_nonnull(arena_alloc(a, 1));
+	ck_assert_ptr_nonnull(arena_alloc(a, 1));
+	ck_assert_ptr_null(arena_alloc(a, 1));
+	ck_assert_ptr_nonnull(arena_alloc(a, 1));
+	ck_assert_ptr_null(arena_calloc(a, SIZE_MAX / 2, 4));
+	arena_free(a);
+}
+END_TEST
+
+Suite *suite_arena(void)
+{
+	Suite *s = suite_create("arena");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_arena__alloc_is_aligned_and_distinct);
+	tcase_add_test(tc, test_arena__large_and_many_allocations_survive_reset);
+	tcase_add_test(tc, test_arena__cleanups_run_last_first_on_reset);
+	tcase_add_test(tc, test_arena__injected_failure_hits_the_nth_allocation);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+START_TEST(test_strbuf__appends_and_formats)
+{
+	struct arena *a = arena_new(0);
+	struct strbuf sb;
+
+	strbuf_init(&sb, a, 1000);
+	strbuf_adds(&sb, "plan ");
+	strbuf_addf(&sb, "%d/%s", 42, "x");
+	strbuf_addc(&sb, '!');
+	ck_assert_str_eq(strbuf_cstr(&sb), "plan 42/x!");
+	ck_assert_uint_eq(sb.len, 10);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_strbuf__overflowing_max_fails_and_stays_failed)
+{
+	struct arena *a = arena_new(0);
+	struct strbuf sb;
+
+	strbuf_init(&sb, a, 8);
+	ck_assert_int_eq(strbuf_adds(&sb, "12345678"), 0);
+	ck_assert_int_eq(strbuf_addc(&sb, '9'), -1);
+	ck_assert_int_eq(strbuf_adds(&sb, ""), -1);
+	ck_assert_ptr_null(strbuf_cstr(&sb));
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_strbuf__json_string_escapes_controls_and_quotes)
+{
+	struct arena *a = arena_new(0);
+	struct strbuf sb;
+
+	strbuf_init(&sb, a, 100);
+	strbuf_add_json_string(&sb, "a\"b\\c\n\x01", 7);
+	ck_assert_str_eq(strbuf_cstr(&sb), "\"a\\\"b\\\\c\\n\\u0001\"");
+	arena_free(a);
+}
+END_TEST
+
+Suite *suite_strbuf(void)
+{
+	Suite *s = suite_create("strbuf");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_strbuf__appends_and_formats);
+	tcase_add_test(tc, test_strbuf__overflowing_max_fails_and_stays_failed);
+	tcase_add_test(tc, test_strbuf__json_string_escapes_controls_and_quotes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+START_TEST(test_parse__i64_accepts_only_whole_numbers_in_range)
+{
+	int64_t v = 0;
+
+	ck_assert_int_eq(parse_i64("42", 0, 100, &v), 0);
+	ck_assert_int_eq(v, 42);
+	ck_assert_int_eq(parse_i64("-5", -10, 10, &v), 0);
+	ck_assert_int_eq(v, -5);
+	ck_assert_int_eq(parse_i64("101", 0, 100, &v), -1);
+	ck_assert_int_eq(parse_i64("12abc", 0, 100, &v), -1);
+	ck_assert_int_eq(parse_i64("", 0, 100, &v), -1);
+	ck_assert_int_eq(parse_i64(" 1", 0, 100, &v), -1);
+	ck_assert_int_eq(parse_i64("99999999999999999999", 0, INT64_MAX, &v), -1);
+}
+END_TEST
+
+START_TEST(test_parse__hex_round_trip_and_bools)
+{
+	unsigned char bytes[3];
+	char hex[7];
+	int b = -1;
+
+	ck_assert_int_eq(hex_decode("00fFa1", bytes, 3), 0);
+	hex_encode(bytes, 3, hex);
+	ck_assert_str_eq(hex, "00ffa1");
+	ck_assert_int_eq(hex_decode("0g", bytes, 1), -1);
+	ck_assert_int_eq(hex_decode("abc", bytes, 1), -1);
+	ck_assert_int_eq(parse_bool("Yes", &b), 0);
+	ck_assert_int_eq(b, 1);
+	ck_assert_int_eq(parse_bool("off", &b), 0);
+	ck_assert_int_eq(b, 0);
+	ck_assert_int_eq(parse_bool("maybe", &b), -1);
+}
+END_TEST
+
+Suite *suite_parse(void)
+{
+	Suite *s = suite_create("parse");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_parse__i64_accepts_only_whole_numbers_in_range);
+	tcase_add_test(tc, test_parse__hex_round_trip_and_bools);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static const char *write_temp(const char *text)
+{
+	static char path[] = "/tmp/il-config-XXXXXX";
+	int fd;
+
+	memcpy(path + sizeof(path) - 7, "XXXXXX", 6);
+	fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+#define GOOD_SECRETS \
+	"jwt_secret = 0123456789abcdef0123456789abcdef\n" \
+	"master_key = " \
+	"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
+
+START_TEST(test_config__file_then_environment_override)
+{
+	struct arena *a = arena_new(0);
+	struct il_config cfg;
+	char err[256] = "";
+	const char *path = write_temp("# comment\n database_url = dbname=x \n"
+				      "max_body_bytes = 2048\n" GOOD_SECRETS
+				      "repo_roots = /srv/a:/srv/b\n");
+
+	setenv("IRONLAYER_MAX_BODY_BYTES", "4096", 1);
+	ck_assert_int_eq(config_load(&cfg, a, path, CONFIG_NEED_DB | CONFIG_NEED_SECRETS,
+				     err, sizeof(err)), 0);
+	unsetenv("IRONLAYER_MAX_BODY_BYTES");
+	ck_assert_str_eq(cfg.database_url, "dbname=x");
+	ck_assert_str_eq(cfg.migrate_database_url, "dbname=x");
+	ck_assert_int_eq(cfg.max_body_bytes, 4096);
+	ck_assert_int_eq(cfg.n_repo_roots, 2);
+	ck_assert_str_eq(cfg.repo_root[1], "/srv/b");
+	ck_assert_int_eq(cfg.master_key[1], 0x11);
+	ck_assert_int_eq(cfg.access_token_ttl, 900);
+	unlink(path);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_config__errors_name_the_problem)
+{
+	struct arena *a = arena_new(0);
+	struct il_config cfg;
+	char err[256];
+	const char *path;
+
+	path = write_temp("databse_url = x\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, ":1: unknown key 'databse_url'"));
+	unlink(path);
+
+	path = write_temp("max_body_bytes = 10\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "max_body_bytes must be a whole number from 1024"));
+	unlink(path);
+
+	path = write_temp("database_url = x\njwt_secret = short\nmaster_key = 00\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, CONFIG_NEED_SECRETS, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "jwt_secret must be at least 32 bytes");
+	unlink(path);
+
+	path = write_temp(GOOD_SECRETS);
+	ck_assert_int_eq(config_load(&cfg, a, path, CONFIG_NEED_DB, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "database_url is required"));
+	unlink(path);
+
+	ck_assert_int_eq(config_load(&cfg, a, "/nonexistent/il.conf", 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cannot read config file /nonexistent/il.conf"));
+	arena_free(a);
+}
+END_TEST
+
+Suite *suite_config(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_config__file_then_environment_override);
+	tcase_add_test(tc, test_config__errors_name_the_problem);
+	suite_add_tcase(s, tc);
+	return s;
+}
