@@ -151,11 +151,6 @@ static int admit(const struct http_app *app, const struct route *rt, struct req 
 			return -1;
 		}
 	}
-	if (r->body_too_large) {
-		req_error(r, 413, "payload_too_large", "request body exceeds %ld bytes",
-			  r->cfg ? r->cfg->max_body_bytes : (long)IL_DEFAULT_MAX_BODY);
-		return -1;
-	}
 	if (r->query_invalid) {
 		req_invalid(r, "query", NULL, "malformed query string", "query_invalid");
 		req_validation_finish(r);
@@ -199,8 +194,15 @@ void http_dispatch(const struct http_app *app, struct req *r)
 {
 	const struct route *rt = NULL;
 	char allow[128];
-	int rc = router_match(&rt, app->routes, app->nroutes, r, allow, sizeof(allow));
+	int rc;
 
+	/* an oversized body was never read, whatever the route: refuse it first */
+	if (r->body_too_large) {
+		req_error(r, 413, "payload_too_large", "request body exceeds %ld bytes",
+			  r->cfg ? r->cfg->max_body_bytes : (long)IL_DEFAULT_MAX_BODY);
+		return;
+	}
+	rc = router_match(&rt, app->routes, app->nroutes, r, allow, sizeof(allow));
 	if (rc == IL_ENOTFOUND) {
 		req_error(r, 404, "not_found", "no such resource: %.200s", r->path);
 		return;

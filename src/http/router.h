@@ -47,8 +47,8 @@ int router_match(const struct route **out, const struct route *routes, size_t n,
 		 struct req *r, char *allow, size_t allowlen);
 
 /*
- * Runs the steps every request goes through, in this order: route (404),
- * method (405 with Allow), authentication (401), role (403), body size (413),
+ * Runs the steps every request goes through, in this order: body size (413),
+ * route (404), method (405 with Allow), authentication (401), role (403),
  * content type (415), JSON syntax (400), tenant transaction (503), handler.
  * The response is left in r.
  */

@@ -138,19 +138,30 @@ static const char *reason_phrase(int status)
 	}
 }
 
-/* The only place response headers are written. */
+/*
+ * The only place response headers are written. (Formatting happens here, not
+ * in FCGX_FPrintF, whose printf subset lacks %zu.)
+ */
 static void write_response(struct req *r, FCGX_Request *fr)
 {
 	const char *extra = strbuf_cstr(&r->headers);
+	char head[512];
+	int n;
 
-	FCGX_FPrintF(fr->out, "Status: %d %s\r\n", r->status, reason_phrase(r->status));
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n", r->status,
+		     reason_phrase(r->status));
 	if (r->body_out != NULL)
-		FCGX_FPrintF(fr->out, "Content-Type: application/json; charset=utf-8\r\n"
-				      "Content-Length: %zu\r\n", r->body_out_len);
-	FCGX_FPrintF(fr->out, "X-Content-Type-Options: nosniff\r\n"
-			      "Cache-Control: no-store\r\n"
-			      "X-Request-Id: %s\r\n%s\r\n",
-		     r->request_id, extra ? extra : "");
+		n += snprintf(head + n, sizeof(head) - (size_t)n,
+			      "Content-Type: application/json; charset=utf-8\r\n"
+			      "Content-Length: %zu\r\n", r->body_out_len);
+	snprintf(head + n, sizeof(head) - (size_t)n,
+		 "X-Content-Type-Options: nosniff\r\n"
+		 "Cache-Control: no-store\r\n"
+		 "X-Request-Id: %s\r\n", r->request_id);
+	FCGX_PutS(head, fr->out);
+	if (extra != NULL)
+		FCGX_PutS(extra, fr->out);
+	FCGX_PutS("\r\n", fr->out);
 	if (r->body_out != NULL && strcmp(r->method, "HEAD") != 0)
 		FCGX_PutStr(r->body_out, (int)r->body_out_len, fr->out);
 }

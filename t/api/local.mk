@@ -1,0 +1,12 @@
+# t/api/local.mk: API tests against a live stack (lighttpd + FastCGI pool + PostgreSQL)
+check_PROGRAMS += t/api_tests
+TESTS += t/api/run-api-tests.sh
+EXTRA_DIST += t/api/run-api-tests.sh
+t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
+	t/api/test_foundation.c
+t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
+t_api_tests_LDADD = $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS)
+
+if IL_SANITIZERS
+AM_TESTS_ENVIRONMENT = IL_TEST_SANITIZERS=1; export IL_TEST_SANITIZERS;
+endif

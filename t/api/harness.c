@@ -1,0 +1,282 @@
+/* harness.c: drive the real HTTP API (lighttpd + FastCGI pool) with libcurl */
+#include "harness.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+struct grow {
+	char *p;
+	size_t n;
+};
+
+static size_t append(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct grow *g = arg;
+	size_t add = size * nmemb;
+	char *np = realloc(g->p, g->n + add + 1);
+
+	if (np == NULL)
+		return 0;
+	memcpy(np + g->n, data, add);
+	g->n += add;
+	np[g->n] = '\0';
+	g->p = np;
+	return add;
+}
+
+static const char *base_url(void)
+{
+	const char *u = getenv("IL_TEST_URL");
+
+	ck_assert_msg(u != NULL, "IL_TEST_URL is not set: run through t/api/run-api-tests.sh");
+	return u;
+}
+
+struct resp *api(const char *method, const char *path, const char *token,
+		 const char *content_type, const char *body, const char *extra_header)
+{
+	struct resp *r = calloc(1, sizeof(*r));
+	struct grow b = { NULL, 0 }, h = { NULL, 0 };
+	struct curl_slist *hdrs = NULL;
+	char line[4096];
+	char *url;
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+
+	ck_assert_ptr_nonnull(r);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_ne(asprintf(&url, "%s%s", base_url(), path), -1);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, append);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (token != NULL) {
+		snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	if (content_type != NULL) {
+		snprintf(line, sizeof(line), "Content-Type: %s", content_type);
+		hdrs = curl_slist_append(hdrs, line);
+	}
+	if (extra_header != NULL)
+		hdrs = curl_slist_append(hdrs, extra_header);
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	rc = curl_easy_perform(c);
+	ck_assert_msg(rc == CURLE_OK, "%s %s: %s", method, path, curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	r->body = b.p ? b.p : strdup("");
+	r->len = b.n;
+	r->headers = h.p ? h.p : strdup("");
+	r->json = json_tokener_parse(r->body);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	free(url);
+	return r;
+}
+
+struct resp *api_json(const char *method, const char *path, const char *token,
+		      const char *body)
+{
+	return api(method, path, token, "application/json", body, NULL);
+}
+
+void resp_free(struct resp *r)
+{
+	if (r == NULL)
+		return;
+	json_object_put(r->json);
+	free(r->body);
+	free(r->headers);
+	free(r);
+}
+
+const char *resp_header(struct resp *r, const char *name)
+{
+	size_t n = strlen(name);
+	char *line = r->headers;
+	static char value[4096];
+
+	while (line != NULL && *line != '\0') {
+		char *end = strstr(line, "\r\n");
+
+		if (strncasecmp(line, name, n) == 0 && line[n] == ':') {
+			const char *v = line + n + 1;
+			size_t len;
+
+			while (*v == ' ')
+				v++;
+			len = end ? (size_t)(end - v) : strlen(v);
+			if (len >= sizeof(value))
+				len = sizeof(value) - 1;
+			memcpy(value, v, len);
+			value[len] = '\0';
+			return value;
+		}
+		line = end ? end + 2 : NULL;
+	}
+	return NULL;
+}
+
+static json_object *at_path(struct resp *r, const char *path)
+{
+	char buf[256], *save = NULL, *tok;
+	json_object *o = r->json;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && o; tok = strtok_r(NULL, ".", &save)) {
+		if (json_object_is_type(o, json_type_array))
+			o = json_object_array_get_idx(o, (size_t)strtoul(tok, NULL, 10));
+		else if (!json_object_object_get_ex(o, tok, &o))
+			o = NULL;
+	}
+	return o;
+}
+
+const char *resp_str(struct resp *r, const char *path)
+{
+	json_object *o = at_path(r, path);
+
+	return o != NULL && json_object_is_type(o, json_type_string) ?
+		json_object_get_string(o) : NULL;
+}
+
+long long resp_int(struct resp *r, const char *path)
+{
+	json_object *o = at_path(r, path);
+
+	ck_assert_msg(o != NULL && json_object_is_type(o, json_type_int),
+		      "no integer at %s in %s", path, r->body);
+	return (long long)json_object_get_int64(o);
+}
+
+int stack(const char *args)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "%s %s --var %s >>%s/log/harness.log 2>&1",
+		 getenv("IL_TEST_STACK"), args, getenv("IL_TEST_VAR"), getenv("IL_TEST_VAR"));
+	return system(cmd);
+}
+
+char *psql(const char *db, const char *sql)
+{
+	char path[512], cmd[1024];
+	FILE *f, *p;
+	struct grow out = { NULL, 0 };
+	char buf[4096];
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/psql-input.sql", getenv("IL_TEST_VAR"));
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(sql, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "psql -X -q -A -t -v ON_ERROR_STOP=1 'host=%s/pg/run port=5432 dbname=%s "
+		 "user=postgres' -f %s 2>&1", getenv("IL_TEST_VAR"), db, path);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		append(buf, 1, n, &out);
+	pclose(p);
+	return out.p ? out.p : strdup("");
+}
+
+/* 1 when the process's environment names this test stack's config file. */
+static int serves_this_stack(const char *pid)
+{
+	char path[64], want[512], *env = NULL;
+	size_t cap = 0;
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/environ", pid);
+	snprintf(want, sizeof(want), "IRONLAYER_CONFIG=%s/ironlayer.conf",
+		 getenv("IL_TEST_VAR"));
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	while (!found && getdelim(&env, &cap, 0, f) != -1)
+		found = strcmp(env, want) == 0;
+	free(env);
+	fclose(f);
+	return found;
+}
+
+/* 1 when pid is an ironlayer-fcgi worker of this test stack. */
+static int is_worker(const char *pid)
+{
+	char path[64], cmd[512] = "";
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	n = fread(cmd, 1, sizeof(cmd) - 1, f);
+	fclose(f);
+	cmd[n] = '\0';
+	n = strlen(cmd);
+	if (n < 14 || strcmp(cmd + n - 14, "ironlayer-fcgi") != 0)
+		return 0;
+	return serves_this_stack(pid);
+}
+
+int worker_pids(int *pids, int max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL && n < max)
+		if (isdigit((unsigned char)e->d_name[0]) && is_worker(e->d_name))
+			pids[n++] = (int)strtol(e->d_name, NULL, 10);
+	closedir(d);
+	return n;
+}
+
+long pid_rss_kib(int pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	long kib = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	fclose(f);
+	return kib;
+}
+
+const char *unique(const char *prefix)
+{
+	static char buf[8][128];
+	static int slot, counter;
+	char *out = buf[slot++ % 8];
+
+	snprintf(out, sizeof(buf[0]), "%s%ld%d", prefix, (long)getpid(), counter++);
+	return out;
+}

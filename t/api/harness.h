@@ -1,0 +1,53 @@
+/* harness.h: drive the real HTTP API (lighttpd + FastCGI pool) with libcurl */
+#ifndef IL_T_HARNESS_H
+#define IL_T_HARNESS_H
+
+#include <stddef.h>
+
+#include <check.h>
+#include <json-c/json.h>
+
+struct resp {
+	long status;
+	char *body;          /* NUL-terminated */
+	size_t len;
+	char *headers;       /* raw header block */
+	json_object *json;   /* parsed body, NULL when not JSON */
+};
+
+/*
+ * Sends method path (relative to IL_TEST_URL) with an optional bearer token,
+ * content type and body; extra_header may be NULL or "Name: value".
+ * Aborts the test if the server cannot be reached.
+ */
+struct resp *api(const char *method, const char *path, const char *token,
+		 const char *content_type, const char *body, const char *extra_header);
+/* api() with a JSON body (content type application/json). */
+struct resp *api_json(const char *method, const char *path, const char *token,
+		      const char *body);
+void resp_free(struct resp *r);
+/* A response header's value (case-insensitive name), or NULL; borrowed. */
+const char *resp_header(struct resp *r, const char *name);
+/* A string field at a dotted path ("user.email") of the JSON body, or NULL. */
+const char *resp_str(struct resp *r, const char *path);
+/* An integer field at a dotted path; aborts the test when missing. */
+long long resp_int(struct resp *r, const char *path);
+
+/* Runs scripts/stack with the given arguments for the test stack; 0 on success. */
+int stack(const char *args);
+/* Runs psql as the cluster superuser on database db; returns its output (malloc'd). */
+char *psql(const char *db, const char *sql);
+/* The pids of the running workers, up to max; returns how many. */
+int worker_pids(int *pids, int max);
+/* A worker's resident set in KiB. */
+long pid_rss_kib(int pid);
+/* A process-unique string for emails and names. */
+const char *unique(const char *prefix);
+
+#define ck_assert_status(r, code) \
+	ck_assert_msg((r)->status == (code), "expected %d, got %ld: %s", (code), \
+		      (r)->status, (r)->body)
+
+Suite *suite_foundation(void);
+
+#endif

@@ -1,0 +1,56 @@
+#!/bin/bash
+# run-api-tests.sh: brings up a private stack (PostgreSQL, lighttpd, the FastCGI
+# pool) on a free loopback port, runs the API test binary against it, stops it.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top_srcdir=$(cd "$here/../.." && pwd)
+builddir=$(pwd)
+stack="$top_srcdir/scripts/stack"
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+var=$(mktemp -d /tmp/ironlayer-test.XXXXXX)
+port=$(free_port) || { echo "no free port" >&2; exit 1; }
+mkdir -p "$var/log"
+
+cleanup() {
+	"$stack" down --var "$var" >>"$var/log/harness.log" 2>&1
+}
+trap cleanup EXIT
+
+if ! "$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1; then
+	echo "stack did not come up:" >&2
+	cat "$var/log/stack-up.log" >&2
+	exit 1
+fi
+
+export IL_TEST_URL="http://127.0.0.1:$port" IL_TEST_VAR="$var" IL_TEST_STACK="$stack"
+export IL_TEST_SRCDIR="$top_srcdir" IL_TEST_BUILDDIR="$builddir"
+"$builddir/t/api_tests"
+rc=$?
+
+cleanup
+trap - EXIT
+# workers log sanitizer and leak reports to their stderr when they exit
+if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$var/log/"*.log >/dev/null 2>&1; then
+	echo "sanitizer reports in the worker logs:" >&2
+	grep -E -A 30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$var/log/"*.log | head -200 >&2
+	rc=1
+fi
+if [ "$rc" -ne 0 ]; then
+	echo "--- last worker log lines ($var/log) ---" >&2
+	tail -n 40 "$var/log/worker.log" >&2 2>/dev/null
+else
+	rm -rf "$var"
+fi
+exit "$rc"
