@@ -1,0 +1,195 @@
+/* body.c: checks a model body is one query, collects refs and warnings */
+#include <string.h>
+
+#include "core/diag.h"
+#include "core/lexer.h"
+#include "core/model.h"
+#include "core/model_int.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/limits.h"
+
+/* Words that start a statement other than a query. */
+static const char *const statement_words[] = {
+	"ALTER", "CALL", "COPY", "CREATE", "DELETE", "DROP", "EXECUTE",
+	"GRANT", "INSERT", "MERGE", "REVOKE", "SET", "TRUNCATE", "UPDATE",
+	"VACUUM",
+};
+
+struct body_state {
+	struct model *m;
+	struct arena *a;
+	struct diag_list *dl;
+	struct token prev;
+	size_t n_tokens;
+	size_t leading;      /* ( before the first word */
+	int after_semicolon;
+	int warned_star;
+	int warned_cross;
+};
+
+int model__add_ref(struct model *m, struct arena *a, const char *name,
+		   size_t len, unsigned line, int from_header)
+{
+	struct model_ref *r;
+	size_t n = m->n_refs;
+
+	if (n == IL_MAX_REFS)
+		return IL_ETOOBIG;
+	/* the capacity is 8, then doubles each time n reaches it */
+	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
+		r = arena_calloc(a, n ? n * 2 : 8, sizeof(*r));
+		if (r == NULL)
+			return IL_ENOMEM;
+		if (n)
+			memcpy(r, m->refs, n * sizeof(*r));
+		m->refs = r;
+	}
+	r = &m->refs[m->n_refs];
+	r->name = arena_strndup(a, name, len);
+	if (r->name == NULL)
+		return IL_ENOMEM;
+	r->line = line;
+	r->from_header = from_header;
+	r->target = -1;
+	m->n_refs++;
+	return 0;
+}
+
+static int is_statement_word(const struct token *t)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(statement_words) / sizeof(statement_words[0]);
+	     i++)
+		if (tok_is(t, statement_words[i]))
+			return 1;
+	return 0;
+}
+
+/* An error quoting token t between the texts before and after. */
+static void err_at(struct body_state *st, const char *before,
+		   const struct token *t, const char *after)
+{
+	diag_add(st->dl, DIAG_ERROR, st->m->path, t->line, "%s'%.*s'%s",
+		 before, (int)t->len, t->p, after);
+}
+
+/* The first token: a query must open with SELECT or WITH (after parens). */
+static void check_first(struct body_state *st, const struct token *t)
+{
+	if (tok_is(t, "SELECT") || tok_is(t, "WITH"))
+		return;
+	err_at(st, "body must be one SELECT or WITH query, found ", t, "");
+}
+
+static int check_template(struct body_state *st, const struct token *t)
+{
+	const char *name = NULL;
+	size_t len = 0;
+	int rc;
+
+	switch (template_classify(t, &name, &len)) {
+	case TEMPLATE_REF:
+		rc = model__add_ref(st->m, st->a, name, len, t->line, 0);
+		if (rc == IL_ETOOBIG) {
+			diag_add(st->dl, DIAG_ERROR, st->m->path, t->line,
+				 "more than %d refs in one model", IL_MAX_REFS);
+			return 0;
+		}
+		return rc;
+	case TEMPLATE_BAD_REF:
+		err_at(st, "malformed ref ", t,
+		       ": expected {{ ref('schema.name') }}");
+		return 0;
+	case TEMPLATE_OTHER:
+		diag_add(st->dl, DIAG_WARNING, st->m->path, t->line,
+			 "unknown template '%.*s' is kept as written",
+			 (int)t->len, t->p);
+		return 0;
+	case TEMPLATE_VAR:
+		break;
+	}
+	return 0;
+}
+
+static void check_warnings(struct body_state *st, const struct token *t)
+{
+	const struct token *p = &st->prev;
+
+	if (!st->warned_star && tok_is_op(t, "*") &&
+	    (tok_is(p, "SELECT") || tok_is(p, "DISTINCT") || tok_is(p, "ALL") ||
+	     tok_is_op(p, ",") || tok_is_op(p, "."))) {
+		st->warned_star = 1;
+		diag_add(st->dl, DIAG_WARNING, st->m->path, t->line,
+			 "SELECT * makes the model's columns depend on its "
+			 "upstream; list the columns");
+	}
+	if (!st->warned_cross && tok_is(t, "JOIN") && tok_is(p, "CROSS")) {
+		st->warned_cross = 1;
+		diag_add(st->dl, DIAG_WARNING, st->m->path, t->line,
+			 "CROSS JOIN multiplies rows; check it is intended");
+	}
+}
+
+/* One significant token; returns 1 to stop checking statements. */
+static int check_token(struct body_state *st, const struct token *t)
+{
+	const struct token *p = &st->prev;
+
+	if (tok_is_op(t, ";")) {
+		st->after_semicolon = 1;
+		return 0;
+	}
+	if (st->after_semicolon) {
+		err_at(st, "only one statement is allowed: a second "
+		       "statement starts at ", t, "");
+		return 1;
+	}
+	if (st->n_tokens == st->leading && tok_is_op(t, "("))
+		st->leading++;
+	else if (st->n_tokens == st->leading)
+		check_first(st, t);
+	else if (is_statement_word(t) &&
+		 (tok_is_op(p, "(") || tok_is_op(p, ")")))
+		err_at(st, "", t, " is not allowed in a model body: it must "
+		       "be one query");
+	else if (tok_is(t, "INTO"))
+		err_at(st, "SELECT ... ", t, " is not allowed: the body must "
+		       "be one query that creates nothing");
+	check_warnings(st, t);
+	return 0;
+}
+
+int model__check_body(struct model *m, struct arena *a, struct diag_list *dl)
+{
+	struct body_state st;
+	struct lexer lx;
+	struct token t;
+	int stop = 0, rc;
+
+	memset(&st, 0, sizeof(st));
+	st.m = m;
+	st.a = a;
+	st.dl = dl;
+	lexer_init(&lx, m->body, m->body_len, m->body_line);
+	for (;;) {
+		if (lexer_next(&lx, &t) < 0) {
+			diag_add(dl, DIAG_ERROR, m->path, lx.err_line, "%s",
+				 lx.err);
+			return 0;
+		}
+		if (t.kind == TOK_EOF)
+			break;
+		if (t.kind == TOK_TEMPLATE && (rc = check_template(&st, &t)) < 0)
+			return rc;
+		if (!stop)
+			stop = check_token(&st, &t);
+		st.prev = t;
+		st.n_tokens++;
+	}
+	if (st.n_tokens == 0)
+		diag_add(dl, DIAG_ERROR, m->path, m->body_line,
+			 "empty body: expected a SELECT or WITH query");
+	return 0;
+}

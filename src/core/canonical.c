@@ -1,0 +1,184 @@
+/* canonical.c: template classification and the canonical form of SQL */
+#include <string.h>
+
+#include "core/lexer.h"
+#include "util/error.h"
+#include "util/strbuf.h"
+
+static int is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+/* The inside of {{ ... }} with surrounding blanks trimmed. */
+static void template_inner(const struct token *t, const char **p, size_t *n)
+{
+	const char *s = t->p + 2;
+	size_t len = t->len - 4;
+
+	while (len && is_blank(*s)) {
+		s++;
+		len--;
+	}
+	while (len && is_blank(s[len - 1]))
+		len--;
+	*p = s;
+	*n = len;
+}
+
+static size_t skip_blanks(const char *s, size_t i, size_t n)
+{
+	while (i < n && is_blank(s[i]))
+		i++;
+	return i;
+}
+
+/* Parses ref ( 'x' ) / ref ( "x" ) exactly, with optional blanks. */
+static int parse_ref(const char *s, size_t n, const char **name,
+		     size_t *name_len)
+{
+	size_t i = skip_blanks(s, 3, n), start;
+	char q;
+
+	if (i >= n || s[i] != '(')
+		return -1;
+	i = skip_blanks(s, i + 1, n);
+	if (i >= n || (s[i] != '\'' && s[i] != '"'))
+		return -1;
+	q = s[i++];
+	start = i;
+	while (i < n && s[i] != q)
+		i++;
+	if (i >= n || i == start)
+		return -1;
+	*name = s + start;
+	*name_len = i - start;
+	i = skip_blanks(s, i + 1, n);
+	if (i >= n || s[i] != ')')
+		return -1;
+	return skip_blanks(s, i + 1, n) == n ? 0 : -1;
+}
+
+static int word_eq(const char *s, size_t n, const char *w)
+{
+	return n == strlen(w) && memcmp(s, w, n) == 0;
+}
+
+enum template_kind template_classify(const struct token *t,
+				     const char **name, size_t *name_len)
+{
+	const char *s;
+	size_t n;
+
+	template_inner(t, &s, &n);
+	if (n >= 3 && memcmp(s, "ref", 3) == 0 &&
+	    (n == 3 || s[3] == '(' || is_blank(s[3])))
+		return parse_ref(s, n, name, name_len) == 0 ? TEMPLATE_REF :
+			TEMPLATE_BAD_REF;
+	if (word_eq(s, n, "start_date") || word_eq(s, n, "end_date"))
+		return TEMPLATE_VAR;
+	return TEMPLATE_OTHER;
+}
+
+static void add_template(struct strbuf *out, const struct token *t,
+			 ref_resolver_fn resolve, void *payload)
+{
+	const char *s, *name = NULL, *canon = NULL;
+	size_t n, name_len = 0, i;
+	int blank = 0;
+
+	if (template_classify(t, &name, &name_len) == TEMPLATE_REF && resolve)
+		canon = resolve(payload, name, name_len);
+	if (canon) {
+		strbuf_adds(out, canon);
+		return;
+	}
+	template_inner(t, &s, &n);
+	strbuf_add(out, "{{ ", 3);
+	for (i = 0; i < n; i++) {
+		if (is_blank(s[i])) {
+			blank = 1;
+			continue;
+		}
+		if (blank)
+			strbuf_addc(out, ' ');
+		blank = 0;
+		strbuf_addc(out, s[i]);
+	}
+	strbuf_add(out, " }}", 3);
+}
+
+static void add_word(struct strbuf *out, const struct token *t)
+{
+	int kw = sql_is_keyword(t->p, t->len);
+	size_t i;
+
+	for (i = 0; i < t->len; i++) {
+		char c = t->p[i];
+
+		if (kw && c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		else if (!kw && c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		strbuf_addc(out, c);
+	}
+}
+
+static int glue_after(const struct token *prev)
+{
+	return tok_is_op(prev, "(") || tok_is_op(prev, ".") ||
+	       tok_is_op(prev, "::") || tok_is_op(prev, "[");
+}
+
+static int glue_before(const struct token *prev, const struct token *cur)
+{
+	if (tok_is_op(cur, ")") || tok_is_op(cur, ",") || tok_is_op(cur, ".") ||
+	    tok_is_op(cur, "::") || tok_is_op(cur, "]") || tok_is_op(cur, "["))
+		return 1;
+	if (!tok_is_op(cur, "("))
+		return 0;
+	return prev->kind == TOK_QIDENT ||
+	       (prev->kind == TOK_WORD && !sql_is_keyword(prev->p, prev->len));
+}
+
+static void add_token(struct strbuf *out, const struct token *t,
+		      ref_resolver_fn resolve, void *payload)
+{
+	if (t->kind == TOK_WORD)
+		add_word(out, t);
+	else if (t->kind == TOK_TEMPLATE)
+		add_template(out, t, resolve, payload);
+	else
+		strbuf_add(out, t->p, t->len);
+}
+
+int sql_canonical(struct strbuf *out, const char *sql, size_t len,
+		  ref_resolver_fn resolve, void *payload)
+{
+	struct lexer lx;
+	struct token t, prev;
+	size_t pending_semis = 0;
+	int have_prev = 0;
+
+	lexer_init(&lx, sql, len, 1);
+	for (;;) {
+		if (lexer_next(&lx, &t) < 0)
+			return -1;
+		if (t.kind == TOK_EOF)
+			break;
+		if (tok_is_op(&t, ";")) {
+			pending_semis++;
+			continue;
+		}
+		for (; pending_semis; pending_semis--)
+			strbuf_addc(out, ';');
+		if (have_prev && !glue_after(&prev) && !glue_before(&prev, &t))
+			strbuf_addc(out, ' ');
+		add_token(out, &t, resolve, payload);
+		prev = t;
+		have_prev = 1;
+	}
+	/* a failed buffer almost always means the max was reached */
+	return out->failed ? IL_ETOOBIG : 0;
+}

@@ -1,0 +1,23 @@
+/* hash.h: a model's content hash (what runs, not how it is written) */
+#ifndef IL_HASH_H
+#define IL_HASH_H
+
+struct arena;
+struct model;
+struct project;
+
+/*
+ * Sets m->content_hash to the SHA-256 (hex) of:
+ *   "ironlayer-model-v1\n" then one "key=value\n" line each for kind,
+ *   materialization, time_column, unique_key, partition_by, dependencies
+ *   (resolved names, sorted, comma-joined), contract_mode,
+ *   contract_columns, tests (comma-joined), then "sql=" and the canonical
+ *   SQL with refs resolved through p.
+ * owner, tags and lookback_days are left out: they change no data.
+ * A body that does not lex hashes its raw bytes instead (the project has
+ * an error then anyway). scratch holds temporaries; the caller resets it.
+ * Returns 0, IL_ETOOBIG or IL_ENOMEM.
+ */
+int model_content_hash(struct model *m, const struct project *p,
+		       struct arena *scratch);
+#endif

@@ -1,0 +1,379 @@
+/* lexer.c: dialect-tolerant SQL tokenizer and canonical SQL form */
+#include "core/lexer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "util/strbuf.h"
+
+/* Sorted (C locale) so sql_is_keyword can bsearch it. */
+static const char *const keywords[] = {
+	"ALL",
+	"ALTER",
+	"AND",
+	"ANTI",
+	"ANY",
+	"ARRAY",
+	"AS",
+	"ASC",
+	"BETWEEN",
+	"BOTH",
+	"BY",
+	"CALL",
+	"CASE",
+	"CAST",
+	"COPY",
+	"CREATE",
+	"CROSS",
+	"CURRENT",
+	"CURRENT_DATE",
+	"CURRENT_TIMESTAMP",
+	"DATE",
+	"DELETE",
+	"DESC",
+	"DISTINCT",
+	"DROP",
+	"ELSE",
+	"END",
+	"ESCAPE",
+	"EXCEPT",
+	"EXECUTE",
+	"EXISTS",
+	"EXPLAIN",
+	"FALSE",
+	"FETCH",
+	"FILTER",
+	"FIRST",
+	"FOLLOWING",
+	"FOR",
+	"FROM",
+	"FULL",
+	"GRANT",
+	"GROUP",
+	"HAVING",
+	"IF",
+	"ILIKE",
+	"IN",
+	"INNER",
+	"INSERT",
+	"INTERSECT",
+	"INTERVAL",
+	"INTO",
+	"IS",
+	"JOIN",
+	"LAST",
+	"LATERAL",
+	"LEADING",
+	"LEFT",
+	"LIKE",
+	"LIMIT",
+	"MERGE",
+	"NATURAL",
+	"NOT",
+	"NULL",
+	"NULLS",
+	"OFFSET",
+	"ON",
+	"OR",
+	"ORDER",
+	"OUTER",
+	"OVER",
+	"PARTITION",
+	"PRECEDING",
+	"QUALIFY",
+	"RANGE",
+	"RECURSIVE",
+	"REVOKE",
+	"RIGHT",
+	"ROW",
+	"ROWS",
+	"SELECT",
+	"SEMI",
+	"SET",
+	"SIMILAR",
+	"TABLE",
+	"THEN",
+	"TIMESTAMP",
+	"TRAILING",
+	"TRUE",
+	"TRUNCATE",
+	"UNBOUNDED",
+	"UNION",
+	"UPDATE",
+	"USING",
+	"VACUUM",
+	"VALUES",
+	"WHEN",
+	"WHERE",
+	"WINDOW",
+	"WITH",
+};
+
+/* Longest first so "->>" wins over "->". */
+static const char *const multi_ops[] = {
+	"->>", "#>>", "<=>", "<=", ">=", "<>", "!=", "==", "||", "::", "->",
+	"=>", "<<", ">>", "#>", "**",
+};
+
+void lexer_init(struct lexer *lx, const char *src, size_t len,
+		unsigned first_line)
+{
+	memset(lx, 0, sizeof(*lx));
+	lx->src = src;
+	lx->len = len;
+	lx->line = first_line ? first_line : 1;
+}
+
+static int upper(int c)
+{
+	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
+}
+
+static int is_ident_start(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+	       c >= 0x80;
+}
+
+static int is_ident_char(unsigned char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+	       c == '\f';
+}
+
+static int fail(struct lexer *lx, const char *msg, unsigned line)
+{
+	lx->err = msg;
+	lx->err_line = line;
+	return -1;
+}
+
+/* Skips whitespace and comments; -1 on an unterminated block comment. */
+static int skip_space(struct lexer *lx)
+{
+	while (lx->pos < lx->len) {
+		unsigned char c = (unsigned char)lx->src[lx->pos];
+
+		if (is_space(c)) {
+			if (c == '\n')
+				lx->line++;
+			lx->pos++;
+		} else if (c == '-' && lx->pos + 1 < lx->len &&
+			   lx->src[lx->pos + 1] == '-') {
+			while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
+				lx->pos++;
+		} else if (c == '/' && lx->pos + 1 < lx->len &&
+			   lx->src[lx->pos + 1] == '*') {
+			unsigned start = lx->line;
+
+			lx->pos += 2;
+			for (;;) {
+				if (lx->pos + 1 >= lx->len)
+					return fail(lx, "unterminated /* comment",
+						    start);
+				if (lx->src[lx->pos] == '*' &&
+				    lx->src[lx->pos + 1] == '/')
+					break;
+				if (lx->src[lx->pos] == '\n')
+					lx->line++;
+				lx->pos++;
+			}
+			lx->pos += 2;
+		} else {
+			break;
+		}
+	}
+	return 0;
+}
+
+/* A quoted run closed by q, where a doubled q is an escaped q. */
+static int scan_quoted(struct lexer *lx, char q, const char *what)
+{
+	unsigned start = lx->line;
+
+	lx->pos++;
+	for (;;) {
+		if (lx->pos >= lx->len)
+			return fail(lx, what, start);
+		if (lx->src[lx->pos] == q) {
+			if (lx->pos + 1 < lx->len && lx->src[lx->pos + 1] == q) {
+				lx->pos += 2;
+				continue;
+			}
+			lx->pos++;
+			return 0;
+		}
+		if (lx->src[lx->pos] == '\n')
+			lx->line++;
+		lx->pos++;
+	}
+}
+
+static int scan_template(struct lexer *lx)
+{
+	unsigned start = lx->line;
+
+	lx->pos += 2;
+	for (;;) {
+		if (lx->pos + 1 >= lx->len)
+			return fail(lx, "unterminated {{ template", start);
+		if (lx->src[lx->pos] == '}' && lx->src[lx->pos + 1] == '}')
+			break;
+		if (lx->src[lx->pos] == '\n')
+			lx->line++;
+		lx->pos++;
+	}
+	lx->pos += 2;
+	return 0;
+}
+
+static void scan_number(struct lexer *lx)
+{
+	const char *s = lx->src;
+	size_t n = lx->len;
+
+	while (lx->pos < n && is_digit((unsigned char)s[lx->pos]))
+		lx->pos++;
+	if (lx->pos < n && s[lx->pos] == '.') {
+		lx->pos++;
+		while (lx->pos < n && is_digit((unsigned char)s[lx->pos]))
+			lx->pos++;
+	}
+	if (lx->pos < n && (s[lx->pos] == 'e' || s[lx->pos] == 'E')) {
+		size_t p = lx->pos + 1;
+
+		if (p < n && (s[p] == '+' || s[p] == '-'))
+			p++;
+		if (p < n && is_digit((unsigned char)s[p])) {
+			while (p < n && is_digit((unsigned char)s[p]))
+				p++;
+			lx->pos = p;
+		}
+	}
+}
+
+static size_t op_length(const struct lexer *lx)
+{
+	size_t i, rest = lx->len - lx->pos;
+
+	for (i = 0; i < sizeof(multi_ops) / sizeof(multi_ops[0]); i++) {
+		size_t k = strlen(multi_ops[i]);
+
+		if (k <= rest && memcmp(lx->src + lx->pos, multi_ops[i], k) == 0)
+			return k;
+	}
+	return 1;
+}
+
+/* Scans the token starting at lx->pos whose first byte is c. */
+static int scan_token(struct lexer *lx, struct token *t, unsigned char c)
+{
+	unsigned char next = lx->pos + 1 < lx->len ?
+		(unsigned char)lx->src[lx->pos + 1] : 0;
+
+	if (c == '\'') {
+		t->kind = TOK_STRING;
+		return scan_quoted(lx, '\'', "unterminated string literal");
+	}
+	if (c == '"' || c == '`') {
+		t->kind = TOK_QIDENT;
+		return scan_quoted(lx, (char)c, "unterminated quoted identifier");
+	}
+	if (c == '{' && next == '{') {
+		t->kind = TOK_TEMPLATE;
+		return scan_template(lx);
+	}
+	if (is_digit(c) || (c == '.' && is_digit(next))) {
+		t->kind = TOK_NUMBER;
+		scan_number(lx);
+		return 0;
+	}
+	if (is_ident_start(c)) {
+		t->kind = TOK_WORD;
+		while (lx->pos < lx->len &&
+		       is_ident_char((unsigned char)lx->src[lx->pos]))
+			lx->pos++;
+		return 0;
+	}
+	if (c < 0x20 || c == 0x7f)
+		return fail(lx, "unexpected control character", lx->line);
+	t->kind = TOK_OP;
+	lx->pos += op_length(lx);
+	return 0;
+}
+
+int lexer_next(struct lexer *lx, struct token *t)
+{
+	size_t start;
+
+	if (skip_space(lx) < 0)
+		return -1;
+	t->line = lx->line;
+	t->p = lx->src + lx->pos;
+	t->len = 0;
+	if (lx->pos >= lx->len) {
+		t->kind = TOK_EOF;
+		return 0;
+	}
+	start = lx->pos;
+	if (scan_token(lx, t, (unsigned char)lx->src[lx->pos]) < 0)
+		return -1;
+	t->len = lx->pos - start;
+	return 0;
+}
+
+static int kw_cmp(const char *p, size_t len, const char *kw)
+{
+	size_t i;
+
+	for (i = 0; i < len && kw[i]; i++) {
+		int a = upper((unsigned char)p[i]), b = (unsigned char)kw[i];
+
+		if (a != b)
+			return a < b ? -1 : 1;
+	}
+	if (i < len)
+		return 1;
+	return kw[i] ? -1 : 0;
+}
+
+int sql_is_keyword(const char *p, size_t len)
+{
+	size_t lo = 0, hi = sizeof(keywords) / sizeof(keywords[0]);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = kw_cmp(p, len, keywords[mid]);
+
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+int tok_is(const struct token *t, const char *kw)
+{
+	return t->kind == TOK_WORD && kw_cmp(t->p, t->len, kw) == 0;
+}
+
+int tok_is_op(const struct token *t, const char *op)
+{
+	size_t n = strlen(op);
+
+	return t->kind == TOK_OP && t->len == n && memcmp(t->p, op, n) == 0;
+}

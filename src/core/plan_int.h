@@ -1,0 +1,15 @@
+/* plan_int.h: shared between plan.c and plan_json.c, not for other layers */
+#ifndef IL_PLAN_INT_H
+#define IL_PLAN_INT_H
+
+struct arena;
+struct plan;
+struct plan_step;
+
+/* step_id = SHA-256 of the step's compact canonical JSON without step_id. */
+int plan__set_step_id(struct plan_step *s, struct arena *a);
+/* plan_id = SHA-256 of the plan's compact canonical JSON without plan_id. */
+int plan__set_plan_id(struct plan *p, struct arena *a);
+/* x rounded to 6 decimals (through its decimal text, so exactly once). */
+double plan__round6(double x);
+#endif

@@ -1,0 +1,399 @@
+/* project.c: every model at one commit, validated, with refs and DAG */
+#include "core/project.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/hash.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/limits.h"
+
+/* Unresolved refs that get a "closest" suggestion (each costs a scan). */
+#define SUGGEST_MAX 16
+
+struct project_short {
+	const char *suffix;  /* the part after the dot */
+	int idx;
+};
+
+int project_new(struct project **out, struct arena *a)
+{
+	struct project *p = arena_calloc(a, 1, sizeof(*p));
+
+	*out = NULL;
+	if (p == NULL)
+		return IL_ENOMEM;
+	p->arena = a;
+	diag_list_init(&p->diags, a);
+	*out = p;
+	return 0;
+}
+
+int project_add_file(struct project *p, const char *path, const char *text,
+		     size_t len)
+{
+	struct model *m;
+	int rc;
+
+	if (p->n_models == IL_MAX_MODELS) {
+		diag_add(&p->diags, DIAG_ERROR, path, 0,
+			 "too many models: the limit is %d", IL_MAX_MODELS);
+		return IL_ETOOBIG;
+	}
+	if ((rc = model_parse(&m, p->arena, path, text, len, &p->diags)) < 0)
+		return rc;
+	if (m == NULL)
+		return 0;
+	if (p->n_models == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct model **ms = arena_calloc(p->arena, cap, sizeof(*ms));
+
+		if (ms == NULL)
+			return IL_ENOMEM;
+		if (p->n_models)
+			memcpy(ms, p->models, p->n_models * sizeof(*ms));
+		p->models = ms;
+		p->cap = cap;
+	}
+	p->models[p->n_models++] = m;
+	return 0;
+}
+
+static int model_cmp(const void *pa, const void *pb)
+{
+	const struct model *a = *(struct model *const *)pa;
+	const struct model *b = *(struct model *const *)pb;
+	int c = strcmp(a->name, b->name);
+
+	return c ? c : strcmp(a->path, b->path);
+}
+
+/* Sorts by name and keeps the first file (by path) of each name. */
+static void drop_duplicates(struct project *p)
+{
+	size_t i, k = 0;
+
+	if (p->n_models > 1)
+		qsort(p->models, p->n_models, sizeof(*p->models), model_cmp);
+	for (i = 0; i < p->n_models; i++) {
+		struct model *m = p->models[i];
+
+		if (k > 0 && strcmp(p->models[k - 1]->name, m->name) == 0) {
+			diag_add(&p->diags, DIAG_ERROR, m->path, m->name_line,
+				 "duplicate model name '%s': also defined in %s "
+				 "(line %u)", m->name, p->models[k - 1]->path,
+				 p->models[k - 1]->name_line);
+			continue;
+		}
+		p->models[k++] = m;
+	}
+	p->n_models = k;
+}
+
+int project_find(const struct project *p, const char *name)
+{
+	size_t lo = 0, hi = p->n_models;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, p->models[mid]->name);
+
+		if (c == 0)
+			return (int)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+static int short_cmp(const void *pa, const void *pb)
+{
+	const struct project_short *a = pa, *b = pb;
+	int c = strcmp(a->suffix, b->suffix);
+
+	return c ? c : (a->idx < b->idx ? -1 : a->idx > b->idx);
+}
+
+static int build_shorts(struct project *p)
+{
+	size_t i;
+
+	p->shorts = arena_calloc(p->arena, p->n_models + 1, sizeof(*p->shorts));
+	if (p->shorts == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < p->n_models; i++) {
+		p->shorts[i].suffix = strchr(p->models[i]->name, '.') + 1;
+		p->shorts[i].idx = (int)i;
+	}
+	p->n_shorts = p->n_models;
+	if (p->n_shorts > 1)
+		qsort(p->shorts, p->n_shorts, sizeof(*p->shorts), short_cmp);
+	return 0;
+}
+
+/* First entry whose suffix is name (n bytes), and how many there are. */
+static size_t shorts_range(const struct project *p, const char *name,
+			   size_t n, size_t *count)
+{
+	size_t lo = 0, hi = p->n_shorts, first;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *s = p->shorts[mid].suffix;
+		int c = strncmp(s, name, n);
+
+		if (c == 0 && s[n] != '\0')
+			c = 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	while (lo < p->n_shorts && strlen(p->shorts[lo].suffix) == n &&
+	       memcmp(p->shorts[lo].suffix, name, n) == 0)
+		lo++;
+	*count = lo - first;
+	return first;
+}
+
+static int find_n(const struct project *p, const char *name, size_t n)
+{
+	size_t lo = 0, hi = p->n_models;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *s = p->models[mid]->name;
+		int c = strncmp(s, name, n);
+
+		if (c == 0 && s[n] != '\0')
+			c = 1;
+		if (c == 0)
+			return (int)mid;
+		if (c > 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+int project_resolve(const struct project *p, const char *name, size_t len)
+{
+	size_t count, first;
+	int i = find_n(p, name, len);
+
+	if (i >= 0 || memchr(name, '.', len) != NULL)
+		return i;
+	first = shorts_range(p, name, len, &count);
+	if (count == 0)
+		return -1;
+	return count == 1 ? p->shorts[first].idx : -2;
+}
+
+/* Levenshtein distance of two short strings (both under 256 bytes). */
+static size_t edit_distance(const char *a, size_t na, const char *b, size_t nb)
+{
+	size_t row[257], i, j;
+
+	for (j = 0; j <= nb; j++)
+		row[j] = j;
+	for (i = 1; i <= na; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= nb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[nb];
+}
+
+/* The model name closest to name by edit distance (ties: first name). */
+static const char *closest(const struct project *p, const char *name)
+{
+	size_t i, best = (size_t)-1, n = strlen(name);
+	int dotted = strchr(name, '.') != NULL;
+	const char *res = NULL;
+
+	if (n > 255)
+		return NULL;
+	for (i = 0; i < p->n_models; i++) {
+		const char *cand = p->models[i]->name;
+		size_t d;
+
+		if (!dotted)
+			cand = strchr(cand, '.') + 1;
+		d = strlen(cand);
+		/* the distance is at least the difference in length */
+		if (d > 255 || (d > n ? d - n : n - d) >= best)
+			continue;
+		d = edit_distance(name, n, cand, d);
+		if (d < best) {
+			best = d;
+			res = p->models[i]->name;
+		}
+	}
+	return res;
+}
+
+static void report_unresolved(struct project *p, const struct model *m,
+			      const struct model_ref *r, size_t *suggested)
+{
+	const char *what = r->from_header ? "dependency" : "ref";
+	const char *near = NULL;
+
+	if ((*suggested)++ < SUGGEST_MAX)
+		near = closest(p, r->name);
+	if (near)
+		diag_add(&p->diags, DIAG_ERROR, m->path, r->line,
+			 "unresolved %s '%s': no model has that name "
+			 "(closest: '%s')", what, r->name, near);
+	else
+		diag_add(&p->diags, DIAG_ERROR, m->path, r->line,
+			 "unresolved %s '%s': no model has that name", what,
+			 r->name);
+}
+
+static void report_ambiguous(struct project *p, const struct model *m,
+			     const struct model_ref *r)
+{
+	size_t count, first = shorts_range(p, r->name, strlen(r->name), &count);
+
+	diag_add(&p->diags, DIAG_ERROR, m->path, r->line,
+		 "ambiguous %s '%s': %zu models match (%s, %s%s); write the "
+		 "full name", r->from_header ? "dependency" : "ref", r->name,
+		 count, p->models[p->shorts[first].idx]->name,
+		 p->models[p->shorts[first + 1].idx]->name,
+		 count > 2 ? ", ..." : "");
+}
+
+/* Resolves every ref; returns the number of edges they give. */
+static size_t resolve_refs(struct project *p)
+{
+	size_t i, k, edges = 0, suggested = 0;
+
+	for (i = 0; i < p->n_models; i++) {
+		struct model *m = p->models[i];
+
+		for (k = 0; k < m->n_refs; k++) {
+			struct model_ref *r = &m->refs[k];
+
+			r->target = project_resolve(p, r->name, strlen(r->name));
+			if (r->target == -1)
+				report_unresolved(p, m, r, &suggested);
+			else if (r->target == -2)
+				report_ambiguous(p, m, r);
+			else
+				edges++;
+			if (r->target < 0)
+				m->has_errors = 1;
+		}
+	}
+	return edges;
+}
+
+static int build_dag(struct project *p, size_t n_edges)
+{
+	struct dag_edge *e = arena_calloc(p->arena, n_edges + 1, sizeof(*e));
+	size_t i, k, n = 0;
+
+	if (e == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < p->n_models; i++) {
+		const struct model *m = p->models[i];
+
+		for (k = 0; k < m->n_refs; k++) {
+			if (m->refs[k].target < 0)
+				continue;
+			e[n].from = m->refs[k].target;
+			e[n++].to = (int)i;
+		}
+	}
+	return dag_build(&p->dag, p->arena, p->n_models, e, n);
+}
+
+/* The line in m where it refs the model at index target. */
+static unsigned ref_line(const struct model *m, int target)
+{
+	size_t k;
+
+	for (k = 0; k < m->n_refs; k++)
+		if (m->refs[k].target == target)
+			return m->refs[k].line;
+	return m->name_line;
+}
+
+static void report_cycle(void *payload, const int *nodes, size_t n)
+{
+	struct project *p = payload;
+	const struct model *first = p->models[nodes[0]];
+	char buf[1024];
+	size_t i, len = 0;
+
+	for (i = 0; i <= n && len < sizeof(buf); i++) {
+		const char *name = p->models[nodes[i % n]]->name;
+		int w = snprintf(buf + len, sizeof(buf) - len, "%s%s",
+				 i ? " \xe2\x86\x92 " : "", name);
+
+		if (w < 0 || (size_t)w >= sizeof(buf) - len) {
+			len = sizeof(buf);
+			break;
+		}
+		len += (size_t)w;
+	}
+	for (i = 0; i < n; i++)
+		p->models[nodes[i]]->has_errors = 1;
+	diag_add(&p->diags, DIAG_ERROR, first->path,
+		 ref_line(first, nodes[1 % n]), "dependency cycle: %s%s", buf,
+		 len >= sizeof(buf) ? " ..." : "");
+}
+
+static int hash_models(struct project *p)
+{
+	struct arena *scratch = arena_new(0);
+	size_t i;
+	int rc = 0;
+
+	if (scratch == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < p->n_models && rc == 0; i++) {
+		rc = model_content_hash(p->models[i], p, scratch);
+		arena_reset(scratch);
+	}
+	arena_free(scratch);
+	return rc;
+}
+
+int project_finish(struct project *p)
+{
+	size_t edges;
+	int rc;
+
+	drop_duplicates(p);
+	if ((rc = build_shorts(p)) < 0)
+		return rc;
+	edges = resolve_refs(p);
+	if ((rc = build_dag(p, edges)) < 0)
+		return rc;
+	rc = dag_find_cycles(&p->dag, p->arena, IL_MAX_CYCLES_REPORTED,
+			     report_cycle, p);
+	if (rc < 0)
+		return rc;
+	if ((rc = hash_models(p)) < 0)
+		return rc;
+	diag_list_sort(&p->diags);
+	p->finished = 1;
+	return p->diags.oom ? IL_ENOMEM : 0;
+}

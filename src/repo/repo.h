@@ -1,0 +1,55 @@
+/* repo.h: reading model files out of a git commit (libgit2) */
+#ifndef IL_REPO_H
+#define IL_REPO_H
+#include <stddef.h>
+
+struct arena;
+struct project;
+struct repo;
+
+#define REPO_OID_HEX_LEN 40
+
+/* Tried, in order, when the configured models directory is absent. */
+#define REPO_DEFAULT_MODELS_DIR "models"
+
+/*
+ * Opens the git repository at path (work tree or bare; no searching of
+ * parent directories). The repository is closed when a is reset or freed.
+ * Returns 0, IL_ENOTFOUND when path is not a repository, or IL_ENOMEM.
+ */
+int repo_open(struct repo **out, struct arena *a, const char *path);
+
+/*
+ * Resolves a revspec (HEAD, HEAD~1, a branch, a tag, a short or full sha)
+ * to the commit it names, as 40 lower-case hex digits plus NUL.
+ * Returns 0, IL_ENOTFOUND for an unknown revision, IL_EINVALID when it is
+ * ambiguous or does not name a commit.
+ */
+int repo_resolve(char out[REPO_OID_HEX_LEN + 1], struct repo *r,
+		 const char *revspec);
+
+/*
+ * Reads every *.sql file (recursively) under models_dir at the commit
+ * (40-hex) and returns the finished project (see project_finish; check
+ * (*out)->diags). models_dir NULL or "" means "models"; when that
+ * directory does not exist at the commit, sql/models then dbt/models are
+ * tried; when none exists the project is empty and models_dir is NULL.
+ * Paths are relative to the repository root. Files over IL_MAX_SQL_FILE
+ * are reported, not read. Everything lives in a.
+ * Returns 0, IL_ENOTFOUND (unknown commit), IL_ETOOBIG (too many
+ * models), IL_ERR (repository read error) or IL_ENOMEM.
+ */
+int repo_load_project(struct project **out, struct arena *a, struct repo *r,
+		      const char *commit, const char *models_dir);
+
+/*
+ * The bytes of one file (repository-relative path) at a commit, e.g. a
+ * model's body for display. *out is NUL-terminated and lives in a.
+ * Returns 0, IL_ENOTFOUND, IL_ETOOBIG (over IL_MAX_SQL_FILE) or IL_ENOMEM.
+ */
+int repo_read_file(const char **out, size_t *len, struct arena *a,
+		   struct repo *r, const char *commit, const char *path);
+
+/* The last libgit2 message, for the log only (never for clients). */
+const char *repo_last_error(const struct repo *r);
+#endif
