@@ -13,5 +13,9 @@ typedef int (*cli_fn)(int argc, char **argv);
 extern const char *cli_config_path;
 
 int cli_migrate(int argc, char **argv);
+int cli_plan(int argc, char **argv);
+int cli_models(int argc, char **argv);
+int cli_lineage(int argc, char **argv);
+int cli_check(int argc, char **argv);
 
 #endif

@@ -15,6 +15,10 @@ struct command {
 
 static const struct command commands[] = {
 	{ "migrate", cli_migrate, "apply pending SQL migrations to the state database" },
+	{ "plan", cli_plan, "write the execution plan between two commits" },
+	{ "models", cli_models, "list the models at a commit" },
+	{ "lineage", cli_lineage, "show a model's upstream and downstream" },
+	{ "check", cli_check, "validate the models at a commit" },
 };
 
 static void usage(FILE *out)

@@ -75,12 +75,14 @@ static void err_at(struct body_state *st, const char *before,
 		 before, (int)t->len, t->p, after);
 }
 
-/* The first token: a query must open with SELECT or WITH (after parens). */
-static void check_first(struct body_state *st, const struct token *t)
+/* The first token: a query opens with SELECT or WITH (after parens).
+ * Returns 1 when it does not, to stop further statement checks. */
+static int check_first(struct body_state *st, const struct token *t)
 {
 	if (tok_is(t, "SELECT") || tok_is(t, "WITH"))
-		return;
+		return 0;
 	err_at(st, "body must be one SELECT or WITH query, found ", t, "");
+	return 1;
 }
 
 static int check_template(struct body_state *st, const struct token *t)
@@ -148,8 +150,8 @@ static int check_token(struct body_state *st, const struct token *t)
 	}
 	if (st->n_tokens == st->leading && tok_is_op(t, "("))
 		st->leading++;
-	else if (st->n_tokens == st->leading)
-		check_first(st, t);
+	else if (st->n_tokens == st->leading && check_first(st, t))
+		return 1;
 	else if (is_statement_word(t) &&
 		 (tok_is_op(p, "(") || tok_is_op(p, ")")))
 		err_at(st, "", t, " is not allowed in a model body: it must "
