@@ -1,3 +1,4 @@
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = \
-	sql/001_foundation.sql
+	sql/001_foundation.sql \
+	sql/002_auth.sql

@@ -15,6 +15,14 @@ struct api_ctx {
 /* The route table the dispatcher serves. */
 const struct http_app *api_app(void);
 
+/* auth.c */
+int api_authenticate(struct req *r);
+int api_auth_signup(struct req *r);
+int api_auth_login(struct req *r);
+int api_auth_refresh(struct req *r);
+int api_auth_logout(struct req *r);
+int api_auth_me(struct req *r);
+
 /* health.c */
 int api_health_get(struct req *r);
 int api_ready_get(struct req *r);

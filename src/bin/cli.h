@@ -13,6 +13,8 @@ typedef int (*cli_fn)(int argc, char **argv);
 extern const char *cli_config_path;
 
 int cli_migrate(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_lineage(int argc, char **argv);

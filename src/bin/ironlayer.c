@@ -19,6 +19,8 @@ static const struct command commands[] = {
 	{ "models", cli_models, "list the models at a commit" },
 	{ "lineage", cli_lineage, "show a model's upstream and downstream" },
 	{ "check", cli_check, "validate the models at a commit" },
+	{ "user", cli_user, "add, list, set-role or disable users of a tenant" },
+	{ "audit", cli_audit, "verify the audit log's hash chains" },
 };
 
 static void usage(FILE *out)

@@ -2,6 +2,8 @@ noinst_LIBRARIES += libildb.a
 libildb_a_SOURCES = \
 	src/db/db.c src/db/db.h \
 	src/db/migrate.c src/db/migrate.h \
-	src/db/sqlsplit.c
+	src/db/sqlsplit.c \
+	src/db/auth.c src/db/auth.h \
+	src/db/admin.c src/db/admin.h
 libildb_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 IL_DB_LIBS = libildb.a $(PQ_LIBS)

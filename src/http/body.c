@@ -99,7 +99,15 @@ static const char *read_value(struct req *r, const struct field *f, json_object 
 int body_read(struct req *r, const struct field *fields, size_t n,
 	      struct field_value *out)
 {
+	body_collect(r, fields, n, out);
+	return req_validation_finish(r);
+}
+
+int body_collect(struct req *r, const struct field *fields, size_t n,
+		 struct field_value *out)
+{
 	size_t i;
+	int bad = 0;
 
 	for (i = 0; i < n; i++) {
 		const struct field *f = &fields[i];
@@ -109,23 +117,27 @@ int body_read(struct req *r, const struct field *fields, size_t n,
 		memset(&out[i], 0, sizeof(out[i]));
 		if (r->json == NULL || !json_object_object_get_ex(r->json, f->name, &v) ||
 		    json_object_is_type(v, json_type_null)) {
-			if (f->required)
+			if (f->required) {
 				req_invalid(r, "body", f->name, "Field required", "missing");
+				bad++;
+			}
 			continue;
 		}
 		if (!type_ok(v, f->type)) {
 			msg = type_message(f->type, &type);
 			req_invalid(r, "body", f->name, msg, type);
+			bad++;
 			continue;
 		}
 		msg = read_value(r, f, v, &out[i], &type);
 		if (msg != NULL) {
 			req_invalid(r, "body", f->name, msg, type);
+			bad++;
 			continue;
 		}
 		out[i].present = 1;
 	}
-	return req_validation_finish(r);
+	return bad;
 }
 
 int query_int(struct req *r, const char *name, int64_t def, int64_t min,

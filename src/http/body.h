@@ -42,6 +42,12 @@ struct field_value {
  */
 int body_read(struct req *r, const struct field *fields, size_t n,
 	      struct field_value *out);
+/*
+ * Like body_read, but only records the failures (returning how many), so a
+ * handler can add checks that span fields before req_validation_finish.
+ */
+int body_collect(struct req *r, const struct field *fields, size_t n,
+		 struct field_value *out);
 
 /*
  * Query parameter name as an integer in [min, max], def when absent.

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -279,4 +280,82 @@ const char *unique(const char *prefix)
 
 	snprintf(out, sizeof(buf[0]), "%s%ld%d", prefix, (long)getpid(), counter++);
 	return out;
+}
+
+char *conf_value(const char *key)
+{
+	char path[512], line[4096];
+	size_t n = strlen(key);
+	FILE *f;
+	char *out = NULL;
+
+	snprintf(path, sizeof(path), "%s/ironlayer.conf", getenv("IL_TEST_VAR"));
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	while (out == NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line;
+
+		if (strncmp(p, key, n) != 0)
+			continue;
+		p += n;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '=')
+			continue;
+		p++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		p[strcspn(p, "\r\n")] = '\0';
+		out = strdup(p);
+	}
+	fclose(f);
+	return out;
+}
+
+int run_cli(const char *args, const char *stdin_text, char **output)
+{
+	char in_path[512], cmd[2048], buf[4096];
+	struct grow out = { NULL, 0 };
+	FILE *f, *p;
+	size_t n;
+	int status;
+
+	snprintf(in_path, sizeof(in_path), "%s/cli-stdin.txt", getenv("IL_TEST_VAR"));
+	f = fopen(in_path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(stdin_text ? stdin_text : "", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s/ironlayer --config %s/ironlayer.conf %s <%s 2>&1",
+		 getenv("IL_TEST_BUILDDIR"), getenv("IL_TEST_VAR"), args, in_path);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
+		append(buf, 1, n, &out);
+	status = pclose(p);
+	if (output != NULL)
+		*output = out.p ? out.p : strdup("");
+	else
+		free(out.p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct resp *signup(const char *email, const char *password)
+{
+	char body[1024];
+	struct resp *r;
+
+	snprintf(body, sizeof(body),
+		 "{\"email\":\"%s\",\"password\":\"%s\",\"display_name\":\"Test %s\"}", email,
+		 password, email);
+	r = api_json("POST", "/api/v1/auth/signup", NULL, body);
+	ck_assert_status(r, 201);
+	return r;
+}
+
+char *must_str(struct resp *r, const char *path)
+{
+	const char *v = resp_str(r, path);
+
+	ck_assert_msg(v != NULL, "no string at %s in %s", path, r->body);
+	return strdup(v);
 }

@@ -51,3 +51,19 @@ const char *unique(const char *prefix);
 Suite *suite_foundation(void);
 
 #endif
+
+/* A key's value from the test stack's ironlayer.conf (malloc'd), or NULL. */
+char *conf_value(const char *key);
+/*
+ * Runs the CLI (`ironlayer --config <stack conf> ARGS`) with stdin_text on its
+ * standard input; returns the exit status and stores stdout+stderr in *output
+ * (malloc'd) when output is not NULL.
+ */
+int run_cli(const char *args, const char *stdin_text, char **output);
+
+/* Signs up a fresh account; returns the response (201 checked). */
+struct resp *signup(const char *email, const char *password);
+/* resp_str for a field that must exist; strdup'd so it outlives the response. */
+char *must_str(struct resp *r, const char *path);
+
+Suite *suite_auth(void);

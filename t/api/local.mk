@@ -3,9 +3,9 @@ check_PROGRAMS += t/api_tests
 TESTS += t/api/run-api-tests.sh
 EXTRA_DIST += t/api/run-api-tests.sh
 t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
-	t/api/test_foundation.c
-t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
-t_api_tests_LDADD = $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS)
+	t/api/test_foundation.c t/api/test_auth.c
+t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) $(JWT_CFLAGS)
+t_api_tests_LDADD = $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS)
 
 if IL_SANITIZERS
 AM_TESTS_ENVIRONMENT = IL_TEST_SANITIZERS=1; export IL_TEST_SANITIZERS;

@@ -9,6 +9,7 @@ int main(void)
 {
 	Suite *(*const suites[])(void) = {
 		suite_foundation,
+		suite_auth,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

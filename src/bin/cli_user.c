@@ -1,0 +1,186 @@
+/* cli_user.c: ironlayer user add|list|set-role|disable, ironlayer audit verify */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bin/cli.h"
+#include "db/admin.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "http/password.h"
+#include "http/req.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/error.h"
+
+struct session {
+	struct arena *a;
+	struct il_config cfg;
+	struct db db;
+};
+
+/* Loads the config and connects as the owner role (no row-level security). */
+static int open_session(struct session *s, const char *who)
+{
+	char err[512];
+
+	s->a = arena_new(0);
+	if (s->a == NULL)
+		return -1;
+	if (config_load(&s->cfg, s->a, cli_config_path, CONFIG_NEED_DB, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ironlayer %s: %s\n", who, err);
+		arena_free(s->a);
+		return -1;
+	}
+	db_init(&s->db, s->cfg.migrate_database_url);
+	return 0;
+}
+
+static void close_session(struct session *s)
+{
+	db_close(&s->db);
+	arena_free(s->a);
+}
+
+/* The value after --name in argv, or NULL. */
+static const char *opt(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+/* The new user's password: $IRONLAYER_PASSWORD, else the first line of stdin. */
+static char *read_password(struct arena *a)
+{
+	const char *env = getenv("IRONLAYER_PASSWORD");
+	char line[1100];
+	size_t n;
+
+	if (env != NULL)
+		return arena_strdup(a, env);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return NULL;
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	return arena_strdup(a, line);
+}
+
+static int report(const char *what, int rc)
+{
+	if (rc == 0)
+		return 0;
+	fprintf(stderr, "ironlayer user %s: %s\n", what,
+		rc == IL_ENOTFOUND ? "no such user or tenant" :
+		rc == IL_ECONFLICT ? "a user with this email already exists" :
+		rc == IL_EINVALID ? "invalid value (role must be viewer, operator or admin)" :
+		"database error (see the log)");
+	return 1;
+}
+
+static int user_add(struct session *s, int argc, char **argv)
+{
+	const char *tenant = opt(argc, argv, "--tenant"), *email = opt(argc, argv, "--email");
+	const char *role = opt(argc, argv, "--role"), *name = opt(argc, argv, "--display-name");
+	const char *id = NULL, *pw, *hash;
+	int rc;
+
+	if (tenant == NULL || email == NULL || role == NULL || role_parse(role) == ROLE_NONE) {
+		fprintf(stderr, "usage: ironlayer user add --tenant ID --email EMAIL "
+				"--role viewer|operator|admin [--display-name NAME]\n"
+				"(password from $IRONLAYER_PASSWORD or the first line of stdin)\n");
+		return 2;
+	}
+	pw = read_password(s->a);
+	if (pw == NULL || strlen(pw) < 10 || strlen(pw) > 1024) {
+		fprintf(stderr, "ironlayer user add: the password must be 10 to 1024 bytes\n");
+		return 1;
+	}
+	hash = password_hash(s->a, &s->cfg, pw);
+	if (hash == NULL)
+		return 1;
+	rc = db_user_create(&id, &s->db, s->a, tenant, email, name ? name : email, hash, role);
+	if (rc == 0)
+		rc = db_audit_append(&s->db, s->a, tenant, "cli", "user_added", "user", id, NULL);
+	if (report("add", rc))
+		return 1;
+	printf("%s\n", id);
+	return 0;
+}
+
+static int user_change(struct session *s, int argc, char **argv, int disable)
+{
+	const char *email = opt(argc, argv, "--email"), *role = opt(argc, argv, "--role");
+	const char *tenant = NULL;
+	int rc;
+
+	if (email == NULL || (!disable && (role == NULL || role_parse(role) == ROLE_NONE))) {
+		fprintf(stderr, disable ? "usage: ironlayer user disable --email EMAIL\n" :
+			"usage: ironlayer user set-role --email EMAIL --role viewer|operator|admin\n");
+		return 2;
+	}
+	rc = db_admin_user_tenant(&tenant, &s->db, s->a, email);
+	if (rc == 0)
+		rc = disable ? db_admin_user_disable(&s->db, s->a, email) :
+			       db_admin_user_set_role(&s->db, s->a, email, role);
+	if (rc == 0)
+		rc = db_audit_append(&s->db, s->a, tenant, "cli",
+				     disable ? "user_disabled" : "user_role_changed", "user", email,
+				     NULL);
+	return report(disable ? "disable" : "set-role", rc);
+}
+
+int cli_user(int argc, char **argv)
+{
+	struct session s;
+	const char *sub = argc > 1 ? argv[1] : "";
+	int rc;
+
+	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "set-role") &&
+	    strcmp(sub, "disable")) {
+		fprintf(stderr, "usage: ironlayer user add|list|set-role|disable ...\n");
+		return 2;
+	}
+	if (open_session(&s, "user") < 0)
+		return 1;
+	if (strcmp(sub, "add") == 0) {
+		rc = user_add(&s, argc - 1, argv + 1);
+	} else if (strcmp(sub, "list") == 0) {
+		const char *tenant = opt(argc - 1, argv + 1, "--tenant");
+
+		rc = tenant == NULL ? (fprintf(stderr, "usage: ironlayer user list --tenant ID\n"), 2)
+			: report("list", db_admin_user_list(&s.db, s.a, tenant, stdout));
+	} else {
+		rc = user_change(&s, argc - 1, argv + 1, strcmp(sub, "disable") == 0);
+	}
+	close_session(&s);
+	return rc;
+}
+
+int cli_audit(int argc, char **argv)
+{
+	struct session s;
+	const char *bad = NULL, *why = NULL;
+	long long n = 0;
+	int rc;
+
+	if (argc != 2 || strcmp(argv[1], "verify") != 0) {
+		fprintf(stderr, "usage: ironlayer audit verify\n");
+		return 2;
+	}
+	if (open_session(&s, "audit") < 0)
+		return 1;
+	rc = db_audit_verify(&n, &bad, &why, &s.db, s.a);
+	if (rc == 0)
+		printf("audit log intact: %lld rows verified\n", n);
+	else if (rc == IL_ESTALE)
+		fprintf(stderr, "audit log broken at row %s: %s (%lld rows before it verified)\n",
+			bad, why, n);
+	else
+		fprintf(stderr, "ironlayer audit verify: database error\n");
+	close_session(&s);
+	return rc == 0 ? 0 : 1;
+}
