@@ -1,0 +1,44 @@
+/* fuzz_model.c: libFuzzer target for the model file parser and SQL lexer */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/diag.h"
+#include "core/lexer.h"
+#include "core/model.h"
+#include "core/project.h"
+#include "util/arena.h"
+#include "util/strbuf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *resolve_any(void *payload, const char *name, size_t len)
+{
+	(void)payload;
+	return len % 2 ? "s.odd" : NULL;
+}
+
+/* The input as one model file, as its own project, and as plain SQL. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct arena *a = arena_new(0);
+	struct diag_list dl;
+	struct strbuf sb;
+	struct project *p;
+	struct model *m;
+	const char *text = (const char *)data;
+
+	if (a == NULL)
+		return 0;
+	diag_list_init(&dl, a);
+	model_parse(&m, a, "f.sql", text, size, &dl);
+	if (project_new(&p, a) == 0) {
+		project_add_file(p, "a.sql", text, size);
+		project_add_file(p, "b.sql", text, size);
+		project_finish(p);
+	}
+	strbuf_init(&sb, a, 4 * size + 64);
+	sql_canonical(&sb, text, size, resolve_any, NULL);
+	arena_free(a);
+	return 0;
+}
