@@ -1,1 +1,9 @@
-# bench/local.mk: planner tests and benchmark (issue 4)
+# bench/local.mk: `make bench` runs bench/plan (generated repos of 1k/10k/50k models)
+EXTRA_PROGRAMS = bench/plan
+CLEANFILES += bench/plan
+bench_plan_SOURCES = bench/plan.c
+BENCH_DIR = /tmp/ironlayer-bench
+BENCH_SIZES = 1000 10000 50000
+bench: bench/plan$(EXEEXT) ironlayer$(EXEEXT)
+	./bench/plan --ironlayer ./ironlayer --dir $(BENCH_DIR) $(BENCH_SIZES)
+.PHONY: bench

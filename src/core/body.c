@@ -152,8 +152,8 @@ static int check_token(struct body_state *st, const struct token *t)
 		st->leading++;
 	else if (st->n_tokens == st->leading && check_first(st, t))
 		return 1;
-	else if (is_statement_word(t) &&
-		 (tok_is_op(p, "(") || tok_is_op(p, ")")))
+	else if ((tok_is_op(p, "(") || tok_is_op(p, ")")) &&
+		 is_statement_word(t))
 		err_at(st, "", t, " is not allowed in a model body: it must "
 		       "be one query");
 	else if (tok_is(t, "INTO"))

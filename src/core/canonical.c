@@ -157,7 +157,7 @@ int sql_canonical(struct strbuf *out, const char *sql, size_t len,
 		  ref_resolver_fn resolve, void *payload)
 {
 	struct lexer lx;
-	struct token t, prev;
+	struct token t, prev = { TOK_EOF, NULL, 0, 0 };
 	size_t pending_semis = 0;
 	int have_prev = 0;
 

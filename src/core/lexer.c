@@ -263,15 +263,25 @@ static void scan_number(struct lexer *lx)
 	}
 }
 
+/* 1 when c can start a multi-character operator. */
+static int multi_op_start(char c)
+{
+	return c != '\0' && strchr("-#<>!=|:*", c) != NULL;
+}
+
 static size_t op_length(const struct lexer *lx)
 {
+	const char *p = lx->src + lx->pos;
 	size_t i, rest = lx->len - lx->pos;
 
+	if (rest < 2 || !multi_op_start(p[0]))
+		return 1;
 	for (i = 0; i < sizeof(multi_ops) / sizeof(multi_ops[0]); i++) {
-		size_t k = strlen(multi_ops[i]);
+		const char *op = multi_ops[i];
 
-		if (k <= rest && memcmp(lx->src + lx->pos, multi_ops[i], k) == 0)
-			return k;
+		if (op[0] == p[0] && op[1] == p[1] &&
+		    (op[2] == '\0' || (rest > 2 && op[2] == p[2])))
+			return op[2] ? 3 : 2;
 	}
 	return 1;
 }
@@ -368,12 +378,12 @@ int sql_is_keyword(const char *p, size_t len)
 
 int tok_is(const struct token *t, const char *kw)
 {
-	return t->kind == TOK_WORD && kw_cmp(t->p, t->len, kw) == 0;
-}
+	size_t i;
 
-int tok_is_op(const struct token *t, const char *op)
-{
-	size_t n = strlen(op);
-
-	return t->kind == TOK_OP && t->len == n && memcmp(t->p, op, n) == 0;
+	if (t->kind != TOK_WORD)
+		return 0;
+	for (i = 0; i < t->len; i++)
+		if (kw[i] == '\0' || upper((unsigned char)t->p[i]) != kw[i])
+			return 0;
+	return kw[i] == '\0';
 }

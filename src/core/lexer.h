@@ -44,8 +44,18 @@ int lexer_next(struct lexer *lx, struct token *t);
 
 /* 1 when the word token t is the keyword kw (kw upper-case). */
 int tok_is(const struct token *t, const char *kw);
-/* 1 when t is the operator/punctuation op. */
-int tok_is_op(const struct token *t, const char *op);
+/* 1 when t is the operator/punctuation op (inline: the lexer's hot path). */
+static inline int tok_is_op(const struct token *t, const char *op)
+{
+	size_t i;
+
+	if (t->kind != TOK_OP)
+		return 0;
+	for (i = 0; i < t->len; i++)
+		if (op[i] != t->p[i])
+			return 0;
+	return op[i] == '\0';
+}
 /* 1 when the word is in the SQL keyword list (printed upper-case). */
 int sql_is_keyword(const char *p, size_t len);
 
