@@ -1,4 +1,6 @@
 sqldir = $(pkgdatadir)/sql
 dist_sql_DATA = \
 	sql/001_foundation.sql \
-	sql/002_auth.sql
+	sql/002_auth.sql \
+	sql/003_plans.sql \
+	sql/006_billing.sql

@@ -2,6 +2,8 @@
 #ifndef IL_API_H
 #define IL_API_H
 
+#include <stdint.h>
+
 #include "http/router.h"
 
 struct migration;
@@ -15,6 +17,40 @@ struct api_ctx {
 /* The route table the dispatcher serves. */
 const struct http_app *api_app(void);
 
+/* common.c */
+struct api_page {
+	int64_t limit;    /* 1..100, default 20 */
+	int64_t offset;   /* >= 0 */
+};
+/* Pure: NULL or why s is not an environment name. */
+const char *api_check_env_name(const char *s);
+/* ?limit=&offset=; returns 1 after a 422. */
+int api_page_read(struct api_page *pg, struct req *r);
+/* {"items", "total", "limit", "offset"} plus a Link header to the next page. */
+void api_page_respond(struct req *r, const struct api_page *pg, json_object *items,
+		      long long total);
+/* JSON text from the database into an object (NULL stays NULL). */
+json_object *api_json_parse(const char *text);
+/* A JSON string, or NULL (JSON null) for a NULL pointer. */
+json_object *api_str(const char *s);
+
+/* plans.c */
+int api_plans_generate(struct req *r);
+int api_plans_list(struct req *r);
+int api_plans_get(struct req *r);
+int api_plans_approve(struct req *r);
+int api_plans_reject(struct req *r);
+/* Responds with the stored plan (plan JSON plus status, approvals …). */
+int api_plan_respond(struct req *r, const char *plan_id, int status);
+
+/* models.c */
+struct project;
+/* Upserts every model of the target project into the tenant's catalog. */
+int api_catalog_update(struct req *r, const struct project *p, const char *commit);
+int api_models_list(struct req *r);
+int api_models_get(struct req *r);
+int api_models_lineage(struct req *r);
+
 /* auth.c */
 int api_authenticate(struct req *r);
 int api_auth_signup(struct req *r);
@@ -22,6 +58,31 @@ int api_auth_login(struct req *r);
 int api_auth_refresh(struct req *r);
 int api_auth_logout(struct req *r);
 int api_auth_me(struct req *r);
+
+/* billing.c, billing_checkout.c, billing_webhook.c */
+int api_billing_plans(struct req *r);
+int api_billing_subscription(struct req *r);
+int api_billing_quota(struct req *r);
+int api_billing_checkout(struct req *r);
+int api_billing_portal(struct req *r);
+int api_billing_webhook(struct req *r);
+
+/* The tier limits other resources enforce. */
+enum billing_limit {
+	BILLING_LIMIT_PLANS_PER_MONTH, /* before generating a plan: 429 when used up */
+	BILLING_LIMIT_ENVIRONMENTS,    /* before creating an environment: 402 at the limit */
+	BILLING_LIMIT_AI_AUGMENT       /* before augmenting a plan: 402 when not included */
+};
+/*
+ * Call inside the caller's tenant transaction, before doing the work.
+ * Returns 0 when allowed; 1 after recording a 402 or 429 response that names
+ * the tier and the limit; a negative il_err code on failure. Use as
+ *   if ((rc = billing_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) != 0)
+ *           return rc < 0 ? rc : 0;
+ */
+int billing_check_quota(struct req *r, enum billing_limit what);
+/* Counts one plan generation this UTC month; call after a plan was generated. */
+int billing_count_plan_generation(struct req *r);
 
 /* health.c */
 int api_health_get(struct req *r);

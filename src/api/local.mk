@@ -2,6 +2,10 @@ noinst_LIBRARIES += libilapi.a
 libilapi_a_SOURCES = \
 	src/api/api.h src/api/routes.c \
 	src/api/health.c \
-	src/api/auth.c
+	src/api/auth.c \
+	src/api/billing.c src/api/billing_checkout.c src/api/billing_webhook.c \
+	src/api/common.c \
+	src/api/plans.c src/api/plan_generate.c \
+	src/api/models.c
 libilapi_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS)
 IL_API_LIBS = libilapi.a

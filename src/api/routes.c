@@ -2,6 +2,7 @@
 #include "api/api.h"
 
 #define PUBLIC_JSON (ROUTE_PUBLIC | ROUTE_JSON_BODY)
+#define TENANT_JSON (ROUTE_TENANT_TXN | ROUTE_JSON_BODY)
 
 static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/signup", api_auth_signup, ROLE_NONE, PUBLIC_JSON, "auth" },
@@ -9,6 +10,32 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/refresh", api_auth_refresh, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "POST", "/api/v1/auth/logout", api_auth_logout, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "GET", "/api/v1/auth/me", api_auth_me, ROLE_VIEWER, ROUTE_TENANT_TXN, "auth" },
+
+	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR, TENANT_JSON, "plans" },
+	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },
+	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },
+	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR, TENANT_JSON, "plans" },
+	{ "POST", "/api/v1/plans/:id/reject", api_plans_reject, ROLE_OPERATOR, TENANT_JSON, "plans" },
+
+	{ "GET", "/api/v1/models", api_models_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "models" },
+	{ "GET", "/api/v1/models/:name", api_models_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "models" },
+	{ "GET", "/api/v1/models/:name/lineage", api_models_lineage, ROLE_VIEWER, ROUTE_TENANT_TXN,
+	  "models" },
+
+	{ "GET", "/api/v1/billing/plans", api_billing_plans, ROLE_NONE, ROUTE_PUBLIC, "billing" },
+	{ "GET", "/api/v1/billing/subscription", api_billing_subscription, ROLE_VIEWER,
+	  ROUTE_TENANT_TXN, "billing" },
+	{ "GET", "/api/v1/billing/quota/:limit", api_billing_quota, ROLE_VIEWER,
+	  ROUTE_TENANT_TXN, "billing" },
+	/* checkout commits the new Stripe customer before the session: its own transactions */
+	{ "POST", "/api/v1/billing/checkout", api_billing_checkout, ROLE_ADMIN, ROUTE_JSON_BODY,
+	  "billing" },
+	{ "POST", "/api/v1/billing/portal", api_billing_portal, ROLE_ADMIN,
+	  ROUTE_TENANT_TXN | ROUTE_JSON_BODY, "billing" },
+	/* Stripe signs the raw body: no JSON parsing before the signature is checked */
+	{ "POST", "/api/v1/billing/webhook", api_billing_webhook, ROLE_NONE, ROUTE_PUBLIC,
+	  "billing" },
+
 	{ "GET", "/api/v1/health", api_health_get, ROLE_NONE, ROUTE_PUBLIC, "health" },
 	{ "GET", "/ready", api_ready_get, ROLE_NONE, ROUTE_PUBLIC, "health" },
 };

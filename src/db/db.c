@@ -1,6 +1,7 @@
 /* db.c: one libpq connection per process, parameterised queries, tenant transactions */
 #include "db/db.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/arena.h"
@@ -164,6 +165,13 @@ const char *db_val(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return NULL;
 	return PQgetvalue(res, row, col);
+}
+
+long db_long(const PGresult *res, int row, int col)
+{
+	const char *v = db_val(res, row, col);
+
+	return v != NULL ? strtol(v, NULL, 10) : 0;
 }
 
 int db_rows(const PGresult *res)

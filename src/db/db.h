@@ -43,5 +43,7 @@ int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id);
 /* Shortcuts for reading results (borrowed strings, NULL for SQL NULL). */
 const char *db_val(const PGresult *res, int row, int col);
 int db_rows(const PGresult *res);
+/* A column as a number (0 for NULL or junk; the SQL decides the type). */
+long db_long(const PGresult *res, int row, int col);
 
 #endif

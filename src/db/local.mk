@@ -4,6 +4,8 @@ libildb_a_SOURCES = \
 	src/db/migrate.c src/db/migrate.h \
 	src/db/sqlsplit.c \
 	src/db/auth.c src/db/auth.h \
-	src/db/admin.c src/db/admin.h
+	src/db/admin.c src/db/admin.h \
+	src/db/plans.c src/db/plans.h \
+	src/db/models.c src/db/models.h
 libildb_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 IL_DB_LIBS = libildb.a $(PQ_LIBS)

@@ -67,3 +67,4 @@ struct resp *signup(const char *email, const char *password);
 char *must_str(struct resp *r, const char *path);
 
 Suite *suite_auth(void);
+Suite *suite_plans(void);

@@ -34,7 +34,14 @@ if ! "$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/s
 	exit 1
 fi
 
+# repositories to plan against: one inside the repo root, and traps around it
+"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
+mkdir -p "$var/repos/notgit" "$var/outside"
+git -c init.defaultBranch=main init -q "$var/outside/repo"
+ln -sfn "$var/outside/repo" "$var/repos/escape"
+
 export IL_TEST_URL="http://127.0.0.1:$port" IL_TEST_VAR="$var" IL_TEST_STACK="$stack"
+export IL_TEST_REPO="$var/repos/api"
 export IL_TEST_SRCDIR="$top_srcdir" IL_TEST_BUILDDIR="$builddir"
 "$builddir/t/api_tests"
 rc=$?

@@ -1,0 +1,210 @@
+/* billing.c: tiers, subscription status, usage and the quota checks other resources call */
+#include <string.h>
+
+#include "api/api.h"
+#include "billing/store.h"
+#include "billing/tiers.h"
+#include "util/config.h"
+#include "util/error.h"
+
+/* What one limit allows a tenant and how much of it is used. */
+struct quota {
+	enum il_tier tier;
+	long used;
+	long max;          /* -1: unlimited */
+};
+
+static const char *const limit_names[] = { "plans_per_month", "environments", "ai_augment" };
+
+/* A limit as JSON: null for unlimited. */
+static json_object *limit_json(long v)
+{
+	return v < 0 ? NULL : json_object_new_int64(v);
+}
+
+static json_object *limits_json(const struct il_tier_config *t)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "plans_per_month", limit_json(t->plans_per_month));
+	json_object_object_add(o, "environments", limit_json(t->environments));
+	json_object_object_add(o, "ai_augment", json_object_new_boolean(t->ai_augment));
+	return o;
+}
+
+/* The tier the stored account is on (an unknown name counts as community). */
+static enum il_tier account_tier(const struct billing_account *acc)
+{
+	enum il_tier t = billing_tier_parse(acc->tier);
+
+	return t == IL_TIER_COUNT ? IL_TIER_COMMUNITY : t;
+}
+
+/* GET /api/v1/billing/plans (public): 200 {"plans": [...], "billing_enabled"}. */
+int api_billing_plans(struct req *r)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	int i;
+
+	for (i = 0; i < IL_TIER_COUNT; i++) {
+		const struct il_tier_config *t = &r->cfg->tier[i];
+		json_object *item = json_object_new_object();
+
+		json_object_object_add(item, "tier",
+				       json_object_new_string(billing_tier_name((enum il_tier)i)));
+		json_object_object_add(item, "price_id", t->price_id[0] ?
+				       json_object_new_string(t->price_id) : NULL);
+		json_object_object_add(item, "limits", limits_json(t));
+		json_object_array_add(list, item);
+	}
+	json_object_object_add(o, "plans", list);
+	json_object_object_add(o, "billing_enabled",
+			       json_object_new_boolean(billing_enabled(r->cfg)));
+	req_json(r, 200, o);
+	return 0;
+}
+
+static json_object *usage_json(long plans, long environments)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "plans_this_month", json_object_new_int64(plans));
+	json_object_object_add(o, "environments", json_object_new_int64(environments));
+	return o;
+}
+
+/*
+ * GET /api/v1/billing/subscription (viewer): 200 with the tenant's tier,
+ * subscription status, limits and usage; answers (community, "none") even
+ * when billing is not configured.
+ */
+int api_billing_subscription(struct req *r)
+{
+	struct billing_account acc;
+	long plans, envs;
+	json_object *o;
+	int rc;
+
+	if ((rc = billing_db_account_get(&acc, r->db, r->arena, r->who.tenant_id)) < 0 ||
+	    (rc = billing_db_usage(&plans, &envs, r->db, r->arena, r->who.tenant_id)) < 0)
+		return rc;
+	o = json_object_new_object();
+	json_object_object_add(o, "tier",
+			       json_object_new_string(billing_tier_name(account_tier(&acc))));
+	json_object_object_add(o, "status", json_object_new_string(acc.status));
+	json_object_object_add(o, "current_period_end", acc.current_period_end ?
+			       json_object_new_string(acc.current_period_end) : NULL);
+	json_object_object_add(o, "cancel_at_period_end",
+			       json_object_new_boolean(acc.cancel_at_period_end));
+	json_object_object_add(o, "limits", limits_json(&r->cfg->tier[account_tier(&acc)]));
+	json_object_object_add(o, "usage", usage_json(plans, envs));
+	json_object_object_add(o, "billing_enabled",
+			       json_object_new_boolean(billing_enabled(r->cfg)));
+	req_json(r, 200, o);
+	return 0;
+}
+
+static int quota_read(struct quota *q, struct req *r, enum billing_limit what)
+{
+	struct billing_account acc;
+	const struct il_tier_config *t;
+	long plans, envs;
+	int rc;
+
+	if ((rc = billing_db_account_get(&acc, r->db, r->arena, r->who.tenant_id)) < 0 ||
+	    (rc = billing_db_usage(&plans, &envs, r->db, r->arena, r->who.tenant_id)) < 0)
+		return rc;
+	q->tier = account_tier(&acc);
+	t = &r->cfg->tier[q->tier];
+	switch (what) {
+	case BILLING_LIMIT_PLANS_PER_MONTH:
+		q->used = plans;
+		q->max = t->plans_per_month;
+		return 0;
+	case BILLING_LIMIT_ENVIRONMENTS:
+		q->used = envs;
+		q->max = t->environments;
+		return 0;
+	case BILLING_LIMIT_AI_AUGMENT:
+		q->used = 0;
+		q->max = t->ai_augment ? -1 : 0;
+		return 0;
+	}
+	return IL_EINVALID;
+}
+
+/* 1 after recording the refusal when q leaves no room for one more, else 0. */
+static int quota_refuse(struct req *r, enum billing_limit what, const struct quota *q)
+{
+	const char *tier = billing_tier_name(q->tier);
+
+	if (q->max < 0 || q->used < q->max)
+		return 0;
+	switch (what) {
+	case BILLING_LIMIT_PLANS_PER_MONTH:
+		req_error(r, 429, "quota_exceeded",
+			  "the %s tier allows %ld plan generations per month and %ld were used"
+			  " this month; upgrade to generate more", tier, q->max, q->used);
+		break;
+	case BILLING_LIMIT_ENVIRONMENTS:
+		req_error(r, 402, "tier_limit_reached",
+			  "the %s tier allows %ld environments and this tenant has %ld;"
+			  " upgrade to add more", tier, q->max, q->used);
+		break;
+	case BILLING_LIMIT_AI_AUGMENT:
+		req_error(r, 402, "tier_limit_reached",
+			  "the %s tier does not include AI augment; upgrade to use it", tier);
+		break;
+	}
+	return 1;
+}
+
+int billing_check_quota(struct req *r, enum billing_limit what)
+{
+	struct quota q;
+	int rc = quota_read(&q, r, what);
+
+	if (rc < 0)
+		return rc;
+	return quota_refuse(r, what, &q);
+}
+
+int billing_count_plan_generation(struct req *r)
+{
+	return billing_db_count_plan(r->db, r->arena, r->who.tenant_id);
+}
+
+/*
+ * GET /api/v1/billing/quota/:limit (viewer): may the tenant use one more of
+ * limit (plans_per_month, environments, ai_augment)? 200 {"limit", "tier",
+ * "used", "max", "allowed": true}; otherwise the very 402 or 429 the guarded
+ * endpoint answers; 404 for an unknown limit.
+ */
+int api_billing_quota(struct req *r)
+{
+	const char *name = req_param(r, 0);
+	struct quota q;
+	json_object *o;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(limit_names) / sizeof(limit_names[0]); i++)
+		if (strcmp(name, limit_names[i]) == 0)
+			break;
+	if (i == sizeof(limit_names) / sizeof(limit_names[0])) {
+		req_error(r, 404, "not_found", "no such limit: %.64s", name);
+		return 0;
+	}
+	if ((rc = quota_read(&q, r, (enum billing_limit)i)) < 0)
+		return rc;
+	if (quota_refuse(r, (enum billing_limit)i, &q))
+		return 0;
+	o = json_object_new_object();
+	json_object_object_add(o, "limit", json_object_new_string(limit_names[i]));
+	json_object_object_add(o, "tier", json_object_new_string(billing_tier_name(q.tier)));
+	json_object_object_add(o, "used", json_object_new_int64(q.used));
+	json_object_object_add(o, "max", limit_json(q.max));
+	json_object_object_add(o, "allowed", json_object_new_boolean(1));
+	req_json(r, 200, o);
+	return 0;
+}

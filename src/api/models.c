@@ -1,0 +1,298 @@
+/* models.c: the model catalog: upsert at generate, list, get, lineage */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/dag.h"
+#include "core/model.h"
+#include "core/project.h"
+#include "db/db.h"
+#include "db/models.h"
+#include "http/body.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/strbuf.h"
+
+/* A PostgreSQL array literal of items, each double-quoted and escaped. */
+static const char *pg_array(struct arena *a, const char *const *items, size_t n)
+{
+	struct strbuf sb;
+	size_t i;
+	const char *c;
+
+	strbuf_init(&sb, a, 1 << 20);
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < n; i++) {
+		strbuf_adds(&sb, i ? ",\"" : "\"");
+		for (c = items[i]; *c != '\0'; c++) {
+			if (*c == '"' || *c == '\\')
+				strbuf_addc(&sb, '\\');
+			strbuf_addc(&sb, *c);
+		}
+		strbuf_addc(&sb, '"');
+	}
+	strbuf_addc(&sb, '}');
+	return strbuf_cstr(&sb);
+}
+
+static int by_string(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The distinct resolved upstream names of m, sorted. */
+static const char *dependencies(struct arena *a, const struct project *p, const struct model *m)
+{
+	const char **names = arena_calloc(a, m->n_refs + 1, sizeof(*names));
+	size_t i, n = 0;
+
+	if (names == NULL)
+		return NULL;
+	for (i = 0; i < m->n_refs; i++)
+		if (m->refs[i].target >= 0)
+			names[n++] = p->models[m->refs[i].target]->name;
+	qsort(names, n, sizeof(*names), by_string);
+	for (i = 1; i < n; i++)
+		if (strcmp(names[i], names[i - 1]) == 0) {
+			memmove(&names[i], &names[i + 1], (n - i - 1) * sizeof(*names));
+			n--;
+			i--;
+		}
+	return pg_array(a, names, n);
+}
+
+int api_catalog_update(struct req *r, const struct project *p, const char *commit)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->n_models && rc == 0; i++) {
+		const struct model *m = p->models[i];
+		struct db_model_row row;
+
+		memset(&row, 0, sizeof(row));
+		row.name = m->name;
+		row.kind = model_kind_name(m->kind);
+		row.materialization = materialization_name(m->materialization);
+		row.owner = m->owner;
+		row.time_column = m->time_column;
+		row.unique_key = m->unique_key;
+		row.tags = pg_array(r->arena, m->tags.items, m->tags.n);
+		row.dependencies = dependencies(r->arena, p, m);
+		row.file_path = m->path;
+		row.sql = arena_strndup(r->arena, m->body, m->body_len);
+		row.content_hash = m->content_hash;
+		row.commit = commit;
+		if (row.tags == NULL || row.dependencies == NULL || row.sql == NULL)
+			return IL_ENOMEM;
+		rc = db_model_upsert(r->db, r->arena, r->who.tenant_id, &row);
+	}
+	return rc;
+}
+
+/* GET /api/v1/models?kind=&owner=&tag=&search=&limit=&offset= (viewer). */
+int api_models_list(struct req *r)
+{
+	struct api_page pg;
+	PGresult *res;
+	json_object *items;
+	long long total = 0;
+	int rc, i;
+
+	if (api_page_read(&pg, r))
+		return 0;
+	rc = db_model_list(&res, &total, r->db, r->arena, r->who.tenant_id,
+			   req_query(r, "kind"), req_query(r, "owner"), req_query(r, "tag"),
+			   req_query(r, "search"), pg.limit, pg.offset);
+	if (rc < 0)
+		return rc;
+	items = json_object_new_array();
+	for (i = 0; i < db_rows(res); i++)
+		json_object_array_add(items, api_json_parse(db_val(res, i, 0)));
+	api_page_respond(r, &pg, items, total);
+	return 0;
+}
+
+/* GET /api/v1/models/:name (viewer): 200, or 404. */
+int api_models_get(struct req *r)
+{
+	const char *name = req_param(r, 0), *json = NULL;
+	int rc = db_model_detail(&json, r->db, r->arena, r->who.tenant_id, name);
+
+	if (rc == IL_ENOTFOUND) {
+		req_error(r, 404, "not_found", "model %.200s not found", name);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	req_json(r, 200, api_json_parse(json));
+	return 0;
+}
+
+/* The row of the model called name (rows are in name order), or -1. */
+static int find_row(PGresult *res, const char *name)
+{
+	int lo = 0, hi = db_rows(res) - 1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2, c = strcmp(db_val(res, mid, 0), name);
+
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+struct edges {
+	struct dag_edge *e;
+	size_t n, cap;
+};
+
+static int add_edge(struct edges *es, struct arena *a, int from, int to)
+{
+	if (es->n == es->cap) {
+		size_t cap = es->cap ? es->cap * 2 : 64;
+		struct dag_edge *bigger = arena_calloc(a, cap, sizeof(*bigger));
+
+		if (bigger == NULL)
+			return IL_ENOMEM;
+		if (es->n)
+			memcpy(bigger, es->e, es->n * sizeof(*bigger));
+		es->e = bigger;
+		es->cap = cap;
+	}
+	es->e[es->n++] = (struct dag_edge){ from, to };
+	return 0;
+}
+
+/* The catalog as a DAG over row indices; dependencies outside it are ignored. */
+static int catalog_dag(struct dag *d, struct edges *es, PGresult *res, struct arena *a)
+{
+	int i, rc = 0;
+	size_t k;
+
+	memset(es, 0, sizeof(*es));
+	for (i = 0; i < db_rows(res) && rc == 0; i++) {
+		json_object *deps = api_json_parse(db_val(res, i, 2));
+
+		for (k = 0; deps != NULL && k < json_object_array_length(deps) && rc == 0; k++) {
+			int up = find_row(res, json_object_get_string(
+						       json_object_array_get_idx(deps, k)));
+
+			if (up >= 0)
+				rc = add_edge(es, a, up, i);
+		}
+		json_object_put(deps);
+	}
+	return rc < 0 ? rc : dag_build(d, a, (size_t)db_rows(res), es->e, es->n);
+}
+
+static void add_nodes(json_object *nodes, json_object *names, unsigned char *in,
+		      PGresult *res, const struct lineage_entry *l, size_t n, const char *dir)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_object *o = json_object_new_object();
+		const char *name = db_val(res, l[i].node, 0);
+
+		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "kind", json_object_new_string(db_val(res, l[i].node, 1)));
+		json_object_object_add(o, "depth", json_object_new_int(l[i].depth));
+		json_object_object_add(o, "direction", json_object_new_string(dir));
+		json_object_array_add(nodes, o);
+		json_object_array_add(names, json_object_new_string(name));
+		in[l[i].node] = 1;
+	}
+}
+
+static json_object *edges_within(PGresult *res, const struct edges *es,
+				 const unsigned char *in)
+{
+	json_object *list = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < es->n; i++) {
+		json_object *o;
+
+		if (!in[es->e[i].from] || !in[es->e[i].to])
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "source", json_object_new_string(db_val(res, es->e[i].from, 0)));
+		json_object_object_add(o, "target", json_object_new_string(db_val(res, es->e[i].to, 0)));
+		json_object_array_add(list, o);
+	}
+	return list;
+}
+
+static int read_lineage_query(struct req *r, int *up, int *down, int64_t *depth)
+{
+	const char *dir = req_query(r, "direction");
+
+	*up = dir == NULL || strcmp(dir, "both") == 0 || strcmp(dir, "upstream") == 0;
+	*down = dir == NULL || strcmp(dir, "both") == 0 || strcmp(dir, "downstream") == 0;
+	if (!*up && !*down)
+		req_invalid(r, "query", "direction", "must be upstream, downstream or both", "enum");
+	query_int(r, "depth", 0, 1, 1000, depth);
+	return req_validation_finish(r);
+}
+
+/*
+ * GET /api/v1/models/:name/lineage?direction=upstream|downstream|both&depth=N
+ * (viewer): the transitive upstream and downstream models (all depths unless
+ * depth is given), with the nodes and the edges between them. 404 for an
+ * unknown model.
+ */
+int api_models_lineage(struct req *r)
+{
+	const char *name = req_param(r, 0);
+	struct lineage_entry *ul = NULL, *dl = NULL;
+	size_t nu = 0, nd = 0;
+	struct edges es;
+	struct dag d;
+	PGresult *res;
+	json_object *o, *nodes, *ups, *downs;
+	unsigned char *in;
+	int64_t depth;
+	int rc, up, down, self;
+
+	if (read_lineage_query(r, &up, &down, &depth))
+		return 0;
+	if ((rc = db_model_graph(&res, r->db, r->arena, r->who.tenant_id)) < 0)
+		return rc;
+	if ((self = find_row(res, name)) < 0) {
+		req_error(r, 404, "not_found", "model %.200s not found", name);
+		return 0;
+	}
+	if ((rc = catalog_dag(&d, &es, res, r->arena)) < 0 ||
+	    (up && (rc = dag_lineage(&ul, &nu, r->arena, &d, self, 0, (int)depth)) < 0) ||
+	    (down && (rc = dag_lineage(&dl, &nd, r->arena, &d, self, 1, (int)depth)) < 0))
+		return rc;
+	in = arena_calloc(r->arena, (size_t)db_rows(res) + 1, 1);
+	if (in == NULL)
+		return IL_ENOMEM;
+	in[self] = 1;
+	o = json_object_new_object();
+	nodes = json_object_new_array();
+	ups = json_object_new_array();
+	downs = json_object_new_array();
+	{
+		json_object *unused = json_object_new_array();
+
+		add_nodes(nodes, unused, in, res, &(struct lineage_entry){ self, 0 }, 1, "self");
+		json_object_put(unused);
+	}
+	add_nodes(nodes, ups, in, res, ul, nu, "upstream");
+	add_nodes(nodes, downs, in, res, dl, nd, "downstream");
+	json_object_object_add(o, "model", json_object_new_string(db_val(res, self, 0)));
+	json_object_object_add(o, "upstream", ups);
+	json_object_object_add(o, "downstream", downs);
+	json_object_object_add(o, "nodes", nodes);
+	json_object_object_add(o, "edges", edges_within(res, &es, in));
+	req_json(r, 200, o);
+	return 0;
+}

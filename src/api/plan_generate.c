@@ -1,0 +1,325 @@
+/* plan_generate.c: POST /api/v1/plans/generate */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "core/date.h"
+#include "core/plan.h"
+#include "core/project.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "db/models.h"
+#include "db/plans.h"
+#include "http/body.h"
+#include "repo/repo.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
+
+struct generate {
+	const char *repo_path;   /* resolved, inside a root */
+	const char *base_sha, *target_sha;   /* as given, then full ids */
+	const char *environment;
+	const char *as_of;
+	struct repo *repo;
+	struct project *base, *target;
+	struct db_env env;
+	struct plan *plan;
+	const char *plan_text;
+};
+
+static const char *check_sha(const char *s)
+{
+	return is_hex_string(s, 4, 40) ? NULL : "must be 4 to 40 hexadecimal digits";
+}
+
+static const char *check_date(const char *s)
+{
+	long days;
+
+	return date_parse(s, &days) == 0 ? NULL : "must be a date written YYYY-MM-DD";
+}
+
+static const struct field generate_fields[] = {
+	{ "repo_path", FIELD_STRING, 1, PATH_MAX, 0, 0, NULL },
+	{ "base_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
+	{ "target_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
+	{ "environment", FIELD_STRING, 0, 63, 0, 0, api_check_env_name },
+	{ "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
+};
+
+/* 1 when path (resolved) is root (resolved) or below it. */
+static int is_inside(const char *path, const char *root)
+{
+	char real_root[PATH_MAX];
+	size_t n;
+
+	if (realpath(root, real_root) == NULL)
+		return 0;
+	n = strlen(real_root);
+	if (n == 1)
+		return 1;
+	return strncmp(path, real_root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Resolves repo_path (symlinks too) and insists it is inside a repo root. */
+static int resolve_repo_path(struct generate *g, struct req *r, const char *given)
+{
+	char real[PATH_MAX];
+	int i;
+
+	if (realpath(given, real) != NULL)
+		for (i = 0; i < r->cfg->n_repo_roots; i++)
+			if (is_inside(real, r->cfg->repo_root[i])) {
+				g->repo_path = arena_strdup(r->arena, real);
+				return 0;
+			}
+	/* one message whether the path is missing or outside: reveal nothing */
+	req_invalid(r, "body", "repo_path",
+		    "repo_path must be an existing directory inside a configured repository root",
+		    "value_error");
+	return req_validation_finish(r);
+}
+
+static int open_repo(struct generate *g, struct req *r)
+{
+	int rc = repo_open(&g->repo, r->arena, g->repo_path);
+
+	if (rc == IL_ENOTFOUND) {
+		req_invalid(r, "body", "repo_path", "repo_path is not a git repository",
+			    "value_error");
+		return req_validation_finish(r);
+	}
+	return rc;
+}
+
+/* Turns a given sha into a full commit id; 422 when it names no commit. */
+static int resolve_commit(const char **sha, struct generate *g, struct req *r,
+			  const char *field)
+{
+	char full[REPO_OID_HEX_LEN + 1];
+	int rc = repo_resolve(full, g->repo, *sha);
+
+	if (rc == IL_ENOTFOUND || rc == IL_EINVALID) {
+		req_invalid(r, "body", field, rc == IL_ENOTFOUND ?
+			    "does not name a commit in the repository" :
+			    "is ambiguous or does not name a commit", "value_error");
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	*sha = arena_strdup(r->arena, full);
+	return 0;
+}
+
+static int read_inputs(struct generate *g, struct req *r)
+{
+	struct field_value v[5];
+	char today[IL_DATE_LEN + 1];
+	int rc, bad = 0;
+
+	if (body_read(r, generate_fields, 5, v))
+		return 1;
+	memset(g, 0, sizeof(*g));
+	g->base_sha = v[1].str;
+	g->target_sha = v[2].str;
+	g->environment = v[3].present ? v[3].str : "dev";
+	date_format((long)(time(NULL) / 86400), today);
+	g->as_of = v[4].present ? v[4].str : arena_strdup(r->arena, today);
+	if ((rc = resolve_repo_path(g, r, v[0].str)) != 0 || (rc = open_repo(g, r)) != 0)
+		return rc;
+	if ((rc = resolve_commit(&g->base_sha, g, r, "base_sha")) < 0 ||
+	    (bad = resolve_commit(&g->target_sha, g, r, "target_sha")) < 0)
+		return rc < 0 ? rc : bad;
+	return rc || bad ? req_validation_finish(r) : 0;
+}
+
+/* 422 listing every problem of the target project. */
+static void model_errors(struct req *r, const struct project *p)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < p->diags.n; i++) {
+		const struct diag *d = &p->diags.items[i];
+		json_object *e;
+
+		if (d->severity != DIAG_ERROR)
+			continue;
+		e = json_object_new_object();
+		json_object_object_add(e, "file", json_object_new_string(d->file));
+		json_object_object_add(e, "line", json_object_new_int((int)d->line));
+		json_object_object_add(e, "message", json_object_new_string(d->message));
+		json_object_array_add(list, e);
+	}
+	json_object_object_add(o, "detail", json_object_new_string_len(
+		"the models at target_sha have errors", 36));
+	json_object_object_add(o, "code", json_object_new_string("model_errors"));
+	json_object_object_add(o, "errors", list);
+	r->error_code = "model_errors";
+	req_json(r, 422, o);
+}
+
+static int load_projects(struct generate *g, struct req *r)
+{
+	const char *dir = r->cfg->models_dir;
+	int rc = repo_load_project(&g->base, r->arena, g->repo, g->base_sha, dir);
+
+	if (rc == 0)
+		rc = repo_load_project(&g->target, r->arena, g->repo, g->target_sha, dir);
+	if (rc == IL_ETOOBIG) {
+		req_error(r, 413, "too_many_models", "the repository has too many models");
+		return 1;
+	}
+	if (rc < 0) {
+		log_error("reading models failed: %s", repo_last_error(g->repo));
+		return rc;
+	}
+	if (g->target->diags.n_errors > 0) {
+		model_errors(r, g->target);
+		return 1;
+	}
+	return 0;
+}
+
+/* Watermarks and recent runtimes of the environment, as planner inputs. */
+static int load_state(struct plan_inputs *in, struct generate *g, struct req *r)
+{
+	PGresult *wm, *rt;
+	struct plan_watermark *w;
+	struct plan_runtimes *t;
+	double *secs;
+	int i, n, rc;
+
+	if ((rc = db_state_watermarks(&wm, r->db, r->arena, r->who.tenant_id, g->environment)) < 0 ||
+	    (rc = db_state_runtimes(&rt, r->db, r->arena, r->who.tenant_id, g->environment)) < 0)
+		return rc;
+	w = arena_calloc(r->arena, (size_t)db_rows(wm) + 1, sizeof(*w));
+	t = arena_calloc(r->arena, (size_t)db_rows(rt) + 1, sizeof(*t));
+	secs = arena_calloc(r->arena, (size_t)db_rows(rt) + 1, sizeof(*secs));
+	if (w == NULL || t == NULL || secs == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < db_rows(wm); i++) {
+		w[i].model = db_val(wm, i, 0);
+		w[i].end = db_val(wm, i, 1);
+	}
+	in->watermarks = w;
+	in->n_watermarks = (size_t)db_rows(wm);
+	for (i = 0, n = 0; i < db_rows(rt); i++) {
+		secs[i] = strtod(db_val(rt, i, 1), NULL);
+		if (n == 0 || strcmp(t[n - 1].model, db_val(rt, i, 0)) != 0) {
+			t[n].model = db_val(rt, i, 0);
+			t[n++].seconds = &secs[i];
+		}
+		t[n - 1].n++;
+	}
+	in->runtimes = t;
+	in->n_runtimes = (size_t)n;
+	return 0;
+}
+
+static int build_plan(struct generate *g, struct req *r)
+{
+	struct plan_inputs in;
+	const char *err = NULL;
+	size_t len;
+	int rc;
+
+	plan_inputs_init(&in);
+	in.base = g->base_sha;
+	in.target = g->target_sha;
+	in.environment = g->environment;
+	in.as_of = g->as_of;
+	in.default_lookback_days = r->cfg->default_lookback_days;
+	in.cost_per_compute_second = r->cfg->cost_per_compute_second;
+	if ((rc = load_state(&in, g, r)) < 0)
+		return rc;
+	rc = plan_build(&g->plan, r->arena, g->base, g->target, &in, &err);
+	if (rc == IL_EINVALID) {
+		req_error(r, 422, "plan_invalid", "%s", err ? err : "the plan cannot be built");
+		return 1;
+	}
+	if (rc == 0)
+		rc = plan_to_json(&g->plan_text, &len, r->arena, g->plan);
+	return rc;
+}
+
+/* The plan's step models as a PostgreSQL array literal (names need no quoting). */
+static const char *step_models(struct req *r, const struct plan *p)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb, r->arena, 1 << 24);
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < p->n_steps; i++)
+		strbuf_addf(&sb, "%s%s", i ? "," : "", p->steps[i].model);
+	strbuf_addc(&sb, '}');
+	return strbuf_cstr(&sb);
+}
+
+static int store_plan(int *created, struct generate *g, struct req *r)
+{
+	struct db_plan_row row;
+	char digest[IL_SHA256_HEX_LEN + 1];
+	const char *models = step_models(r, g->plan);
+	int rc;
+
+	if (models == NULL)
+		return IL_ENOMEM;
+	rc = db_state_digest(digest, r->db, r->arena, r->who.tenant_id, g->environment, models);
+	if (rc < 0)
+		return rc;
+	memset(&row, 0, sizeof(row));
+	row.plan_id = g->plan->plan_id;
+	row.environment = g->environment;
+	row.env_version = g->env.version;
+	row.state_digest = digest;
+	row.repo_path = g->repo_path;
+	row.base_sha = g->base_sha;
+	row.target_sha = g->target_sha;
+	row.as_of = g->as_of;
+	row.plan_text = g->plan_text;
+	row.total_steps = (int)g->plan->n_steps;
+	row.models_changed = (int)(g->plan->models_changed.n + g->plan->models_added.n);
+	row.cost = g->plan->estimated_cost_usd;
+	row.created_by = r->who.user_id;
+	return db_plan_insert(created, r->db, r->arena, r->who.tenant_id, &row);
+}
+
+/*
+ * POST /api/v1/plans/generate (operator). 201 with a new plan; 200 with the
+ * stored plan when this tenant generated the same plan before; 404 for an
+ * unknown environment; 422 for a bad repo_path or sha, or model errors (every
+ * one listed).
+ */
+int api_plans_generate(struct req *r)
+{
+	struct generate g;
+	int rc, created = 0;
+
+	if ((rc = read_inputs(&g, r)) != 0)
+		return rc > 0 ? 0 : rc;
+	rc = db_env_get(&g.env, r->db, r->arena, r->who.tenant_id, g.environment);
+	if (rc == IL_ENOTFOUND) {
+		req_error(r, 404, "not_found", "environment %s not found", g.environment);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if ((rc = load_projects(&g, r)) != 0 || (rc = build_plan(&g, r)) != 0)
+		return rc > 0 ? 0 : rc;
+	if ((rc = store_plan(&created, &g, r)) < 0)
+		return rc;
+	if (created && ((rc = api_catalog_update(r, g.target, g.target_sha)) < 0 ||
+			(rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+					      "plan_generated", "plan", g.plan->plan_id,
+					      NULL)) < 0))
+		return rc;
+	return api_plan_respond(r, g.plan->plan_id, created ? 201 : 200);
+}

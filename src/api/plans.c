@@ -1,0 +1,230 @@
+/* plans.c: list, get, approve and reject plans (generate is in plan_generate.c) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "db/plans.h"
+#include "http/body.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/parse.h"
+
+static const char *const plan_statuses[] = {
+	"pending", "approved", "rejected", "applying", "applied", "failed"
+};
+
+static json_object *approvals_json(PGresult *res)
+{
+	json_object *list = json_object_new_array();
+	int i;
+
+	for (i = 0; i < db_rows(res); i++) {
+		json_object *a = json_object_new_object();
+
+		json_object_object_add(a, "user", api_str(db_val(res, i, 0)));
+		json_object_object_add(a, "user_email", api_str(db_val(res, i, 1)));
+		json_object_object_add(a, "comment", api_str(db_val(res, i, 2)));
+		json_object_object_add(a, "at", api_str(db_val(res, i, 3)));
+		json_object_object_add(a, "timestamp", api_str(db_val(res, i, 3)));
+		json_object_object_add(a, "action", api_str(db_val(res, i, 4)));
+		json_object_array_add(list, a);
+	}
+	return list;
+}
+
+int api_plan_respond(struct req *r, const char *plan_id, int status)
+{
+	PGresult *p, *ap;
+	json_object *o;
+	int rc = db_plan_get(&p, r->db, r->arena, r->who.tenant_id, plan_id, 0);
+
+	if (rc == 0)
+		rc = db_plan_approvals(&ap, r->db, r->arena, r->who.tenant_id, plan_id);
+	if (rc < 0)
+		return rc;
+	o = api_json_parse(db_val(p, 0, PLAN_TEXT));
+	if (o == NULL)
+		return IL_ERR;
+	json_object_object_add(o, "status", api_str(db_val(p, 0, PLAN_STATUS)));
+	json_object_object_add(o, "created_at", api_str(db_val(p, 0, PLAN_CREATED_AT)));
+	json_object_object_add(o, "created_by", api_str(db_val(p, 0, PLAN_CREATED_BY)));
+	json_object_object_add(o, "approvals", approvals_json(ap));
+	json_object_object_add(o, "required_approvals",
+			       json_object_new_int((int)db_long(p, 0, PLAN_REQUIRED)));
+	json_object_object_add(o, "advisory", api_json_parse(db_val(p, 0, PLAN_ADVISORY)));
+	json_object_object_add(o, "applied_at", api_str(db_val(p, 0, PLAN_APPLIED_AT)));
+	req_json(r, status, o);
+	return 0;
+}
+
+/* A plan id from the path: anything but 64 hex digits cannot exist. */
+static const char *plan_param(struct req *r)
+{
+	const char *id = req_param(r, 0);
+
+	if (id == NULL || !is_hex_string(id, 64, 64)) {
+		req_error(r, 404, "not_found", "plan %.80s not found", id ? id : "");
+		return NULL;
+	}
+	return id;
+}
+
+/* GET /api/v1/plans/:id (viewer): 200, or 404 (also for another tenant's plan). */
+int api_plans_get(struct req *r)
+{
+	const char *id = plan_param(r);
+	int rc;
+
+	if (id == NULL)
+		return 0;
+	rc = api_plan_respond(r, id, 200);
+	if (rc == IL_ENOTFOUND)
+		req_error(r, 404, "not_found", "plan %s not found", id);
+	return rc == IL_ENOTFOUND ? 0 : rc;
+}
+
+static json_object *plan_item(PGresult *res, int i)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "plan_id", api_str(db_val(res, i, PLAN_ID)));
+	json_object_object_add(o, "base_sha", api_str(db_val(res, i, PLAN_BASE)));
+	json_object_object_add(o, "target_sha", api_str(db_val(res, i, PLAN_TARGET)));
+	json_object_object_add(o, "environment", api_str(db_val(res, i, PLAN_ENV)));
+	json_object_object_add(o, "status", api_str(db_val(res, i, PLAN_STATUS)));
+	json_object_object_add(o, "total_steps",
+			       json_object_new_int((int)db_long(res, i, PLAN_STEPS)));
+	json_object_object_add(o, "estimated_cost_usd",
+			       json_object_new_double(strtod(db_val(res, i, PLAN_COST), NULL)));
+	json_object_object_add(o, "models_changed",
+			       json_object_new_int((int)db_long(res, i, PLAN_CHANGED)));
+	json_object_object_add(o, "created_at", api_str(db_val(res, i, PLAN_CREATED_AT)));
+	json_object_object_add(o, "created_by", api_str(db_val(res, i, PLAN_CREATED_BY)));
+	return o;
+}
+
+static int valid_status(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(plan_statuses) / sizeof(plan_statuses[0]); i++)
+		if (strcmp(s, plan_statuses[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* GET /api/v1/plans?limit=&offset=&environment=&status= (viewer), newest first. */
+int api_plans_list(struct req *r)
+{
+	const char *env = req_query(r, "environment"), *status = req_query(r, "status");
+	struct api_page pg;
+	PGresult *res;
+	json_object *items;
+	long long total = 0;
+	int rc, i;
+
+	if (env != NULL && api_check_env_name(env) != NULL)
+		req_invalid(r, "query", "environment", api_check_env_name(env), "value_error");
+	if (status != NULL && !valid_status(status))
+		req_invalid(r, "query", "status", "must be one of pending, approved, rejected, "
+			    "applying, applied, failed", "enum");
+	if (api_page_read(&pg, r))
+		return 0;
+	rc = db_plan_list(&res, &total, r->db, r->arena, r->who.tenant_id, env, status,
+			  pg.limit, pg.offset);
+	if (rc < 0)
+		return rc;
+	items = json_object_new_array();
+	for (i = 0; i < db_rows(res); i++)
+		json_object_array_add(items, plan_item(res, i));
+	api_page_respond(r, &pg, items, total);
+	return 0;
+}
+
+/* Locks the plan and checks it may still be approved or rejected. */
+static int lock_for_review(PGresult **p, struct req *r, const char *id, const char *verb)
+{
+	const char *status;
+	int rc = db_plan_get(p, r->db, r->arena, r->who.tenant_id, id, 1);
+
+	if (rc == IL_ENOTFOUND) {
+		req_error(r, 404, "not_found", "plan %s not found", id);
+		return 1;
+	}
+	if (rc < 0)
+		return rc;
+	status = db_val(*p, 0, PLAN_STATUS);
+	if (strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0) {
+		req_error(r, 409, "invalid_state", "plan %s is %s and can no longer be %s", id,
+			  status, verb);
+		return 1;
+	}
+	return 0;
+}
+
+static const struct field approve_fields[] = {
+	{ "comment", FIELD_STRING, 0, 2000, 0, 0, NULL },
+};
+
+/*
+ * POST /api/v1/plans/:id/approve (operator) {comment?}: records the caller's
+ * approval; the plan becomes approved with the environment's required number
+ * of distinct approvals. 409 for a second approval by the same user or a plan
+ * that is rejected, applying, applied or failed.
+ */
+int api_plans_approve(struct req *r)
+{
+	struct field_value v[1];
+	const char *id = plan_param(r);
+	PGresult *p;
+	int rc, n = 0, self_ok;
+
+	if (id == NULL || body_read(r, approve_fields, 1, v))
+		return 0;
+	if ((rc = lock_for_review(&p, r, id, "approved")) != 0)
+		return rc > 0 ? 0 : rc;
+	self_ok = strcmp(db_val(p, 0, PLAN_SELF_OK), "t") == 0;
+	rc = db_plan_add_approval(r->db, r->arena, r->who.tenant_id, id, r->who.user_id,
+				  "approved", v[0].str);
+	if (rc == IL_ECONFLICT) {
+		req_error(r, 409, "already_approved", "you have already approved plan %s", id);
+		return 0;
+	}
+	if (rc == 0)
+		rc = db_plan_count_approvals(&n, r->db, r->arena, r->who.tenant_id, id, self_ok);
+	if (rc == 0 && n >= (int)db_long(p, 0, PLAN_REQUIRED))
+		rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, id, "approved");
+	if (rc == 0)
+		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				     "plan_approved", "plan", id, NULL);
+	return rc < 0 ? rc : api_plan_respond(r, id, 200);
+}
+
+static const struct field reject_fields[] = {
+	{ "reason", FIELD_STRING, 1, 2000, 0, 0, NULL },
+};
+
+/*
+ * POST /api/v1/plans/:id/reject (operator) {reason}: the plan becomes
+ * rejected and can never be applied. 409 once it is applying or done.
+ */
+int api_plans_reject(struct req *r)
+{
+	struct field_value v[1];
+	const char *id = plan_param(r);
+	PGresult *p;
+	int rc;
+
+	if (id == NULL || body_read(r, reject_fields, 1, v))
+		return 0;
+	if ((rc = lock_for_review(&p, r, id, "rejected")) != 0)
+		return rc > 0 ? 0 : rc;
+	if ((rc = db_plan_add_approval(r->db, r->arena, r->who.tenant_id, id, r->who.user_id,
+				       "rejected", v[0].str)) == 0 &&
+	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, id, "rejected")) == 0)
+		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				     "plan_rejected", "plan", id, NULL);
+	return rc < 0 ? rc : api_plan_respond(r, id, 200);
+}

@@ -1,0 +1,113 @@
+/* models.c (db): the model catalog */
+#include "db/models.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db/db.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+int db_model_upsert(struct db *db, struct arena *a, const char *tenant_id,
+		    const struct db_model_row *m)
+{
+	static const char sql[] =
+		"INSERT INTO models AS m (tenant_id, name, kind, materialization, owner, tags,"
+		" time_column, unique_key, dependencies, file_path, sql, content_hash,"
+		" last_modified_commit)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+		" ON CONFLICT (tenant_id, name) DO UPDATE SET kind = EXCLUDED.kind,"
+		" materialization = EXCLUDED.materialization, owner = EXCLUDED.owner,"
+		" tags = EXCLUDED.tags, time_column = EXCLUDED.time_column,"
+		" unique_key = EXCLUDED.unique_key, dependencies = EXCLUDED.dependencies,"
+		" file_path = EXCLUDED.file_path, sql = EXCLUDED.sql,"
+		" last_modified_commit = CASE WHEN m.content_hash = EXCLUDED.content_hash"
+		"  THEN m.last_modified_commit ELSE EXCLUDED.last_modified_commit END,"
+		" updated_at = CASE WHEN m.content_hash = EXCLUDED.content_hash"
+		"  THEN m.updated_at ELSE now() END,"
+		" content_hash = EXCLUDED.content_hash";
+	static const char version_sql[] =
+		"INSERT INTO model_versions (tenant_id, model_name, content_hash, commit_sha)"
+		" VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
+	const char *p[13] = { tenant_id, m->name, m->kind, m->materialization, m->owner,
+			      m->tags, m->time_column, m->unique_key, m->dependencies,
+			      m->file_path, m->sql, m->content_hash, m->commit };
+	const char *v[4] = { tenant_id, m->name, m->content_hash, m->commit };
+	int rc = db_exec(NULL, db, a, sql, 13, p);
+
+	return rc < 0 ? rc : db_exec(NULL, db, a, version_sql, 4, v);
+}
+
+int db_model_list(PGresult **out, long long *total, struct db *db, struct arena *a,
+		  const char *tenant_id, const char *kind, const char *owner, const char *tag,
+		  const char *search, long long limit, long long offset)
+{
+	static const char where[] =
+		" FROM models m WHERE m.tenant_id = $1"
+		" AND ($2::text IS NULL OR m.kind = $2) AND ($3::text IS NULL OR m.owner = $3)"
+		" AND ($4::text IS NULL OR $4 = ANY (m.tags))"
+		" AND ($5::text IS NULL OR strpos(lower(m.name), lower($5)) > 0)";
+	static const char sql[] = "SELECT model_item_json(m)::text, count(*) OVER ()";
+	static const char tail[] = " ORDER BY m.name LIMIT $6 OFFSET $7";
+	static const char count[] = "SELECT count(*)";
+	char lim[24], off[24], *q, *cq;
+	const char *p[7] = { tenant_id, kind, owner, tag, search, lim, off };
+	PGresult *res;
+	int rc;
+
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	snprintf(off, sizeof(off), "%lld", offset);
+	q = arena_printf(a, "%s%s%s", sql, where, tail);
+	cq = arena_printf(a, "%s%s", count, where);
+	if (q == NULL || cq == NULL)
+		return IL_ENOMEM;
+	if ((rc = db_exec(out, db, a, q, 7, p)) < 0)
+		return rc;
+	if (db_rows(*out) > 0) {
+		*total = strtoll(db_val(*out, 0, 1), NULL, 10);
+		return 0;
+	}
+	rc = db_exec(&res, db, a, cq, 5, p);
+	if (rc == 0)
+		*total = strtoll(db_val(res, 0, 0), NULL, 10);
+	return rc;
+}
+
+int db_model_detail(const char **json, struct db *db, struct arena *a, const char *tenant_id,
+		    const char *name)
+{
+	static const char sql[] =
+		"SELECT (model_item_json(m)::jsonb || jsonb_build_object("
+		" 'dependencies', m.dependencies, 'file_path', m.file_path, 'sql', m.sql,"
+		" 'dependents', coalesce((SELECT json_agg(d.name ORDER BY d.name) FROM models d"
+		"   WHERE d.tenant_id = m.tenant_id AND m.name = ANY (d.dependencies)), '[]'),"
+		" 'versions', coalesce((SELECT json_agg(json_build_object('content_hash',"
+		"   v.content_hash, 'commit', v.commit_sha, 'created_at', iso8601(v.created_at))"
+		"   ORDER BY v.created_at DESC) FROM (SELECT * FROM model_versions v"
+		"   WHERE v.tenant_id = m.tenant_id AND v.model_name = m.name"
+		"   ORDER BY v.created_at DESC LIMIT 20) v), '[]'),"
+		" 'recent_runs', coalesce((SELECT json_agg(run_json(r) ORDER BY r.started_at DESC)"
+		"   FROM (SELECT * FROM runs r WHERE r.tenant_id = m.tenant_id"
+		"   AND r.model_name = m.name ORDER BY r.started_at DESC LIMIT 10) r), '[]')"
+		"))::text FROM models m WHERE m.tenant_id = $1 AND m.name = $2";
+	const char *p[2] = { tenant_id, name };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 2, p);
+
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	*json = db_val(res, 0, 0);
+	return 0;
+}
+
+int db_model_graph(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
+{
+	static const char sql[] =
+		"SELECT name, kind, array_to_json(dependencies)::text FROM models"
+		" WHERE tenant_id = $1 ORDER BY name";
+	const char *p[1] = { tenant_id };
+
+	return db_exec(out, db, a, sql, 1, p);
+}

@@ -1,0 +1,34 @@
+/* models.h (db): the model catalog */
+#ifndef IL_DB_MODELS_H
+#define IL_DB_MODELS_H
+
+#include <libpq-fe.h>
+
+struct arena;
+struct db;
+
+struct db_model_row {
+	const char *name, *kind, *materialization, *owner, *time_column, *unique_key;
+	const char *tags;          /* PostgreSQL array literal, e.g. {a,b} */
+	const char *dependencies;  /* PostgreSQL array literal */
+	const char *file_path, *sql, *content_hash, *commit;
+};
+
+/* Creates or updates a catalog entry, adding a version row when the hash is new. */
+int db_model_upsert(struct db *db, struct arena *a, const char *tenant_id,
+		    const struct db_model_row *m);
+
+/* A page of catalog entries as JSON texts (column 0), name order. */
+int db_model_list(PGresult **out, long long *total, struct db *db, struct arena *a,
+		  const char *tenant_id, const char *kind, const char *owner, const char *tag,
+		  const char *search, long long limit, long long offset);
+/*
+ * One model as a JSON text with dependencies, dependents, file_path, sql,
+ * versions and recent_runs; IL_ENOTFOUND.
+ */
+int db_model_detail(const char **json, struct db *db, struct arena *a, const char *tenant_id,
+		    const char *name);
+/* Rows (name, kind, dependencies as a JSON array text) of the whole catalog, by name. */
+int db_model_graph(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
+
+#endif

@@ -1,0 +1,216 @@
+/* plans.c (db): environments as plans see them, plans, approvals, planner state */
+#include "db/plans.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
+	       const char *name)
+{
+	static const char sql[] =
+		"SELECT id, name, executor, catalog, schema_prefix, required_approvals,"
+		" allow_self_approval, version FROM environments"
+		" WHERE tenant_id = $1 AND name = $2";
+	const char *p[2] = { tenant_id, name };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 2, p);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	out->id = db_val(res, 0, 0);
+	out->name = db_val(res, 0, 1);
+	out->executor = db_val(res, 0, 2);
+	out->catalog = db_val(res, 0, 3);
+	out->schema_prefix = db_val(res, 0, 4);
+	out->required_approvals = (int)strtol(db_val(res, 0, 5), NULL, 10);
+	out->allow_self_approval = strcmp(db_val(res, 0, 6), "t") == 0;
+	out->version = (int)strtol(db_val(res, 0, 7), NULL, 10);
+	return 0;
+}
+
+int db_state_watermarks(PGresult **out, struct db *db, struct arena *a,
+			const char *tenant_id, const char *env)
+{
+	static const char sql[] =
+		"SELECT model_name, range_end::text FROM watermarks"
+		" WHERE tenant_id = $1 AND environment = $2 ORDER BY model_name";
+	const char *p[2] = { tenant_id, env };
+
+	return db_exec(out, db, a, sql, 2, p);
+}
+
+int db_state_runtimes(PGresult **out, struct db *db, struct arena *a,
+		      const char *tenant_id, const char *env)
+{
+	static const char sql[] =
+		"SELECT model_name, runtime_seconds FROM ("
+		" SELECT model_name, runtime_seconds, row_number() OVER"
+		"  (PARTITION BY model_name ORDER BY finished_at DESC, run_id) AS n"
+		" FROM runs WHERE tenant_id = $1 AND environment = $2 AND status = 'SUCCESS'"
+		"  AND runtime_seconds IS NOT NULL) r"
+		" WHERE n <= 10 ORDER BY model_name, runtime_seconds";
+	const char *p[2] = { tenant_id, env };
+
+	return db_exec(out, db, a, sql, 2, p);
+}
+
+int db_state_digest(char out[65], struct db *db, struct arena *a, const char *tenant_id,
+		    const char *env, const char *models)
+{
+	static const char sql[] =
+		"SELECT encode(sha256(convert_to(coalesce(string_agg(model_name || '='"
+		" || range_end::text, ',' ORDER BY model_name), ''), 'UTF8')), 'hex')"
+		" FROM watermarks WHERE tenant_id = $1 AND environment = $2"
+		" AND model_name = ANY ($3::text[])";
+	const char *p[3] = { tenant_id, env, models };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 3, p);
+
+	if (rc == 0)
+		snprintf(out, 65, "%s", db_val(res, 0, 0));
+	return rc;
+}
+
+int db_plan_insert(int *created, struct db *db, struct arena *a, const char *tenant_id,
+		   const struct db_plan_row *p)
+{
+	static const char sql[] =
+		"INSERT INTO plans (tenant_id, plan_id, environment, environment_version,"
+		" state_digest, repo_path, base_sha, target_sha, as_of, plan_text, total_steps,"
+		" models_changed, estimated_cost_usd, created_by)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+		" ON CONFLICT (tenant_id, plan_id) DO NOTHING";
+	char ver[16], steps[16], changed[16], cost[40];
+	const char *v[14] = { tenant_id, p->plan_id, p->environment, ver, p->state_digest,
+			      p->repo_path, p->base_sha, p->target_sha, p->as_of, p->plan_text,
+			      steps, changed, cost, p->created_by };
+	PGresult *res;
+	int rc;
+
+	snprintf(ver, sizeof(ver), "%d", p->env_version);
+	snprintf(steps, sizeof(steps), "%d", p->total_steps);
+	snprintf(changed, sizeof(changed), "%d", p->models_changed);
+	snprintf(cost, sizeof(cost), "%.6f", p->cost);
+	rc = db_exec(&res, db, a, sql, 14, v);
+	if (rc == 0)
+		*created = strcmp(PQcmdTuples(res), "1") == 0;
+	return rc;
+}
+
+#define PLAN_COLUMNS \
+	"p.plan_id, p.environment, p.status, p.base_sha, p.target_sha, p.total_steps," \
+	" p.estimated_cost_usd, p.models_changed, iso8601(p.created_at), u.email," \
+	" iso8601(p.applied_at), p.plan_text, p.advisory::text," \
+	" coalesce(e.required_approvals, 1), coalesce(e.allow_self_approval, true)," \
+	" p.created_by, p.environment_version, p.state_digest, p.as_of::text"
+#define PLAN_FROM \
+	" FROM plans p LEFT JOIN users u ON u.id = p.created_by" \
+	" LEFT JOIN environments e ON e.tenant_id = p.tenant_id AND e.name = p.environment"
+
+int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		const char *plan_id, int for_update)
+{
+	static const char sql[] = "SELECT " PLAN_COLUMNS PLAN_FROM
+		" WHERE p.tenant_id = $1 AND p.plan_id = $2";
+	static const char sql_lock[] = "SELECT " PLAN_COLUMNS PLAN_FROM
+		" WHERE p.tenant_id = $1 AND p.plan_id = $2 FOR UPDATE OF p";
+	const char *p[2] = { tenant_id, plan_id };
+	int rc = db_exec(out, db, a, for_update ? sql_lock : sql, 2, p);
+
+	if (rc == 0 && db_rows(*out) != 1)
+		return IL_ENOTFOUND;
+	return rc;
+}
+
+int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *a,
+		 const char *tenant_id, const char *env, const char *status, long long limit,
+		 long long offset)
+{
+	static const char sql[] = "SELECT " PLAN_COLUMNS ", count(*) OVER ()" PLAN_FROM
+		" WHERE p.tenant_id = $1 AND ($2::text IS NULL OR p.environment = $2)"
+		" AND ($3::text IS NULL OR p.status = $3)"
+		" ORDER BY p.created_at DESC, p.plan_id LIMIT $4 OFFSET $5";
+	static const char count_sql[] =
+		"SELECT count(*) FROM plans WHERE tenant_id = $1"
+		" AND ($2::text IS NULL OR environment = $2) AND ($3::text IS NULL OR status = $3)";
+	char lim[24], off[24];
+	const char *p[5] = { tenant_id, env, status, lim, off };
+	PGresult *res;
+	int rc;
+
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	snprintf(off, sizeof(off), "%lld", offset);
+	rc = db_exec(out, db, a, sql, 5, p);
+	if (rc < 0)
+		return rc;
+	if (db_rows(*out) > 0) {
+		*total = strtoll(db_val(*out, 0, PLAN_AS_OF + 1), NULL, 10);
+		return 0;
+	}
+	/* a page past the end still reports the total */
+	rc = db_exec(&res, db, a, count_sql, 3, p);
+	if (rc == 0)
+		*total = strtoll(db_val(res, 0, 0), NULL, 10);
+	return rc;
+}
+
+int db_plan_approvals(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		      const char *plan_id)
+{
+	static const char sql[] =
+		"SELECT pa.user_id, u.email, pa.comment, iso8601(pa.created_at), pa.action"
+		" FROM plan_approvals pa LEFT JOIN users u ON u.id = pa.user_id"
+		" WHERE pa.tenant_id = $1 AND pa.plan_id = $2 ORDER BY pa.created_at, pa.id";
+	const char *p[2] = { tenant_id, plan_id };
+
+	return db_exec(out, db, a, sql, 2, p);
+}
+
+int db_plan_add_approval(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *plan_id, const char *user_id, const char *action,
+			 const char *comment)
+{
+	static const char sql[] =
+		"INSERT INTO plan_approvals (tenant_id, plan_id, user_id, action, comment)"
+		" VALUES ($1, $2, $3, $4, $5)";
+	const char *p[5] = { tenant_id, plan_id, user_id, action, comment };
+
+	return db_exec(NULL, db, a, sql, 5, p);
+}
+
+int db_plan_count_approvals(int *count, struct db *db, struct arena *a, const char *tenant_id,
+			    const char *plan_id, int count_author)
+{
+	static const char sql[] =
+		"SELECT count(DISTINCT pa.user_id) FROM plan_approvals pa"
+		" JOIN plans p ON p.tenant_id = pa.tenant_id AND p.plan_id = pa.plan_id"
+		" WHERE pa.tenant_id = $1 AND pa.plan_id = $2 AND pa.action = 'approved'"
+		" AND ($3::boolean OR p.created_by IS DISTINCT FROM pa.user_id)";
+	const char *p[3] = { tenant_id, plan_id, count_author ? "true" : "false" };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 3, p);
+
+	if (rc == 0)
+		*count = (int)strtol(db_val(res, 0, 0), NULL, 10);
+	return rc;
+}
+
+int db_plan_set_status(struct db *db, struct arena *a, const char *tenant_id,
+		       const char *plan_id, const char *status)
+{
+	static const char sql[] =
+		"UPDATE plans SET status = $3,"
+		" applied_at = CASE WHEN $3 = 'applied' THEN now() ELSE applied_at END"
+		" WHERE tenant_id = $1 AND plan_id = $2";
+	const char *p[3] = { tenant_id, plan_id, status };
+
+	return db_exec(NULL, db, a, sql, 3, p);
+}

@@ -1,0 +1,485 @@
+/* test_plans.c: generate, list, get, approve, reject; the model catalog and lineage */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+#define PASSWORD "correct horse battery"
+
+struct tenant {
+	char *token;
+	char *tenant_id;
+	char email[160];
+};
+
+static void new_tenant(struct tenant *t, const char *prefix)
+{
+	struct resp *r;
+
+	snprintf(t->email, sizeof(t->email), "%s@example.com", unique(prefix));
+	r = signup(t->email, PASSWORD);
+	t->token = must_str(r, "access_token");
+	t->tenant_id = must_str(r, "tenant_id");
+	resp_free(r);
+}
+
+static void free_tenant(struct tenant *t)
+{
+	free(t->token);
+	free(t->tenant_id);
+}
+
+static struct resp *generate(const struct tenant *t, const char *repo, const char *base,
+			     const char *target, const char *extra)
+{
+	char body[2048];
+
+	snprintf(body, sizeof(body),
+		 "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":\"%s\","
+		 "\"as_of\":\"2026-11-01\"%s}", repo, base, target, extra ? extra : "");
+	return api_json("POST", "/api/v1/plans/generate", t->token, body);
+}
+
+/* The full commit id of a tag in the fixture repository. */
+static char *sha_of(const char *tag)
+{
+	char cmd[1024], buf[64] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse %s^{commit}", getenv("IL_TEST_REPO"),
+		 tag);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), p));
+	pclose(p);
+	buf[strcspn(buf, "\n")] = '\0';
+	ck_assert_uint_eq(strlen(buf), 40);
+	return strdup(buf);
+}
+
+static char *generate_c1_c2(const struct tenant *t)
+{
+	char *c1 = sha_of("c1"), *c2 = sha_of("c2"), *id;
+	struct resp *r = generate(t, getenv("IL_TEST_REPO"), c1, c2, NULL);
+
+	ck_assert_int_eq(r->status == 200 || r->status == 201, 1);
+	id = must_str(r, "plan_id");
+	resp_free(r);
+	free(c1);
+	free(c2);
+	return id;
+}
+
+START_TEST(test_generate__201_then_200_and_matches_the_cli)
+{
+	struct tenant t;
+	char *c1 = sha_of("c1"), *c2 = sha_of("c2"), args[1024], *cli, *id;
+	struct resp *r;
+
+	new_tenant(&t, "gen");
+	r = generate(&t, getenv("IL_TEST_REPO"), "", c2, NULL);
+	ck_assert_status(r, 422); /* empty base_sha */
+	resp_free(r);
+
+	r = generate(&t, getenv("IL_TEST_REPO"), c1, c2, NULL);
+	ck_assert_status(r, 201);
+	id = must_str(r, "plan_id");
+	ck_assert_str_eq(resp_str(r, "status"), "pending");
+	ck_assert_str_eq(resp_str(r, "base"), c1);
+	ck_assert_str_eq(resp_str(r, "target"), c2);
+	ck_assert_str_eq(resp_str(r, "environment"), "dev");
+	ck_assert_str_eq(resp_str(r, "created_by"), t.email);
+	ck_assert_int_eq(resp_int(r, "summary.total_steps"), 6);
+	ck_assert_str_eq(resp_str(r, "summary.models_changed.0"), "raw.orders");
+	ck_assert_str_eq(resp_str(r, "steps.0.model"), "raw.orders");
+	ck_assert_str_eq(resp_str(r, "steps.0.reason"), "SQL logic changed");
+	ck_assert_str_eq(resp_str(r, "steps.1.reason"), "downstream of raw.orders");
+	ck_assert_int_eq(resp_int(r, "required_approvals"), 1);
+	ck_assert_ptr_nonnull(strstr(r->body, "\"advisory\":null"));
+	ck_assert_ptr_nonnull(strstr(r->body, "\"approvals\":[]"));
+	resp_free(r);
+
+	{
+		char short_c1[8];
+
+		snprintf(short_c1, sizeof(short_c1), "%.7s", c1);
+		r = generate(&t, getenv("IL_TEST_REPO"), short_c1, c2, NULL);
+	}
+	ck_assert_status(r, 200); /* the same plan again, from a short sha */
+	ck_assert_str_eq(resp_str(r, "plan_id"), id);
+	resp_free(r);
+
+	/* the CLI with no server state produces the same plan id */
+	snprintf(args, sizeof(args), "plan %s c1 c2 --as-of 2026-11-01", getenv("IL_TEST_REPO"));
+	ck_assert_int_eq(run_cli(args, NULL, &cli), 0);
+	ck_assert_msg(strstr(cli, id) != NULL, "CLI plan differs: %s", cli);
+	free(cli);
+	free(id);
+	free(c1);
+	free(c2);
+	free_tenant(&t);
+}
+END_TEST
+
+static void expect_repo_422(const struct tenant *t, const char *path, const char *msg)
+{
+	struct resp *r = generate(t, path, "abcd", "abcd", NULL);
+
+	ck_assert_msg(r->status == 422, "%s: got %ld %s", path, r->status, r->body);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "repo_path");
+	ck_assert_str_eq(resp_str(r, "detail.0.msg"), msg);
+	ck_assert_ptr_null(strstr(r->body, "/outside"));
+	resp_free(r);
+}
+
+START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
+{
+	static const char outside[] =
+		"repo_path must be an existing directory inside a configured repository root";
+	char path[1024];
+	struct tenant t;
+
+	new_tenant(&t, "roots");
+	snprintf(path, sizeof(path), "%s/outside/repo", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, outside);
+	snprintf(path, sizeof(path), "%s/repos/../outside/repo", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, outside);
+	snprintf(path, sizeof(path), "%s/repos/escape", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, outside);
+	snprintf(path, sizeof(path), "%s/repos/missing", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, outside);
+	expect_repo_422(&t, "/etc", outside);
+	snprintf(path, sizeof(path), "%s/repos/notgit", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, "repo_path is not a git repository");
+	free_tenant(&t);
+}
+END_TEST
+
+START_TEST(test_generate__unknown_sha_env_and_cycles)
+{
+	struct tenant t;
+	char *c1 = sha_of("c1"), *cyc = sha_of("cyc");
+	struct resp *r;
+
+	new_tenant(&t, "shas");
+	r = generate(&t, getenv("IL_TEST_REPO"), c1, "deadbeef", NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "target_sha");
+	ck_assert_str_eq(resp_str(r, "detail.0.msg"), "does not name a commit in the repository");
+	resp_free(r);
+	r = generate(&t, getenv("IL_TEST_REPO"), "xyz", c1, NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "base_sha");
+	resp_free(r);
+	r = generate(&t, getenv("IL_TEST_REPO"), c1, c1, ",\"environment\":\"prod\"");
+	ck_assert_status(r, 404);
+	ck_assert_str_eq(resp_str(r, "detail"), "environment prod not found");
+	resp_free(r);
+
+	r = generate(&t, getenv("IL_TEST_REPO"), c1, cyc, NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "code"), "model_errors");
+	ck_assert_msg(strstr(r->body, "analytics.ltv \\u2192 staging.customers \\u2192 analytics.ltv") ||
+		      strstr(r->body, "analytics.ltv → staging.customers → analytics.ltv"),
+		      "cycle not spelled out: %s", r->body);
+	ck_assert_ptr_nonnull(resp_str(r, "errors.0.file"));
+	resp_free(r);
+
+	r = generate(&t, getenv("IL_TEST_REPO"), c1, c1, NULL);
+	ck_assert_status(r, 201); /* an empty diff is an empty plan */
+	ck_assert_int_eq(resp_int(r, "summary.total_steps"), 0);
+	resp_free(r);
+	free(c1);
+	free(cyc);
+	free_tenant(&t);
+}
+END_TEST
+
+START_TEST(test_list__pagination_edges_and_link)
+{
+	struct tenant t;
+	char *c[4], path[256];
+	const char *tags[4] = { "c1", "c2", "c3", "cyc" };
+	struct resp *r;
+	int i;
+
+	new_tenant(&t, "page");
+	for (i = 0; i < 4; i++)
+		c[i] = sha_of(tags[i]);
+	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[1], NULL));
+	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[1], c[2], NULL));
+	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[2], NULL));
+
+	r = api("GET", "/api/v1/plans?limit=0", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "limit");
+	resp_free(r);
+	r = api("GET", "/api/v1/plans?limit=101", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 422);
+	resp_free(r);
+	r = api("GET", "/api/v1/plans?offset=-1", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 422);
+	resp_free(r);
+
+	r = api("GET", "/api/v1/plans?limit=2&environment=dev", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_int_eq(resp_int(r, "total"), 3);
+	ck_assert_int_eq(resp_int(r, "limit"), 2);
+	ck_assert_int_eq((long long)json_object_array_length(
+				 json_object_object_get(r->json, "items")), 2);
+	ck_assert_str_eq(resp_header(r, "Link"),
+			 "</api/v1/plans?environment=dev&limit=2&offset=2>; rel=\"next\"");
+	ck_assert_str_eq(resp_str(r, "items.0.status"), "pending");
+	ck_assert_str_eq(resp_str(r, "items.0.created_by"), t.email);
+	resp_free(r);
+
+	snprintf(path, sizeof(path), "/api/v1/plans?offset=50");
+	r = api("GET", path, t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_int_eq(resp_int(r, "total"), 3);
+	ck_assert_ptr_nonnull(strstr(r->body, "\"items\":[]"));
+	ck_assert_ptr_null(resp_header(r, "Link"));
+	resp_free(r);
+
+	r = api("GET", "/api/v1/plans?status=approved", t.token, NULL, NULL, NULL);
+	ck_assert_int_eq(resp_int(r, "total"), 0);
+	resp_free(r);
+	r = api("GET", "/api/v1/plans?status=bogus", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 422);
+	resp_free(r);
+	for (i = 0; i < 4; i++)
+		free(c[i]);
+	free_tenant(&t);
+}
+END_TEST
+
+static struct resp *review(const char *token, const char *id, const char *verb,
+			   const char *body)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/api/v1/plans/%s/%s", id, verb);
+	return api_json("POST", path, token, body);
+}
+
+START_TEST(test_approve__twice_is_409_reject_is_final_viewer_is_403)
+{
+	struct tenant t;
+	char viewer[160], args[512], *id, *vtoken;
+	struct resp *r;
+
+	new_tenant(&t, "approve");
+	id = generate_c1_c2(&t);
+	r = review(t.token, id, "approve", "{\"comment\":\"looks right\"}");
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "status"), "approved");
+	ck_assert_str_eq(resp_str(r, "approvals.0.user_email"), t.email);
+	ck_assert_str_eq(resp_str(r, "approvals.0.comment"), "looks right");
+	ck_assert_str_eq(resp_str(r, "approvals.0.action"), "approved");
+	resp_free(r);
+	r = review(t.token, id, "approve", "{}");
+	ck_assert_status(r, 409);
+	ck_assert_str_eq(resp_str(r, "code"), "already_approved");
+	resp_free(r);
+
+	/* a viewer can read but not approve */
+	snprintf(viewer, sizeof(viewer), "%s@example.com", unique("pviewer"));
+	snprintf(args, sizeof(args), "user add --tenant %s --email %s --role viewer",
+		 t.tenant_id, viewer);
+	ck_assert_int_eq(run_cli(args, "viewer password 1\n", NULL), 0);
+	snprintf(args, sizeof(args), "{\"email\":\"%s\",\"password\":\"viewer password 1\"}",
+		 viewer);
+	r = api_json("POST", "/api/v1/auth/login", NULL, args);
+	vtoken = must_str(r, "access_token");
+	resp_free(r);
+	r = review(vtoken, id, "approve", "{}");
+	ck_assert_status(r, 403);
+	resp_free(r);
+	{
+		char path[256];
+
+		snprintf(path, sizeof(path), "/api/v1/plans/%s", id);
+		r = api("GET", path, vtoken, NULL, NULL, NULL);
+		ck_assert_status(r, 200);
+		resp_free(r);
+	}
+
+	r = review(t.token, id, "reject", "{}");
+	ck_assert_status(r, 422);
+	resp_free(r);
+	r = review(t.token, id, "reject", "{\"reason\":\"wrong window\"}");
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "status"), "rejected");
+	ck_assert_str_eq(resp_str(r, "approvals.1.action"), "rejected");
+	ck_assert_str_eq(resp_str(r, "approvals.1.comment"), "wrong window");
+	resp_free(r);
+	r = review(t.token, id, "approve", "{}");
+	ck_assert_status(r, 409);
+	resp_free(r);
+	r = review(t.token, id, "reject", "{\"reason\":\"again\"}");
+	ck_assert_status(r, 409);
+	ck_assert_str_eq(resp_str(r, "code"), "invalid_state");
+	resp_free(r);
+	free(vtoken);
+	free(id);
+	free_tenant(&t);
+}
+END_TEST
+
+START_TEST(test_tenants__another_tenant_gets_404_everywhere)
+{
+	struct tenant a, b;
+	char path[256], *id;
+	struct resp *r;
+	const char *gets[] = { NULL, "/api/v1/models/raw.orders",
+			       "/api/v1/models/raw.orders/lineage" };
+	size_t i;
+
+	new_tenant(&a, "owner");
+	new_tenant(&b, "other");
+	id = generate_c1_c2(&a);
+	for (i = 0; i < sizeof(gets) / sizeof(gets[0]); i++) {
+		if (gets[i] == NULL)
+			snprintf(path, sizeof(path), "/api/v1/plans/%s", id);
+		else
+			snprintf(path, sizeof(path), "%s", gets[i]);
+		r = api("GET", path, b.token, NULL, NULL, NULL);
+		ck_assert_msg(r->status == 404, "%s: %ld", path, r->status);
+		resp_free(r);
+		r = api("GET", path, a.token, NULL, NULL, NULL);
+		ck_assert_msg(r->status == 200, "%s: %ld", path, r->status);
+		resp_free(r);
+	}
+	r = review(b.token, id, "approve", "{}");
+	ck_assert_status(r, 404);
+	resp_free(r);
+	r = review(b.token, id, "reject", "{\"reason\":\"x\"}");
+	ck_assert_status(r, 404);
+	resp_free(r);
+	r = api("GET", "/api/v1/plans", b.token, NULL, NULL, NULL);
+	ck_assert_int_eq(resp_int(r, "total"), 0);
+	resp_free(r);
+	r = api("GET", "/api/v1/models", b.token, NULL, NULL, NULL);
+	ck_assert_int_eq(resp_int(r, "total"), 0);
+	resp_free(r);
+	r = api("GET", "/api/v1/plans/not-a-plan-id", a.token, NULL, NULL, NULL);
+	ck_assert_status(r, 404);
+	resp_free(r);
+	free(id);
+	free_tenant(&a);
+	free_tenant(&b);
+}
+END_TEST
+
+static long long total_of(const struct tenant *t, const char *query)
+{
+	char path[256];
+	struct resp *r;
+	long long n;
+
+	snprintf(path, sizeof(path), "/api/v1/models%s", query);
+	r = api("GET", path, t->token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	n = resp_int(r, "total");
+	resp_free(r);
+	return n;
+}
+
+START_TEST(test_models__filters_each_narrow_the_list)
+{
+	struct tenant t;
+	struct resp *r;
+
+	new_tenant(&t, "models");
+	free(generate_c1_c2(&t));
+	ck_assert_int_eq(total_of(&t, ""), 6);
+	ck_assert_int_eq(total_of(&t, "?kind=FULL_REFRESH"), 4);
+	ck_assert_int_eq(total_of(&t, "?kind=MERGE_BY_KEY"), 1);
+	ck_assert_int_eq(total_of(&t, "?owner=finance"), 3);
+	ck_assert_int_eq(total_of(&t, "?tag=core"), 2);
+	ck_assert_int_eq(total_of(&t, "?tag=core&owner=finance"), 1);
+	ck_assert_int_eq(total_of(&t, "?search=ORDERS"), 2);
+	ck_assert_int_eq(total_of(&t, "?search=nothing-like-this"), 0);
+
+	r = api("GET", "/api/v1/models?search=ltv", t.token, NULL, NULL, NULL);
+	ck_assert_str_eq(resp_str(r, "items.0.name"), "analytics.ltv");
+	ck_assert_str_eq(resp_str(r, "items.0.materialization"), "MERGE");
+	ck_assert_str_eq(resp_str(r, "items.0.unique_key"), "customer_id");
+	ck_assert_ptr_nonnull(strstr(r->body, "\"watermark_range\":null"));
+	resp_free(r);
+
+	/* a name whose dot arrives percent-encoded */
+	r = api("GET", "/api/v1/models/staging%2Eorders_clean", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "name"), "staging.orders_clean");
+	ck_assert_str_eq(resp_str(r, "dependencies.0"), "raw.orders");
+	ck_assert_str_eq(resp_str(r, "dependents.0"), "analytics.daily");
+	ck_assert_str_eq(resp_str(r, "dependents.2"), "analytics.revenue");
+	ck_assert_str_eq(resp_str(r, "file_path"), "models/staging/orders_clean.sql");
+	ck_assert_ptr_nonnull(strstr(resp_str(r, "sql"), "WHERE amount > 0"));
+	ck_assert_str_eq(resp_str(r, "tags.1"), "sla");
+	ck_assert_ptr_nonnull(resp_str(r, "versions.0.content_hash"));
+	resp_free(r);
+	r = api("GET", "/api/v1/models/no.such_model", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 404);
+	resp_free(r);
+	free_tenant(&t);
+}
+END_TEST
+
+START_TEST(test_lineage__middle_of_a_diamond)
+{
+	struct tenant t;
+	struct resp *r;
+
+	new_tenant(&t, "lineage");
+	free(generate_c1_c2(&t));
+	r = api("GET", "/api/v1/models/staging.orders_clean/lineage", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "model"), "staging.orders_clean");
+	ck_assert_ptr_nonnull(strstr(r->body, "\"upstream\":[\"raw.orders\"]"));
+	ck_assert_ptr_nonnull(strstr(r->body, "\"downstream\":[\"analytics.daily\","
+				      "\"analytics.ltv\",\"analytics.revenue\"]"));
+	ck_assert_ptr_nonnull(strstr(r->body, "{\"source\":\"raw.orders\","
+				      "\"target\":\"staging.orders_clean\"}"));
+	ck_assert_ptr_null(strstr(r->body, "staging.customers"));
+	resp_free(r);
+
+	r = api("GET", "/api/v1/models/raw.orders/lineage?direction=downstream&depth=1", t.token,
+		NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "\"downstream\":[\"staging.customers\","
+				      "\"staging.orders_clean\"]"));
+	ck_assert_ptr_nonnull(strstr(r->body, "\"upstream\":[]"));
+	resp_free(r);
+	r = api("GET", "/api/v1/models/analytics.revenue/lineage?direction=upstream", t.token,
+		NULL, NULL, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "\"upstream\":[\"staging.customers\","
+				      "\"staging.orders_clean\",\"raw.orders\"]"));
+	resp_free(r);
+	r = api("GET", "/api/v1/models/raw.orders/lineage?direction=sideways", t.token, NULL,
+		NULL, NULL);
+	ck_assert_status(r, 422);
+	resp_free(r);
+	free_tenant(&t);
+}
+END_TEST
+
+Suite *suite_plans(void)
+{
+	Suite *s = suite_create("plans");
+	TCase *tc = tcase_create("plans");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_generate__201_then_200_and_matches_the_cli);
+	tcase_add_test(tc, test_generate__repo_path_must_stay_inside_the_roots);
+	tcase_add_test(tc, test_generate__unknown_sha_env_and_cycles);
+	tcase_add_test(tc, test_list__pagination_edges_and_link);
+	tcase_add_test(tc, test_approve__twice_is_409_reject_is_final_viewer_is_403);
+	tcase_add_test(tc, test_tenants__another_tenant_gets_404_everywhere);
+	tcase_add_test(tc, test_models__filters_each_narrow_the_list);
+	tcase_add_test(tc, test_lineage__middle_of_a_diamond);
+	suite_add_tcase(s, tc);
+	return s;
+}
