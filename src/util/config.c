@@ -40,6 +40,9 @@ static const struct key keys[] = {
 	{ "access_token_ttl", K_LONG, OFF(access_token_ttl), "900", 60, 86400, 0 },
 	{ "refresh_token_ttl", K_LONG, OFF(refresh_token_ttl), "1209600", 300, 31536000, 0 },
 	{ "master_key", K_STR, OFF(master_key_hex), NULL, 0, 0, CONFIG_NEED_SECRETS },
+	{ "master_key_version", K_LONG, OFF(master_key_version), "1", 1, 255, 0 },
+	{ "master_key_previous", K_STR, OFF(master_key_previous_hex), "", 0, 0, 0 },
+	{ "master_key_previous_version", K_LONG, OFF(master_key_previous_version), "0", 0, 255, 0 },
 	{ "repo_roots", K_STR, OFF(repo_roots), "/var/lib/ironlayer/repos", 0, 0, 0 },
 	{ "warehouse_dsn", K_STR, OFF(warehouse_dsn), "", 0, 0, 0 },
 	{ "warehouse_admin_dsn", K_STR, OFF(warehouse_admin_dsn), "", 0, 0, 0 },
@@ -55,6 +58,23 @@ static const struct key keys[] = {
 	{ "statement_timeout_ms", K_LONG, OFF(statement_timeout_ms), "300000", 100, 86400000, 0 },
 	{ "models_dir", K_STR, OFF(models_dir), "models", 0, 0, 0 },
 	{ "sql_dir", K_STR, OFF(sql_dir), IL_DATADIR "/sql", 0, 0, 0 },
+	{ "stripe_secret_key", K_STR, OFF(stripe_secret_key), "", 0, 0, 0 },
+	{ "stripe_webhook_secret", K_STR, OFF(stripe_webhook_secret), "", 0, 0, 0 },
+	{ "stripe_api_base", K_STR, OFF(stripe_api_base), "https://api.stripe.com", 0, 0, 0 },
+	{ "stripe_timeout_seconds", K_LONG, OFF(stripe_timeout_seconds), "20", 1, 300, 0 },
+	{ "stripe_webhook_tolerance", K_LONG, OFF(stripe_webhook_tolerance), "300", 1, 86400, 0 },
+	{ "billing_allowed_hosts", K_STR, OFF(billing_allowed_hosts), "localhost", 0, 0, 0 },
+#define TIER_KEYS(name, i, plans, envs, ai)                                              \
+	{ "tier_" name "_price_id", K_STR, OFF(tier[i].price_id), "", 0, 0, 0 },          \
+	{ "tier_" name "_plans_per_month", K_LONG, OFF(tier[i].plans_per_month), plans,   \
+	  -1, 100000000, 0 },                                                               \
+	{ "tier_" name "_environments", K_LONG, OFF(tier[i].environments), envs,          \
+	  -1, 100000, 0 },                                                                  \
+	{ "tier_" name "_ai_augment", K_BOOL, OFF(tier[i].ai_augment), ai, 0, 0, 0 },
+	TIER_KEYS("community", IL_TIER_COMMUNITY, "25", "2", "false")
+	TIER_KEYS("team", IL_TIER_TEAM, "1000", "10", "true")
+	TIER_KEYS("enterprise", IL_TIER_ENTERPRISE, "-1", "-1", "true")
+#undef TIER_KEYS
 };
 #undef OFF
 
@@ -247,6 +267,14 @@ static int check_required(struct il_config *cfg, unsigned need, char *err, size_
 		}
 		if (hex_decode(cfg->master_key_hex, cfg->master_key, 32) < 0) {
 			snprintf(err, errlen, "master_key must be 64 hex digits (32 bytes)");
+			return -1;
+		}
+		if (*cfg->master_key_previous_hex != '\0' &&
+		    (hex_decode(cfg->master_key_previous_hex, cfg->master_key_previous, 32) < 0 ||
+		     cfg->master_key_previous_version == 0 ||
+		     cfg->master_key_previous_version == cfg->master_key_version)) {
+			snprintf(err, errlen, "master_key_previous must be 64 hex digits, with a "
+				 "master_key_previous_version other than master_key_version");
 			return -1;
 		}
 	}

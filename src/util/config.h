@@ -16,6 +16,17 @@ enum config_need {
 	CONFIG_NEED_SECRETS = 2  /* jwt_secret, master_key */
 };
 
+/* The tiers, in this order; community is every tenant's default. */
+enum il_tier { IL_TIER_COMMUNITY, IL_TIER_TEAM, IL_TIER_ENTERPRISE, IL_TIER_COUNT };
+
+/* One tier's Stripe price and limits; a limit of -1 means unlimited. */
+struct il_tier_config {
+	const char *price_id;             /* "" when the tier cannot be bought */
+	long plans_per_month;
+	long environments;
+	int ai_augment;
+};
+
 struct il_config {
 	const char *path;                 /* the file read, or NULL */
 	const char *database_url;         /* the workers' role (no table owner) */
@@ -27,6 +38,10 @@ struct il_config {
 	long refresh_token_ttl;
 	const char *master_key_hex;
 	unsigned char master_key[32];
+	long master_key_version;          /* stamped on everything sealed now */
+	const char *master_key_previous_hex; /* "" unless a rotation is under way */
+	unsigned char master_key_previous[32];
+	long master_key_previous_version;
 	const char *repo_roots;           /* colon-separated, as written */
 	const char *repo_root[IL_MAX_REPO_ROOTS];
 	int n_repo_roots;
@@ -44,6 +59,14 @@ struct il_config {
 	long statement_timeout_ms;
 	const char *models_dir;
 	const char *sql_dir;              /* the numbered migrations */
+	/* billing (Stripe); billing is off while stripe_secret_key is empty */
+	const char *stripe_secret_key;
+	const char *stripe_webhook_secret;
+	const char *stripe_api_base;
+	long stripe_timeout_seconds;
+	long stripe_webhook_tolerance;    /* seconds a signed event stays valid */
+	const char *billing_allowed_hosts; /* hosts checkout/portal URLs may name */
+	struct il_tier_config tier[IL_TIER_COUNT]; /* community, team, enterprise */
 };
 
 /*

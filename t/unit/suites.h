@@ -8,6 +8,7 @@ Suite *suite_arena(void);
 Suite *suite_strbuf(void);
 Suite *suite_parse(void);
 Suite *suite_config(void);
+Suite *suite_secret(void);
 Suite *suite_sqlsplit(void);
 Suite *suite_query(void);
 Suite *suite_router(void);

@@ -9,6 +9,7 @@
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/parse.h"
+#include "util/secret.h"
 #include "util/strbuf.h"
 
 static int cleanup_calls[4];
@@ -282,6 +283,68 @@ Suite *suite_config(void)
 
 	tcase_add_test(tc, test_config__file_then_environment_override);
 	tcase_add_test(tc, test_config__errors_name_the_problem);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static void secret_config(struct il_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memset(cfg->master_key, 0x42, 32);
+	cfg->master_key_version = 2;
+	memset(cfg->master_key_previous, 0x17, 32);
+	cfg->master_key_previous_version = 1;
+}
+
+START_TEST(test_secret__round_trip_bound_to_tenant)
+{
+	struct arena *a = arena_new(0);
+	struct il_config cfg;
+	const char *sealed, *plain = NULL;
+	char tampered[512];
+
+	secret_config(&cfg);
+	ck_assert_int_eq(secret_seal(&sealed, a, &cfg, "tenant-a", "sk-live-123"), 0);
+	ck_assert_int_eq(strncmp(sealed, "\\x02", 4), 0);
+	ck_assert_ptr_null(strstr(sealed, "736b2d6c697665")); /* "sk-live" in hex */
+	ck_assert_uint_eq(strlen(sealed), 2 + 2 * (SECRET_OVERHEAD + 11));
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", sealed), 0);
+	ck_assert_str_eq(plain, "sk-live-123");
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-b", sealed), -1);
+	snprintf(tampered, sizeof(tampered), "%s", sealed);
+	tampered[40] = tampered[40] == '0' ? '1' : '0';
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", tampered), -1);
+	ck_assert_int_eq(secret_version(sealed), 2);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_secret__previous_key_opens_until_rotated_away)
+{
+	struct arena *a = arena_new(0);
+	struct il_config old, now;
+	const char *sealed, *plain = NULL;
+
+	secret_config(&now);
+	memset(&old, 0, sizeof(old));
+	memset(old.master_key, 0x17, 32);
+	old.master_key_version = 1;
+	ck_assert_int_eq(secret_seal(&sealed, a, &old, "t", "dsn=secret"), 0);
+	ck_assert_int_eq(secret_open(&plain, a, &now, "t", sealed), 0);
+	ck_assert_str_eq(plain, "dsn=secret");
+	now.master_key_previous_version = 0;
+	ck_assert_int_eq(secret_open(&plain, a, &now, "t", sealed), -1);
+	arena_free(a);
+}
+END_TEST
+
+Suite *suite_secret(void)
+{
+	Suite *s = suite_create("secret");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_test(tc, test_secret__round_trip_bound_to_tenant);
+	tcase_add_test(tc, test_secret__previous_key_opens_until_rotated_away);
 	suite_add_tcase(s, tc);
 	return s;
 }
