@@ -30,7 +30,7 @@ CREATE TABLE raw.orders (
 INSERT INTO raw.orders (order_id, customer_id, order_date, status, amount_cents)
 SELECT i,
        1 + (i * 37) % 60,
-       DATE '2026-11-27' - (i * 13) % 60,
+       DATE '2026-11-27' - (i * 13 + i / 60) % 60,
        CASE WHEN i % 17 = 0 THEN 'cancelled'
             WHEN i % 11 = 0 THEN 'returned'
             WHEN i % 5 = 0 THEN 'pending'

@@ -8,6 +8,6 @@ SELECT
     o.customer_id,
     o.order_date,
     o.status,
-    o.amount_cents / 100.0 AS amount
+    round(o.amount_cents / 100.0, 2) AS amount
 FROM raw.orders AS o
 WHERE o.status <> 'cancelled'

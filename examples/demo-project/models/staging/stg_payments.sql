@@ -7,7 +7,7 @@ SELECT
     p.payment_id,
     p.order_id,
     p.method,
-    p.amount_cents / 100.0 AS amount,
+    round(p.amount_cents / 100.0, 2) AS amount,
     p.paid_at::date AS paid_date
 FROM raw.payments AS p
 WHERE p.succeeded
