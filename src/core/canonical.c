@@ -112,16 +112,24 @@ static void add_template(struct strbuf *out, const struct token *t,
 static void add_word(struct strbuf *out, const struct token *t)
 {
 	int kw = sql_is_keyword(t->p, t->len);
-	size_t i;
+	char buf[64];
+	size_t i, n;
 
-	for (i = 0; i < t->len; i++) {
-		char c = t->p[i];
+	/* case-fold in chunks so a long identifier costs few appends */
+	for (i = 0; i < t->len; i += n) {
+		size_t k;
 
-		if (kw && c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		else if (!kw && c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		strbuf_addc(out, c);
+		n = t->len - i < sizeof(buf) ? t->len - i : sizeof(buf);
+		for (k = 0; k < n; k++) {
+			char c = t->p[i + k];
+
+			if (kw && c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+			else if (!kw && c >= 'A' && c <= 'Z')
+				c = (char)(c - 'A' + 'a');
+			buf[k] = c;
+		}
+		strbuf_add(out, buf, n);
 	}
 }
 

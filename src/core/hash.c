@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cache_int.h"
 #include "core/lexer.h"
 #include "core/project.h"
 #include "util/arena.h"
@@ -12,12 +13,29 @@
 #include "util/limits.h"
 #include "util/strbuf.h"
 
+/* Body refs come back in the order the parser recorded them in m->refs,
+ * so their resolution is reused instead of searched again. */
+struct ref_cursor {
+	const struct project *p;
+	const struct model *m;
+	size_t next;
+};
+
 static const char *resolve_ref(void *payload, const char *name, size_t len)
 {
-	const struct project *p = payload;
-	int i = project_resolve(p, name, len);
+	struct ref_cursor *rc = payload;
+	const struct model_ref *r;
+	int i;
 
-	return i >= 0 ? p->models[i]->name : NULL;
+	if (rc->next < rc->m->n_refs) {
+		r = &rc->m->refs[rc->next++];
+		if (!r->from_header && strlen(r->name) == len &&
+		    memcmp(r->name, name, len) == 0)
+			return r->target >= 0 ? rc->p->models[r->target]->name :
+				NULL;
+	}
+	i = project_resolve(rc->p, name, len);
+	return i >= 0 ? rc->p->models[i]->name : NULL;
 }
 
 static void add_field(struct strbuf *sb, const char *key, const char *value)
@@ -76,9 +94,65 @@ static int header_deps(struct str_list *out, const struct model *m,
 	return 0;
 }
 
+static const char *resolved_name(const struct model_ref *r,
+				 const struct project *p)
+{
+	return r->target >= 0 ? p->models[r->target]->name : NULL;
+}
+
+/* 1 when m's refs resolve to the names the memo was computed with. */
+static int memo_matches(const struct hash_memo *memo, const struct model *m,
+			const struct project *p)
+{
+	size_t k;
+
+	for (k = 0; k < m->n_refs; k++) {
+		const char *a = memo->resolved[k];
+		const char *b = resolved_name(&m->refs[k], p);
+
+		if (a == NULL || b == NULL ? a != b : strcmp(a, b) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static int memo_store(struct hash_memo *memo, const struct model *m,
+		      const struct project *p)
+{
+	size_t k;
+
+	memo->resolved = arena_calloc(p->arena, m->n_refs + 1,
+				      sizeof(*memo->resolved));
+	if (memo->resolved == NULL)
+		return IL_ENOMEM;
+	for (k = 0; k < m->n_refs; k++)
+		memo->resolved[k] = resolved_name(&m->refs[k], p);
+	memcpy(memo->hash, m->content_hash, sizeof(memo->hash));
+	memo->valid = 1;
+	return 0;
+}
+
+static int compute_hash(struct model *m, const struct project *p,
+			struct arena *scratch);
+
 int model_content_hash(struct model *m, const struct project *p,
 		       struct arena *scratch)
 {
+	int rc;
+
+	if (m->memo && m->memo->valid && memo_matches(m->memo, m, p)) {
+		memcpy(m->content_hash, m->memo->hash, sizeof(m->content_hash));
+		return 0;
+	}
+	if ((rc = compute_hash(m, p, scratch)) < 0)
+		return rc;
+	return m->memo && !m->memo->valid ? memo_store(m->memo, m, p) : 0;
+}
+
+static int compute_hash(struct model *m, const struct project *p,
+			struct arena *scratch)
+{
+	struct ref_cursor cursor;
 	struct strbuf sb;
 	struct str_list deps;
 	size_t before;
@@ -100,7 +174,10 @@ int model_content_hash(struct model *m, const struct project *p,
 	add_list(&sb, "tests", &m->tests);
 	strbuf_adds(&sb, "sql=");
 	before = sb.len;
-	rc = sql_canonical(&sb, m->body, m->body_len, resolve_ref, (void *)p);
+	cursor.p = p;
+	cursor.m = m;
+	cursor.next = 0;
+	rc = sql_canonical(&sb, m->body, m->body_len, resolve_ref, &cursor);
 	if (rc == -1 && !sb.failed) {
 		/* unlexable: the raw body, after a marker */
 		sb.len = before;

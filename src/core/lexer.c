@@ -362,6 +362,9 @@ int sql_is_keyword(const char *p, size_t len)
 {
 	size_t lo = 0, hi = sizeof(keywords) / sizeof(keywords[0]);
 
+	/* no keyword is shorter than 2 or longer than CURRENT_TIMESTAMP */
+	if (len < 2 || len > 17)
+		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		int c = kw_cmp(p, len, keywords[mid]);

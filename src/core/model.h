@@ -7,6 +7,7 @@
 
 struct arena;
 struct diag_list;
+struct hash_memo;
 
 enum model_kind {
 	KIND_FULL_REFRESH = 0,
@@ -64,6 +65,7 @@ struct model {
 	int has_errors;              /* errors for this file are in the list */
 	char text_hash[IL_SHA256_HEX_LEN + 1];    /* SHA-256 of the file bytes */
 	char content_hash[IL_SHA256_HEX_LEN + 1]; /* set by project_finish */
+	struct hash_memo *memo;      /* shared by copies from a parse cache */
 };
 
 /*

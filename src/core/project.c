@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/cache_int.h"
 #include "core/hash.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -31,21 +32,8 @@ int project_new(struct project **out, struct arena *a)
 	return 0;
 }
 
-int project_add_file(struct project *p, const char *path, const char *text,
-		     size_t len)
+static int append_model(struct project *p, struct model *m)
 {
-	struct model *m;
-	int rc;
-
-	if (p->n_models == IL_MAX_MODELS) {
-		diag_add(&p->diags, DIAG_ERROR, path, 0,
-			 "too many models: the limit is %d", IL_MAX_MODELS);
-		return IL_ETOOBIG;
-	}
-	if ((rc = model_parse(&m, p->arena, path, text, len, &p->diags)) < 0)
-		return rc;
-	if (m == NULL)
-		return 0;
 	if (p->n_models == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
 		struct model **ms = arena_calloc(p->arena, cap, sizeof(*ms));
@@ -59,6 +47,55 @@ int project_add_file(struct project *p, const char *path, const char *text,
 	}
 	p->models[p->n_models++] = m;
 	return 0;
+}
+
+static int under_limit(struct project *p, const char *path)
+{
+	if (p->n_models < IL_MAX_MODELS)
+		return 1;
+	diag_add(&p->diags, DIAG_ERROR, path, 0,
+		 "too many models: the limit is %d", IL_MAX_MODELS);
+	return 0;
+}
+
+int project_add_file(struct project *p, const char *path, const char *text,
+		     size_t len)
+{
+	struct model *m;
+	int rc;
+
+	if (!under_limit(p, path))
+		return IL_ETOOBIG;
+	if ((rc = model_parse(&m, p->arena, path, text, len, &p->diags)) < 0)
+		return rc;
+	return m ? append_model(p, m) : 0;
+}
+
+int project_add_file_cached(struct project *p, struct parse_cache *c,
+			    const void *key, size_t key_len, const char *path,
+			    const char *text, size_t len)
+{
+	struct cache_entry *e;
+	struct model *m;
+	size_t from = p->diags.n;
+	int rc;
+
+	if (c == NULL || key_len > PARSE_CACHE_MAX_KEY)
+		return project_add_file(p, path, text, len);
+	if (!under_limit(p, path))
+		return IL_ETOOBIG;
+	if ((e = cache__lookup(c, key, key_len)) != NULL) {
+		rc = cache__clone(&m, e, p->arena, path, &p->diags);
+	} else if (text == NULL) {
+		return IL_EINVALID;
+	} else {
+		rc = model_parse(&m, p->arena, path, text, len, &p->diags);
+		if (rc == 0)
+			rc = cache__store(c, key, key_len, m, &p->diags, from);
+	}
+	if (rc < 0)
+		return rc;
+	return m ? append_model(p, m) : 0;
 }
 
 static int model_cmp(const void *pa, const void *pb)

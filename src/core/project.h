@@ -36,6 +36,30 @@ int project_add_file(struct project *p, const char *path, const char *text,
 		     size_t len);
 
 /*
+ * Parsed files shared by the projects of one request (base and target
+ * differ in a few files only): a file whose key was seen before is copied
+ * instead of parsed again, and its content hash is reused when its refs
+ * resolve to the same models. Keys are opaque (a git blob id), at most
+ * PARSE_CACHE_MAX_KEY bytes. The cache and the projects using it must
+ * live in the same arena. Returns 0 or IL_ENOMEM.
+ */
+#define PARSE_CACHE_MAX_KEY 32
+struct parse_cache;
+int parse_cache_new(struct parse_cache **out, struct arena *a);
+
+/* 1 when the cache holds the file with this key (its text is not needed). */
+int parse_cache_contains(struct parse_cache *c, const void *key, size_t len);
+
+/*
+ * project_add_file through a cache: same result, same diags. key must
+ * identify text exactly (same key, same bytes). c NULL means no cache.
+ * text may be NULL when parse_cache_contains(c, key, key_len).
+ */
+int project_add_file_cached(struct project *p, struct parse_cache *c,
+			    const void *key, size_t key_len, const char *path,
+			    const char *text, size_t len);
+
+/*
  * Validates the whole project once every file is added: duplicate names,
  * refs and dependencies (exact name, or a unique short name after the
  * dot; unresolved ones name the closest model), cycles spelled

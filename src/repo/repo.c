@@ -14,12 +14,15 @@ static const char *const fallback_dirs[] = { "sql/models", "dbt/models" };
 
 struct repo {
 	git_repository *git;
+	struct arena *arena;
+	struct parse_cache *cache;  /* files parsed at any commit, by blob id */
 	char err[256];
 };
 
 struct walk {
 	struct project *p;
 	git_repository *git;
+	struct parse_cache *cache;
 	const char *dir;
 	int rc;
 };
@@ -61,6 +64,9 @@ int repo_open(struct repo **out, struct arena *a, const char *path)
 	if (arena_on_reset(a, close_repo, git) < 0)
 		return IL_ENOMEM;
 	r->git = git;
+	r->arena = a;
+	if (parse_cache_new(&r->cache, a) < 0)
+		return IL_ENOMEM;
 	*out = r;
 	return 0;
 }
@@ -119,6 +125,9 @@ static int add_blob(struct walk *w, const char *path, const git_oid *id)
 	char *text;
 	int rc = 0;
 
+	if (parse_cache_contains(w->cache, id->id, GIT_OID_RAWSZ))
+		return project_add_file_cached(w->p, w->cache, id->id,
+					       GIT_OID_RAWSZ, path, NULL, 0);
 	if (git_blob_lookup(&blob, w->git, id) < 0)
 		return IL_ERR;
 	size = git_blob_rawsize(blob);
@@ -135,7 +144,8 @@ static int add_blob(struct walk *w, const char *path, const git_oid *id)
 	}
 	memcpy(text, git_blob_rawcontent(blob), (size_t)size);
 	text[size] = '\0';
-	rc = project_add_file(w->p, path, text, (size_t)size);
+	rc = project_add_file_cached(w->p, w->cache, id->id, GIT_OID_RAWSZ, path,
+				     text, (size_t)size);
 out:
 	git_blob_free(blob);
 	return rc;
@@ -218,6 +228,8 @@ int repo_load_project(struct project **out, struct arena *a, struct repo *r,
 	if (models) {
 		w.p = p;
 		w.git = r->git;
+		/* the cache may only serve projects in its own arena */
+		w.cache = a == r->arena ? r->cache : NULL;
 		w.dir = p->models_dir = dir;
 		w.rc = 0;
 		if (git_tree_walk(models, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {

@@ -35,7 +35,9 @@ int repo_resolve(char out[REPO_OID_HEX_LEN + 1], struct repo *r,
  * directory does not exist at the commit, sql/models then dbt/models are
  * tried; when none exists the project is empty and models_dir is NULL.
  * Paths are relative to the repository root. Files over IL_MAX_SQL_FILE
- * are reported, not read. Everything lives in a.
+ * are reported, not read. Everything lives in a. When a is the arena the
+ * repository was opened with, files already parsed at another commit
+ * (same blob) are not parsed again.
  * Returns 0, IL_ENOTFOUND (unknown commit), IL_ETOOBIG (too many
  * models), IL_ERR (repository read error) or IL_ENOMEM.
  */

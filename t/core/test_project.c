@@ -165,6 +165,65 @@ START_TEST(test_project__dag_order_and_lineage)
 }
 END_TEST
 
+static struct project *cached(struct parse_cache *c, const struct tfile *f,
+			      size_t n)
+{
+	struct project *p;
+	size_t i;
+
+	ck_assert_int_eq(project_new(&p, a), 0);
+	for (i = 0; i < n; i++) {
+		/* the key is the text itself here; git uses the blob id */
+		const char *key = f[i].text;
+		size_t klen = strlen(key) < 32 ? strlen(key) : 32;
+
+		ck_assert_int_eq(project_add_file_cached(p, c, key, klen,
+							 f[i].path, f[i].text,
+							 strlen(f[i].text)), 0);
+	}
+	ck_assert_int_eq(project_finish(p), 0);
+	return p;
+}
+
+START_TEST(test_project__parse_cache_is_transparent)
+{
+	static const struct tfile one[] = {
+		{ "a.sql", "-- name: s.a\n" FR "SELECT x FROM {{ ref('b') }}" },
+		{ "b.sql", "-- name: s.b\n" FR "SELECT 1 AS x -- colour: no\n" },
+		{ "c.sql", "-- name: s.c\n" FR "-- colour: red\nSELECT 1" },
+	};
+	static const struct tfile two[] = {
+		{ "moved/a.sql", "-- name: s.a\n" FR
+		  "SELECT x FROM {{ ref('b') }}" },
+		{ "b.sql", "-- name: t.b\n" FR "SELECT 1 AS x -- colour: no\n" },
+		{ "z/c.sql", "-- name: s.c\n" FR "-- colour: red\nSELECT 1" },
+	};
+	struct parse_cache *c;
+	struct project *p1, *p2, *plain;
+
+	ck_assert_int_eq(parse_cache_new(&c, a), 0);
+	p1 = cached(c, one, N(one));
+	p2 = cached(c, two, N(two));
+	plain = t_project(a, two, N(two));
+	/* diags replayed under the new path */
+	ck_assert_str_eq(t_diags(a, &p1->diags),
+			 "c.sql:3: warning: unknown header 'colour' ignored\n");
+	ck_assert_str_eq(t_diags(a, &p2->diags),
+			 "z/c.sql:3: warning: unknown header 'colour' ignored\n");
+	ck_assert_str_eq(p2->models[0]->path, "moved/a.sql");
+	/* s.a's ref 'b' now resolves to t.b: the hash must not be reused */
+	ck_assert_str_ne(p1->models[0]->content_hash,
+			 p2->models[0]->content_hash);
+	ck_assert_str_eq(p2->models[0]->content_hash,
+			 plain->models[0]->content_hash);
+	ck_assert_str_eq(p2->models[1]->content_hash,
+			 plain->models[1]->content_hash);
+	ck_assert_int_eq(p2->models[0]->refs[0].target, 2);
+	ck_assert_int_eq(parse_cache_contains(c, one[0].text, 32), 1);
+	ck_assert_int_eq(parse_cache_contains(c, "nope", 4), 0);
+}
+END_TEST
+
 Suite *suite_project(void)
 {
 	Suite *s = suite_create("project");
@@ -175,6 +234,7 @@ Suite *suite_project(void)
 	tcase_add_test(tc, test_project__duplicates_and_cycles);
 	tcase_add_test(tc, test_project__content_hash_ignores_form);
 	tcase_add_test(tc, test_project__dag_order_and_lineage);
+	tcase_add_test(tc, test_project__parse_cache_is_transparent);
 	suite_add_tcase(s, tc);
 	return s;
 }
