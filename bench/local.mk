@@ -2,6 +2,7 @@
 EXTRA_PROGRAMS = bench/plan
 CLEANFILES += bench/plan
 bench_plan_SOURCES = bench/plan.c
+bench_plan_LDADD = $(IL_UTIL_LIBS)
 BENCH_DIR = /tmp/ironlayer-bench
 BENCH_SIZES = 1000 10000 50000
 bench: bench/plan$(EXEEXT) ironlayer$(EXEEXT)

@@ -1,5 +1,4 @@
 /* plan.c: benchmark of `ironlayer plan` on generated 1k/10k/50k-model repos */
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "util/parse.h"
 
 #define LAYERS 10
 #define MAX_RUNS 15
@@ -266,25 +267,21 @@ static int parse_args(struct opts *o, long *sizes, int *n_sizes, int argc,
 	o->runs = 5;
 	*n_sizes = 0;
 	for (i = 1; i < argc; i++) {
-		char *end;
-		long v;
+		int64_t v;
 
 		if (strcmp(argv[i], "--ironlayer") == 0 && i + 1 < argc) {
 			o->ironlayer = argv[++i];
 		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
 			o->dir = argv[++i];
 		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-			v = strtol(argv[++i], &end, 10);
-			if (*end || v < 1 || v > MAX_RUNS)
+			if (parse_i64(argv[++i], 1, MAX_RUNS, &v) < 0)
 				return -1;
 			o->runs = (int)v;
 		} else {
-			errno = 0;
-			v = strtol(argv[i], &end, 10);
-			if (errno || *end || v < 100 || v > 100000 ||
+			if (parse_i64(argv[i], 100, 100000, &v) < 0 ||
 			    *n_sizes == 8)
 				return -1;
-			sizes[(*n_sizes)++] = v;
+			sizes[(*n_sizes)++] = (long)v;
 		}
 	}
 	if (*n_sizes == 0) {
