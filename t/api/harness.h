@@ -67,4 +67,5 @@ struct resp *signup(const char *email, const char *password);
 char *must_str(struct resp *r, const char *path);
 
 Suite *suite_auth(void);
+Suite *suite_billing(void);
 Suite *suite_plans(void);

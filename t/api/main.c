@@ -10,6 +10,7 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		suite_foundation,
 		suite_auth,
+		suite_billing,
 		suite_plans,
 	};
 	SRunner *sr = srunner_create(suites[0]());

@@ -23,10 +23,28 @@ var=$(mktemp -d /tmp/ironlayer-test.XXXXXX)
 port=$(free_port) || { echo "no free port" >&2; exit 1; }
 mkdir -p "$var/log"
 
+stripe_pid=
 cleanup() {
 	"$stack" down --var "$var" >>"$var/log/harness.log" 2>&1
+	if [ -n "$stripe_pid" ]; then kill "$stripe_pid" 2>/dev/null; wait "$stripe_pid" 2>/dev/null; fi
+	stripe_pid=
 }
 trap cleanup EXIT
+
+# A fake Stripe (t/fakes/fake_stripe.py) that records every request; the
+# workers inherit the IRONLAYER_* billing settings that point them at it.
+python3 "$top_srcdir/t/fakes/fake_stripe.py" --port-file "$var/stripe.port" \
+	--record "$var/stripe-requests.jsonl" >"$var/log/fake-stripe.log" 2>&1 &
+stripe_pid=$!
+for _ in $(seq 1 50); do [ -s "$var/stripe.port" ] && break; sleep 0.1; done
+[ -s "$var/stripe.port" ] || { echo "fake Stripe did not start" >&2; exit 1; }
+export IRONLAYER_STRIPE_API_BASE="http://127.0.0.1:$(cat "$var/stripe.port")"
+export IRONLAYER_STRIPE_SECRET_KEY=sk_test_ironlayer_api_tests
+export IRONLAYER_STRIPE_WEBHOOK_SECRET=whsec_ironlayer_api_tests
+export IRONLAYER_TIER_TEAM_PRICE_ID=price_team_test
+export IRONLAYER_TIER_ENTERPRISE_PRICE_ID=price_enterprise_test
+export IRONLAYER_BILLING_ALLOWED_HOSTS="app.example.com, localhost"
+export IL_TEST_STRIPE_RECORD="$var/stripe-requests.jsonl" IL_TEST_PORT="$port"
 
 if ! "$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1; then
 	echo "stack did not come up:" >&2
