@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct arena *a = arena_new(0);
 	struct diag_list dl;
 	struct strbuf sb;
-	struct project *p;
+	struct project *p, *q;
+	struct parse_cache *c;
 	struct model *m;
 	const char *text = (const char *)data;
 
@@ -32,10 +33,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	diag_list_init(&dl, a);
 	model_parse(&m, a, "f.sql", text, size, &dl);
-	if (project_new(&p, a) == 0) {
-		project_add_file(p, "a.sql", text, size);
+	/* twice through a cache: the second project gets copies */
+	if (parse_cache_new(&c, a) == 0 && project_new(&p, a) == 0 &&
+	    project_new(&q, a) == 0) {
+		project_add_file_cached(p, c, "k", 1, "a.sql", text, size);
 		project_add_file(p, "b.sql", text, size);
 		project_finish(p);
+		project_add_file_cached(q, c, "k", 1, "c.sql", NULL, 0);
+		project_finish(q);
 	}
 	strbuf_init(&sb, a, 4 * size + 64);
 	sql_canonical(&sb, text, size, resolve_any, NULL);
