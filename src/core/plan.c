@@ -511,6 +511,7 @@ int plan_build(struct plan **out, struct arena *a, const struct project *base,
 	       const struct project *target, const struct plan_inputs *in,
 	       const char **err)
 {
+	static const struct project empty;
 	struct planner pl;
 	double total = 0;
 	size_t i;
@@ -527,6 +528,8 @@ int plan_build(struct plan **out, struct arena *a, const struct project *base,
 		return IL_ENOMEM;
 	if ((rc = start_plan(&pl, err)) < 0)
 		goto out;
+	if (base == NULL)
+		base = &empty;
 	if ((rc = diff_projects(&pl.diff, a, base, target)) < 0 ||
 	    (rc = summary_lists(&pl)) < 0 || (rc = mark_affected(&pl)) < 0 ||
 	    (rc = build_steps(&pl)) < 0)

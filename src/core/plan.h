@@ -93,7 +93,8 @@ void plan_inputs_init(struct plan_inputs *in);
  * Builds the plan that takes the environment from base to target. The
  * target must be a finished project without errors (else IL_EINVALID and
  * *err names the problem: the caller lists target->diags); the base is
- * read leniently (a base model with errors still has a hash). Invalid
+ * read leniently (a base model with errors still has a hash; NULL means a
+ * base without models: everything is ADDED). Invalid
  * inputs (ids, as_of, duplicate or malformed state) give IL_EINVALID with
  * *err set. Everything lives in a. Same inputs, same plan, same bytes.
  * Returns 0, IL_EINVALID or IL_ENOMEM.

@@ -276,6 +276,28 @@ START_TEST(test_plan__nearest_changed_ancestor)
 }
 END_TEST
 
+START_TEST(test_plan__null_base_adds_everything)
+{
+	struct plan_inputs in;
+	struct plan *p;
+	const char *err;
+	size_t i;
+
+	inputs(&in);
+	ck_assert_int_eq(plan_build(&p, a, NULL, t_project(a, target_files,
+							   N(target_files)),
+				    &in, &err), 0);
+	ck_assert_uint_eq(p->n_steps, N(target_files));
+	ck_assert_uint_eq(p->models_added.n, N(target_files));
+	for (i = 0; i < p->n_steps; i++) {
+		ck_assert_int_eq(p->steps[i].run_type, RUN_FULL_REFRESH);
+		ck_assert_str_eq(p->steps[i].reason, "new model added");
+	}
+	/* an added APPEND_ONLY model ignores its old watermark */
+	ck_assert_uint_eq(p->up_to_date.n, 0);
+}
+END_TEST
+
 static const char *build_err(struct plan_inputs *in, const struct tfile *t,
 			     size_t nt)
 {
@@ -366,6 +388,7 @@ Suite *suite_plan(void)
 	tcase_add_test(tc, test_plan__empty_diff_is_empty_plan);
 	tcase_add_test(tc, test_plan__nearest_changed_ancestor);
 	tcase_add_test(tc, test_plan__invalid_inputs);
+	tcase_add_test(tc, test_plan__null_base_adds_everything);
 	tcase_add_test(tc, test_plan__state_file);
 	suite_add_tcase(s, tc);
 	return s;
