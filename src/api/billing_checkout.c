@@ -114,7 +114,7 @@ static int create_customer(const char **id, struct req *r)
 /*
  * The tenant's Stripe customer, created on first use and committed at once
  * (so a failed checkout does not lose it). Returns 0, 1 after recording an
- * error response, or a negative code.
+ * error response (409 when a live subscription exists), or a negative code.
  */
 static int ensure_customer(const char **id, struct req *r)
 {
@@ -125,6 +125,13 @@ static int ensure_customer(const char **id, struct req *r)
 		return rc;
 	rc = billing_db_account_lock(&acc, r->db, r->arena, r->who.tenant_id);
 	*id = acc.customer_id;
+	if (rc == 0 && acc.subscription_id != NULL && billing_status_keeps_tier(acc.status)) {
+		/* a second subscription would bill twice: plan changes go through the portal */
+		req_error(r, 409, "subscription_exists",
+			  "this tenant already has a %s subscription; change it in the billing portal",
+			  acc.status);
+		rc = 1;
+	}
 	if (rc == 0 && *id == NULL &&
 	    (rc = create_customer(id, r)) == 0 &&
 	    (rc = billing_db_set_customer(r->db, r->arena, r->who.tenant_id, *id)) == 0)
@@ -199,8 +206,9 @@ static int audit_checkout(struct req *r, const char *session_id, enum il_tier ti
 /*
  * POST /api/v1/billing/checkout (admin) {tier, success_url, cancel_url}:
  * 200 {"session_id", "url"}; 422 for an unknown or free tier or a URL that
- * is not http(s) on billing_allowed_hosts; 503 when billing is not
- * configured or Stripe cannot be reached; 502 when Stripe refuses.
+ * is not http(s) on billing_allowed_hosts; 409 when the tenant already has
+ * a live subscription; 503 when billing is not configured or Stripe cannot
+ * be reached; 502 when Stripe refuses.
  */
 int api_billing_checkout(struct req *r)
 {

@@ -87,7 +87,9 @@ static int on_subscription_deleted(struct billing_update *u, const struct il_con
 {
 	(void)cfg;
 	(void)a;
-	(void)obj;
+	/* the end of a subscription the tenant has already replaced changes nothing */
+	if ((u->only_subscription = stripe_str(obj, "id")) == NULL)
+		return IL_EINVALID;
 	u->tier = billing_tier_name(IL_TIER_COMMUNITY);
 	u->status = "canceled";
 	u->cancel_at_period_end = 0;
@@ -100,8 +102,10 @@ static int on_payment_failed(struct billing_update *u, const struct il_config *c
 {
 	(void)cfg;
 	(void)a;
-	if (stripe_str(obj, "subscription") == NULL &&
-	    stripe_str(obj, "parent.subscription_details.subscription") == NULL)
+	u->only_subscription = stripe_str(obj, "subscription");
+	if (u->only_subscription == NULL)
+		u->only_subscription = stripe_str(obj, "parent.subscription_details.subscription");
+	if (u->only_subscription == NULL)
 		return IL_EINVALID;
 	u->status = "past_due";
 	return 0;

@@ -98,18 +98,20 @@ int billing_db_account_update(int *applied, struct db *db, struct arena *a,
 		" last_event_at = greatest(last_event_at, to_timestamp($9::bigint)),"
 		" updated_at = now()"
 		" WHERE tenant_id = $1"
-		"   AND (last_event_at IS NULL OR last_event_at <= to_timestamp($9::bigint))";
+		"   AND (last_event_at IS NULL OR last_event_at <= to_timestamp($9::bigint))"
+		"   AND ($10::text IS NULL OR stripe_subscription_id IS NULL"
+		"        OR stripe_subscription_id = $10)";
 	const char *cancel = u->cancel_at_period_end < 0 ? NULL :
 			     u->cancel_at_period_end ? "true" : "false";
-	const char *p[9] = { tenant_id, u->tier, u->status, u->customer_id, u->subscription_id,
-			     u->period_end, cancel, u->clear_subscription ? "true" : "false",
-			     u->event_created };
+	const char *p[10] = { tenant_id, u->tier, u->status, u->customer_id, u->subscription_id,
+			      u->period_end, cancel, u->clear_subscription ? "true" : "false",
+			      u->event_created, u->only_subscription };
 	PGresult *res;
 	int rc;
 
 	*applied = 0;
 	if ((rc = account_ensure(db, a, tenant_id)) < 0 ||
-	    (rc = db_exec(&res, db, a, sql, 9, p)) < 0)
+	    (rc = db_exec(&res, db, a, sql, 10, p)) < 0)
 		return rc;
 	*applied = PQcmdTuples(res)[0] == '1';
 	return 0;

@@ -25,6 +25,8 @@ struct billing_update {
 	int cancel_at_period_end;        /* 0, 1, or -1 */
 	int clear_subscription;          /* forget subscription id and period end */
 	const char *event_created;       /* the event's unix time as text */
+	/* when set, apply only if the stored subscription is this one (or none) */
+	const char *only_subscription;
 };
 
 /* All of these run inside a transaction bound to tenant_id. */
@@ -36,8 +38,8 @@ int billing_db_account_lock(struct billing_account *out, struct db *db, struct a
 int billing_db_set_customer(struct db *db, struct arena *a, const char *tenant_id,
 			    const char *customer_id);
 /*
- * Applies u unless an event newer than u->event_created was applied already;
- * *applied says which.
+ * Applies u unless an event newer than u->event_created was applied already
+ * or u->only_subscription does not match; *applied says which.
  */
 int billing_db_account_update(int *applied, struct db *db, struct arena *a,
 			      const char *tenant_id, const struct billing_update *u);

@@ -443,6 +443,10 @@ START_TEST(test_webhook__signed_events_update_tier_and_status)
 		 customer, customer + 4, acc.tenant);
 	deliver(unique("evt_co"), "checkout.session.completed", obj, "processed");
 	assert_subscription(&acc, "team", "active");
+	r = checkout(&acc, "enterprise"); /* a second subscription would bill twice */
+	ck_assert_status(r, 409);
+	ck_assert_str_eq(resp_str(r, "code"), "subscription_exists");
+	resp_free(r);
 	deliver(unique("evt_su"), "customer.subscription.updated",
 		subscription(customer, "price_enterprise_test", "active", 1), "processed");
 	r = get(&acc, "/api/v1/billing/subscription");
@@ -455,6 +459,11 @@ START_TEST(test_webhook__signed_events_update_tier_and_status)
 		 "\"subscription\":\"sub_%s\"}", customer, customer + 4);
 	deliver(unique("evt_in"), "invoice.payment_failed", obj, "processed");
 	assert_subscription(&acc, "enterprise", "past_due");
+	/* the end of some other subscription of the customer changes nothing */
+	snprintf(obj, sizeof(obj), "{\"id\":\"sub_other\",\"object\":\"subscription\","
+		 "\"customer\":\"%s\",\"status\":\"canceled\"}", customer);
+	deliver(unique("evt_so"), "customer.subscription.deleted", obj, "processed");
+	assert_subscription(&acc, "enterprise", "past_due");
 	deliver(unique("evt_sd"), "customer.subscription.deleted",
 		subscription(customer, "price_enterprise_test", "canceled", 0), "processed");
 	r = get(&acc, "/api/v1/billing/subscription");
@@ -462,7 +471,7 @@ START_TEST(test_webhook__signed_events_update_tier_and_status)
 	ck_assert_str_eq(resp_str(r, "status"), "canceled");
 	ck_assert_ptr_nonnull(strstr(r->body, "\"current_period_end\":null"));
 	resp_free(r);
-	assert_sql("4\n", "SELECT count(*) FROM audit_log WHERE tenant_id = '%s'"
+	assert_sql("5\n", "SELECT count(*) FROM audit_log WHERE tenant_id = '%s'"
 		   " AND action = 'billing_webhook' AND actor = 'stripe'", acc.tenant);
 	ck_assert_int_eq(run_cli("audit verify", NULL, NULL), 0);
 }
