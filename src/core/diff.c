@@ -41,7 +41,8 @@ static enum change_kind classify(const struct model *b, const struct model *t)
 		return CHANGE_MODIFIED;
 	if (!str_eq(b->owner, t->owner) || !lists_eq(&b->tags, &t->tags))
 		return CHANGE_METADATA;
-	if (strcmp(b->text_hash, t->text_hash) != 0)
+	if (b->text_len != t->text_len ||
+	    (b->text != t->text && memcmp(b->text, t->text, b->text_len) != 0))
 		return CHANGE_COSMETIC;
 	return CHANGE_NONE;
 }

@@ -471,7 +471,8 @@ int model_parse(struct model **out, struct arena *a, const char *path,
 		goto out;
 	if (!file_usable(m, text, len, dl))
 		return 0;
-	crypto_sha256_hex(text, len, m->text_hash);
+	m->text = text;
+	m->text_len = len;
 	memset(&h, 0, sizeof(h));
 	if ((rc = scan_header(&h, m, a, text, len, dl)) < 0)
 		goto out;

@@ -63,7 +63,8 @@ struct model {
 	struct model_ref *refs;      /* body refs in order, then dependencies */
 	size_t n_refs;
 	int has_errors;              /* errors for this file are in the list */
-	char text_hash[IL_SHA256_HEX_LEN + 1];    /* SHA-256 of the file bytes */
+	const char *text;            /* the whole file (not a C string) */
+	size_t text_len;
 	char content_hash[IL_SHA256_HEX_LEN + 1]; /* set by project_finish */
 	struct hash_memo *memo;      /* shared by copies from a parse cache */
 };

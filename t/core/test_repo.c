@@ -261,6 +261,16 @@ START_TEST(test_repo__cli_plan_matches_golden)
 	ck_assert_int_eq(run_cli("check broken", &one), 1);
 	ck_assert_str_eq(one, "9 models, 9 errors, 2 warnings\n");
 	ck_assert_int_eq(run_cli("check basic --at c1", &one), 0);
+	ck_assert_int_eq(run_cli("models fallback", &one), 0);
+	ck_assert_str_eq(one, "s.a                                      "
+			 "FULL_REFRESH               TABLE            "
+			 "sql/models/a.sql\n");
+	ck_assert_int_eq(run_cli("models fallback --json", &one), 0);
+	/* the hash recomputed by hand from docs/model-format.md's formula */
+	ck_assert_str_eq(one, "[\n  {\"content_hash\": \"9cc64e26e99cdf0e25c2e4"
+			 "34cd75be202ff8ecd0818bcb1799aa281d6ac42ef6\", \"kind\": "
+			 "\"FULL_REFRESH\", \"materialization\": \"TABLE\", "
+			 "\"name\": \"s.a\", \"path\": \"sql/models/a.sql\"}\n]\n");
 	ck_assert_int_eq(run_cli("lineage basic events_clean --at c1", &one), 0);
 	ck_assert_str_eq(one, "staging.events_clean\nupstream:\n  1 raw.events\n"
 			 "downstream:\n  1 analytics.orders_daily\n"
