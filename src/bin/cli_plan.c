@@ -255,6 +255,10 @@ static int run_plan(struct cli *c, const struct plan_args *pa)
 			c->prog, target->diags.n_errors, pa->pos[2]);
 		return 1;
 	}
+	if (base->diags.n_errors > 0)
+		fprintf(stderr, "%s: note: %zu problems at %s are ignored (see "
+			"ironlayer check --at %s)\n", c->prog,
+			base->diags.n_errors, pa->pos[1], pa->pos[1]);
 	if (plan_inputs_fill(&in, c, pa, as_of) < 0)
 		return 1;
 	in.base = base_sha;

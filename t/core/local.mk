@@ -22,7 +22,7 @@ fuzz_srcs = $(srcdir)/fuzz/fuzz_model.c \
 	$(srcdir)/src/core/project.c $(srcdir)/src/core/cache.c \
 	$(srcdir)/src/util/arena.c $(srcdir)/src/util/strbuf.c \
 	$(srcdir)/src/util/parse.c $(srcdir)/src/util/crypto.c
-EXTRA_DIST += fuzz
+EXTRA_DIST += fuzz/fuzz_model.c fuzz/seeds
 CLEANFILES += fuzz/fuzz_model
 fuzz/fuzz_model: $(fuzz_srcs)
 	@mkdir -p fuzz
