@@ -108,7 +108,7 @@ static struct curl_slist *request_headers(const struct il_config *cfg, struct ar
 /* Maps the transfer result and HTTP status to a return code, logging why. */
 static int classify(CURLcode cc, long status, const char *path, json_object *answer)
 {
-	const char *msg;
+	const char *type, *msg;
 
 	if (cc != CURLE_OK) {
 		log_error("stripe POST %s failed: %s", path, curl_easy_strerror(cc));
@@ -116,8 +116,11 @@ static int classify(CURLcode cc, long status, const char *path, json_object *ans
 	}
 	if (status >= 200 && status < 300)
 		return answer != NULL ? 0 : IL_ERR;
-	msg = answer ? stripe_str(answer, "error.message") : NULL;
-	log_warn("stripe POST %s answered %ld: %.300s", path, status, msg ? msg : "(no message)");
+	type = answer ? stripe_str(answer, "error.type") : NULL;
+	/* Stripe's message for a bad key quotes part of the key: not for the log */
+	msg = answer && status != 401 ? stripe_str(answer, "error.message") : NULL;
+	log_warn("stripe POST %s answered %ld: %s: %.300s", path, status,
+		 type ? type : "(no type)", msg ? msg : "(message withheld)");
 	if (status >= 400 && status < 500 && status != 429)
 		return IL_EINVALID;
 	return IL_EUNAVAIL;
@@ -145,6 +148,8 @@ int stripe_post(json_object **out, const struct il_config *cfg, struct arena *a,
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->stripe_timeout_seconds);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+			 cfg->stripe_timeout_seconds < 10 ? cfg->stripe_timeout_seconds : 10L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(form));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -427,6 +428,69 @@ START_TEST(test_portal__409_without_customer_then_session_url)
 }
 END_TEST
 
+static size_t discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
+}
+
+/* Makes the fake Stripe fail the next request to path with status. */
+static void stripe_fail_next(const char *path, int status)
+{
+	char url[256], body[256];
+	CURL *c = curl_easy_init();
+	long code = 0;
+
+	snprintf(url, sizeof(url), "%s/__fake__/fail", getenv("IRONLAYER_STRIPE_API_BASE"));
+	snprintf(body, sizeof(body), "{\"path\":\"%s\",\"status\":%d,\"count\":1}", path,
+		 status);
+	ck_assert_ptr_nonnull(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	ck_assert_int_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	ck_assert_int_eq(code, 200);
+	curl_easy_cleanup(c);
+}
+
+START_TEST(test_stripe_failures__502_503_and_the_customer_is_kept)
+{
+	struct account acc = new_account();
+	char customer[64];
+	struct resp *r;
+	int n0;
+
+	stripe_fail_next("/v1/customers", 400);
+	r = checkout(&acc, "team");
+	ck_assert_status(r, 502);
+	ck_assert_str_eq(resp_str(r, "code"), "billing_provider_error");
+	resp_free(r);
+	stored_customer(customer, sizeof(customer), acc.tenant);
+	ck_assert_str_eq(customer, "");
+	/* the session fails after the customer was made: the customer is kept */
+	stripe_fail_next("/v1/checkout/sessions", 402);
+	r = checkout(&acc, "team");
+	ck_assert_status(r, 502);
+	resp_free(r);
+	stored_customer(customer, sizeof(customer), acc.tenant);
+	ck_assert_int_eq(strncmp(customer, "cus_", 4), 0);
+	n0 = stripe_count();
+	r = checkout(&acc, "team");
+	ck_assert_status(r, 200);
+	resp_free(r);
+	ck_assert_int_eq(stripe_count(), n0 + 1);
+	stripe_fail_next("/v1/billing_portal/sessions", 500);
+	r = api_json("POST", "/api/v1/billing/portal", acc.token,
+		     "{\"return_url\":\"https://app.example.com/\"}");
+	ck_assert_status(r, 503);
+	ck_assert_str_eq(resp_str(r, "code"), "billing_provider_unavailable");
+	ck_assert_ptr_null(strstr(r->body, "Injected"));
+	resp_free(r);
+}
+END_TEST
+
 /* ---- webhooks ---------------------------------------------------------- */
 
 START_TEST(test_webhook__signed_events_update_tier_and_status)
@@ -667,6 +731,7 @@ Suite *suite_billing(void)
 	tcase_add_test(tc, test_checkout__rejects_bad_tier_and_urls_without_calling_stripe);
 	tcase_add_test(tc, test_checkout_and_portal__admin_only);
 	tcase_add_test(tc, test_portal__409_without_customer_then_session_url);
+	tcase_add_test(tc, test_stripe_failures__502_503_and_the_customer_is_kept);
 	tcase_add_test(tc, test_webhook__signed_events_update_tier_and_status);
 	tcase_add_test(tc, test_webhook__bad_signatures_and_stale_timestamps_are_400);
 	tcase_add_test(tc, test_webhook__replayed_event_changes_nothing);

@@ -12,6 +12,10 @@ Every request is appended to the record file as one JSON line
 so tests can assert on exactly what was sent. Listens on 127.0.0.1, port 0
 by default; the chosen port is written to --port-file.
 
+Out of band (not Stripe's API, not recorded): POST /__fake__/fail with JSON
+{"path": "/v1/...", "status": 402, "count": 1} makes the next count requests
+to path fail with that status and a Stripe error body.
+
 Standard library only.
 """
 
@@ -36,6 +40,16 @@ class State:
         self.record_path = record_path
         self.customers = {}
         self.idempotency = {}  # key -> (path, form, status, body)
+        self.failures = {}  # path -> [status, remaining count]
+
+    def injected_failure(self, path):
+        """The status to fail this request to path with, or None."""
+        with self.lock:
+            f = self.failures.get(path)
+            if not f or f[1] <= 0:
+                return None
+            f[1] -= 1
+            return f[0]
 
     def record(self, entry):
         line = json.dumps(entry, sort_keys=True)
@@ -175,13 +189,27 @@ class Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         return auth.startswith("Bearer sk_test_") and len(auth) > len("Bearer sk_test_")
 
+    def control(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        spec = json.loads(self.rfile.read(n) or b"{}")
+        with self.server.state.lock:
+            self.server.state.failures[spec["path"]] = [int(spec["status"]),
+                                                         int(spec.get("count", 1))]
+        self.reply(200, {"ok": True})
+
     def do_POST(self):
+        if self.path == "/__fake__/fail":
+            return self.control()
         form = self.read_form()
         headers = {h: self.headers[h] for h in RECORDED_HEADERS if self.headers.get(h)}
         self.server.state.record(
             {"method": "POST", "path": self.path, "headers": headers, "form": form})
         if not self.authorized():
             return self.reply(*error(401, "Invalid API Key provided."))
+        failed = self.server.state.injected_failure(self.path)
+        if failed is not None:
+            etype = "api_error" if failed >= 500 else "card_error"
+            return self.reply(*error(failed, "Injected failure.", etype=etype))
         route = ROUTES.get(self.path)
         if route is None:
             return self.reply(*error(404, "Unrecognized request URL (POST: %s)." % self.path))
