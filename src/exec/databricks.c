@@ -1,0 +1,689 @@
+/* databricks.c (exec): runs plan steps through the Databricks SQL Statement Execution API */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "build-config.h"
+#include "exec/exec.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
+
+#define DBX_STATEMENTS_PATH "/api/2.0/sql/statements"
+#define DBX_MAX_RESPONSE (1024 * 1024)        /* we never fetch result sets */
+#define DBX_MAX_STATEMENT (16 * 1024 * 1024)  /* the API's own statement limit */
+#define DBX_MAX_STATEMENT_ID 128
+#define DBX_BACKOFF_BASE_MS 250L
+#define DBX_BACKOFF_CAP_MS 30000L
+#define DBX_HTTP_TIMEOUT_S 60L
+#define DBX_CONNECT_TIMEOUT_S 10L
+
+struct dbx {
+	const char *host;            /* base URL without a trailing slash */
+	const char *token;           /* only for scrubbing error text; never logged */
+	const char *warehouse_id;
+	long timeout_seconds;
+	long poll_interval_ms;
+	int max_retries;
+	CURL *curl;                  /* one handle, so connections are reused */
+	struct curl_slist *headers;  /* carries the bearer token */
+};
+
+/* One HTTP exchange after retries; error is set when it did not succeed. */
+struct reply {
+	long status;                 /* 0 when the transfer itself failed */
+	long retry_after_ms;         /* -1 without a usable Retry-After */
+	json_object *body;           /* the answer when it was a JSON object */
+	const char *transfer_error;
+	const char *error;
+};
+
+/* What one statement came to. */
+struct stmt {
+	int ok;
+	const char *id;
+	const char *error;
+	long long rows;
+};
+
+/* The statements of one step, the last one being the step's main statement. */
+struct step_sql {
+	const char *sql[3];
+	int with_schema[3];          /* send the step's schema as the default schema */
+	int n;
+};
+
+enum dbx_state { DBX_RUNNING, DBX_SUCCEEDED, DBX_FAILED, DBX_CANCELED };
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static json_object *jget(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+/* A non-empty string member, or NULL. */
+static const char *jstr(json_object *o, const char *key)
+{
+	json_object *v = jget(o, key);
+	const char *s;
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	return *s != '\0' ? s : NULL;
+}
+
+static void put_json(void *o)
+{
+	json_object_put(o);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	return strbuf_add(arg, data, size * n) < 0 ? 0 : size * n;
+}
+
+/* Remembers a Retry-After given in seconds; an HTTP-date falls back to backoff. */
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	static const char name[] = "retry-after:";
+	size_t len = size * n, k = sizeof(name) - 1;
+	char value[24];
+	int64_t secs;
+
+	if (len <= k || strncasecmp(data, name, k) != 0)
+		return size * n;
+	while (k < len && (data[k] == ' ' || data[k] == '\t'))
+		k++;
+	while (len > k && (data[len - 1] == '\r' || data[len - 1] == '\n' || data[len - 1] == ' '))
+		len--;
+	if (len - k == 0 || len - k >= sizeof(value))
+		return size * n;
+	memcpy(value, data + k, len - k);
+	value[len - k] = '\0';
+	if (parse_i64(value, 0, 86400, &secs) == 0)
+		*(long *)arg = (long)secs * 1000;
+	return size * n;
+}
+
+/* One request: body NULL means GET, otherwise a POST of body. */
+static int http_once(struct dbx *d, struct arena *a, const char *url, const char *body,
+		     struct reply *rp)
+{
+	struct strbuf sb;
+	const char *text;
+	json_object *o;
+	CURLcode cc;
+
+	rp->status = 0;
+	rp->retry_after_ms = -1;
+	rp->body = NULL;
+	rp->transfer_error = NULL;
+	strbuf_init(&sb, a, DBX_MAX_RESPONSE);
+	curl_easy_setopt(d->curl, CURLOPT_URL, url);
+	if (body != NULL) {
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	} else {
+		curl_easy_setopt(d->curl, CURLOPT_HTTPGET, 1L);
+	}
+	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &sb);
+	curl_easy_setopt(d->curl, CURLOPT_HEADERDATA, &rp->retry_after_ms);
+	cc = curl_easy_perform(d->curl);
+	if (cc != CURLE_OK) {
+		rp->transfer_error = curl_easy_strerror(cc);
+		return 0;
+	}
+	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &rp->status);
+	text = strbuf_cstr(&sb);
+	o = text != NULL && *text != '\0' ? json_tokener_parse(text) : NULL;
+	if (o != NULL && arena_on_reset(a, put_json, o) < 0)
+		return IL_ENOMEM;
+	rp->body = o != NULL && json_object_is_type(o, json_type_object) ? o : NULL;
+	return 0;
+}
+
+static int retryable(const struct reply *rp)
+{
+	return rp->status == 0 || rp->status == 429 || rp->status >= 500;
+}
+
+static long backoff_ms(const struct reply *rp, int attempt)
+{
+	long ms = DBX_BACKOFF_BASE_MS << (attempt < 10 ? attempt : 10);
+
+	if (rp->retry_after_ms >= 0)
+		ms = rp->retry_after_ms;
+	return ms > DBX_BACKOFF_CAP_MS ? DBX_BACKOFF_CAP_MS : ms;
+}
+
+/* "HTTP 400 INVALID_PARAMETER_VALUE: message", from the API's error object. */
+static const char *api_error(struct arena *a, const struct reply *rp, int attempts)
+{
+	const char *code = jstr(rp->body, "error_code");
+	const char *msg = jstr(rp->body, "message");
+	const char *tail = attempts > 1 ? arena_printf(a, " (after %d attempts)", attempts) : "";
+
+	if (rp->status == 0)
+		return arena_printf(a, "databricks request failed: %s%s", rp->transfer_error,
+				    tail ? tail : "");
+	if (rp->status >= 200 && rp->status < 300)
+		return arena_printf(a, "databricks answered HTTP %ld without a JSON object",
+				    rp->status);
+	return arena_printf(a, "databricks answered HTTP %ld%s%s%s%s%s", rp->status,
+			    code ? " " : "", code ? code : "", msg ? ": " : "", msg ? msg : "",
+			    tail ? tail : "");
+}
+
+/* A call with retries on 429, 5xx and transfer errors; rp->error says why it failed. */
+static int api_call(struct dbx *d, struct arena *a, const char *path, const char *body,
+		    struct reply *rp)
+{
+	const char *url = arena_printf(a, "%s%s", d->host, path);
+	int attempt, rc;
+
+	rp->error = NULL;
+	if (url == NULL)
+		return IL_ENOMEM;
+	for (attempt = 0;; attempt++) {
+		if ((rc = http_once(d, a, url, body, rp)) < 0)
+			return rc;
+		if (rp->status >= 200 && rp->status < 300 && rp->body != NULL)
+			return 0;
+		if (!retryable(rp) || attempt >= d->max_retries)
+			break;
+		log_warn("databricks %s %s answered %ld; retry %d of %d", body ? "POST" : "GET",
+			 path, rp->status, attempt + 1, d->max_retries);
+		sleep_ms(backoff_ms(rp, attempt));
+	}
+	rp->error = api_error(a, rp, attempt + 1);
+	return rp->error != NULL ? 0 : IL_ENOMEM;
+}
+
+static int add_str(json_object *o, const char *key, const char *value)
+{
+	json_object *v = json_object_new_string(value);
+
+	if (v == NULL)
+		return -1;
+	if (json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -1;
+	}
+	return 0;
+}
+
+/* The POST body for one statement, in a; NULL when out of memory. */
+static const char *submit_body(const struct dbx *d, struct arena *a, const struct exec_step *s,
+			       const char *sql, int with_schema)
+{
+	json_object *o = json_object_new_object();
+	const char *text = NULL;
+
+	if (o == NULL)
+		return NULL;
+	if (add_str(o, "statement", sql) < 0 || add_str(o, "warehouse_id", d->warehouse_id) < 0 ||
+	    (s->catalog != NULL && add_str(o, "catalog", s->catalog) < 0) ||
+	    (with_schema && add_str(o, "schema", s->schema) < 0) ||
+	    add_str(o, "wait_timeout", "0s") < 0 || add_str(o, "on_wait_timeout", "CONTINUE") < 0)
+		goto out;
+	text = arena_strdup(a, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+out:
+	json_object_put(o);
+	return text;
+}
+
+static enum dbx_state state_of(json_object *answer)
+{
+	const char *s = jstr(jget(answer, "status"), "state");
+
+	if (s == NULL)
+		return DBX_RUNNING;
+	if (strcmp(s, "SUCCEEDED") == 0 || strcmp(s, "CLOSED") == 0)
+		return DBX_SUCCEEDED;
+	if (strcmp(s, "FAILED") == 0)
+		return DBX_FAILED;
+	if (strcmp(s, "CANCELED") == 0)
+		return DBX_CANCELED;
+	return DBX_RUNNING;        /* PENDING, RUNNING, or a state we do not know yet */
+}
+
+/* The value of a named column in the first result row, or -1. */
+static long long result_count(json_object *answer, const char *column)
+{
+	json_object *cols = jget(jget(jget(answer, "manifest"), "schema"), "columns");
+	json_object *rows = jget(jget(answer, "result"), "data_array");
+	json_object *row, *cell;
+	int64_t v;
+	size_t i;
+
+	if (cols == NULL || rows == NULL || !json_object_is_type(cols, json_type_array) ||
+	    !json_object_is_type(rows, json_type_array) || json_object_array_length(rows) < 1)
+		return -1;
+	row = json_object_array_get_idx(rows, 0);
+	for (i = 0; i < json_object_array_length(cols); i++) {
+		const char *name = jstr(json_object_array_get_idx(cols, i), "name");
+
+		if (name == NULL || strcmp(name, column) != 0)
+			continue;
+		cell = row != NULL && json_object_is_type(row, json_type_array) ?
+		       json_object_array_get_idx(row, i) : NULL;
+		if (cell != NULL && json_object_is_type(cell, json_type_string) &&
+		    parse_i64(json_object_get_string(cell), 0, INT64_MAX, &v) == 0)
+			return v;
+		return -1;
+	}
+	return -1;
+}
+
+/* Rows the warehouse reports for a DML or CTAS statement, else -1. */
+static long long affected_rows(json_object *answer)
+{
+	long long n = result_count(answer, "num_affected_rows");
+
+	return n >= 0 ? n : result_count(answer, "num_inserted_rows");
+}
+
+static int statement_id_ok(const char *id)
+{
+	size_t i, n = id ? strlen(id) : 0;
+
+	if (n == 0 || n > DBX_MAX_STATEMENT_ID)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
+		      (id[i] >= '0' && id[i] <= '9') || id[i] == '-' || id[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Fills st from a terminal answer. */
+static void finish(struct arena *a, json_object *answer, enum dbx_state state, struct stmt *st)
+{
+	json_object *err = jget(jget(answer, "status"), "error");
+	const char *msg = jstr(err, "message");
+
+	if (state == DBX_SUCCEEDED) {
+		st->ok = 1;
+		st->rows = affected_rows(answer);
+	} else if (state == DBX_FAILED) {
+		st->error = msg ? msg : "statement failed without a message";
+	} else {
+		st->error = msg ? arena_printf(a, "statement was cancelled: %s", msg) :
+			    "statement was cancelled by the warehouse";
+	}
+}
+
+/* Asks the warehouse to cancel st after its timeout; st ends failed either way. */
+static int cancel(struct dbx *d, struct arena *a, struct stmt *st)
+{
+	struct reply rp;
+	const char *path = arena_printf(a, DBX_STATEMENTS_PATH "/%s/cancel", st->id);
+	int rc;
+
+	if (path == NULL)
+		return IL_ENOMEM;
+	if ((rc = api_call(d, a, path, "", &rp)) < 0)
+		return rc;
+	log_warn("databricks statement %s timed out after %ld s; cancel %s", st->id,
+		 d->timeout_seconds, rp.error ? "failed" : "requested");
+	st->error = rp.error == NULL ?
+		    arena_printf(a, "timed out after %ld s; statement cancelled", d->timeout_seconds) :
+		    arena_printf(a, "timed out after %ld s; cancelling the statement failed: %s",
+				 d->timeout_seconds, rp.error);
+	return st->error != NULL ? 0 : IL_ENOMEM;
+}
+
+/* Polls until the statement in rp is terminal or its deadline passes. */
+static int await(struct dbx *d, struct arena *a, struct reply *rp, struct stmt *st,
+		 double deadline)
+{
+	const char *path = arena_printf(a, DBX_STATEMENTS_PATH "/%s", st->id);
+	enum dbx_state state;
+	double left;
+	int rc;
+
+	if (path == NULL)
+		return IL_ENOMEM;
+	while ((state = state_of(rp->body)) == DBX_RUNNING) {
+		left = deadline - now_seconds();
+		if (left <= 0)
+			return cancel(d, a, st);
+		sleep_ms(left * 1000 < d->poll_interval_ms ? (long)(left * 1000) + 1 :
+			 d->poll_interval_ms);
+		if ((rc = api_call(d, a, path, NULL, rp)) < 0)
+			return rc;
+		if (rp->error != NULL) {
+			st->error = rp->error;
+			return 0;
+		}
+	}
+	finish(a, rp->body, state, st);
+	return 0;
+}
+
+/* Submits one statement and waits for it. */
+static int run_statement(struct dbx *d, struct arena *a, const struct exec_step *s,
+			 const char *sql, int with_schema, struct stmt *st)
+{
+	double deadline = now_seconds() + (double)d->timeout_seconds;
+	const char *body = submit_body(d, a, s, sql, with_schema);
+	struct reply rp;
+	int rc;
+
+	if (body == NULL)
+		return IL_ENOMEM;
+	if ((rc = api_call(d, a, DBX_STATEMENTS_PATH, body, &rp)) < 0)
+		return rc;
+	if (rp.error != NULL) {
+		st->error = rp.error;
+		return 0;
+	}
+	st->id = jstr(rp.body, "statement_id");
+	if (!statement_id_ok(st->id)) {
+		st->id = NULL;
+		st->error = "databricks answered without a usable statement_id";
+		return 0;
+	}
+	return await(d, a, &rp, st, deadline);
+}
+
+/* The step's SELECT without trailing blanks and semicolons (maybe ""), or NULL. */
+static const char *select_body(struct arena *a, const char *sql)
+{
+	size_t n = strlen(sql);
+
+	while (n > 0 && strchr(" \t\r\n;", sql[n - 1]) != NULL)
+		n--;
+	return arena_strndup(a, sql, n);
+}
+
+/* 1 for YYYY-MM-DD (digits in place; the planner made the value). */
+static int date_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 10)
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i == 4 || i == 7 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
+			return 0;
+	return 1;
+}
+
+/* " ON target.`a` = source.`a` AND …" from "a" or "a, b"; IL_EINVALID on a bad name. */
+static int add_merge_on(struct strbuf *sb, struct arena *a, const char *keys)
+{
+	const char *p = keys, *name;
+	size_t n;
+	int first = 1;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		n = strcspn(p, ",");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if ((name = arena_strndup(a, p, n)) == NULL)
+			return IL_ENOMEM;
+		if (!exec_ident_ok(name))
+			return IL_EINVALID;
+		strbuf_addf(sb, "%s target.`%s` = source.`%s`", first ? "\nON" : " AND", name, name);
+		first = 0;
+		p += strcspn(p, ",");
+		if (*p++ == '\0')
+			return 0;
+	}
+}
+
+/* The main statement of an incremental step, by materialization. */
+static int incremental_sql(const char **out, struct arena *a, const struct exec_step *s,
+			   const char *target, const char *body)
+{
+	struct strbuf sb;
+	int rc = 0;
+
+	strbuf_init(&sb, a, strlen(body) + 4096);
+	if (s->materialization == MAT_INSERT_OVERWRITE) {
+		if (!exec_ident_ok(s->time_column) || !date_ok(s->start) || !date_ok(s->end))
+			return IL_EINVALID;
+		strbuf_addf(&sb, "INSERT INTO %s REPLACE WHERE `%s` >= '%s' AND `%s` < '%s'\n"
+			    "SELECT * FROM (\n%s\n) AS source", target, s->time_column, s->start,
+			    s->time_column, s->end, body);
+	} else {
+		strbuf_addf(&sb, "MERGE INTO %s AS target\nUSING (\n%s\n) AS source", target, body);
+		if ((rc = add_merge_on(&sb, a, s->unique_key)) < 0)
+			return rc;
+		strbuf_adds(&sb, "\nWHEN MATCHED THEN UPDATE SET *\nWHEN NOT MATCHED THEN INSERT *");
+	}
+	*out = strbuf_cstr(&sb);
+	return *out != NULL ? 0 : IL_ENOMEM;
+}
+
+/* 1 when the step rebuilds its table rather than touching part of it. */
+static int rebuilds(const struct exec_step *s)
+{
+	if (s->materialization == MAT_TABLE || s->full_refresh)
+		return 1;
+	/* an INSERT_OVERWRITE step without a range covers the whole table */
+	return s->materialization == MAT_INSERT_OVERWRITE && s->start == NULL && s->end == NULL;
+}
+
+/* The statements for step s: the schema, the table when needed, the main one. */
+static int step_statements(struct step_sql *p, struct arena *a, const struct exec_step *s)
+{
+	const char *target, *body;
+
+	if ((s->catalog != NULL && !exec_ident_ok(s->catalog)) || !exec_ident_ok(s->schema) ||
+	    !exec_ident_ok(s->table) || s->sql == NULL || s->materialization > MAT_MERGE ||
+	    (s->materialization == MAT_MERGE && !s->full_refresh && s->unique_key == NULL))
+		return IL_EINVALID;
+	if ((body = select_body(a, s->sql)) == NULL)
+		return IL_ENOMEM;
+	if (strspn(body, " \t\r\n") == strlen(body))
+		return IL_EINVALID;
+	target = s->catalog ? arena_printf(a, "`%s`.`%s`.`%s`", s->catalog, s->schema, s->table) :
+		 arena_printf(a, "`%s`.`%s`", s->schema, s->table);
+	p->sql[0] = s->catalog ? arena_printf(a, "CREATE SCHEMA IF NOT EXISTS `%s`.`%s`",
+					      s->catalog, s->schema) :
+		    arena_printf(a, "CREATE SCHEMA IF NOT EXISTS `%s`", s->schema);
+	p->with_schema[0] = 0;         /* the schema may not exist yet */
+	p->with_schema[1] = p->with_schema[2] = 1;
+	p->n = 2;
+	if (target == NULL || p->sql[0] == NULL)
+		return IL_ENOMEM;
+	if (s->materialization == MAT_VIEW)
+		p->sql[1] = arena_printf(a, "CREATE OR REPLACE VIEW %s AS\n%s", target, body);
+	else if (rebuilds(s))
+		p->sql[1] = arena_printf(a, "CREATE OR REPLACE TABLE %s AS\n%s", target, body);
+	else {
+		p->sql[1] = arena_printf(a, "CREATE TABLE IF NOT EXISTS %s AS\n"
+					 "SELECT * FROM (\n%s\n) AS source WHERE 1 = 0", target, body);
+		p->n = 3;
+		return p->sql[1] != NULL ? incremental_sql(&p->sql[2], a, s, target, body) : IL_ENOMEM;
+	}
+	return p->sql[1] != NULL ? 0 : IL_ENOMEM;
+}
+
+/* exec_error_text of msg with every copy of the token blotted out. */
+static const char *error_text(const struct dbx *d, struct arena *a, const char *msg)
+{
+	size_t tn = strlen(d->token);
+	struct strbuf sb;
+	const char *p, *hit;
+
+	if (msg == NULL || strstr(msg, d->token) == NULL)
+		return exec_error_text(a, msg);
+	strbuf_init(&sb, a, strlen(msg) + (strlen(msg) / tn + 1) * 10);
+	for (p = msg; (hit = strstr(p, d->token)) != NULL; p = hit + tn) {
+		strbuf_add(&sb, p, (size_t)(hit - p));
+		strbuf_adds(&sb, "[redacted]");
+	}
+	strbuf_adds(&sb, p);
+	return strbuf_cstr(&sb) ? exec_error_text(a, strbuf_cstr(&sb)) : NULL;
+}
+
+static int dbx_run(struct executor *ex, struct arena *a, const struct exec_step *s,
+		   struct exec_result *res)
+{
+	struct dbx *d = ex->state;
+	double t0 = now_seconds();
+	struct step_sql p;
+	struct stmt st;
+	int i, rc;
+
+	memset(res, 0, sizeof(*res));
+	res->rows = -1;
+	rc = step_statements(&p, a, s);
+	if (rc == IL_EINVALID) {
+		res->error = exec_error_text(a, "step has an invalid name, key, range or SQL");
+		rc = res->error != NULL ? 0 : IL_ENOMEM;
+		goto out;
+	}
+	for (i = 0; rc == 0 && i < p.n; i++) {
+		memset(&st, 0, sizeof(st));
+		st.rows = -1;
+		if ((rc = run_statement(d, a, s, p.sql[i], p.with_schema[i], &st)) < 0)
+			goto out;
+		if (st.id != NULL)
+			res->statement_id = st.id;
+		if (!st.ok) {
+			res->error = error_text(d, a, st.error);
+			rc = res->error != NULL ? 0 : IL_ENOMEM;
+			goto out;
+		}
+		res->rows = st.rows;
+	}
+	res->ok = rc == 0;
+out:
+	res->runtime_seconds = now_seconds() - t0;
+	return rc;
+}
+
+static void dbx_close(struct executor *ex)
+{
+	struct dbx *d = ex ? ex->state : NULL;
+
+	if (d == NULL)
+		return;
+	curl_easy_cleanup(d->curl);
+	d->curl = NULL;
+	curl_slist_free_all(d->headers);
+	d->headers = NULL;
+}
+
+static void close_hook(void *ex)
+{
+	dbx_close(ex);
+}
+
+static int opts_ok(const struct exec_databricks_opts *o)
+{
+	return o->host != NULL && (strncmp(o->host, "https://", 8) == 0 ||
+				   strncmp(o->host, "http://", 7) == 0) &&
+	       o->token != NULL && *o->token != '\0' && strpbrk(o->token, "\r\n") == NULL &&
+	       o->warehouse_id != NULL && *o->warehouse_id != '\0' && o->timeout_seconds > 0 &&
+	       o->poll_interval_ms > 0 && o->max_retries >= 0 && o->max_retries <= 20;
+}
+
+/* The fixed headers; the Authorization line is the only copy curl keeps of the token. */
+static int set_headers(struct dbx *d, struct arena *a)
+{
+	const char *lines[4];
+	struct curl_slist *next;
+	size_t i;
+
+	lines[0] = arena_printf(a, "Authorization: Bearer %s", d->token);
+	lines[1] = "Content-Type: application/json";
+	lines[2] = "Accept: application/json";
+	lines[3] = "Expect:";
+	for (i = 0; i < 4; i++) {
+		if (lines[i] == NULL || (next = curl_slist_append(d->headers, lines[i])) == NULL)
+			return IL_ENOMEM;
+		d->headers = next;
+	}
+	return 0;
+}
+
+/* Options shared by every request of the executor. */
+static void set_options(struct dbx *d)
+{
+	curl_easy_setopt(d->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, DBX_HTTP_TIMEOUT_S);
+	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT, DBX_CONNECT_TIMEOUT_S);
+	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, d->headers);
+	curl_easy_setopt(d->curl, CURLOPT_USERAGENT, "ironlayer/" PACKAGE_VERSION);
+	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(d->curl, CURLOPT_HEADERFUNCTION, on_header);
+}
+
+int exec_databricks_open(struct executor **out, struct arena *a,
+			 const struct exec_databricks_opts *opts)
+{
+	struct executor *ex = arena_calloc(a, 1, sizeof(*ex));
+	struct dbx *d = arena_calloc(a, 1, sizeof(*d));
+	size_t host_len;
+
+	*out = NULL;
+	if (!opts_ok(opts))
+		return IL_EINVALID;
+	if (ex == NULL || d == NULL)
+		return IL_ENOMEM;
+	host_len = strlen(opts->host);
+	while (host_len > 0 && opts->host[host_len - 1] == '/')
+		host_len--;
+	d->host = arena_strndup(a, opts->host, host_len);
+	d->token = arena_strdup(a, opts->token);
+	d->warehouse_id = arena_strdup(a, opts->warehouse_id);
+	d->timeout_seconds = opts->timeout_seconds;
+	d->poll_interval_ms = opts->poll_interval_ms;
+	d->max_retries = opts->max_retries;
+	ex->name = "databricks";
+	ex->run = dbx_run;
+	ex->close = dbx_close;
+	ex->state = d;
+	/* closes the handle at the arena's reset if the caller never does; close is idempotent */
+	if (arena_on_reset(a, close_hook, ex) < 0)
+		return IL_ENOMEM;
+	if (d->host == NULL || d->token == NULL || d->warehouse_id == NULL ||
+	    (d->curl = curl_easy_init()) == NULL || set_headers(d, a) < 0) {
+		dbx_close(ex);
+		return IL_ENOMEM;
+	}
+	set_options(d);
+	*out = ex;
+	return 0;
+}
