@@ -35,6 +35,9 @@ static const struct route routes[] = {
 	/* Stripe signs the raw body: no JSON parsing before the signature is checked */
 	{ "POST", "/api/v1/billing/webhook", api_billing_webhook, ROLE_NONE, ROUTE_PUBLIC,
 	  "billing" },
+	/* the path the earlier implementation's Stripe endpoints were registered with */
+	{ "POST", "/api/v1/billing/webhooks", api_billing_webhook, ROLE_NONE, ROUTE_PUBLIC,
+	  "billing" },
 
 	{ "GET", "/api/v1/health", api_health_get, ROLE_NONE, ROUTE_PUBLIC, "health" },
 	{ "GET", "/ready", api_ready_get, ROLE_NONE, ROUTE_PUBLIC, "health" },

@@ -605,11 +605,19 @@ END_TEST
 START_TEST(test_webhook__unknown_types_and_tenants_are_ignored)
 {
 	struct account acc = new_account();
-	char customer[64], obj[256];
+	char customer[64], obj[256], e[4096], header[256];
+	struct resp *r;
 
 	with_customer(customer, sizeof(customer), &acc);
 	snprintf(obj, sizeof(obj), "{\"id\":\"%s\",\"object\":\"customer\"}", customer);
 	deliver(unique("evt_unk"), "customer.updated", obj, "ignored");
+	/* the earlier implementation's path answers the same */
+	snprintf(e, sizeof(e), "%s", event(unique("evt_alias"), "customer.updated", obj));
+	sign(header, sizeof(header), WEBHOOK_SECRET, (long)time(NULL), e);
+	r = api("POST", "/api/v1/billing/webhooks", NULL, "application/json", e, header);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "status"), "ignored");
+	resp_free(r);
 	deliver(unique("evt_nobody"), "customer.subscription.created",
 		subscription("cus_nobodyknows", "price_team_test", "active", 0), "ignored");
 	assert_subscription(&acc, "community", "none");
