@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/columns.h"
 #include "core/diag.h"
 #include "core/lexer.h"
 #include "core/model.h"
@@ -32,7 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (a == NULL)
 		return 0;
 	diag_list_init(&dl, a);
-	model_parse(&m, a, "f.sql", text, size, &dl);
+	if (model_parse(&m, a, "f.sql", text, size, &dl) == 0 && m) {
+		struct str_list cols;
+		int known;
+
+		model_output_columns(&cols, &known, a, m);
+	}
 	/* twice through a cache: the second project gets copies */
 	if (parse_cache_new(&c, a) == 0 && project_new(&p, a) == 0 &&
 	    project_new(&q, a) == 0) {

@@ -15,6 +15,8 @@ libilcore_a_SOURCES = \
 	src/core/date.c src/core/date.h \
 	src/core/plan.c src/core/plan.h src/core/plan_int.h \
 	src/core/plan_json.c \
+	src/core/columns.c src/core/columns.h \
+	src/core/contract.c \
 	src/core/plan_state.c
 libilcore_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 IL_CORE_LIBS = libilcore.a $(JSONC_LIBS)

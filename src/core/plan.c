@@ -386,6 +386,8 @@ static int finish_step(struct planner *pl, int v, struct plan_step *s)
 	s->compute_seconds = plan__round6(estimate_seconds(pl, s->model));
 	s->cost_usd = plan__round6(s->compute_seconds *
 				   pl->in->cost_per_compute_second);
+	if ((g = plan__contract_check(s, pl->a, pl->t->models[v])) < 0)
+		return g;
 	return plan__set_step_id(s, pl->a);
 }
 

@@ -53,6 +53,19 @@ enum run_type {
 	RUN_INCREMENTAL
 };
 
+/*
+ * A contract column (header contract_columns, mode WARN or STRICT) that the
+ * model's SELECT list does not produce. Checked only when every output
+ * column can be named (no *, no unaliased expression).
+ */
+struct plan_violation {
+	const char *column_name;
+	const char *expected;       /* the declared TYPE[ NOT NULL] */
+	const char *message;
+	const char *severity;       /* "BREAKING" (STRICT) or "WARNING" (WARN) */
+	const char *violation_type; /* "COLUMN_MISSING" */
+};
+
 struct plan_step {
 	char step_id[IL_SHA256_HEX_LEN + 1];
 	const char *model;
@@ -66,6 +79,8 @@ struct plan_step {
 	const char *reason;
 	double compute_seconds;            /* rounded to 6 decimals */
 	double cost_usd;                   /* rounded to 6 decimals */
+	struct plan_violation *violations; /* by column name */
+	size_t n_violations;
 };
 
 struct plan {

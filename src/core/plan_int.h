@@ -3,8 +3,13 @@
 #define IL_PLAN_INT_H
 
 struct arena;
+struct model;
 struct plan;
 struct plan_step;
+
+/* Fills s->violations for m's contract columns its SELECT does not make. */
+int plan__contract_check(struct plan_step *s, struct arena *a,
+			 const struct model *m);
 
 /* step_id = SHA-256 of the step's compact canonical JSON without step_id. */
 int plan__set_step_id(struct plan_step *s, struct arena *a);

@@ -126,11 +126,35 @@ static const char *run_type_name(enum run_type t)
 	return t == RUN_INCREMENTAL ? "INCREMENTAL" : "FULL_REFRESH";
 }
 
+static void write_violation(struct jw *w, const struct plan_violation *v)
+{
+	jw_open(w, '{');
+	jw_key(w, "actual");
+	strbuf_adds(w->sb, "null");
+	jw_key(w, "column_name");
+	jw_str(w, v->column_name);
+	jw_key(w, "expected");
+	jw_str(w, v->expected);
+	jw_key(w, "message");
+	jw_str(w, v->message);
+	jw_key(w, "severity");
+	jw_str(w, v->severity);
+	jw_key(w, "violation_type");
+	jw_str(w, v->violation_type);
+	jw_close(w, '}');
+}
+
 static void write_step(struct jw *w, const struct plan_step *s, int with_id)
 {
+	size_t i;
+
 	jw_open(w, '{');
 	jw_key(w, "contract_violations");
 	jw_open(w, '[');
+	for (i = 0; i < s->n_violations; i++) {
+		jw_next(w);
+		write_violation(w, &s->violations[i]);
+	}
 	jw_close(w, ']');
 	jw_str_list(w, "depends_on", s->depends_on, s->n_depends_on);
 	jw_key(w, "estimated_compute_seconds");

@@ -20,6 +20,7 @@ fuzz_srcs = $(srcdir)/fuzz/fuzz_model.c \
 	$(srcdir)/src/core/model.c $(srcdir)/src/core/body.c \
 	$(srcdir)/src/core/hash.c $(srcdir)/src/core/dag.c \
 	$(srcdir)/src/core/project.c $(srcdir)/src/core/cache.c \
+	$(srcdir)/src/core/columns.c \
 	$(srcdir)/src/util/arena.c $(srcdir)/src/util/strbuf.c \
 	$(srcdir)/src/util/parse.c $(srcdir)/src/util/crypto.c
 EXTRA_DIST += fuzz/fuzz_model.c fuzz/seeds

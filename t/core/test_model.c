@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/columns.h"
 #include "core/diag.h"
 #include "core/model.h"
 #include "suites.h"
@@ -223,6 +224,44 @@ START_TEST(test_model__utf8_and_names)
 }
 END_TEST
 
+/* Output columns of a body as "a,b,c", or "?" plus them when not known. */
+static const char *columns(const char *body)
+{
+	char text[1024];
+	struct str_list cols;
+	struct model *m;
+	int known;
+	size_t i;
+	char *res;
+
+	snprintf(text, sizeof(text), "-- name: s.a\n-- kind: FULL_REFRESH\n%s",
+		 body);
+	m = parse(arena_strdup(a, text));
+	ck_assert_int_eq(model_output_columns(&cols, &known, a, m), 0);
+	res = arena_strdup(a, known ? "" : "?");
+	for (i = 0; i < cols.n; i++)
+		res = arena_printf(a, "%s%s%s", res, i ? "," : "",
+				   cols.items[i]);
+	return res;
+}
+
+START_TEST(test_model__output_columns)
+{
+	ck_assert_str_eq(columns("SELECT a, t.B, count(*) AS n, sum(x) total,"
+				 " \"Mixed Case\", 'k' AS kind FROM t"),
+			 "a,b,n,total,Mixed Case,kind");
+	ck_assert_str_eq(columns("WITH c AS (SELECT z FROM t)\n"
+				 "SELECT DISTINCT c.z AS y FROM c"), "y");
+	ck_assert_str_eq(columns("(SELECT a FROM t) UNION (SELECT b FROM u)"),
+			 "a");
+	ck_assert_str_eq(columns("SELECT a, * FROM t"), "?a");
+	ck_assert_str_eq(columns("SELECT t.* FROM t"), "?");
+	ck_assert_str_eq(columns("SELECT a + 1, b FROM t"), "?b");
+	ck_assert_str_eq(columns("SELECT CASE WHEN a THEN 1 END AS c, "
+				 "CAST(d AS int) FROM t"), "?c");
+}
+END_TEST
+
 Suite *suite_model(void)
 {
 	Suite *s = suite_create("model");
@@ -236,6 +275,7 @@ Suite *suite_model(void)
 	tcase_add_test(tc, test_model__body_errors);
 	tcase_add_test(tc, test_model__file_errors);
 	tcase_add_test(tc, test_model__utf8_and_names);
+	tcase_add_test(tc, test_model__output_columns);
 	suite_add_tcase(s, tc);
 	return s;
 }

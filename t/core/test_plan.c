@@ -298,6 +298,42 @@ START_TEST(test_plan__null_base_adds_everything)
 }
 END_TEST
 
+START_TEST(test_plan__contract_violations)
+{
+	static const struct tfile t[] = {
+		{ "c", "-- name: s.c\n-- kind: FULL_REFRESH\n"
+		  "-- contract_mode: strict\n"
+		  "-- contract_columns: id:int:not_null, amount:decimal(10,2), "
+		  "Total:bigint\n"
+		  "SELECT id, SUM(x) AS total FROM t GROUP BY id" },
+		{ "w", "-- name: s.w\n-- kind: FULL_REFRESH\n"
+		  "-- contract_mode: warn\n-- contract_columns: id:int\n"
+		  "SELECT * FROM t" },
+	};
+	struct plan_inputs in;
+	struct plan *p;
+
+	inputs(&in);
+	p = build(t, 0, t, N(t), &in);
+	ck_assert_uint_eq(p->n_steps, 2);
+	ck_assert_uint_eq(p->steps[0].n_violations, 1);
+	/* SELECT * cannot be checked: no violation claimed */
+	ck_assert_uint_eq(p->steps[1].n_violations, 0);
+	ck_assert_ptr_nonnull(strstr(json(p),
+		"      \"contract_violations\": [\n"
+		"        {\n"
+		"          \"actual\": null,\n"
+		"          \"column_name\": \"amount\",\n"
+		"          \"expected\": \"DECIMAL(10,2)\",\n"
+		"          \"message\": \"contract column 'amount' is not in the "
+		"model's SELECT list\",\n"
+		"          \"severity\": \"BREAKING\",\n"
+		"          \"violation_type\": \"COLUMN_MISSING\"\n"
+		"        }\n"
+		"      ],\n"));
+}
+END_TEST
+
 static const char *build_err(struct plan_inputs *in, const struct tfile *t,
 			     size_t nt)
 {
@@ -389,6 +425,7 @@ Suite *suite_plan(void)
 	tcase_add_test(tc, test_plan__nearest_changed_ancestor);
 	tcase_add_test(tc, test_plan__invalid_inputs);
 	tcase_add_test(tc, test_plan__null_base_adds_everything);
+	tcase_add_test(tc, test_plan__contract_violations);
 	tcase_add_test(tc, test_plan__state_file);
 	suite_add_tcase(s, tc);
 	return s;
