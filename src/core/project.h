@@ -64,7 +64,8 @@ int project_add_file_cached(struct project *p, struct parse_cache *c,
  * refs and dependencies (exact name, or a unique short name after the
  * dot; unresolved ones name the closest model), cycles spelled
  * `a → b → a` (each model refs the next), then the DAG and every model's
- * content_hash. Returns 0 (check p->diags.n_errors) or IL_ENOMEM.
+ * content_hash. Returns 0 (check p->diags.n_errors), IL_ETOOBIG (a
+ * canonical form over IL_MAX_CANONICAL_SQL) or IL_ENOMEM.
  */
 int project_finish(struct project *p);
 
