@@ -1,5 +1,7 @@
 /* billing.c: tiers, subscription status, usage and the quota checks other resources call */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api/api.h"
 #include "billing/store.h"
@@ -133,10 +135,23 @@ static int quota_read(struct quota *q, struct req *r, enum billing_limit what)
 	return IL_EINVALID;
 }
 
+/* Seconds until the next UTC month begins, when the monthly quota resets. */
+static long seconds_to_next_month(time_t now)
+{
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	tm.tm_mday = 1;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mon += 1; /* timegm normalises December + 1 */
+	return (long)(timegm(&tm) - now);
+}
+
 /* 1 after recording the refusal when q leaves no room for one more, else 0. */
 static int quota_refuse(struct req *r, enum billing_limit what, const struct quota *q)
 {
 	const char *tier = billing_tier_name(q->tier);
+	char retry[24];
 
 	if (q->max < 0 || q->used < q->max)
 		return 0;
@@ -145,6 +160,8 @@ static int quota_refuse(struct req *r, enum billing_limit what, const struct quo
 		req_error(r, 429, "quota_exceeded",
 			  "the %s tier allows %ld plan generations per month and %ld were used"
 			  " this month; upgrade to generate more", tier, q->max, q->used);
+		snprintf(retry, sizeof(retry), "%ld", seconds_to_next_month(time(NULL)));
+		req_header_add(r, "Retry-After", retry);
 		break;
 	case BILLING_LIMIT_ENVIRONMENTS:
 		req_error(r, 402, "tier_limit_reached",

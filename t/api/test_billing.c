@@ -642,6 +642,9 @@ static void assert_quota(const struct account *acc, const char *limit, int statu
 				 status == 429 ? "quota_exceeded" : "tier_limit_reached");
 	if (needle != NULL)
 		ck_assert_msg(strstr(r->body, needle) != NULL, "%s not in %s", needle, r->body);
+	if (status == 429) /* the quota resets when the next UTC month begins */
+		ck_assert(strtol(resp_header(r, "Retry-After"), NULL, 10) > 0 &&
+			  strtol(resp_header(r, "Retry-After"), NULL, 10) <= 31 * 86400);
 	resp_free(r);
 }
 
