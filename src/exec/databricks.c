@@ -18,7 +18,6 @@
 
 #define DBX_STATEMENTS_PATH "/api/2.0/sql/statements"
 #define DBX_MAX_RESPONSE (1024 * 1024)        /* we never fetch result sets */
-#define DBX_MAX_STATEMENT (16 * 1024 * 1024)  /* the API's own statement limit */
 #define DBX_MAX_STATEMENT_ID 128
 #define DBX_BACKOFF_BASE_MS 250L
 #define DBX_BACKOFF_CAP_MS 30000L
@@ -146,10 +145,7 @@ static int http_once(struct dbx *d, struct arena *a, const char *url, const char
 	json_object *o;
 	CURLcode cc;
 
-	rp->status = 0;
-	rp->retry_after_ms = -1;
-	rp->body = NULL;
-	rp->transfer_error = NULL;
+	*rp = (struct reply){ .retry_after_ms = -1 };
 	strbuf_init(&sb, a, DBX_MAX_RESPONSE);
 	curl_easy_setopt(d->curl, CURLOPT_URL, url);
 	if (body != NULL) {
@@ -280,8 +276,8 @@ static enum dbx_state state_of(json_object *answer)
 	return DBX_RUNNING;        /* PENDING, RUNNING, or a state we do not know yet */
 }
 
-/* The value of a named column in the first result row, or -1. */
-static long long result_count(json_object *answer, const char *column)
+/* num_affected_rows from the one-row summary of a DML or CTAS statement, else -1. */
+static long long affected_rows(json_object *answer)
 {
 	json_object *cols = jget(jget(jget(answer, "manifest"), "schema"), "columns");
 	json_object *rows = jget(jget(answer, "result"), "data_array");
@@ -296,7 +292,7 @@ static long long result_count(json_object *answer, const char *column)
 	for (i = 0; i < json_object_array_length(cols); i++) {
 		const char *name = jstr(json_object_array_get_idx(cols, i), "name");
 
-		if (name == NULL || strcmp(name, column) != 0)
+		if (name == NULL || strcmp(name, "num_affected_rows") != 0)
 			continue;
 		cell = row != NULL && json_object_is_type(row, json_type_array) ?
 		       json_object_array_get_idx(row, i) : NULL;
@@ -308,25 +304,13 @@ static long long result_count(json_object *answer, const char *column)
 	return -1;
 }
 
-/* Rows the warehouse reports for a DML or CTAS statement, else -1. */
-static long long affected_rows(json_object *answer)
-{
-	long long n = result_count(answer, "num_affected_rows");
-
-	return n >= 0 ? n : result_count(answer, "num_inserted_rows");
-}
-
+/* 1 when id can go into a URL path as it is. */
 static int statement_id_ok(const char *id)
 {
-	size_t i, n = id ? strlen(id) : 0;
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
+	size_t n = id ? strlen(id) : 0;
 
-	if (n == 0 || n > DBX_MAX_STATEMENT_ID)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((id[i] >= 'a' && id[i] <= 'z') || (id[i] >= 'A' && id[i] <= 'Z') ||
-		      (id[i] >= '0' && id[i] <= '9') || id[i] == '-' || id[i] == '_'))
-			return 0;
-	return 1;
+	return n > 0 && n <= DBX_MAX_STATEMENT_ID && strspn(id, ok) == n;
 }
 
 /* Fills st from a terminal answer. */
@@ -346,23 +330,24 @@ static void finish(struct arena *a, json_object *answer, enum dbx_state state, s
 	}
 }
 
-/* Asks the warehouse to cancel st after its timeout; st ends failed either way. */
-static int cancel(struct dbx *d, struct arena *a, struct stmt *st)
+/*
+ * Asks the warehouse to cancel st, which we give up on because of why (it
+ * timed out, or polling failed); st ends failed either way.
+ */
+static int cancel(struct dbx *d, struct arena *a, struct stmt *st, const char *why)
 {
 	struct reply rp;
 	const char *path = arena_printf(a, DBX_STATEMENTS_PATH "/%s/cancel", st->id);
 	int rc;
 
-	if (path == NULL)
+	if (path == NULL || why == NULL)
 		return IL_ENOMEM;
 	if ((rc = api_call(d, a, path, "", &rp)) < 0)
 		return rc;
-	log_warn("databricks statement %s timed out after %ld s; cancel %s", st->id,
-		 d->timeout_seconds, rp.error ? "failed" : "requested");
-	st->error = rp.error == NULL ?
-		    arena_printf(a, "timed out after %ld s; statement cancelled", d->timeout_seconds) :
-		    arena_printf(a, "timed out after %ld s; cancelling the statement failed: %s",
-				 d->timeout_seconds, rp.error);
+	log_warn("databricks statement %s given up; cancel %s", st->id,
+		 rp.error ? "failed" : "requested");
+	st->error = rp.error == NULL ? arena_printf(a, "%s; statement cancelled", why) :
+		    arena_printf(a, "%s; cancelling the statement failed: %s", why, rp.error);
 	return st->error != NULL ? 0 : IL_ENOMEM;
 }
 
@@ -380,15 +365,14 @@ static int await(struct dbx *d, struct arena *a, struct reply *rp, struct stmt *
 	while ((state = state_of(rp->body)) == DBX_RUNNING) {
 		left = deadline - now_seconds();
 		if (left <= 0)
-			return cancel(d, a, st);
+			return cancel(d, a, st, arena_printf(a, "timed out after %ld s",
+							     d->timeout_seconds));
 		sleep_ms(left * 1000 < d->poll_interval_ms ? (long)(left * 1000) + 1 :
 			 d->poll_interval_ms);
 		if ((rc = api_call(d, a, path, NULL, rp)) < 0)
 			return rc;
-		if (rp->error != NULL) {
-			st->error = rp->error;
-			return 0;
-		}
+		if (rp->error != NULL)  /* the statement may still be running */
+			return cancel(d, a, st, rp->error);
 	}
 	finish(a, rp->body, state, st);
 	return 0;

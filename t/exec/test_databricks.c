@@ -384,6 +384,24 @@ START_TEST(test_databricks__503_on_submit_and_poll_is_retried)
 }
 END_TEST
 
+START_TEST(test_databricks__failed_polling_cancels_the_statement)
+{
+	struct arena *a = arena_new(0);
+	struct exec_step s = step(MAT_VIEW, "select 'pollgone_me'");
+	struct exec_result res = run_step(a, &s, 5, 1);
+	json_object *all = requests();
+	const char *poll = arena_printf(a, STATEMENTS "/%s", res.statement_id);
+
+	ck_assert_int_eq(res.ok, 0);
+	ck_assert_str_eq(res.error, "databricks answered HTTP 503 TEMPORARILY_UNAVAILABLE: Please "
+			 "try again later. (after 2 attempts); statement cancelled");
+	ck_assert_uint_eq(count_path(all, "GET", poll), 2);
+	ck_assert_uint_eq(count_path(all, "POST", arena_printf(a, "%s/cancel", poll)), 1);
+	json_object_put(all);
+	arena_free(a);
+}
+END_TEST
+
 START_TEST(test_databricks__retries_run_out)
 {
 	struct arena *a = arena_new(0);
@@ -525,6 +543,7 @@ Suite *suite_databricks(void)
 	tcase_add_test(tc, test_databricks__timeout_cancels_the_statement);
 	tcase_add_test(tc, test_databricks__429_is_retried);
 	tcase_add_test(tc, test_databricks__503_on_submit_and_poll_is_retried);
+	tcase_add_test(tc, test_databricks__failed_polling_cancels_the_statement);
 	tcase_add_test(tc, test_databricks__retries_run_out);
 	tcase_add_test(tc, test_databricks__4xx_fails_without_retry);
 	tcase_add_test(tc, test_databricks__token_never_reaches_the_error);

@@ -14,6 +14,7 @@ Behaviour is steered by the statement text:
   flaky_me      the first submit of that text answers 429 with Retry-After: 0
   busy_me       the first submit of that text answers 503 (no Retry-After)
   poll503_me    the first poll of the statement answers 503
+  pollgone_me   every poll of the statement answers 503
   reject_me     the submit answers 400 INVALID_PARAMETER_VALUE
   leak_me       the submit answers 400 with the caller's Authorization header in the message
   otherwise     PENDING on submit, RUNNING on the first poll, SUCCEEDED on the second.
@@ -169,7 +170,8 @@ def get_statement(state, sid):
         stmt = state.statements.get(sid)
         if stmt is None:
             return api_error(404, "NOT_FOUND", "The statement %s was not found." % sid)
-        if "poll503_me" in stmt["statement"] and ("poll", sid) not in state.faulted:
+        if ("pollgone_me" in stmt["statement"] or
+                ("poll503_me" in stmt["statement"] and ("poll", sid) not in state.faulted)):
             state.faulted.add(("poll", sid))
             return api_error(503, "TEMPORARILY_UNAVAILABLE", "Please try again later.")
         advance(stmt)
