@@ -3,4 +3,6 @@ dist_sql_DATA = \
 	sql/001_foundation.sql \
 	sql/002_auth.sql \
 	sql/003_plans.sql \
+	sql/004_apply.sql \
+	sql/005_settings.sql \
 	sql/006_billing.sql

@@ -43,6 +43,15 @@ int api_plans_reject(struct req *r);
 /* Responds with the stored plan (plan JSON plus status, approvals …). */
 int api_plan_respond(struct req *r, const char *plan_id, int status);
 
+/* apply.c, environments.c, runs.c */
+int api_plans_apply(struct req *r);
+int api_environments_list(struct req *r);
+int api_environments_create(struct req *r);
+int api_environments_delete(struct req *r);
+int api_runs_list(struct req *r);
+int api_runs_get(struct req *r);
+int api_runs_telemetry(struct req *r);
+
 /* models.c */
 struct project;
 /* Upserts every model of the target project into the tenant's catalog. */
@@ -83,6 +92,26 @@ enum billing_limit {
 int billing_check_quota(struct req *r, enum billing_limit what);
 /* Counts one plan generation this UTC month; call after a plan was generated. */
 int billing_count_plan_generation(struct req *r);
+
+/* settings.c */
+/* The tenant's LLM settings; api_key is the opened key (never log or return it). */
+struct api_llm_settings {
+	int configured;           /* a key is stored */
+	const char *provider;     /* "anthropic" or "openai", NULL without a key */
+	const char *model;        /* the stored model, else the provider's default */
+	const char *api_key;
+	int ai_advisory_enabled;
+};
+/* Reads (and opens) the tenant's LLM settings; IL_EINVALID when the key does not open. */
+int api_settings_llm(struct api_llm_settings *out, struct req *r);
+int api_settings_get(struct req *r);
+int api_settings_patch(struct req *r);
+int api_settings_put_key(struct req *r);
+int api_settings_delete_key(struct req *r);
+int api_settings_test_key(struct req *r);
+
+/* advisory.c */
+int api_plans_augment(struct req *r);
 
 /* health.c */
 int api_health_get(struct req *r);

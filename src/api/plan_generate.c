@@ -312,11 +312,13 @@ int api_plans_generate(struct req *r)
 	}
 	if (rc < 0)
 		return rc;
-	if ((rc = load_projects(&g, r)) != 0 || (rc = build_plan(&g, r)) != 0)
+	if ((rc = billing_check_quota(r, BILLING_LIMIT_PLANS_PER_MONTH)) != 0 ||
+	    (rc = load_projects(&g, r)) != 0 || (rc = build_plan(&g, r)) != 0)
 		return rc > 0 ? 0 : rc;
 	if ((rc = store_plan(&created, &g, r)) < 0)
 		return rc;
 	if (created && ((rc = api_catalog_update(r, g.target, g.target_sha)) < 0 ||
+			(rc = billing_count_plan_generation(r)) < 0 ||
 			(rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 					      "plan_generated", "plan", g.plan->plan_id,
 					      NULL)) < 0))

@@ -16,6 +16,33 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },
 	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR, TENANT_JSON, "plans" },
 	{ "POST", "/api/v1/plans/:id/reject", api_plans_reject, ROLE_OPERATOR, TENANT_JSON, "plans" },
+	/* apply manages its own short transactions: runs must survive a failed step */
+	{ "POST", "/api/v1/plans/:id/apply", api_plans_apply, ROLE_OPERATOR, ROUTE_JSON_BODY,
+	  "plans" },
+
+	{ "GET", "/api/v1/runs", api_runs_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "runs" },
+	{ "GET", "/api/v1/runs/:id", api_runs_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "runs" },
+	{ "GET", "/api/v1/runs/:id/telemetry", api_runs_telemetry, ROLE_VIEWER, ROUTE_TENANT_TXN,
+	  "runs" },
+
+	{ "GET", "/api/v1/environments", api_environments_list, ROLE_VIEWER, ROUTE_TENANT_TXN,
+	  "environments" },
+	{ "POST", "/api/v1/environments", api_environments_create, ROLE_ADMIN, TENANT_JSON,
+	  "environments" },
+	{ "DELETE", "/api/v1/environments/:name", api_environments_delete, ROLE_ADMIN,
+	  ROUTE_TENANT_TXN, "environments" },
+
+	{ "POST", "/api/v1/plans/:id/augment", api_plans_augment, ROLE_OPERATOR, TENANT_JSON,
+	  "plans" },
+
+	{ "GET", "/api/v1/settings", api_settings_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "settings" },
+	{ "PATCH", "/api/v1/settings", api_settings_patch, ROLE_ADMIN, TENANT_JSON, "settings" },
+	{ "PUT", "/api/v1/settings/llm-key", api_settings_put_key, ROLE_ADMIN, TENANT_JSON,
+	  "settings" },
+	{ "DELETE", "/api/v1/settings/llm-key", api_settings_delete_key, ROLE_ADMIN,
+	  ROUTE_TENANT_TXN, "settings" },
+	{ "POST", "/api/v1/settings/llm-key/test", api_settings_test_key, ROLE_ADMIN, TENANT_JSON,
+	  "settings" },
 
 	{ "GET", "/api/v1/models", api_models_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "models" },
 	{ "GET", "/api/v1/models/:name", api_models_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "models" },

@@ -19,5 +19,6 @@ int cli_plan(int argc, char **argv);
 int cli_models(int argc, char **argv);
 int cli_lineage(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_rotate_master_key(int argc, char **argv);
 
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
 	{ "check", cli_check, "validate the models at a commit" },
 	{ "user", cli_user, "add, list, set-role or disable users of a tenant" },
 	{ "audit", cli_audit, "verify the audit log's hash chains" },
+	{ "rotate-master-key", cli_rotate_master_key,
+	  "re-encrypt every stored secret under the current master key" },
 };
 
 static void usage(FILE *out)

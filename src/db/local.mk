@@ -6,6 +6,8 @@ libildb_a_SOURCES = \
 	src/db/auth.c src/db/auth.h \
 	src/db/admin.c src/db/admin.h \
 	src/db/plans.c src/db/plans.h \
-	src/db/models.c src/db/models.h
+	src/db/models.c src/db/models.h \
+	src/db/environments.c src/db/environments.h \
+	src/db/runs.c src/db/runs.h
 libildb_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 IL_DB_LIBS = libildb.a $(PQ_LIBS)

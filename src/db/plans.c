@@ -110,7 +110,7 @@ int db_plan_insert(int *created, struct db *db, struct arena *a, const char *ten
 	" p.estimated_cost_usd, p.models_changed, iso8601(p.created_at), u.email," \
 	" iso8601(p.applied_at), p.plan_text, p.advisory::text," \
 	" coalesce(e.required_approvals, 1), coalesce(e.allow_self_approval, true)," \
-	" p.created_by, p.environment_version, p.state_digest, p.as_of::text"
+	" p.created_by, p.environment_version, p.state_digest, p.as_of::text, p.repo_path"
 #define PLAN_FROM \
 	" FROM plans p LEFT JOIN users u ON u.id = p.created_by" \
 	" LEFT JOIN environments e ON e.tenant_id = p.tenant_id AND e.name = p.environment"
@@ -152,7 +152,7 @@ int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *
 	if (rc < 0)
 		return rc;
 	if (db_rows(*out) > 0) {
-		*total = strtoll(db_val(*out, 0, PLAN_AS_OF + 1), NULL, 10);
+		*total = strtoll(db_val(*out, 0, PLAN_NCOLS), NULL, 10);
 		return 0;
 	}
 	/* a page past the end still reports the total */

@@ -80,8 +80,23 @@ struct exec_databricks_opts {
 int exec_databricks_open(struct executor **out, struct arena *a,
 			 const struct exec_databricks_opts *opts);
 
-/* PostgreSQL warehouse (postgres.c): conninfo is a libpq connection string. */
+/*
+ * PostgreSQL warehouse (postgres.c): conninfo is a libpq connection string
+ * or URI; user and password, when not NULL, replace the ones it names.
+ * 0, IL_EUNAVAIL (cannot connect; details logged) or IL_ENOMEM.
+ */
 int exec_postgres_open(struct executor **out, struct arena *a, const char *conninfo,
-		       long statement_timeout_ms);
+		       const char *user, const char *password, long statement_timeout_ms);
+
+/*
+ * Prepares the shared warehouse for a tenant through the admin connection:
+ * creates the login role (when missing) with password, lets it read the
+ * shared source schemas (comma-separated, those that exist), and creates
+ * each schema in schemas[] owned by the role (when missing). Names must be
+ * valid identifiers. 0, or IL_EUNAVAIL / IL_ERR with *err for the log.
+ */
+int exec_postgres_provision(const char **err, struct arena *a, const char *admin_conninfo,
+			    const char *role, const char *password, const char *shared_schemas,
+			    const char *const *schemas, size_t n);
 
 #endif

@@ -46,6 +46,10 @@ static const struct key keys[] = {
 	{ "repo_roots", K_STR, OFF(repo_roots), "/var/lib/ironlayer/repos", 0, 0, 0 },
 	{ "warehouse_dsn", K_STR, OFF(warehouse_dsn), "", 0, 0, 0 },
 	{ "warehouse_admin_dsn", K_STR, OFF(warehouse_admin_dsn), "", 0, 0, 0 },
+	{ "warehouse_shared_schemas", K_STR, OFF(warehouse_shared_schemas), "raw", 0, 0, 0 },
+	{ "databricks_timeout_seconds", K_LONG, OFF(databricks_timeout_seconds), "3600", 1, 86400, 0 },
+	{ "databricks_poll_interval_ms", K_LONG, OFF(databricks_poll_interval_ms), "1000", 10, 60000, 0 },
+	{ "databricks_max_retries", K_LONG, OFF(databricks_max_retries), "5", 0, 20, 0 },
 	{ "max_body_bytes", K_LONG, OFF(max_body_bytes), "1048576", 1024, 67108864, 0 },
 	{ "log_level", K_LOGLEVEL, OFF(log_level), "info", 0, 0, 0 },
 	{ "allow_signup", K_BOOL, OFF(allow_signup), "true", 0, 0, 0 },
@@ -64,6 +68,15 @@ static const struct key keys[] = {
 	{ "stripe_timeout_seconds", K_LONG, OFF(stripe_timeout_seconds), "20", 1, 300, 0 },
 	{ "stripe_webhook_tolerance", K_LONG, OFF(stripe_webhook_tolerance), "300", 1, 86400, 0 },
 	{ "billing_allowed_hosts", K_STR, OFF(billing_allowed_hosts), "localhost", 0, 0, 0 },
+	{ "anthropic_api_base", K_STR, OFF(anthropic_api_base), "https://api.anthropic.com", 0, 0, 0 },
+	{ "openai_api_base", K_STR, OFF(openai_api_base), "https://api.openai.com", 0, 0, 0 },
+	{ "llm_timeout_seconds", K_LONG, OFF(llm_timeout_seconds), "30", 1, 600, 0 },
+	{ "llm_test_timeout_seconds", K_LONG, OFF(llm_test_timeout_seconds), "10", 1, 120, 0 },
+	{ "llm_max_tokens", K_LONG, OFF(llm_max_tokens), "2048", 16, 32768, 0 },
+	{ "llm_default_model_anthropic", K_STR, OFF(llm_default_model_anthropic),
+	  "claude-sonnet-4-5", 0, 0, 0 },
+	{ "llm_default_model_openai", K_STR, OFF(llm_default_model_openai), "gpt-4o-mini", 0, 0, 0 },
+	{ "ai_advisory_enabled", K_BOOL, OFF(ai_advisory_enabled), "true", 0, 0, 0 },
 #define TIER_KEYS(name, i, plans, envs, ai)                                              \
 	{ "tier_" name "_price_id", K_STR, OFF(tier[i].price_id), "", 0, 0, 0 },          \
 	{ "tier_" name "_plans_per_month", K_LONG, OFF(tier[i].plans_per_month), plans,   \

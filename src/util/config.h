@@ -47,6 +47,10 @@ struct il_config {
 	int n_repo_roots;
 	const char *warehouse_dsn;
 	const char *warehouse_admin_dsn;
+	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */
+	long databricks_timeout_seconds;
+	long databricks_poll_interval_ms;
+	long databricks_max_retries;
 	long max_body_bytes;
 	enum il_log_level log_level;
 	int allow_signup;
@@ -67,6 +71,15 @@ struct il_config {
 	long stripe_webhook_tolerance;    /* seconds a signed event stays valid */
 	const char *billing_allowed_hosts; /* hosts checkout/portal URLs may name */
 	struct il_tier_config tier[IL_TIER_COUNT]; /* community, team, enterprise */
+	/* AI advisory: the LLM providers a tenant's own key is sent to */
+	const char *anthropic_api_base;
+	const char *openai_api_base;
+	long llm_timeout_seconds;        /* one augment call */
+	long llm_test_timeout_seconds;   /* the key test */
+	long llm_max_tokens;             /* reply budget of one augment call */
+	const char *llm_default_model_anthropic;
+	const char *llm_default_model_openai;
+	int ai_advisory_enabled;         /* a tenant's default until it says otherwise */
 };
 
 /*

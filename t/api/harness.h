@@ -68,4 +68,6 @@ char *must_str(struct resp *r, const char *path);
 
 Suite *suite_auth(void);
 Suite *suite_billing(void);
+Suite *suite_settings(void);
 Suite *suite_plans(void);
+Suite *suite_apply(void);

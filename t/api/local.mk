@@ -1,13 +1,15 @@
 # t/api/local.mk: API tests against a live stack (lighttpd + FastCGI pool + PostgreSQL)
 check_PROGRAMS += t/api_tests
 TESTS += t/api/run-api-tests.sh
-EXTRA_DIST += t/api/run-api-tests.sh t/fakes/fake_stripe.py
+EXTRA_DIST += t/api/run-api-tests.sh t/fakes/fake_stripe.py \
+	t/fakes/fake_llm.py
 t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
 	t/api/test_foundation.c t/api/test_auth.c t/api/test_billing.c \
-	t/api/test_plans.c
+	t/api/test_settings.c \
+	t/api/test_plans.c t/api/test_apply.c
 t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) $(JWT_CFLAGS) \
 	$(CRYPTO_CFLAGS)
-t_api_tests_LDADD = $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS)
+t_api_tests_LDADD = -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS)
 
 if IL_SANITIZERS
 AM_TESTS_ENVIRONMENT = IL_TEST_SANITIZERS=1; export IL_TEST_SANITIZERS;

@@ -11,7 +11,9 @@ int main(void)
 		suite_foundation,
 		suite_auth,
 		suite_billing,
+		suite_settings,
 		suite_plans,
+		suite_apply,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

@@ -24,10 +24,13 @@ port=$(free_port) || { echo "no free port" >&2; exit 1; }
 mkdir -p "$var/log"
 
 stripe_pid=
+llm_pid=
 cleanup() {
 	"$stack" down --var "$var" >>"$var/log/harness.log" 2>&1
 	if [ -n "$stripe_pid" ]; then kill "$stripe_pid" 2>/dev/null; wait "$stripe_pid" 2>/dev/null; fi
 	stripe_pid=
+	if [ -n "$llm_pid" ]; then kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; fi
+	llm_pid=
 }
 trap cleanup EXIT
 
@@ -46,6 +49,18 @@ export IRONLAYER_TIER_ENTERPRISE_PRICE_ID=price_enterprise_test
 export IRONLAYER_BILLING_ALLOWED_HOSTS="app.example.com, localhost"
 export IL_TEST_STRIPE_RECORD="$var/stripe-requests.jsonl" IL_TEST_PORT="$port"
 
+# A fake LLM provider (t/fakes/fake_llm.py: Anthropic and OpenAI shapes) that
+# records every request; short timeouts so the "slow" key times out quickly.
+python3 "$top_srcdir/t/fakes/fake_llm.py" --port-file "$var/llm.port" \
+	--record "$var/llm-requests.jsonl" --slow-seconds 5 >"$var/log/fake-llm.log" 2>&1 &
+llm_pid=$!
+for _ in $(seq 1 50); do [ -s "$var/llm.port" ] && break; sleep 0.1; done
+[ -s "$var/llm.port" ] || { echo "fake LLM provider did not start" >&2; exit 1; }
+export IRONLAYER_ANTHROPIC_API_BASE="http://127.0.0.1:$(cat "$var/llm.port")"
+export IRONLAYER_OPENAI_API_BASE="$IRONLAYER_ANTHROPIC_API_BASE"
+export IRONLAYER_LLM_TIMEOUT_SECONDS=2 IRONLAYER_LLM_TEST_TIMEOUT_SECONDS=2
+export IL_TEST_LLM_RECORD="$var/llm-requests.jsonl"
+
 if ! "$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1; then
 	echo "stack did not come up:" >&2
 	cat "$var/log/stack-up.log" >&2
@@ -55,6 +70,15 @@ fi
 # repositories to plan against: one inside the repo root, and traps around it
 "$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
 mkdir -p "$var/repos/notgit" "$var/outside"
+# the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
+psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=ironlayer_wh user=ironlayer_wh_admin" \
+	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the warehouse" >&2; exit 1; }
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE TABLE IF NOT EXISTS raw.source_orders (id int, customer_id int, amount numeric, order_date date);
+TRUNCATE raw.source_orders;
+INSERT INTO raw.source_orders
+SELECT g, 1 + g % 5, (g % 7) * 10, date '2026-10-25' + (g % 11) FROM generate_series(0, 43) AS g;
+SQL
 git -c init.defaultBranch=main init -q "$var/outside/repo"
 ln -sfn "$var/outside/repo" "$var/repos/escape"
 

@@ -1,0 +1,357 @@
+/* advisory.c: POST /api/v1/plans/:id/augment: heuristics, optional LLM advice, stored beside the plan */
+#include <stdlib.h>
+#include <string.h>
+
+#include "advise/advise.h"
+#include "advise/llm.h"
+#include "api/api.h"
+#include "core/project.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "db/plans.h"
+#include "repo/repo.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
+
+/* Finished runs per model the history looks back over. */
+#define HISTORY_RUNS 20
+
+struct augment {
+	const char *plan_id;
+	const char *repo_path, *base_sha, *target_sha, *environment;
+	struct advise_step *steps;
+	size_t n_steps;
+	struct advise_input in;
+};
+
+/* Where the plan came from: repository and commits, environment. */
+static int plan_source(struct augment *g, struct req *r)
+{
+	static const char sql[] =
+		"SELECT repo_path, base_sha, target_sha, environment FROM plans"
+		" WHERE tenant_id = $1 AND plan_id = $2 FOR UPDATE";
+	const char *p[2] = { r->who.tenant_id, g->plan_id };
+	PGresult *res;
+	int rc = db_exec(&res, r->db, r->arena, sql, 2, p);
+
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	g->repo_path = db_val(res, 0, 0);
+	g->base_sha = db_val(res, 0, 1);
+	g->target_sha = db_val(res, 0, 2);
+	g->environment = db_val(res, 0, 3);
+	return 0;
+}
+
+static void put_json(void *o)
+{
+	json_object_put(o);
+}
+
+static const char *str_of(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
+	       json_object_get_string(v) : NULL;
+}
+
+/* The steps of the stored plan text (read only: the plan never changes). */
+static int read_steps(struct augment *g, struct req *r, const char *plan_text)
+{
+	json_object *plan = api_json_parse(plan_text), *steps, *s, *v;
+	size_t i, n;
+
+	if (plan == NULL || arena_on_reset(r->arena, put_json, plan) < 0 ||
+	    !json_object_object_get_ex(plan, "steps", &steps) ||
+	    !json_object_is_type(steps, json_type_array))
+		return IL_ERR;
+	n = json_object_array_length(steps);
+	g->steps = arena_calloc(r->arena, n + 1, sizeof(*g->steps));
+	if (g->steps == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct advise_step *st = &g->steps[i];
+
+		s = json_object_array_get_idx(steps, i);
+		st->step_id = arena_strdup(r->arena, str_of(s, "step_id") ? str_of(s, "step_id") : "");
+		st->model = arena_strdup(r->arena, str_of(s, "model") ? str_of(s, "model") : "");
+		st->full_refresh = str_of(s, "run_type") == NULL ||
+				   strcmp(str_of(s, "run_type"), "FULL_REFRESH") == 0;
+		if (json_object_object_get_ex(s, "estimated_compute_seconds", &v))
+			st->planned_seconds = json_object_get_double(v);
+		if (st->step_id == NULL || st->model == NULL)
+			return IL_ENOMEM;
+	}
+	g->n_steps = n;
+	return 0;
+}
+
+/*
+ * The projects at both commits. A repository that moved or lost a commit
+ * since the plan was made is not an error: the SQL-based advice is left out.
+ */
+static void load_projects(struct augment *g, struct req *r)
+{
+	struct repo *repo;
+	struct project *base = NULL, *target = NULL;
+
+	if (repo_open(&repo, r->arena, g->repo_path) < 0) {
+		log_warn("augment %s: the plan's repository cannot be opened", g->plan_id);
+		return;
+	}
+	if (repo_load_project(&base, r->arena, repo, g->base_sha, r->cfg->models_dir) < 0 ||
+	    repo_load_project(&target, r->arena, repo, g->target_sha, r->cfg->models_dir) < 0) {
+		log_warn("augment %s: reading models failed: %s", g->plan_id,
+			 repo_last_error(repo));
+		return;
+	}
+	g->in.base = base;
+	g->in.target = target;
+}
+
+/* The plan's models as a PostgreSQL array literal (model names need no quoting). */
+static const char *model_array(struct req *r, const struct augment *g)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb, r->arena, 1 << 24);
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < g->n_steps; i++)
+		strbuf_addf(&sb, "%s%s", i ? "," : "", g->steps[i].model);
+	strbuf_addc(&sb, '}');
+	return strbuf_cstr(&sb);
+}
+
+/* Rows (model_name, status, runtime_seconds) of each model's recent finished runs. */
+static int history_rows(PGresult **out, struct req *r, const struct augment *g,
+			const char *models)
+{
+	static const char sql[] =
+		"SELECT model_name, status, runtime_seconds FROM ("
+		" SELECT model_name, status, runtime_seconds, row_number() OVER"
+		"  (PARTITION BY model_name ORDER BY finished_at DESC, run_id) AS n"
+		" FROM runs WHERE tenant_id = $1 AND environment = $2"
+		"  AND model_name = ANY ($3::text[]) AND status IN ('SUCCESS', 'FAILED')"
+		"  AND finished_at IS NOT NULL) h"
+		" WHERE n <= $4 ORDER BY model_name, n";
+	char limit[16];
+	const char *p[4] = { r->who.tenant_id, g->environment, models, limit };
+
+	snprintf(limit, sizeof(limit), "%d", HISTORY_RUNS);
+	return db_exec(out, r->db, r->arena, sql, 4, p);
+}
+
+static int load_history(struct augment *g, struct req *r)
+{
+	const char *models = model_array(r, g);
+	PGresult *h;
+	double *secs;
+	size_t i;
+	int row, rc;
+
+	if (models == NULL)
+		return IL_ENOMEM;
+	if ((rc = history_rows(&h, r, g, models)) < 0)
+		return rc;
+	secs = arena_calloc(r->arena, (size_t)db_rows(h) + 1, sizeof(*secs));
+	if (secs == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < g->n_steps; i++) {
+		struct advise_history *hi = &g->steps[i].history;
+
+		hi->runtimes = secs;
+		for (row = 0; row < db_rows(h); row++) {
+			if (strcmp(db_val(h, row, 0), g->steps[i].model) != 0)
+				continue;
+			hi->recent_runs++;
+			if (strcmp(db_val(h, row, 1), "FAILED") == 0)
+				hi->recent_failures++;
+			else if (db_val(h, row, 2) != NULL)
+				secs[hi->n_runtimes++] = strtod(db_val(h, row, 2), NULL);
+		}
+		secs += hi->n_runtimes;
+	}
+	return 0;
+}
+
+static json_object *llm_error(const char *provider, const char *model, const char *code,
+			      const char *detail)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "provider", api_str(provider));
+	json_object_object_add(o, "model", api_str(model));
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "detail", api_str(detail));
+	return o;
+}
+
+/* The validated LLM advice with provider, model and token usage. */
+static json_object *llm_result(const struct api_llm_settings *k, const struct llm_reply *rep,
+			       json_object *advice)
+{
+	json_object *usage = json_object_new_object();
+
+	json_object_object_add(advice, "provider", json_object_new_string(k->provider));
+	json_object_object_add(advice, "model", api_str(rep->model ? rep->model : k->model));
+	json_object_object_add(usage, "input_tokens", json_object_new_int64(rep->input_tokens));
+	json_object_object_add(usage, "output_tokens", json_object_new_int64(rep->output_tokens));
+	json_object_object_add(advice, "usage", usage);
+	return advice;
+}
+
+/* One LLM call for the plan; every failure becomes {"error": ...}. */
+static int llm_advice(json_object **out, struct req *r, const struct augment *g,
+		      const struct api_llm_settings *k, json_object *heuristics)
+{
+	struct llm_request q;
+	struct llm_reply rep;
+	json_object *advice;
+	const char *why;
+	int rc;
+
+	memset(&q, 0, sizeof(q));
+	q.provider = llm_provider_parse(k->provider);
+	q.base_url = q.provider == LLM_OPENAI ? r->cfg->openai_api_base :
+		     r->cfg->anthropic_api_base;
+	q.api_key = k->api_key;
+	q.model = k->model;
+	q.system = advise_system_prompt();
+	q.user = advise_prompt(r->arena, &g->in, heuristics);
+	q.max_tokens = r->cfg->llm_max_tokens;
+	q.timeout_seconds = r->cfg->llm_timeout_seconds;
+	q.json_reply = 1;
+	if (q.user == NULL) {
+		*out = llm_error(k->provider, k->model, "prompt_too_large",
+				 "the plan is too large to send for AI advice");
+		return 0;
+	}
+	if ((rc = llm_call(&rep, r->arena, &q)) < 0)
+		return rc;
+	if (rep.error != NULL) {
+		*out = llm_error(k->provider, k->model, rep.error, rep.detail);
+		return 0;
+	}
+	if (advise_reply_validate(&advice, &why, rep.text, &g->in) < 0) {
+		log_warn("augment %s: the LLM reply was rejected: %s", g->plan_id, why);
+		*out = llm_error(k->provider, rep.model ? rep.model : k->model,
+				 "malformed_reply", why);
+		return 0;
+	}
+	*out = llm_result(k, &rep, advice);
+	return 0;
+}
+
+/*
+ * The tier gate for the AI part: a refusal is reported inside the advisory,
+ * not as the response (the heuristics are always available).
+ */
+static int ai_allowed(json_object **refusal, struct req *r, const struct api_llm_settings *k)
+{
+	int rc = billing_check_quota(r, BILLING_LIMIT_AI_AUGMENT);
+
+	if (rc <= 0)
+		return rc < 0 ? rc : 1;
+	r->status = 0;
+	r->error_code = NULL;
+	r->body_out = NULL;
+	r->body_out_len = 0;
+	*refusal = llm_error(k->provider, k->model, "tier_limit_reached",
+			     "the tenant's tier does not include AI augment; upgrade to use it");
+	return 0;
+}
+
+/* advisory.llm: null without a key or with AI advisory switched off. */
+static int llm_part(json_object **out, struct req *r, const struct augment *g,
+		    json_object *heuristics)
+{
+	struct api_llm_settings k;
+	int rc = api_settings_llm(&k, r);
+
+	*out = NULL;
+	if (rc == IL_EINVALID) {
+		*out = llm_error(NULL, NULL, "key_unreadable",
+				 "the stored API key cannot be decrypted; store it again");
+		return 0;
+	}
+	if (rc < 0 || !k.configured || !k.ai_advisory_enabled)
+		return rc;
+	if ((rc = ai_allowed(out, r, &k)) <= 0)
+		return rc;
+	return llm_advice(out, r, g, &k, heuristics);
+}
+
+static int store_advisory(struct req *r, const char *plan_id, json_object *advisory)
+{
+	static const char sql[] =
+		"UPDATE plans SET advisory = $3::jsonb WHERE tenant_id = $1 AND plan_id = $2";
+	const char *p[3] = { r->who.tenant_id, plan_id,
+			     json_object_to_json_string_ext(advisory, JSON_C_TO_STRING_PLAIN) };
+
+	return db_exec(NULL, r->db, r->arena, sql, 3, p);
+}
+
+static int build_advisory(json_object **out, struct augment *g, struct req *r)
+{
+	json_object *o = NULL, *llm = NULL;
+	int rc;
+
+	g->in.steps = g->steps;
+	g->in.n_steps = g->n_steps;
+	g->in.environment = g->environment;
+	g->in.cost_per_second = r->cfg->cost_per_compute_second;
+	if ((rc = load_history(g, r)) < 0)
+		return rc;
+	load_projects(g, r);
+	if ((rc = advise_heuristics(&o, r->arena, &g->in)) < 0)
+		return rc;
+	if (arena_on_reset(r->arena, put_json, o) < 0)
+		return IL_ENOMEM;
+	json_object_object_add(o, "sql_analyzed",
+			       json_object_new_boolean(g->in.target != NULL));
+	if ((rc = llm_part(&llm, r, g, o)) < 0)
+		return rc;
+	json_object_object_add(o, "llm", llm);
+	*out = o;
+	return 0;
+}
+
+/*
+ * POST /api/v1/plans/:id/augment (operator): computes the advisory (cost,
+ * risk and lint per step; with a key and AI advisory on, one LLM call) and
+ * stores it beside the plan, replacing an earlier one. The plan's steps, ids
+ * and bytes never change. 200 with the plan; 404 for an unknown plan or one
+ * of another tenant. Provider failures are reported in advisory.llm.
+ */
+int api_plans_augment(struct req *r)
+{
+	struct augment g;
+	PGresult *plan;
+	json_object *advisory;
+	const char *id = req_param(r, 0);
+	int rc;
+
+	memset(&g, 0, sizeof(g));
+	g.plan_id = id;
+	if (id == NULL || !is_hex_string(id, 64, 64) ||
+	    (rc = db_plan_get(&plan, r->db, r->arena, r->who.tenant_id, id, 1)) == IL_ENOTFOUND) {
+		req_error(r, 404, "not_found", "plan %.80s not found", id ? id : "");
+		return 0;
+	}
+	if (rc < 0 || (rc = plan_source(&g, r)) < 0 ||
+	    (rc = read_steps(&g, r, db_val(plan, 0, PLAN_TEXT))) < 0 ||
+	    (rc = build_advisory(&advisory, &g, r)) < 0 ||
+	    (rc = store_advisory(r, id, advisory)) < 0 ||
+	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				  "plan_augmented", "plan", id, NULL)) < 0)
+		return rc;
+	return api_plan_respond(r, id, 200);
+}

@@ -1,0 +1,433 @@
+/* apply.c: POST /api/v1/plans/:id/apply — run an approved plan step by step */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/apply.h"
+#include "core/model.h"
+#include "core/project.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "db/plans.h"
+#include "db/runs.h"
+#include "repo/repo.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
+
+/* Session-level advisory locks on the state database: a crashed worker's
+ * connection closes and PostgreSQL releases them. */
+static int advisory(struct req *r, const char *fn, const char *key, int *got)
+{
+	const char *sql = arena_printf(r->arena, "SELECT %s(hashtextextended($1, 0))", fn);
+	const char *p[1] = { key };
+	PGresult *res;
+	int rc = db_exec(&res, r->db, r->arena, sql, 1, p);
+
+	if (rc == 0 && got != NULL)
+		*got = strcmp(db_val(res, 0, 0), "t") == 0;
+	return rc;
+}
+
+static const char *apply_key(struct apply *ap)
+{
+	return arena_printf(ap->r->arena, "apply:%s:%s", ap->r->who.tenant_id, ap->plan_id);
+}
+
+static const char *model_key(struct apply *ap, const char *model)
+{
+	return arena_printf(ap->r->arena, "model:%s:%s:%s", ap->r->who.tenant_id, ap->env.name,
+			    model);
+}
+
+/* The plan's step models as a PostgreSQL array literal. */
+static const char *step_models(struct apply *ap)
+{
+	json_object *steps = json_object_object_get(ap->doc, "steps");
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb, ap->r->arena, 1 << 24);
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < json_object_array_length(steps); i++)
+		strbuf_addf(&sb, "%s%s", i ? "," : "", json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(steps, i), "model")));
+	strbuf_addc(&sb, '}');
+	return strbuf_cstr(&sb);
+}
+
+__attribute__((format(printf, 3, 4)))
+static int refuse(struct req *r, const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	req_error(r, 409, code, "%s", msg);
+	return 1;
+}
+
+static void put_json(void *obj)
+{
+	json_object_put(obj);
+}
+
+/* The plan's state must be the one approved: same environment, same watermarks. */
+static int check_fresh(struct apply *ap)
+{
+	struct req *r = ap->r;
+	char digest[IL_SHA256_HEX_LEN + 1];
+	const char *env = db_val(ap->plan, 0, PLAN_ENV);
+	int rc = db_env_get(&ap->env, r->db, r->arena, r->who.tenant_id, env);
+
+	if (rc == IL_ENOTFOUND)
+		return refuse(r, "stale_plan", "environment %s no longer exists; generate the plan "
+			      "again", env);
+	if (rc < 0)
+		return rc;
+	if (ap->env.version != (int)db_long(ap->plan, 0, PLAN_ENV_VERSION))
+		return refuse(r, "stale_plan", "environment %s changed since the plan was made; "
+			      "generate it again", env);
+	rc = db_state_digest(digest, r->db, r->arena, r->who.tenant_id, env, step_models(ap));
+	if (rc < 0)
+		return rc;
+	if (strcmp(digest, db_val(ap->plan, 0, PLAN_STATE_DIGEST)) != 0)
+		return refuse(r, "stale_plan", "the watermarks of plan %s's models moved since it "
+			      "was made; generate it again", ap->plan_id);
+	return 0;
+}
+
+/* Whether this status can be applied now; 1 after a 409 when not. */
+static int check_status(struct apply *ap, const char *status)
+{
+	int free_lock = 0, rc;
+
+	if (strcmp(status, "pending") == 0)
+		return refuse(ap->r, "not_approved", "plan %s is pending: it needs approval first",
+			      ap->plan_id);
+	if (strcmp(status, "rejected") == 0)
+		return refuse(ap->r, "invalid_state", "plan %s was rejected and can never be applied",
+			      ap->plan_id);
+	if (strcmp(status, "applied") == 0)
+		return refuse(ap->r, "invalid_state", "plan %s is already applied", ap->plan_id);
+	if ((rc = advisory(ap->r, "pg_try_advisory_lock", apply_key(ap), &free_lock)) < 0)
+		return rc;
+	/* "applying" with the lock free: the worker applying it died; resume */
+	if (!free_lock)
+		return refuse(ap->r, "apply_in_progress", "plan %s is being applied right now",
+			      ap->plan_id);
+	return 0;
+}
+
+/* Locks the plan, checks it may run, marks it applying. 1 after a 409. */
+static int begin_apply(struct apply *ap)
+{
+	struct req *r = ap->r;
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id), locked;
+
+	if (rc == 0)
+		rc = db_plan_get(&ap->plan, r->db, r->arena, r->who.tenant_id, ap->plan_id, 1);
+	if (rc == IL_ENOTFOUND) {
+		req_error(r, 404, "not_found", "plan %s not found", ap->plan_id);
+		return 1;
+	}
+	if (rc < 0 || (rc = check_status(ap, db_val(ap->plan, 0, PLAN_STATUS))) != 0)
+		return rc;
+	locked = 1;
+	ap->doc = api_json_parse(db_val(ap->plan, 0, PLAN_TEXT));
+	if (ap->doc == NULL || arena_on_reset(r->arena, put_json, ap->doc) < 0)
+		rc = IL_ERR;
+	if (rc == 0)
+		rc = check_fresh(ap);
+	if (rc == 0 &&
+	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, ap->plan_id, "applying")) == 0)
+		rc = db_commit(r->db, r->arena);
+	if (rc != 0 && locked)
+		advisory(r, "pg_advisory_unlock", apply_key(ap), NULL);
+	return rc;
+}
+
+static int load_models(struct apply *ap)
+{
+	struct repo *repo;
+	const char *path = db_val(ap->plan, 0, PLAN_REPO_PATH);
+	int rc = repo_open(&repo, ap->r->arena, path);
+
+	if (rc == 0)
+		rc = repo_load_project(&ap->project, ap->r->arena, repo,
+				       db_val(ap->plan, 0, PLAN_TARGET), ap->r->cfg->models_dir);
+	if (rc < 0)
+		log_error("apply %s: cannot read the models at the plan's target commit",
+			  ap->plan_id);
+	return rc;
+}
+
+struct step {
+	const char *id, *model, *run_type, *start, *end;
+	json_object *depends_on;
+};
+
+static void read_step(struct step *s, json_object *o)
+{
+	json_object *range = json_object_object_get(o, "input_range");
+
+	s->id = json_object_get_string(json_object_object_get(o, "step_id"));
+	s->model = json_object_get_string(json_object_object_get(o, "model"));
+	s->run_type = json_object_get_string(json_object_object_get(o, "run_type"));
+	s->depends_on = json_object_object_get(o, "depends_on");
+	s->start = range ? json_object_get_string(json_object_object_get(range, "start")) : NULL;
+	s->end = range ? json_object_get_string(json_object_object_get(range, "end")) : NULL;
+}
+
+/* In its own short transaction, so a crash mid-apply leaves what happened. */
+static int record_start(const char **run_id, struct apply *ap, const struct step *s,
+			const char *status, const char *why)
+{
+	struct req *r = ap->r;
+	struct db_run_new n = { ap->plan_id, s->id, s->model, ap->env.name, s->run_type,
+				s->start, s->end, ap->env.executor, status, why };
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+
+	if (rc == 0 && (rc = db_run_start(run_id, r->db, r->arena, r->who.tenant_id, &n)) == 0)
+		rc = db_commit(r->db, r->arena);
+	if (rc == 0)
+		strbuf_addf(&ap->run_ids, "%s%s", ap->run_ids.len ? "," : "", *run_id);
+	return rc;
+}
+
+static int record_finish(struct apply *ap, const struct step *s, const char *run_id,
+			 const struct exec_result *res)
+{
+	struct req *r = ap->r;
+	struct db_run_done d = { res->ok ? "SUCCESS" : "FAILED", res->ok ? NULL : res->error,
+				 res->runtime_seconds, res->rows,
+				 res->runtime_seconds * r->cfg->cost_per_compute_second,
+				 res->statement_id };
+	char digest[IL_SHA256_HEX_LEN + 1];
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+
+	if (rc == 0)
+		rc = db_run_finish(r->db, r->arena, r->who.tenant_id, run_id, &d);
+	if (rc == 0 && res->ok && s->end != NULL) {
+		/* this plan moved the watermark itself: that does not make it stale */
+		if ((rc = db_watermark_advance(r->db, r->arena, r->who.tenant_id, ap->env.name,
+					       s->model, s->start, s->end)) == 0 &&
+		    (rc = db_state_digest(digest, r->db, r->arena, r->who.tenant_id, ap->env.name,
+					  step_models(ap))) == 0)
+			rc = db_plan_set_digest(r->db, r->arena, r->who.tenant_id, ap->plan_id, digest);
+	}
+	if (rc == 0)
+		rc = db_commit(r->db, r->arena);
+	return rc;
+}
+
+static const char *qualify_ref(void *payload, const char *name)
+{
+	struct apply *ap = payload;
+	int i = project_resolve(ap->project, name, strlen(name));
+
+	return i >= 0 ? apply_qualified(ap, ap->project->models[i]->name) : NULL;
+}
+
+/* Fills the executor's view of a step; NULL on success, else why it cannot run. */
+static const char *prepare(struct exec_step *e, struct apply *ap, const struct step *s,
+			   const char *run_id)
+{
+	int i = project_find(ap->project, s->model);
+	const struct model *m;
+	const char *err = NULL;
+
+	if (ap->ex == NULL || ap->project == NULL)
+		return ap->ex_error ? ap->ex_error : "the warehouse is unavailable";
+	if (i < 0)
+		return "the model is missing at the plan's target commit";
+	m = ap->project->models[i];
+	memset(e, 0, sizeof(*e));
+	e->model = s->model;
+	e->schema = apply_schema_of(ap, s->model);
+	e->table = strchr(s->model, '.') + 1;
+	if (e->schema == NULL || !exec_ident_ok(e->table))
+		return "the model's warehouse name is not a valid identifier (at most 63 characters)";
+	e->catalog = ap->env.catalog;
+	e->materialization = m->materialization;
+	e->time_column = m->time_column;
+	e->unique_key = m->unique_key;
+	e->full_refresh = strcmp(s->run_type, "FULL_REFRESH") == 0;
+	e->start = s->start;
+	e->end = s->end;
+	e->run_id = run_id;
+	if (exec_render(&e->sql, &err, ap->r->arena, m->body, m->body_len, s->start, s->end,
+			qualify_ref, ap) < 0)
+		return err ? err : "the model's SQL cannot be rendered";
+	return NULL;
+}
+
+static int run_step(struct apply *ap, const struct step *s)
+{
+	struct exec_result res;
+	struct exec_step e;
+	const char *run_id, *why;
+	int rc;
+
+	if ((rc = record_start(&run_id, ap, s, "RUNNING", NULL)) < 0)
+		return rc;
+	why = prepare(&e, ap, s, run_id);
+	memset(&res, 0, sizeof(res));
+	res.rows = -1;
+	if (why != NULL) {
+		res.error = why;
+	} else {
+		/* two plans never run one model of an environment at the same time */
+		if ((rc = advisory(ap->r, "pg_advisory_lock", model_key(ap, s->model), NULL)) < 0)
+			return rc;
+		rc = ap->ex->run(ap->ex, ap->r->arena, &e, &res);
+		advisory(ap->r, "pg_advisory_unlock", model_key(ap, s->model), NULL);
+		if (rc < 0)
+			res.error = "the executor failed";
+	}
+	if (!res.ok)
+		ap->all_ok = 0;
+	return record_finish(ap, s, run_id, &res);
+}
+
+/* The latest status of step id in this plan's earlier applies, or NULL. */
+static const char *earlier_status(PGresult *prior, const char *id)
+{
+	int i;
+
+	for (i = 0; i < db_rows(prior); i++)
+		if (strcmp(db_val(prior, i, 0), id) == 0)
+			return db_val(prior, i, 1);
+	return NULL;
+}
+
+/* A dependency that has no SUCCESS yet (in earlier applies or this one), or NULL. */
+static const char *failed_dependency(struct apply *ap, const struct step *s, PGresult **prior)
+{
+	size_t i;
+
+	struct req *r = ap->r;
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+
+	if (rc == 0)
+		rc = db_run_plan_steps(prior, r->db, r->arena, r->who.tenant_id, ap->plan_id);
+	db_rollback(r->db, r->arena);
+	if (rc < 0)
+		return "";
+	for (i = 0; i < json_object_array_length(s->depends_on); i++) {
+		const char *dep = json_object_get_string(json_object_array_get_idx(s->depends_on, i));
+		const char *st = earlier_status(*prior, dep);
+
+		if (st == NULL || strcmp(st, "SUCCESS") != 0)
+			return dep;
+	}
+	return NULL;
+}
+
+static int run_steps(struct apply *ap)
+{
+	json_object *steps = json_object_object_get(ap->doc, "steps");
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < json_object_array_length(steps) && rc == 0; i++) {
+		struct step s;
+		PGresult *prior = NULL;
+		const char *dep, *st;
+
+		read_step(&s, json_object_array_get_idx(steps, i));
+		dep = failed_dependency(ap, &s, &prior);
+		st = prior ? earlier_status(prior, s.id) : NULL;
+		if (st != NULL && strcmp(st, "SUCCESS") == 0)
+			continue;   /* done by an earlier apply of this plan */
+		if (dep != NULL) {
+			const char *run_id;
+
+			ap->all_ok = 0;
+			rc = record_start(&run_id, ap, &s, "SKIPPED", arena_printf(
+				ap->r->arena, "skipped: upstream step %.12s did not succeed", dep));
+			continue;
+		}
+		rc = run_step(ap, &s);
+	}
+	return rc;
+}
+
+/* Marks the plan applied or failed, audits it, and answers with this apply's runs. */
+static int finish_apply(struct apply *ap)
+{
+	struct req *r = ap->r;
+	const char *status = ap->all_ok ? "applied" : "failed";
+	const char *ids = arena_printf(r->arena, "{%s}", strbuf_cstr(&ap->run_ids));
+	PGresult *runs = NULL;
+	json_object *o, *list;
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id), i;
+
+	if (rc == 0)
+		rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, ap->plan_id, status);
+	if (rc == 0)
+		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				     ap->all_ok ? "plan_applied" : "plan_apply_failed", "plan",
+				     ap->plan_id, NULL);
+	if (rc == 0)
+		rc = db_run_json_list(&runs, r->db, r->arena, r->who.tenant_id, ids);
+	if (rc == 0)
+		rc = db_commit(r->db, r->arena);
+	if (rc < 0)
+		return rc;
+	o = json_object_new_object();
+	list = json_object_new_array();
+	for (i = 0; i < db_rows(runs); i++)
+		json_object_array_add(list, api_json_parse(db_val(runs, i, 0)));
+	json_object_object_add(o, "plan_id", json_object_new_string(ap->plan_id));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	json_object_object_add(o, "runs", list);
+	req_json(r, 200, o);
+	return 0;
+}
+
+/*
+ * POST /api/v1/plans/:id/apply (operator): runs an approved plan (or the
+ * unfinished steps of a failed one) synchronously and answers 200 with
+ * {plan_id, status, runs}. 409 when the plan is not approved, is being
+ * applied, or is stale (its environment or its models' watermarks changed).
+ */
+int api_plans_apply(struct req *r)
+{
+	struct apply ap;
+	const char *id = req_param(r, 0);
+	int rc;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.r = r;
+	ap.all_ok = 1;
+	strbuf_init(&ap.run_ids, r->arena, 1 << 22);
+	if (id == NULL || !is_hex_string(id, 64, 64)) {
+		req_error(r, 404, "not_found", "plan %.80s not found", id ? id : "");
+		return 0;
+	}
+	ap.plan_id = id;
+	if ((rc = begin_apply(&ap)) != 0)
+		return rc > 0 ? 0 : rc;
+	if (load_models(&ap) < 0)
+		ap.ex_error = "cannot read the models at the plan's target commit";
+	else
+		rc = apply_open_executor(&ap);
+	if (rc == 0)
+		rc = run_steps(&ap);
+	if (ap.ex != NULL)
+		ap.ex->close(ap.ex);
+	db_rollback(r->db, r->arena);
+	if (rc == 0)
+		rc = finish_apply(&ap);
+	else
+		log_error("apply %s stopped early; it stays resumable", id);
+	advisory(r, "pg_advisory_unlock", apply_key(&ap), NULL);
+	return rc;
+}

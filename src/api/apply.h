@@ -1,0 +1,41 @@
+/* apply.h: what apply.c and apply_warehouse.c share */
+#ifndef IL_API_APPLY_H
+#define IL_API_APPLY_H
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+
+#include "db/plans.h"
+#include "exec/exec.h"
+#include "http/req.h"
+
+struct project;
+
+struct apply {
+	struct req *r;
+	const char *plan_id;
+	PGresult *plan;               /* the plan row (db_plan_get columns) */
+	struct db_env env;
+	json_object *doc;             /* the parsed plan */
+	struct project *project;      /* the models at the plan's target commit */
+	struct executor *ex;          /* NULL when the warehouse could not be reached */
+	const char *ex_error;         /* why, for the runs that could not start */
+	struct strbuf run_ids;        /* PostgreSQL array literal body of this apply's runs */
+	int all_ok;
+};
+
+/*
+ * Opens the environment's executor: its own sealed connection, or for a
+ * postgres environment without one the server's shared warehouse, logged in
+ * as the tenant's own role (created on first use) with the plan's schemas
+ * created for it. On failure sets ap->ex_error and leaves ap->ex NULL.
+ * Returns a negative code only for failures of our own state.
+ */
+int apply_open_executor(struct apply *ap);
+
+/* The warehouse schema of a model name (prefix_schemapart), or NULL. */
+const char *apply_schema_of(struct apply *ap, const char *model);
+/* The fully qualified, quoted warehouse name of a model for this executor. */
+const char *apply_qualified(struct apply *ap, const char *model);
+
+#endif

@@ -1,0 +1,189 @@
+/* apply_warehouse.c: which warehouse a plan runs in, and as whom */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/apply.h"
+#include "core/project.h"
+#include "db/db.h"
+#include "db/environments.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/crypto.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/parse.h"
+#include "util/secret.h"
+
+const char *apply_schema_of(struct apply *ap, const char *model)
+{
+	const char *dot = strchr(model, '.');
+	const char *s;
+
+	if (dot == NULL)
+		return NULL;
+	s = arena_printf(ap->r->arena, "%s_%.*s", ap->env.schema_prefix, (int)(dot - model), model);
+	return s != NULL && exec_ident_ok(s) ? s : NULL;
+}
+
+const char *apply_qualified(struct apply *ap, const char *model)
+{
+	const char *schema = apply_schema_of(ap, model), *table = strchr(model, '.');
+
+	if (schema == NULL || !exec_ident_ok(table + 1))
+		return NULL;
+	if (strcmp(ap->env.executor, "databricks") == 0)
+		return arena_printf(ap->r->arena, "`%s`.`%s`.`%s`", ap->env.catalog, schema, table + 1);
+	return arena_printf(ap->r->arena, "\"%s\".\"%s\"", schema, table + 1);
+}
+
+/* The environment's own connection, opened; NULL when it has none. */
+static int own_connection(const char **plain, struct apply *ap)
+{
+	struct req *r = ap->r;
+	const char *sealed = NULL;
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+
+	if (rc == 0)
+		rc = db_env_connection(&sealed, r->db, r->arena, r->who.tenant_id, ap->env.name);
+	db_rollback(r->db, r->arena);
+	*plain = NULL;
+	if (rc < 0 || sealed == NULL)
+		return rc;
+	if (secret_open(plain, r->arena, r->cfg, r->who.tenant_id, sealed) < 0) {
+		log_error("environment %s: the stored connection does not decrypt", ap->env.name);
+		return IL_ERR;
+	}
+	return 0;
+}
+
+static int open_databricks(struct apply *ap, const char *conn)
+{
+	struct exec_databricks_opts o;
+	json_object *j = api_json_parse(conn), *v;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (j == NULL)
+		return IL_ERR;
+	if (json_object_object_get_ex(j, "host", &v))
+		o.host = arena_strdup(ap->r->arena, json_object_get_string(v));
+	if (json_object_object_get_ex(j, "token", &v))
+		o.token = arena_strdup(ap->r->arena, json_object_get_string(v));
+	if (json_object_object_get_ex(j, "warehouse_id", &v))
+		o.warehouse_id = arena_strdup(ap->r->arena, json_object_get_string(v));
+	json_object_put(j);
+	o.timeout_seconds = ap->r->cfg->databricks_timeout_seconds;
+	o.poll_interval_ms = ap->r->cfg->databricks_poll_interval_ms;
+	o.max_retries = (int)ap->r->cfg->databricks_max_retries;
+	rc = exec_databricks_open(&ap->ex, ap->r->arena, &o);
+	if (rc < 0)
+		ap->ex_error = "cannot use the Databricks connection of this environment";
+	return 0;
+}
+
+/* The tenant's warehouse role, created (name and sealed password) on first use. */
+static int tenant_role(const char **role, const char **password, struct apply *ap)
+{
+	struct req *r = ap->r;
+	const char *sealed = NULL;
+	char hex[49], name[24];
+	unsigned char raw[24];
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+
+	if (rc == 0)
+		rc = db_warehouse_role_get(role, &sealed, r->db, r->arena, r->who.tenant_id);
+	if (rc == IL_ENOTFOUND) {
+		/* il_t + the tenant id's first 16 hex digits */
+		snprintf(name, sizeof(name), "il_t%.8s%.4s%.4s", r->who.tenant_id,
+			 r->who.tenant_id + 9, r->who.tenant_id + 14);
+		if (crypto_random(raw, sizeof(raw)) < 0)
+			rc = IL_ERR;
+		hex_encode(raw, sizeof(raw), hex);
+		if (rc != IL_ERR && secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, hex) == 0)
+			rc = db_warehouse_role_insert(r->db, r->arena, r->who.tenant_id, name, sealed);
+		*role = arena_strdup(r->arena, name);
+	}
+	if (rc == 0)
+		rc = db_commit(r->db, r->arena);
+	else
+		db_rollback(r->db, r->arena);
+	if (rc < 0)
+		return rc;
+	return secret_open(password, r->arena, r->cfg, r->who.tenant_id, sealed) < 0 ? IL_ERR : 0;
+}
+
+/* Every distinct target schema of the plan's steps. */
+static const char **plan_schemas(struct apply *ap, size_t *n)
+{
+	json_object *steps = json_object_object_get(ap->doc, "steps");
+	size_t i, j, count = json_object_array_length(steps);
+	const char **out = arena_calloc(ap->r->arena, count + 1, sizeof(*out));
+
+	*n = 0;
+	for (i = 0; out != NULL && i < count; i++) {
+		const char *model = json_object_get_string(json_object_object_get(
+			json_object_array_get_idx(steps, i), "model"));
+		const char *s = apply_schema_of(ap, model);
+
+		for (j = 0; s != NULL && j < *n && strcmp(out[j], s) != 0; j++)
+			;
+		if (s != NULL && j == *n)
+			out[(*n)++] = s;
+	}
+	return out;
+}
+
+static int open_shared_warehouse(struct apply *ap)
+{
+	const struct il_config *cfg = ap->r->cfg;
+	const char *role, *password, *err = NULL;
+	const char *admin = *cfg->warehouse_admin_dsn ? cfg->warehouse_admin_dsn : cfg->warehouse_dsn;
+	const char **schemas;
+	size_t n;
+	int rc;
+
+	if (*cfg->warehouse_dsn == '\0') {
+		ap->ex_error = "no default warehouse is configured (warehouse_dsn)";
+		return 0;
+	}
+	if ((rc = tenant_role(&role, &password, ap)) < 0)
+		return rc;
+	schemas = plan_schemas(ap, &n);
+	if (schemas == NULL)
+		return IL_ENOMEM;
+	rc = exec_postgres_provision(&err, ap->r->arena, admin, role, password,
+				     cfg->warehouse_shared_schemas, schemas, n);
+	if (rc < 0) {
+		log_error("warehouse provisioning for role %s failed: %s", role, err ? err : "");
+		ap->ex_error = "cannot prepare the warehouse for this tenant";
+		return 0;
+	}
+	if (exec_postgres_open(&ap->ex, ap->r->arena, cfg->warehouse_dsn, role, password,
+			       cfg->statement_timeout_ms) < 0)
+		ap->ex_error = "cannot connect to the warehouse";
+	return 0;
+}
+
+int apply_open_executor(struct apply *ap)
+{
+	const char *conn = NULL;
+	int rc = own_connection(&conn, ap);
+
+	ap->ex = NULL;
+	if (rc < 0)
+		return rc;
+	if (strcmp(ap->env.executor, "databricks") == 0) {
+		if (conn == NULL) {
+			ap->ex_error = "the environment has no Databricks connection";
+			return 0;
+		}
+		return open_databricks(ap, conn);
+	}
+	if (conn == NULL)
+		return open_shared_warehouse(ap);
+	if (exec_postgres_open(&ap->ex, ap->r->arena, conn, NULL, NULL,
+			       ap->r->cfg->statement_timeout_ms) < 0)
+		ap->ex_error = "cannot connect to the environment's warehouse";
+	return 0;
+}

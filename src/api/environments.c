@@ -1,0 +1,190 @@
+/* environments.c: list, create and delete environments */
+#include <string.h>
+
+#include "api/api.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "db/environments.h"
+#include "http/body.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/secret.h"
+
+/* GET /api/v1/environments (viewer): {"items": [...]}; connections never shown. */
+int api_environments_list(struct req *r)
+{
+	PGresult *res;
+	json_object *o, *items;
+	int rc = db_env_list(&res, r->db, r->arena, r->who.tenant_id), i;
+
+	if (rc < 0)
+		return rc;
+	items = json_object_new_array();
+	for (i = 0; i < db_rows(res); i++)
+		json_object_array_add(items, api_json_parse(db_val(res, i, 0)));
+	o = json_object_new_object();
+	json_object_object_add(o, "items", items);
+	req_json(r, 200, o);
+	return 0;
+}
+
+static const char *check_executor(const char *s)
+{
+	return strcmp(s, "postgres") == 0 || strcmp(s, "databricks") == 0 ? NULL :
+		"must be postgres or databricks";
+}
+
+static const char *check_prefix(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 40 || s[0] < 'a' || s[0] > 'z')
+		return "must match ^[a-z][a-z0-9_]{0,39}$";
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return "must match ^[a-z][a-z0-9_]{0,39}$";
+	return NULL;
+}
+
+static const struct field env_fields[] = {
+	{ "name", FIELD_STRING, 1, 63, 0, 0, api_check_env_name },
+	{ "executor", FIELD_STRING, 1, 16, 0, 0, check_executor },
+	{ "catalog", FIELD_STRING, 0, 255, 0, 0, NULL },
+	{ "schema_prefix", FIELD_STRING, 1, 40, 0, 0, check_prefix },
+	{ "required_approvals", FIELD_INT, 0, 0, 1, 10, NULL },
+	{ "allow_self_approval", FIELD_BOOL, 0, 0, 0, 0, NULL },
+	/* "connection" is read by connection_text: a string or an object by executor */
+};
+enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_COUNT };
+
+static const char *const dbx_keys[] = { "host", "warehouse_id", "token" };
+
+/*
+ * The connection as text to seal: a PostgreSQL DSN as given, or the
+ * Databricks object {host, warehouse_id, token} as compact JSON. NULL after
+ * recording a 422.
+ */
+static const char *connection_text(struct req *r, const char *executor, int *absent)
+{
+	json_object *c = NULL;
+	size_t i;
+
+	*absent = !json_object_object_get_ex(r->json, "connection", &c) ||
+		  json_object_is_type(c, json_type_null);
+	if (strcmp(executor, "postgres") == 0) {
+		if (*absent || json_object_is_type(c, json_type_string))
+			return *absent ? NULL : json_object_get_string(c);
+		req_invalid(r, "body", "connection", "a postgres connection is a DSN string",
+			    "string_type");
+		return NULL;
+	}
+	if (*absent || !json_object_is_type(c, json_type_object)) {
+		req_invalid(r, "body", "connection", "databricks needs {host, warehouse_id, token}",
+			    *absent ? "missing" : "dict_type");
+		return NULL;
+	}
+	for (i = 0; i < 3; i++) {
+		json_object *v;
+
+		if (!json_object_object_get_ex(c, dbx_keys[i], &v) ||
+		    !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
+		    json_object_get_string_len(v) > 2048) {
+			req_invalid(r, "body", "connection",
+				    arena_printf(r->arena, "connection.%s must be a non-empty string",
+						 dbx_keys[i]), "value_error");
+			return NULL;
+		}
+	}
+	return json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
+}
+
+static int read_environment(struct db_env_new *e, struct req *r)
+{
+	struct field_value v[F_COUNT];
+	const char *conn;
+	int absent = 1;
+
+	body_collect(r, env_fields, F_COUNT, v);
+	memset(e, 0, sizeof(*e));
+	if (v[F_EXECUTOR].present) {
+		conn = connection_text(r, v[F_EXECUTOR].str, &absent);
+		if (conn != NULL && secret_seal(&e->connection_sealed, r->arena, r->cfg,
+						r->who.tenant_id, conn) < 0)
+			return IL_ERR;
+		if (strcmp(v[F_EXECUTOR].str, "databricks") == 0 && !v[F_CATALOG].present)
+			req_invalid(r, "body", "catalog", "databricks environments need a catalog",
+				    "missing");
+	}
+	e->name = v[F_NAME].str;
+	e->executor = v[F_EXECUTOR].str;
+	e->catalog = v[F_CATALOG].present ? v[F_CATALOG].str : NULL;
+	e->schema_prefix = v[F_PREFIX].str;
+	e->required_approvals = v[F_APPROVALS].present ? (int)v[F_APPROVALS].i : 1;
+	e->allow_self_approval = v[F_SELF].present ? v[F_SELF].b : 1;
+	return req_validation_finish(r);
+}
+
+/*
+ * POST /api/v1/environments (admin): 201 with the environment (the
+ * connection is sealed with the master key and never shown); 409 for a
+ * taken name; 402 past the tier's environment limit; 422 for bad fields.
+ */
+int api_environments_create(struct req *r)
+{
+	struct db_env_new e;
+	const char *json;
+	int rc;
+
+	if ((rc = read_environment(&e, r)) != 0)
+		return rc > 0 ? 0 : rc;
+	/* a taken name is a conflict whatever the tier allows */
+	if ((rc = db_env_json(&json, r->db, r->arena, r->who.tenant_id, e.name)) == 0)
+		rc = IL_ECONFLICT;
+	else if (rc == IL_ENOTFOUND &&
+		 (rc = billing_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) == 0)
+		rc = db_env_create(r->db, r->arena, r->who.tenant_id, &e);
+	if (rc > 0)
+		return 0;
+	if (rc == IL_ECONFLICT) {
+		req_error(r, 409, "conflict", "environment %s already exists", e.name);
+		return 0;
+	}
+	if (rc == 0)
+		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				     "environment_created", "environment", e.name, NULL);
+	if (rc == 0)
+		rc = db_env_json(&json, r->db, r->arena, r->who.tenant_id, e.name);
+	if (rc < 0)
+		return rc;
+	req_json(r, 201, api_json_parse(json));
+	return 0;
+}
+
+/*
+ * DELETE /api/v1/environments/:name (admin): 204. Only the mapping goes:
+ * the warehouse schemas and their data stay. 409 while a plan in it is
+ * applying; 404 when there is no such environment.
+ */
+int api_environments_delete(struct req *r)
+{
+	const char *name = req_param(r, 0);
+	int rc = db_env_delete(r->db, r->arena, r->who.tenant_id, name);
+
+	if (rc == IL_ENOTFOUND) {
+		req_error(r, 404, "not_found", "environment %.80s not found", name);
+		return 0;
+	}
+	if (rc == IL_ECONFLICT) {
+		req_error(r, 409, "environment_busy",
+			  "a plan in environment %s is being applied; try again when it is done", name);
+		return 0;
+	}
+	if (rc == 0)
+		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				     "environment_deleted", "environment", name, NULL);
+	if (rc < 0)
+		return rc;
+	req_header_add(r, "IronLayer-Notice", "warehouse schemas and data were kept");
+	req_json(r, 204, NULL);
+	return 0;
+}

@@ -1,0 +1,327 @@
+/* settings.c: tenant settings and the tenant's own LLM key (sealed, never shown) */
+#include <string.h>
+
+#include "advise/llm.h"
+#include "api/api.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "http/body.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+/* Columns of settings_get. */
+enum { S_TENANT_NAME, S_PROVIDER, S_LAST4, S_UPDATED_AT, S_MODEL, S_ENABLED, S_KEY_ENC };
+
+/* The tenant's name and settings (NULL columns when it has no settings row). */
+static int settings_get(PGresult **out, struct req *r)
+{
+	static const char sql[] =
+		"SELECT t.name, s.llm_provider, s.llm_key_last4, iso8601(s.llm_key_updated_at),"
+		" s.llm_model, s.ai_advisory_enabled, s.llm_key_enc"
+		" FROM tenants t LEFT JOIN tenant_settings s ON s.tenant_id = t.id"
+		" WHERE t.id = $1";
+	const char *p[1] = { r->who.tenant_id };
+	int rc = db_exec(out, r->db, r->arena, sql, 1, p);
+
+	if (rc == 0 && db_rows(*out) != 1)
+		return IL_ENOTFOUND;
+	return rc;
+}
+
+static int settings_store_key(struct req *r, const char *provider, const char *sealed,
+			      const char *last4, const char *model)
+{
+	static const char sql[] =
+		"INSERT INTO tenant_settings (tenant_id, llm_provider, llm_key_enc, llm_key_last4,"
+		" llm_model, llm_key_updated_at, ai_advisory_enabled)"
+		" VALUES ($1, $2, $3::bytea, $4, $5, now(), $6)"
+		" ON CONFLICT (tenant_id) DO UPDATE SET llm_provider = EXCLUDED.llm_provider,"
+		" llm_key_enc = EXCLUDED.llm_key_enc, llm_key_last4 = EXCLUDED.llm_key_last4,"
+		" llm_model = EXCLUDED.llm_model, llm_key_updated_at = now(), updated_at = now()";
+	const char *p[6] = { r->who.tenant_id, provider, sealed, last4, model,
+			     r->cfg->ai_advisory_enabled ? "true" : "false" };
+
+	return db_exec(NULL, r->db, r->arena, sql, 6, p);
+}
+
+/* Forgets the key; *had is 1 when there was one. */
+static int settings_clear_key(int *had, struct req *r)
+{
+	static const char sql[] =
+		"UPDATE tenant_settings SET llm_provider = NULL, llm_key_enc = NULL,"
+		" llm_key_last4 = NULL, llm_model = NULL, llm_key_updated_at = NULL,"
+		" updated_at = now() WHERE tenant_id = $1 AND llm_key_enc IS NOT NULL";
+	const char *p[1] = { r->who.tenant_id };
+	PGresult *res;
+	int rc = db_exec(&res, r->db, r->arena, sql, 1, p);
+
+	if (rc == 0)
+		*had = strcmp(PQcmdTuples(res), "1") == 0;
+	return rc;
+}
+
+static int settings_set_advisory(struct req *r, int enabled)
+{
+	static const char sql[] =
+		"INSERT INTO tenant_settings (tenant_id, ai_advisory_enabled) VALUES ($1, $2)"
+		" ON CONFLICT (tenant_id) DO UPDATE SET ai_advisory_enabled = EXCLUDED.ai_advisory_enabled,"
+		" updated_at = now()";
+	const char *p[2] = { r->who.tenant_id, enabled ? "true" : "false" };
+
+	return db_exec(NULL, r->db, r->arena, sql, 2, p);
+}
+
+static const char *default_model(const struct il_config *cfg, const char *provider)
+{
+	return llm_provider_parse(provider) == LLM_OPENAI ? cfg->llm_default_model_openai :
+	       cfg->llm_default_model_anthropic;
+}
+
+static int advisory_enabled(const struct req *r, const PGresult *s)
+{
+	const char *v = db_val(s, 0, S_ENABLED);
+
+	return v ? strcmp(v, "t") == 0 : r->cfg->ai_advisory_enabled;
+}
+
+int api_settings_llm(struct api_llm_settings *out, struct req *r)
+{
+	PGresult *s;
+	int rc = settings_get(&s, r);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	out->ai_advisory_enabled = advisory_enabled(r, s);
+	if (db_val(s, 0, S_KEY_ENC) == NULL)
+		return 0;
+	out->provider = db_val(s, 0, S_PROVIDER);
+	out->model = db_val(s, 0, S_MODEL) ? db_val(s, 0, S_MODEL) :
+		     default_model(r->cfg, out->provider);
+	if (secret_open(&out->api_key, r->arena, r->cfg, r->who.tenant_id,
+			db_val(s, 0, S_KEY_ENC)) < 0) {
+		log_error("the stored LLM key of tenant %s does not open", r->who.tenant_id);
+		return IL_EINVALID;
+	}
+	out->configured = 1;
+	return 0;
+}
+
+/* The "llm" object of settings responses: never the key itself. */
+static json_object *llm_json(const struct req *r, const PGresult *s)
+{
+	json_object *o = json_object_new_object();
+	const char *provider = db_val(s, 0, S_PROVIDER), *model = db_val(s, 0, S_MODEL);
+	int configured = db_val(s, 0, S_KEY_ENC) != NULL;
+
+	if (configured && model == NULL)
+		model = default_model(r->cfg, provider);
+	json_object_object_add(o, "configured", json_object_new_boolean(configured));
+	json_object_object_add(o, "provider", api_str(configured ? provider : NULL));
+	json_object_object_add(o, "key_last4", api_str(configured ? db_val(s, 0, S_LAST4) : NULL));
+	json_object_object_add(o, "updated_at", api_str(db_val(s, 0, S_UPDATED_AT)));
+	json_object_object_add(o, "model", api_str(configured ? model : NULL));
+	return o;
+}
+
+/* Fields older clients read (llm_has_key, llm_enabled, llm_key.has_key). */
+static void add_compat(json_object *o, const PGresult *s, int enabled)
+{
+	json_object *k = json_object_new_object();
+	int has = db_val(s, 0, S_KEY_ENC) != NULL;
+
+	json_object_object_add(o, "llm_enabled", json_object_new_boolean(enabled));
+	json_object_object_add(o, "llm_has_key", json_object_new_boolean(has));
+	json_object_object_add(k, "has_key", json_object_new_boolean(has));
+	json_object_object_add(k, "key_last4", api_str(has ? db_val(s, 0, S_LAST4) : NULL));
+	json_object_object_add(k, "stored_at", api_str(db_val(s, 0, S_UPDATED_AT)));
+	json_object_object_add(o, "llm_key", k);
+}
+
+static int respond_settings(struct req *r)
+{
+	PGresult *s;
+	json_object *o;
+	int rc = settings_get(&s, r), enabled;
+
+	if (rc < 0)
+		return rc;
+	enabled = advisory_enabled(r, s);
+	o = json_object_new_object();
+	json_object_object_add(o, "tenant_id", json_object_new_string(r->who.tenant_id));
+	json_object_object_add(o, "tenant_name", api_str(db_val(s, 0, S_TENANT_NAME)));
+	json_object_object_add(o, "llm", llm_json(r, s));
+	json_object_object_add(o, "ai_advisory_enabled", json_object_new_boolean(enabled));
+	json_object_object_add(o, "cost_per_compute_second", json_object_new_double_s(
+		r->cfg->cost_per_compute_second,
+		arena_printf(r->arena, "%.10g", r->cfg->cost_per_compute_second)));
+	json_object_object_add(o, "default_lookback_days",
+			       json_object_new_int64(r->cfg->default_lookback_days));
+	add_compat(o, s, enabled);
+	req_json(r, 200, o);
+	return 0;
+}
+
+/* GET /api/v1/settings (viewer): 200 with the settings; the key is never shown. */
+int api_settings_get(struct req *r)
+{
+	return respond_settings(r);
+}
+
+static const struct field patch_fields[] = {
+	{ "ai_advisory_enabled", FIELD_BOOL, 1, 0, 0, 0, NULL },
+};
+
+/* PATCH /api/v1/settings (admin) {ai_advisory_enabled}: 200 with the settings. */
+int api_settings_patch(struct req *r)
+{
+	struct field_value v[1];
+	int rc;
+
+	if (body_read(r, patch_fields, 1, v))
+		return 0;
+	if ((rc = settings_set_advisory(r, v[0].b)) < 0 ||
+	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				  v[0].b ? "ai_advisory_enabled" : "ai_advisory_disabled",
+				  "settings", r->who.tenant_id, NULL)) < 0)
+		return rc;
+	return respond_settings(r);
+}
+
+static const char *check_provider(const char *s)
+{
+	return llm_provider_parse(s) != LLM_NONE ? NULL : "must be anthropic or openai";
+}
+
+/* Printable ASCII without spaces: what provider keys are, and safe in a header. */
+static const char *check_key(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n < 10)
+		return "String should have at least 10 characters";
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return "must be printable ASCII without spaces";
+	return NULL;
+}
+
+static const char *check_model(const char *s)
+{
+	size_t i;
+
+	if (*s == '\0')
+		return "String should have at least 1 character";
+	for (i = 0; s[i]; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || strchr("._:/-", s[i]) != NULL))
+			return "may hold letters, digits and . _ : / - only";
+	return NULL;
+}
+
+static const struct field key_fields[] = {
+	{ "provider", FIELD_STRING, 1, 16, 0, 0, check_provider },
+	{ "api_key", FIELD_STRING, 1, 512, 0, 0, check_key },
+	{ "model", FIELD_STRING, 0, 128, 0, 0, check_model },
+};
+
+/*
+ * PUT /api/v1/settings/llm-key (admin) {provider, api_key, model?}: seals the
+ * key under the master key (tenant id as associated data) and answers 200
+ * with the "llm" object. 422 for a bad provider, key or model.
+ */
+int api_settings_put_key(struct req *r)
+{
+	struct field_value v[3];
+	const char *sealed, *meta;
+	PGresult *s;
+	int rc;
+
+	if (body_read(r, key_fields, 3, v))
+		return 0;
+	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, v[1].str) < 0)
+		return IL_ERR;
+	meta = arena_printf(r->arena, "{\"provider\": \"%s\"}", v[0].str);
+	if ((rc = settings_store_key(r, v[0].str, sealed, v[1].str + v[1].len - 4,
+				     v[2].present ? v[2].str : NULL)) < 0 ||
+	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+				  "llm_key_stored", "settings", r->who.tenant_id, meta)) < 0 ||
+	    (rc = settings_get(&s, r)) < 0)
+		return rc;
+	req_json(r, 200, llm_json(r, s));
+	return 0;
+}
+
+/* DELETE /api/v1/settings/llm-key (admin): 204, whether or not a key was stored. */
+int api_settings_delete_key(struct req *r)
+{
+	int rc, had = 0;
+
+	if ((rc = settings_clear_key(&had, r)) < 0)
+		return rc;
+	if (had && (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
+					 "llm_key_deleted", "settings", r->who.tenant_id,
+					 NULL)) < 0)
+		return rc;
+	req_json(r, 204, NULL);
+	return 0;
+}
+
+static json_object *test_json(const struct api_llm_settings *k, const struct llm_reply *rep)
+{
+	json_object *o = json_object_new_object();
+	int ok = rep->error == NULL;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	json_object_object_add(o, "valid", json_object_new_boolean(ok));
+	json_object_object_add(o, "status", json_object_new_string(ok ? "ok" : "error"));
+	json_object_object_add(o, "provider", json_object_new_string(k->provider));
+	json_object_object_add(o, "model", api_str(rep->model ? rep->model : k->model));
+	json_object_object_add(o, "latency_ms", json_object_new_int64(rep->latency_ms));
+	json_object_object_add(o, "error", api_str(rep->error));
+	json_object_object_add(o, "detail", api_str(rep->detail));
+	return o;
+}
+
+/*
+ * POST /api/v1/settings/llm-key/test (admin): one minimal real call to the
+ * provider. 200 {ok, valid, provider, model, latency_ms, error} whatever the
+ * provider said (a rejected key is ok:false, error "invalid_api_key"); 404
+ * when no key is stored; 409 when the stored key does not decrypt.
+ */
+int api_settings_test_key(struct req *r)
+{
+	struct api_llm_settings k;
+	struct llm_request q;
+	struct llm_reply rep;
+	int rc = api_settings_llm(&k, r);
+
+	if (rc == IL_EINVALID) {
+		req_error(r, 409, "key_unreadable", "the stored LLM API key cannot be decrypted"
+			  " (it was sealed for another tenant or master key); store it again");
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!k.configured) {
+		req_error(r, 404, "not_found", "no LLM API key is stored for this tenant;"
+			  " store one with PUT /api/v1/settings/llm-key");
+		return 0;
+	}
+	memset(&q, 0, sizeof(q));
+	q.provider = llm_provider_parse(k.provider);
+	q.base_url = q.provider == LLM_OPENAI ? r->cfg->openai_api_base :
+		     r->cfg->anthropic_api_base;
+	q.api_key = k.api_key;
+	q.model = k.model;
+	q.user = "ping";
+	q.max_tokens = 8;
+	q.timeout_seconds = r->cfg->llm_test_timeout_seconds;
+	if ((rc = llm_call(&rep, r->arena, &q)) < 0)
+		return rc;
+	req_json(r, 200, test_json(&k, &rep));
+	return 0;
+}

@@ -1,0 +1,129 @@
+/* cli_secrets.c: ironlayer rotate-master-key: re-seal every secret under the current master key */
+#include <stdio.h>
+#include <string.h>
+
+#include "bin/cli.h"
+#include "db/db.h"
+#include "util/arena.h"
+#include "util/config.h"
+#include "util/error.h"
+#include "util/secret.h"
+
+/* One kind of sealed column: how to read every row and write one back. */
+struct sealed_kind {
+	const char *what;          /* for the report */
+	const char *select_sql;    /* rows (row key, tenant_id, sealed) locked */
+	const char *update_sql;    /* $1 row key, $2 sealed bytea text */
+};
+
+static const struct sealed_kind kinds[] = {
+	{ "LLM keys",
+	  "SELECT tenant_id::text, tenant_id::text, llm_key_enc FROM tenant_settings"
+	  " WHERE llm_key_enc IS NOT NULL ORDER BY tenant_id FOR UPDATE",
+	  "UPDATE tenant_settings SET llm_key_enc = $2::bytea WHERE tenant_id = $1" },
+	{ "environment connections",
+	  "SELECT id::text, tenant_id::text, connection_enc FROM environments"
+	  " WHERE connection_enc IS NOT NULL ORDER BY id FOR UPDATE",
+	  "UPDATE environments SET connection_enc = $2::bytea WHERE id = $1" },
+};
+
+struct counts {
+	long resealed, current;
+};
+
+/* Re-seals one secret unless it already is under the current key. */
+static int reseal(struct counts *c, struct db *db, struct arena *a,
+		  const struct il_config *cfg, const struct sealed_kind *k,
+		  const char *row, const char *tenant, const char *sealed)
+{
+	const char *plain, *fresh, *p[2];
+
+	if (secret_version(sealed) == (int)cfg->master_key_version) {
+		c->current++;
+		return 0;
+	}
+	if (secret_open(&plain, a, cfg, tenant, sealed) < 0) {
+		fprintf(stderr, "ironlayer rotate-master-key: a secret of tenant %s (%s) opens"
+			" with neither master_key nor master_key_previous\n", tenant, k->what);
+		return IL_EINVALID;
+	}
+	if (secret_seal(&fresh, a, cfg, tenant, plain) < 0)
+		return IL_ERR;
+	p[0] = row;
+	p[1] = fresh;
+	c->resealed++;
+	return db_exec(NULL, db, a, k->update_sql, 2, p);
+}
+
+static int rotate_kind(struct counts *c, struct db *db, struct arena *a,
+		       const struct il_config *cfg, const struct sealed_kind *k)
+{
+	PGresult *res;
+	int i, rc = db_exec(&res, db, a, k->select_sql, 0, NULL);
+
+	for (i = 0; rc == 0 && i < db_rows(res); i++)
+		rc = reseal(c, db, a, cfg, k, db_val(res, i, 0), db_val(res, i, 1),
+			    db_val(res, i, 2));
+	return rc;
+}
+
+/* Everything in one transaction: either every secret moves or none does. */
+static int rotate_all(struct counts *c, struct db *db, struct arena *a,
+		      const struct il_config *cfg)
+{
+	size_t i;
+	int rc = db_begin(db, a);
+
+	for (i = 0; rc == 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		rc = rotate_kind(&c[i], db, a, cfg, &kinds[i]);
+	if (rc == 0)
+		rc = db_commit(db, a);
+	if (rc < 0)
+		db_rollback(db, a);
+	return rc;
+}
+
+/*
+ * ironlayer rotate-master-key: with the new key as master_key (and a new
+ * master_key_version) and the old one as master_key_previous, re-seals every
+ * tenant LLM key and environment connection under master_key, then prints
+ * the counts. Connects as the owner role (migrate_database_url).
+ */
+int cli_rotate_master_key(int argc, char **argv)
+{
+	struct il_config cfg;
+	struct counts c[sizeof(kinds) / sizeof(kinds[0])];
+	struct arena *a = arena_new(0);
+	struct db db;
+	char err[512];
+	size_t i;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: ironlayer rotate-master-key\n");
+		arena_free(a);
+		return 2;
+	}
+	if (a == NULL)
+		return 1;
+	if (config_load(&cfg, a, cli_config_path, CONFIG_NEED_DB | CONFIG_NEED_SECRETS, err,
+			sizeof(err)) < 0) {
+		fprintf(stderr, "ironlayer rotate-master-key: %s\n", err);
+		arena_free(a);
+		return 1;
+	}
+	memset(c, 0, sizeof(c));
+	db_init(&db, cfg.migrate_database_url);
+	rc = rotate_all(c, &db, a, &cfg);
+	if (rc == 0)
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			printf("%s: %ld re-encrypted, %ld already under key version %ld\n",
+			       kinds[i].what, c[i].resealed, c[i].current, cfg.master_key_version);
+	else if (rc != IL_EINVALID)
+		fprintf(stderr, "ironlayer rotate-master-key: database error (see the log);"
+			" nothing was changed\n");
+	db_close(&db);
+	arena_free(a);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,120 @@
+/* environments.c (db): environments, their sealed connections, warehouse roles */
+#include "db/environments.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
+{
+	static const char sql[] =
+		"SELECT environment_json(e)::text FROM environments e"
+		" WHERE e.tenant_id = $1 ORDER BY e.name";
+	const char *p[1] = { tenant_id };
+
+	return db_exec(out, db, a, sql, 1, p);
+}
+
+int db_env_json(const char **json, struct db *db, struct arena *a, const char *tenant_id,
+		const char *name)
+{
+	static const char sql[] =
+		"SELECT environment_json(e)::text FROM environments e"
+		" WHERE e.tenant_id = $1 AND e.name = $2";
+	const char *p[2] = { tenant_id, name };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 2, p);
+
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	*json = db_val(res, 0, 0);
+	return 0;
+}
+
+int db_env_create(struct db *db, struct arena *a, const char *tenant_id,
+		  const struct db_env_new *e)
+{
+	static const char sql[] =
+		"INSERT INTO environments (tenant_id, name, executor, catalog, schema_prefix,"
+		" required_approvals, allow_self_approval, connection_enc)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea)";
+	char req[16];
+	const char *p[8] = { tenant_id, e->name, e->executor, e->catalog, e->schema_prefix,
+			     req, e->allow_self_approval ? "true" : "false",
+			     e->connection_sealed };
+
+	snprintf(req, sizeof(req), "%d", e->required_approvals);
+	return db_exec(NULL, db, a, sql, 8, p);
+}
+
+int db_env_delete(struct db *db, struct arena *a, const char *tenant_id, const char *name)
+{
+	static const char busy_sql[] =
+		"SELECT 1 FROM plans WHERE tenant_id = $1 AND environment = $2"
+		" AND status = 'applying' LIMIT 1";
+	static const char sql[] = "DELETE FROM environments WHERE tenant_id = $1 AND name = $2";
+	const char *p[2] = { tenant_id, name };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, busy_sql, 2, p);
+
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) > 0)
+		return IL_ECONFLICT;
+	if ((rc = db_exec(&res, db, a, sql, 2, p)) < 0)
+		return rc;
+	return strcmp(PQcmdTuples(res), "1") == 0 ? 0 : IL_ENOTFOUND;
+}
+
+int db_env_connection(const char **sealed, struct db *db, struct arena *a,
+		      const char *tenant_id, const char *name)
+{
+	static const char sql[] =
+		"SELECT '\\x' || encode(connection_enc, 'hex') FROM environments"
+		" WHERE tenant_id = $1 AND name = $2";
+	const char *p[2] = { tenant_id, name };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 2, p);
+
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	*sealed = db_val(res, 0, 0);
+	return 0;
+}
+
+int db_warehouse_role_get(const char **role, const char **password_sealed, struct db *db,
+			  struct arena *a, const char *tenant_id)
+{
+	static const char sql[] =
+		"SELECT role_name, '\\x' || encode(password_enc, 'hex') FROM warehouse_roles"
+		" WHERE tenant_id = $1";
+	const char *p[1] = { tenant_id };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 1, p);
+
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	*role = db_val(res, 0, 0);
+	*password_sealed = db_val(res, 0, 1);
+	return 0;
+}
+
+int db_warehouse_role_insert(struct db *db, struct arena *a, const char *tenant_id,
+			     const char *role, const char *password_sealed)
+{
+	static const char sql[] =
+		"INSERT INTO warehouse_roles (tenant_id, role_name, password_enc)"
+		" VALUES ($1, $2, $3::bytea)";
+	const char *p[3] = { tenant_id, role, password_sealed };
+
+	return db_exec(NULL, db, a, sql, 3, p);
+}

@@ -1,0 +1,37 @@
+/* environments.h (db): environments, their sealed connections, warehouse roles */
+#ifndef IL_DB_ENVIRONMENTS_H
+#define IL_DB_ENVIRONMENTS_H
+
+#include <libpq-fe.h>
+
+struct arena;
+struct db;
+
+struct db_env_new {
+	const char *name, *executor, *catalog, *schema_prefix;
+	int required_approvals;
+	int allow_self_approval;
+	const char *connection_sealed;   /* bytea hex text, or NULL */
+};
+
+/* Rows with one column: each environment as JSON text, by name. */
+int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
+/* One environment as JSON text; IL_ENOTFOUND. */
+int db_env_json(const char **json, struct db *db, struct arena *a, const char *tenant_id,
+		const char *name);
+/* IL_ECONFLICT when the name is taken. */
+int db_env_create(struct db *db, struct arena *a, const char *tenant_id,
+		  const struct db_env_new *e);
+/* IL_ENOTFOUND; IL_ECONFLICT while a plan in it is applying. */
+int db_env_delete(struct db *db, struct arena *a, const char *tenant_id, const char *name);
+/* The sealed connection (bytea hex) or NULL when none is stored. */
+int db_env_connection(const char **sealed, struct db *db, struct arena *a,
+		      const char *tenant_id, const char *name);
+
+/* The tenant's warehouse role and sealed password; IL_ENOTFOUND. */
+int db_warehouse_role_get(const char **role, const char **password_sealed, struct db *db,
+			  struct arena *a, const char *tenant_id);
+int db_warehouse_role_insert(struct db *db, struct arena *a, const char *tenant_id,
+			     const char *role, const char *password_sealed);
+
+#endif

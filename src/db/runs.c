@@ -1,0 +1,147 @@
+/* runs.c (db): run records, telemetry and watermarks */
+#include "db/runs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "db/db.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+int db_run_start(const char **run_id, struct db *db, struct arena *a, const char *tenant_id,
+		 const struct db_run_new *n)
+{
+	static const char sql[] =
+		"INSERT INTO runs (tenant_id, plan_id, step_id, model_name, environment, status,"
+		" run_type, input_range_start, input_range_end, executor, error_message, finished_at)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+		" CASE WHEN $6 = 'RUNNING' THEN NULL ELSE now() END) RETURNING run_id";
+	const char *p[11] = { tenant_id, n->plan_id, n->step_id, n->model, n->environment,
+			      n->status, n->run_type, n->start, n->end, n->executor, n->error };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, sql, 11, p);
+
+	if (rc == 0)
+		*run_id = db_val(res, 0, 0);
+	return rc;
+}
+
+int db_run_finish(struct db *db, struct arena *a, const char *tenant_id, const char *run_id,
+		  const struct db_run_done *d)
+{
+	static const char sql[] =
+		"UPDATE runs SET status = $3, error_message = $4, finished_at = now(),"
+		" runtime_seconds = $5, rows_processed = $6, cost_usd = $7, statement_id = $8,"
+		" external_run_id = $8, collected_at = now()"
+		" WHERE tenant_id = $1 AND run_id = $2";
+	char secs[40], rows[24], cost[40];
+	const char *p[8] = { tenant_id, run_id, d->status, d->error, secs,
+			     d->rows >= 0 ? rows : NULL, cost, d->statement_id };
+
+	snprintf(secs, sizeof(secs), "%.6f", d->runtime_seconds);
+	snprintf(rows, sizeof(rows), "%lld", d->rows);
+	snprintf(cost, sizeof(cost), "%.6f", d->cost_usd);
+	return db_exec(NULL, db, a, sql, 8, p);
+}
+
+int db_run_plan_steps(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		      const char *plan_id)
+{
+	static const char sql[] =
+		"SELECT DISTINCT ON (step_id) step_id, status FROM runs"
+		" WHERE tenant_id = $1 AND plan_id = $2 ORDER BY step_id, started_at DESC, run_id";
+	const char *p[2] = { tenant_id, plan_id };
+
+	return db_exec(out, db, a, sql, 2, p);
+}
+
+int db_run_json_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		     const char *ids)
+{
+	static const char sql[] =
+		"SELECT run_json(r)::text FROM runs r WHERE r.tenant_id = $1"
+		" AND r.run_id = ANY ($2::uuid[]) ORDER BY r.started_at, r.run_id";
+	const char *p[2] = { tenant_id, ids };
+
+	return db_exec(out, db, a, sql, 2, p);
+}
+
+int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a,
+		const char *tenant_id, const char *plan_id, const char *model,
+		const char *status, long long limit, long long offset)
+{
+	static const char sql[] =
+		"SELECT run_json(r)::text, count(*) OVER () FROM runs r WHERE r.tenant_id = $1"
+		" AND ($2::text IS NULL OR r.plan_id = $2)"
+		" AND ($3::text IS NULL OR r.model_name = $3)"
+		" AND ($4::text IS NULL OR r.status = $4)"
+		" ORDER BY r.started_at DESC, r.run_id LIMIT $5 OFFSET $6";
+	static const char count_sql[] =
+		"SELECT count(*) FROM runs r WHERE r.tenant_id = $1"
+		" AND ($2::text IS NULL OR r.plan_id = $2)"
+		" AND ($3::text IS NULL OR r.model_name = $3)"
+		" AND ($4::text IS NULL OR r.status = $4)";
+	char lim[24], off[24];
+	const char *p[6] = { tenant_id, plan_id, model, status, lim, off };
+	PGresult *res;
+	int rc;
+
+	snprintf(lim, sizeof(lim), "%lld", limit);
+	snprintf(off, sizeof(off), "%lld", offset);
+	if ((rc = db_exec(out, db, a, sql, 6, p)) < 0)
+		return rc;
+	if (db_rows(*out) > 0) {
+		*total = strtoll(db_val(*out, 0, 1), NULL, 10);
+		return 0;
+	}
+	rc = db_exec(&res, db, a, count_sql, 4, p);
+	if (rc == 0)
+		*total = strtoll(db_val(res, 0, 0), NULL, 10);
+	return rc;
+}
+
+int db_run_get(const char **json, struct db *db, struct arena *a, const char *tenant_id,
+	       const char *run_id, int telemetry)
+{
+	static const char sql[] =
+		"SELECT run_json(r)::text FROM runs r WHERE r.tenant_id = $1 AND r.run_id = $2";
+	static const char tel_sql[] =
+		"SELECT run_telemetry_json(r)::text FROM runs r"
+		" WHERE r.tenant_id = $1 AND r.run_id = $2";
+	const char *p[2] = { tenant_id, run_id };
+	PGresult *res;
+	int rc = db_exec(&res, db, a, telemetry ? tel_sql : sql, 2, p);
+
+	if (rc == IL_EINVALID)   /* not a uuid: no such run */
+		return IL_ENOTFOUND;
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	*json = db_val(res, 0, 0);
+	return 0;
+}
+
+int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *env, const char *model, const char *start, const char *end)
+{
+	static const char sql[] =
+		"INSERT INTO watermarks AS w (tenant_id, environment, model_name, range_start,"
+		" range_end) VALUES ($1, $2, $3, $4, $5)"
+		" ON CONFLICT (tenant_id, environment, model_name) DO UPDATE SET"
+		" range_start = least(w.range_start, EXCLUDED.range_start),"
+		" range_end = EXCLUDED.range_end, updated_at = now()";
+	const char *p[5] = { tenant_id, env, model, start, end };
+
+	return db_exec(NULL, db, a, sql, 5, p);
+}
+
+int db_plan_set_digest(struct db *db, struct arena *a, const char *tenant_id,
+		       const char *plan_id, const char *digest)
+{
+	static const char sql[] =
+		"UPDATE plans SET state_digest = $3 WHERE tenant_id = $1 AND plan_id = $2";
+	const char *p[3] = { tenant_id, plan_id, digest };
+
+	return db_exec(NULL, db, a, sql, 3, p);
+}

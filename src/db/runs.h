@@ -1,0 +1,52 @@
+/* runs.h (db): run records, telemetry and watermarks */
+#ifndef IL_DB_RUNS_H
+#define IL_DB_RUNS_H
+
+#include <libpq-fe.h>
+
+struct arena;
+struct db;
+
+struct db_run_new {
+	const char *plan_id, *step_id, *model, *environment, *run_type;
+	const char *start, *end;      /* NULL without a range */
+	const char *executor;
+	const char *status;           /* RUNNING, or SKIPPED (finished at once) */
+	const char *error;            /* why it was skipped */
+};
+
+struct db_run_done {
+	const char *status;           /* SUCCESS or FAILED */
+	const char *error;
+	double runtime_seconds;
+	long long rows;               /* -1: unknown */
+	double cost_usd;
+	const char *statement_id;
+};
+
+int db_run_start(const char **run_id, struct db *db, struct arena *a, const char *tenant_id,
+		 const struct db_run_new *n);
+int db_run_finish(struct db *db, struct arena *a, const char *tenant_id, const char *run_id,
+		  const struct db_run_done *d);
+/* Rows (step_id, status) of the latest run of each step of a plan. */
+int db_run_plan_steps(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		      const char *plan_id);
+/* Rows (run JSON text) of the given runs (array literal of ids), oldest first. */
+int db_run_json_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		     const char *ids);
+/* A page of runs as JSON texts, newest first; filters may be NULL. */
+int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a,
+		const char *tenant_id, const char *plan_id, const char *model,
+		const char *status, long long limit, long long offset);
+/* One run (telemetry = 0) or its telemetry (1) as JSON text; IL_ENOTFOUND. */
+int db_run_get(const char **json, struct db *db, struct arena *a, const char *tenant_id,
+	       const char *run_id, int telemetry);
+
+/* The model's watermark now ends at end (and starts no later than start). */
+int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *env, const char *model, const char *start, const char *end);
+/* Records the plan's state digest after its own runs moved the watermarks. */
+int db_plan_set_digest(struct db *db, struct arena *a, const char *tenant_id,
+		       const char *plan_id, const char *digest);
+
+#endif
