@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -38,7 +37,7 @@ struct dbx {
 /* One HTTP exchange after retries; error is set when it did not succeed. */
 struct reply {
 	long status;                 /* 0 when the transfer itself failed */
-	long retry_after_ms;         /* -1 without a usable Retry-After */
+	long retry_after_s;          /* Retry-After in seconds; 0 when absent */
 	json_object *body;           /* the answer when it was a JSON object */
 	const char *transfer_error;
 	const char *error;
@@ -113,39 +112,17 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return strbuf_add(arg, data, size * n) < 0 ? 0 : size * n;
 }
 
-/* Remembers a Retry-After given in seconds; an HTTP-date falls back to backoff. */
-static size_t on_header(char *data, size_t size, size_t n, void *arg)
-{
-	static const char name[] = "retry-after:";
-	size_t len = size * n, k = sizeof(name) - 1;
-	char value[24];
-	int64_t secs;
-
-	if (len <= k || strncasecmp(data, name, k) != 0)
-		return size * n;
-	while (k < len && (data[k] == ' ' || data[k] == '\t'))
-		k++;
-	while (len > k && (data[len - 1] == '\r' || data[len - 1] == '\n' || data[len - 1] == ' '))
-		len--;
-	if (len - k == 0 || len - k >= sizeof(value))
-		return size * n;
-	memcpy(value, data + k, len - k);
-	value[len - k] = '\0';
-	if (parse_i64(value, 0, 86400, &secs) == 0)
-		*(long *)arg = (long)secs * 1000;
-	return size * n;
-}
-
 /* One request: body NULL means GET, otherwise a POST of body. */
 static int http_once(struct dbx *d, struct arena *a, const char *url, const char *body,
 		     struct reply *rp)
 {
 	struct strbuf sb;
 	const char *text;
+	curl_off_t retry_after = 0;
 	json_object *o;
 	CURLcode cc;
 
-	*rp = (struct reply){ .retry_after_ms = -1 };
+	*rp = (struct reply){ .status = 0 };
 	strbuf_init(&sb, a, DBX_MAX_RESPONSE);
 	curl_easy_setopt(d->curl, CURLOPT_URL, url);
 	if (body != NULL) {
@@ -155,13 +132,16 @@ static int http_once(struct dbx *d, struct arena *a, const char *url, const char
 		curl_easy_setopt(d->curl, CURLOPT_HTTPGET, 1L);
 	}
 	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &sb);
-	curl_easy_setopt(d->curl, CURLOPT_HEADERDATA, &rp->retry_after_ms);
 	cc = curl_easy_perform(d->curl);
 	if (cc != CURLE_OK) {
 		rp->transfer_error = curl_easy_strerror(cc);
 		return 0;
 	}
 	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &rp->status);
+	/* libcurl reads both forms of Retry-After (seconds, HTTP-date) */
+	if (curl_easy_getinfo(d->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
+	    retry_after > 0)
+		rp->retry_after_s = retry_after < 86400 ? (long)retry_after : 86400;
 	text = strbuf_cstr(&sb);
 	o = text != NULL && *text != '\0' ? json_tokener_parse(text) : NULL;
 	if (o != NULL && arena_on_reset(a, put_json, o) < 0)
@@ -179,8 +159,8 @@ static long backoff_ms(const struct reply *rp, int attempt)
 {
 	long ms = DBX_BACKOFF_BASE_MS << (attempt < 10 ? attempt : 10);
 
-	if (rp->retry_after_ms >= 0)
-		ms = rp->retry_after_ms;
+	if (rp->retry_after_s > 0)
+		ms = rp->retry_after_s * 1000;
 	return ms > DBX_BACKOFF_CAP_MS ? DBX_BACKOFF_CAP_MS : ms;
 }
 
@@ -631,7 +611,6 @@ static void set_options(struct dbx *d)
 	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, d->headers);
 	curl_easy_setopt(d->curl, CURLOPT_USERAGENT, "ironlayer/" PACKAGE_VERSION);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(d->curl, CURLOPT_HEADERFUNCTION, on_header);
 }
 
 int exec_databricks_open(struct executor **out, struct arena *a,

@@ -368,6 +368,21 @@ START_TEST(test_databricks__429_is_retried)
 }
 END_TEST
 
+START_TEST(test_databricks__retry_after_is_honoured)
+{
+	struct arena *a = arena_new(0);
+	struct exec_step s = step(MAT_VIEW, "select 'slowdown_me'");
+	struct exec_result res = run_step(a, &s, 5, 1);
+	json_object *all = requests();
+
+	ck_assert_msg(res.ok == 1, "error: %s", res.error);
+	ck_assert_uint_eq(main_submits(all, "slowdown_me"), 2);
+	ck_assert_msg(res.runtime_seconds >= 1.0, "runtime %f", res.runtime_seconds);
+	json_object_put(all);
+	arena_free(a);
+}
+END_TEST
+
 START_TEST(test_databricks__503_on_submit_and_poll_is_retried)
 {
 	struct arena *a = arena_new(0);
@@ -542,6 +557,7 @@ Suite *suite_databricks(void)
 	tcase_add_test(tc, test_databricks__failed_statement_reports_the_warehouse_message);
 	tcase_add_test(tc, test_databricks__timeout_cancels_the_statement);
 	tcase_add_test(tc, test_databricks__429_is_retried);
+	tcase_add_test(tc, test_databricks__retry_after_is_honoured);
 	tcase_add_test(tc, test_databricks__503_on_submit_and_poll_is_retried);
 	tcase_add_test(tc, test_databricks__failed_polling_cancels_the_statement);
 	tcase_add_test(tc, test_databricks__retries_run_out);

@@ -12,6 +12,7 @@ Behaviour is steered by the statement text:
   fail_me       PENDING, RUNNING, then FAILED with a TABLE_OR_VIEW_NOT_FOUND message
   slow_me       RUNNING until cancelled; the cancel makes it CANCELED
   flaky_me      the first submit of that text answers 429 with Retry-After: 0
+  slowdown_me   the first submit of that text answers 429 with Retry-After: 1
   busy_me       the first submit of that text answers 503 (no Retry-After)
   poll503_me    the first poll of the statement answers 503
   pollgone_me   every poll of the statement answers 503
@@ -152,9 +153,11 @@ def submit(state, body, headers):
     if refused is not None:
         return refused
     text = body["statement"]
-    if "flaky_me" in text and state.first_time(("submit", text)):
-        return 429, {"error_code": "TOO_MANY_REQUESTS",
-                     "message": "Too many requests. Please wait a moment and try again."}
+    for marker, wait in (("flaky_me", "0"), ("slowdown_me", "1")):
+        if marker in text and state.first_time(("submit", text)):
+            return 429, {"error_code": "TOO_MANY_REQUESTS",
+                         "message": "Too many requests. Please wait a moment and try again."
+                         }, {"Retry-After": wait}
     if "busy_me" in text and state.first_time(("submit", text)):
         return api_error(503, "TEMPORARILY_UNAVAILABLE", "The service is temporarily "
                          "unavailable.")
@@ -195,13 +198,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write("fake-databricks: " + (fmt % args) + "\n")
 
-    def reply(self, status, body):
+    def reply(self, status, body, headers=None):
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        if status == 429:
-            self.send_header("Retry-After", "0")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
