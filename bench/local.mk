@@ -8,3 +8,9 @@ BENCH_SIZES = 1000 10000 50000
 bench: bench/plan$(EXEEXT) ironlayer$(EXEEXT)
 	./bench/plan --ironlayer ./ironlayer --dir $(BENCH_DIR) $(BENCH_SIZES)
 .PHONY: bench
+
+# `make bench-api`: requests/s of the running stack per endpoint (needs wrk)
+EXTRA_DIST += bench/api.sh
+bench-api: all
+	$(srcdir)/bench/api.sh
+.PHONY: bench-api
