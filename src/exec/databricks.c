@@ -530,6 +530,8 @@ static int dbx_run(struct executor *ex, struct arena *a, const struct exec_step 
 
 	memset(res, 0, sizeof(*res));
 	res->rows = -1;
+	if (d->curl == NULL)
+		return IL_ERR;                 /* run after close */
 	rc = step_statements(&p, a, s);
 	if (rc == IL_EINVALID) {
 		res->error = exec_error_text(a, "step has an invalid name, key, range or SQL");
@@ -541,8 +543,7 @@ static int dbx_run(struct executor *ex, struct arena *a, const struct exec_step 
 		st.rows = -1;
 		if ((rc = run_statement(d, a, s, p.sql[i], p.with_schema[i], &st)) < 0)
 			goto out;
-		if (st.id != NULL)
-			res->statement_id = st.id;
+		res->statement_id = st.id;     /* of the last statement tried */
 		if (!st.ok) {
 			res->error = error_text(d, a, st.error);
 			rc = res->error != NULL ? 0 : IL_ENOMEM;

@@ -443,6 +443,7 @@ START_TEST(test_databricks__4xx_fails_without_retry)
 	ck_assert_int_eq(res.ok, 0);
 	ck_assert_str_eq(res.error, "databricks answered HTTP 400 INVALID_PARAMETER_VALUE: "
 			 "[PARSE_SYNTAX_ERROR] Syntax error at or near 'reject_me'.");
+	ck_assert_ptr_null(res.statement_id);      /* the main statement never got one */
 	ck_assert_uint_eq(main_submits(all, "reject_me"), 1);
 	json_object_put(all);
 	arena_free(a);
