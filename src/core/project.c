@@ -198,23 +198,51 @@ static size_t shorts_range(const struct project *p, const char *name,
 	return first;
 }
 
+static size_t name_hash(const char *s, size_t n)
+{
+	size_t h = 2166136261u, i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+/* An open-addressing table of model indices (-1 empty), twice as large
+ * as the project, so a ref resolves without a binary search. */
+static int build_name_index(struct project *p)
+{
+	size_t cap = 16, i;
+
+	while (cap < p->n_models * 2)
+		cap *= 2;
+	p->name_slots = arena_alloc(p->arena, cap * sizeof(int));
+	if (p->name_slots == NULL)
+		return IL_ENOMEM;
+	memset(p->name_slots, 0xff, cap * sizeof(int));
+	p->name_cap = cap;
+	for (i = 0; i < p->n_models; i++) {
+		const char *name = p->models[i]->name;
+		size_t k = name_hash(name, strlen(name)) & (cap - 1);
+
+		while (p->name_slots[k] >= 0)
+			k = (k + 1) & (cap - 1);
+		p->name_slots[k] = (int)i;
+	}
+	return 0;
+}
+
 static int find_n(const struct project *p, const char *name, size_t n)
 {
-	size_t lo = 0, hi = p->n_models;
+	size_t k;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const char *s = p->models[mid]->name;
-		int c = strncmp(s, name, n);
+	if (p->name_slots == NULL)
+		return -1;
+	k = name_hash(name, n) & (p->name_cap - 1);
+	for (; p->name_slots[k] >= 0; k = (k + 1) & (p->name_cap - 1)) {
+		const char *s = p->models[p->name_slots[k]]->name;
 
-		if (c == 0 && s[n] != '\0')
-			c = 1;
-		if (c == 0)
-			return (int)mid;
-		if (c > 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+		if (strncmp(s, name, n) == 0 && s[n] == '\0')
+			return p->name_slots[k];
 	}
 	return -1;
 }
@@ -419,7 +447,7 @@ int project_finish(struct project *p)
 	int rc;
 
 	drop_duplicates(p);
-	if ((rc = build_shorts(p)) < 0)
+	if ((rc = build_shorts(p)) < 0 || (rc = build_name_index(p)) < 0)
 		return rc;
 	edges = resolve_refs(p);
 	if ((rc = build_dag(p, edges)) < 0)

@@ -21,6 +21,8 @@ struct project {
 	struct dag dag;           /* edges upstream -> model, after finish */
 	struct project_short *shorts;  /* short-name index (project.c) */
 	size_t n_shorts;
+	int *name_slots;          /* name -> index hash table (project.c) */
+	size_t name_cap;
 	int finished;
 };
 
