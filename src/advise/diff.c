@@ -65,11 +65,11 @@ static size_t walk(struct strbuf *sb, size_t left, const struct lines *x,
 			emit(sb, &left, "  ", x, i);
 			i++;
 			j++;
-		} else if (j < y->n && (i == x->n || t[i * w + j + 1] >= t[(i + 1) * w + j])) {
-			emit(sb, &left, "+ ", y, j++);
+		} else if (i < x->n && (j == y->n || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+			emit(sb, &left, "- ", x, i++);
 			changed++;
 		} else {
-			emit(sb, &left, "- ", x, i++);
+			emit(sb, &left, "+ ", y, j++);
 			changed++;
 		}
 	}

@@ -52,6 +52,23 @@ static void add_diff(struct strbuf *sb, struct arena *a, const struct advise_inp
 	strbuf_adds(sb, "```\n");
 }
 
+/* One step's heuristics without its id (ids say nothing to a reviewer). */
+static void add_findings(struct strbuf *sb, json_object *step)
+{
+	static const char *const keys[] = { "cost", "risk", "suggestions" };
+	json_object *v;
+	size_t k;
+
+	if (!json_object_object_get_ex(step, "model", &v))
+		return;
+	strbuf_addf(sb, "- %s:", json_object_get_string(v));
+	for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		if (json_object_object_get_ex(step, keys[k], &v))
+			strbuf_addf(sb, " %s %s", keys[k],
+				    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+	strbuf_addc(sb, '\n');
+}
+
 const char *advise_prompt(struct arena *a, const struct advise_input *in,
 			  json_object *advisory)
 {
@@ -70,8 +87,9 @@ const char *advise_prompt(struct arena *a, const struct advise_input *in,
 	strbuf_adds(&sb, "\n## Heuristic summary\n");
 	strbuf_adds(&sb, json_object_to_json_string_ext(summary, JSON_C_TO_STRING_PLAIN));
 	strbuf_adds(&sb, "\n\n## Heuristic findings per step\n");
-	strbuf_adds(&sb, json_object_to_json_string_ext(steps, JSON_C_TO_STRING_PLAIN));
-	strbuf_adds(&sb, "\n\n## SQL changes\n");
+	for (i = 0; i < json_object_array_length(steps); i++)
+		add_findings(&sb, json_object_array_get_idx(steps, i));
+	strbuf_adds(&sb, "\n## SQL changes\n");
 	for (i = 0; i < in->n_steps; i++)
 		add_diff(&sb, a, in, in->steps[i].model);
 	strbuf_adds(&sb, "\nReply with the JSON object described in your instructions.\n");
