@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <fcgiapp.h>
 
 #include "api/api.h"
@@ -60,11 +61,18 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* once, before any request: libcurl's implicit init is not thread-safe */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		fprintf(stderr, "ironlayer-fcgi: cannot initialise libcurl\n");
+		arena_free(life);
+		return 1;
+	}
 	db_init(&db, cfg.database_url);
 	log_info("worker started (version %s)", PACKAGE_VERSION);
 	rc = http_serve(api_app(), &cfg, &db, &ctx, fd);
 	log_info("worker stopping");
 	db_close(&db);
+	curl_global_cleanup();
 	arena_free(life);
 	return rc == 0 ? 0 : 1;
 }

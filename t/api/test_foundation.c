@@ -1,4 +1,6 @@
 /* test_foundation.c: health, readiness, error shapes, request ids, worker memory */
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -168,6 +170,31 @@ START_TEST(test_worker__1000_requests_do_not_grow_rss)
 }
 END_TEST
 
+/* SIGTERM: the worker says it is stopping and exits; the pool replaces it. */
+START_TEST(test_worker__sigterm_stops_cleanly_and_the_pool_recovers)
+{
+	int pids[8], n = worker_pids(pids, 8), i;
+	char want[64], cmd[512];
+	struct resp *r;
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(kill(pids[0], SIGTERM), 0);
+	snprintf(want, sizeof(want), "\"pid\":%d,\"msg\":\"worker stopping\"", pids[0]);
+	snprintf(cmd, sizeof(cmd), "grep -q '%s' %s/log/worker.log", want, getenv("IL_TEST_VAR"));
+	for (i = 0; i < 50 && system(cmd) != 0; i++)
+		usleep(100000);
+	ck_assert_msg(i < 50, "worker %d did not log that it stopped", pids[0]);
+	for (i = 0; i < 50 && kill(pids[0], 0) == 0; i++)
+		usleep(100000);
+	ck_assert_msg(i < 50, "worker %d is still running", pids[0]);
+	for (i = 0; i < 20; i++) {
+		r = api("GET", "/api/v1/health", NULL, NULL, NULL, NULL);
+		ck_assert_status(r, 200);
+		resp_free(r);
+	}
+}
+END_TEST
+
 Suite *suite_foundation(void)
 {
 	Suite *s = suite_create("foundation");
@@ -183,6 +210,7 @@ Suite *suite_foundation(void)
 	tcase_add_test(tc, test_query__malformed_escape_is_422);
 	tcase_add_test(tc, test_ready__503_without_database_then_recovers_without_restart);
 	tcase_add_test(tc, test_worker__1000_requests_do_not_grow_rss);
+	tcase_add_test(tc, test_worker__sigterm_stops_cleanly_and_the_pool_recovers);
 	suite_add_tcase(s, tc);
 	return s;
 }
