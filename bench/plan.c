@@ -24,6 +24,7 @@ struct opts {
 
 struct result {
 	double wall[MAX_RUNS];
+	double cpu[MAX_RUNS];
 	long rss_kb[MAX_RUNS];
 	long steps;
 };
@@ -159,7 +160,7 @@ static double now(void)
 
 /* One `ironlayer plan`; wall seconds and peak RSS (KiB) of the child. */
 static int run_once(const struct opts *o, const char *repo, const char *out,
-		    double *wall, long *rss)
+		    double *wall, double *cpu, long *rss)
 {
 	struct rusage ru;
 	double t0 = now();
@@ -180,6 +181,8 @@ static int run_once(const struct opts *o, const char *repo, const char *out,
 	if (wait4(pid, &status, 0, &ru) < 0)
 		return -1;
 	*wall = now() - t0;
+	*cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	*rss = ru.ru_maxrss;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
@@ -216,7 +219,7 @@ static int long_cmp(const void *a, const void *b)
 static int measure(const struct opts *o, long n, struct result *r)
 {
 	char repo[4096], out[4200], probe[4200];
-	double wall;
+	double wall, cpu;
 	long rss;
 	int i;
 
@@ -234,12 +237,13 @@ static int measure(const struct opts *o, long n, struct result *r)
 			now() - t0);
 	}
 	/* one warm-up run so every run reads from the page cache */
-	if (run_once(o, repo, out, &wall, &rss) < 0) {
+	if (run_once(o, repo, out, &wall, &cpu, &rss) < 0) {
 		fprintf(stderr, "bench: ironlayer plan failed on %s\n", repo);
 		return -1;
 	}
 	for (i = 0; i < o->runs; i++)
-		if (run_once(o, repo, out, &r->wall[i], &r->rss_kb[i]) < 0)
+		if (run_once(o, repo, out, &r->wall[i], &r->cpu[i],
+			     &r->rss_kb[i]) < 0)
 			return -1;
 	r->steps = count_steps(out);
 	return 0;
@@ -250,9 +254,10 @@ static void report(const struct opts *o, long n, struct result *r)
 	int k = o->runs;
 
 	qsort(r->wall, (size_t)k, sizeof(double), dbl_cmp);
+	qsort(r->cpu, (size_t)k, sizeof(double), dbl_cmp);
 	qsort(r->rss_kb, (size_t)k, sizeof(long), long_cmp);
-	printf("%8ld %8ld %10.3f %10.3f %10.3f %12.1f\n", n, r->steps,
-	       r->wall[k / 2], r->wall[0], r->wall[k - 1],
+	printf("%8ld %8ld %10.3f %10.3f %10.3f %10.3f %12.1f\n", n, r->steps,
+	       r->wall[k / 2], r->wall[0], r->wall[k - 1], r->cpu[k / 2],
 	       (double)r->rss_kb[k - 1] / 1024.0);
 	fflush(stdout);
 }
@@ -307,8 +312,8 @@ int main(int argc, char **argv)
 	}
 	printf("# ironlayer plan HEAD~1 HEAD, 1%% of models changed, "
 	       "%d runs after one warm-up\n", o.runs);
-	printf("%8s %8s %10s %10s %10s %12s\n", "models", "steps", "median_s",
-	       "min_s", "max_s", "peak_rss_mb");
+	printf("%8s %8s %10s %10s %10s %10s %12s\n", "models", "steps",
+	       "median_s", "min_s", "max_s", "cpu_s", "peak_rss_mb");
 	for (i = 0; i < n_sizes; i++) {
 		memset(&r, 0, sizeof(r));
 		if (measure(&o, sizes[i], &r) < 0)
