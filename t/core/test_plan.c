@@ -334,6 +334,50 @@ START_TEST(test_plan__contract_violations)
 }
 END_TEST
 
+START_TEST(test_plan__range_rules)
+{
+	static const struct tfile b[] = {
+		{ "r", "-- name: s.r\n-- kind: FULL_REFRESH\nSELECT 1 AS d" },
+		{ "i", "-- name: s.i\n-- kind: INCREMENTAL_BY_TIME_RANGE\n"
+		  "-- time_column: d\nSELECT d FROM {{ ref('r') }}" },
+		{ "a", "-- name: s.a\n-- kind: APPEND_ONLY\n"
+		  "SELECT d FROM {{ ref('r') }}" },
+		{ "n", "-- name: s.n\n-- kind: APPEND_ONLY\n-- lookback_days: 3\n"
+		  "SELECT d FROM {{ ref('r') }}" },
+	};
+	static const struct tfile t[] = {
+		{ "r", "-- name: s.r\n-- kind: FULL_REFRESH\nSELECT 2 AS d" },
+		{ "i", "-- name: s.i\n-- kind: INCREMENTAL_BY_TIME_RANGE\n"
+		  "-- time_column: d\nSELECT d FROM {{ ref('r') }}" },
+		{ "a", "-- name: s.a\n-- kind: APPEND_ONLY\n"
+		  "SELECT d FROM {{ ref('r') }}" },
+		{ "n", "-- name: s.n\n-- kind: APPEND_ONLY\n-- lookback_days: 3\n"
+		  "SELECT d FROM {{ ref('r') }}" },
+	};
+	/* s.i's watermark is inside the window: the window wins */
+	static const struct plan_watermark w[] = {
+		{ "s.i", "2025-06-10" }, { "s.a", "2025-06-10" },
+	};
+	struct plan_inputs in;
+	struct plan *p;
+
+	inputs(&in);
+	in.watermarks = w;
+	in.n_watermarks = N(w);
+	in.default_lookback_days = 10;
+	p = build(b, N(b), t, N(t), &in);
+	ck_assert_uint_eq(p->n_steps, 4);
+	assert_step(&p->steps[0], "s.r", RUN_FULL_REFRESH, NULL, 0,
+		    "SQL logic changed", 0);
+	assert_step(&p->steps[1], "s.a", RUN_INCREMENTAL, "2025-06-10", 1,
+		    "downstream of s.r", 1);
+	assert_step(&p->steps[2], "s.i", RUN_INCREMENTAL, "2025-06-05", 1,
+		    "downstream of s.r", 1);
+	assert_step(&p->steps[3], "s.n", RUN_INCREMENTAL, "2025-06-12", 1,
+		    "downstream of s.r", 1);
+}
+END_TEST
+
 static const char *build_err(struct plan_inputs *in, const struct tfile *t,
 			     size_t nt)
 {
@@ -426,6 +470,7 @@ Suite *suite_plan(void)
 	tcase_add_test(tc, test_plan__invalid_inputs);
 	tcase_add_test(tc, test_plan__null_base_adds_everything);
 	tcase_add_test(tc, test_plan__contract_violations);
+	tcase_add_test(tc, test_plan__range_rules);
 	tcase_add_test(tc, test_plan__state_file);
 	suite_add_tcase(s, tc);
 	return s;
