@@ -195,6 +195,11 @@ static void classify(struct llm_reply *out, struct arena *a, const struct llm_re
 					   q->timeout_seconds);
 		return;
 	}
+	if (cc == CURLE_WRITE_ERROR) {
+		out->error = "response_too_large";
+		out->detail = "the provider's answer exceeded the size limit";
+		return;
+	}
 	if (cc != CURLE_OK) {
 		log_warn("llm %s request failed: %s", llm_provider_name(q->provider),
 			 curl_easy_strerror(cc));

@@ -30,7 +30,8 @@ struct llm_request {
 struct llm_reply {
 	/*
 	 * NULL on success, else a stable code: invalid_api_key, rate_limited,
-	 * timeout, unreachable, provider_error, malformed_response.
+	 * timeout, unreachable, provider_error, malformed_response,
+	 * permission_denied, model_not_found, response_too_large.
 	 */
 	const char *error;
 	const char *detail;       /* a short message for people (no provider text) */

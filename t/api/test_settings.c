@@ -650,6 +650,64 @@ START_TEST(test_augment__provider_failures_still_answer_200)
 }
 END_TEST
 
+/* A user of t's tenant with role, logged in; returns the token (malloc'd). */
+static char *member(const struct tenant *t, const char *role)
+{
+	char email[160], args[512];
+	struct resp *r;
+	char *token;
+
+	snprintf(email, sizeof(email), "%s@example.com", unique(role));
+	snprintf(args, sizeof(args), "user add --tenant %s --email %s --role %s", t->tenant_id,
+		 email, role);
+	ck_assert_int_eq(run_cli(args, "member password 1\n", NULL), 0);
+	snprintf(args, sizeof(args), "{\"email\":\"%s\",\"password\":\"member password 1\"}",
+		 email);
+	r = api_json("POST", "/api/v1/auth/login", NULL, args);
+	token = must_str(r, "access_token");
+	resp_free(r);
+	return token;
+}
+
+START_TEST(test_settings__roles_read_write_augment)
+{
+	struct tenant t;
+	char *id, *op, *viewer, path[256];
+	struct resp *r;
+
+	new_tenant(&t, "setrole");
+	resp_free(put_key(&t, "anthropic", "sk-ant-roles-key-1234", NULL));
+	id = plan_c1_c2(&t);
+	op = member(&t, "operator");
+	viewer = member(&t, "viewer");
+	r = api("GET", "/api/v1/settings", viewer, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "llm.key_last4"), "1234");
+	resp_free(r);
+	r = api_json("PUT", "/api/v1/settings/llm-key", op,
+		     "{\"provider\":\"openai\",\"api_key\":\"sk-operator-key\"}");
+	ck_assert_status(r, 403);
+	resp_free(r);
+	r = api("DELETE", "/api/v1/settings/llm-key", op, NULL, NULL, NULL);
+	ck_assert_status(r, 403);
+	resp_free(r);
+	r = api_json("POST", "/api/v1/settings/llm-key/test", op, "{}");
+	ck_assert_status(r, 403);
+	resp_free(r);
+	snprintf(path, sizeof(path), "/api/v1/plans/%s/augment", id);
+	r = api_json("POST", path, viewer, "{}");
+	ck_assert_status(r, 403);
+	resp_free(r);
+	r = api_json("POST", path, op, "{}");
+	ck_assert_status(r, 200);
+	resp_free(r);
+	free(op);
+	free(viewer);
+	free(id);
+	free_tenant(&t);
+}
+END_TEST
+
 static TCase *advisory_tcase(void)
 {
 	TCase *tc = tcase_create("augment");
@@ -658,6 +716,7 @@ static TCase *advisory_tcase(void)
 	tcase_add_test(tc, test_augment__heuristics_without_key_are_deterministic);
 	tcase_add_test(tc, test_augment__fake_llm_advice_is_validated_and_stored);
 	tcase_add_test(tc, test_augment__provider_failures_still_answer_200);
+	tcase_add_test(tc, test_settings__roles_read_write_augment);
 	return tc;
 }
 
