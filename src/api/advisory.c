@@ -33,7 +33,7 @@ static int plan_source(struct augment *g, struct req *r)
 {
 	static const char sql[] =
 		"SELECT repo_path, base_sha, target_sha, environment FROM plans"
-		" WHERE tenant_id = $1 AND plan_id = $2 FOR UPDATE";
+		" WHERE tenant_id = $1 AND plan_id = $2";
 	const char *p[2] = { r->who.tenant_id, g->plan_id };
 	PGresult *res;
 	int rc = db_exec(&res, r->db, r->arena, sql, 2, p);
@@ -329,7 +329,9 @@ static int build_advisory(json_object **out, struct augment *g, struct req *r)
  * risk and lint per step; with a key and AI advisory on, one LLM call) and
  * stores it beside the plan, replacing an earlier one. The plan's steps, ids
  * and bytes never change. 200 with the plan; 404 for an unknown plan or one
- * of another tenant. Provider failures are reported in advisory.llm.
+ * of another tenant. Provider failures are reported in advisory.llm. The
+ * plan row is not locked while the provider thinks: a concurrent augment
+ * simply writes the last advisory.
  */
 int api_plans_augment(struct req *r)
 {
@@ -342,7 +344,7 @@ int api_plans_augment(struct req *r)
 	memset(&g, 0, sizeof(g));
 	g.plan_id = id;
 	if (id == NULL || !is_hex_string(id, 64, 64) ||
-	    (rc = db_plan_get(&plan, r->db, r->arena, r->who.tenant_id, id, 1)) == IL_ENOTFOUND) {
+	    (rc = db_plan_get(&plan, r->db, r->arena, r->who.tenant_id, id, 0)) == IL_ENOTFOUND) {
 		req_error(r, 404, "not_found", "plan %.80s not found", id ? id : "");
 		return 0;
 	}

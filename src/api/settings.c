@@ -141,6 +141,15 @@ static void add_compat(json_object *o, const PGresult *s, int enabled)
 	json_object_object_add(o, "llm_key", k);
 }
 
+/* The configured rate, printed as configured (0.0007, not 0.00069999…). */
+static json_object *cost_json(struct req *r)
+{
+	double v = r->cfg->cost_per_compute_second;
+	const char *text = arena_printf(r->arena, "%.10g", v);
+
+	return text ? json_object_new_double_s(v, text) : json_object_new_double(v);
+}
+
 static int respond_settings(struct req *r)
 {
 	PGresult *s;
@@ -155,9 +164,7 @@ static int respond_settings(struct req *r)
 	json_object_object_add(o, "tenant_name", api_str(db_val(s, 0, S_TENANT_NAME)));
 	json_object_object_add(o, "llm", llm_json(r, s));
 	json_object_object_add(o, "ai_advisory_enabled", json_object_new_boolean(enabled));
-	json_object_object_add(o, "cost_per_compute_second", json_object_new_double_s(
-		r->cfg->cost_per_compute_second,
-		arena_printf(r->arena, "%.10g", r->cfg->cost_per_compute_second)));
+	json_object_object_add(o, "cost_per_compute_second", cost_json(r));
 	json_object_object_add(o, "default_lookback_days",
 			       json_object_new_int64(r->cfg->default_lookback_days));
 	add_compat(o, s, enabled);
