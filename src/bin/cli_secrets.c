@@ -25,6 +25,10 @@ static const struct sealed_kind kinds[] = {
 	  "SELECT id::text, tenant_id::text, connection_enc FROM environments"
 	  " WHERE connection_enc IS NOT NULL ORDER BY id FOR UPDATE",
 	  "UPDATE environments SET connection_enc = $2::bytea WHERE id = $1" },
+	{ "warehouse role passwords",
+	  "SELECT tenant_id::text, tenant_id::text, password_enc FROM warehouse_roles"
+	  " ORDER BY tenant_id FOR UPDATE",
+	  "UPDATE warehouse_roles SET password_enc = $2::bytea WHERE tenant_id = $1" },
 };
 
 struct counts {
