@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # make-demo-repo.sh SRC DEST: turns the demo project SRC (examples/demo-project)
-# into a git repository DEST with two commits (deterministic authors and dates,
+# into a git repository DEST with three commits (deterministic authors and dates,
 # so the commit ids are the same on every machine):
-#   1. "Add demo models": every file of SRC
-#   2. "stg_orders: exclude returned orders": a logic change in one staging model,
+#   1. "Start the demo project": the README only, no models yet
+#   2. "Add demo models": every file of SRC, so the plan HEAD~2..HEAD~1 builds
+#      every model in a fresh environment
+#   3. "stg_orders: exclude returned orders": a logic change in one staging model,
 #      so the plan HEAD~1..HEAD has steps (stg_orders and its downstream)
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 SRC DEST" >&2; exit 2; }
@@ -27,6 +29,8 @@ commit() { # date message
 }
 
 git -c init.defaultBranch=main init -q .
+cp "$src/README.md" .
+commit "2026-11-25T09:00:00+0000" "Start the demo project"
 cp -R "$src"/. .
 commit "2026-11-26T09:00:00+0000" "Add demo models"
 
