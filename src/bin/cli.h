@@ -20,5 +20,6 @@ int cli_models(int argc, char **argv);
 int cli_lineage(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_rotate_master_key(int argc, char **argv);
+int cli_routes(int argc, char **argv);
 
 #endif

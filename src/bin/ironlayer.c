@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "audit", cli_audit, "verify the audit log's hash chains" },
 	{ "rotate-master-key", cli_rotate_master_key,
 	  "re-encrypt every stored secret under the current master key" },
+	{ "routes", cli_routes, "print the API's route table as JSON" },
 };
 
 static void usage(FILE *out)

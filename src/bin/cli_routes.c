@@ -1,0 +1,55 @@
+/* cli_routes.c: ironlayer routes — the API's route table as JSON, for docs and tests */
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "api/api.h"
+#include "bin/cli.h"
+
+/* One route as {"method", "pattern", "min_role", "public", "json_body", "tag"}. */
+static json_object *route_json(const struct route *rt)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "method", json_object_new_string(rt->method));
+	json_object_object_add(o, "pattern", json_object_new_string(rt->pattern));
+	json_object_object_add(o, "min_role", json_object_new_string(role_name(rt->min_role)));
+	json_object_object_add(o, "public",
+			       json_object_new_boolean((rt->flags & ROUTE_PUBLIC) != 0));
+	json_object_object_add(o, "json_body",
+			       json_object_new_boolean((rt->flags & ROUTE_JSON_BODY) != 0));
+	json_object_object_add(o, "tag", json_object_new_string(rt->tag ? rt->tag : ""));
+	return o;
+}
+
+/*
+ * Prints every route of api_app() as one JSON array, in table order. Needs
+ * no configuration and no database: the table is static.
+ */
+int cli_routes(int argc, char **argv)
+{
+	const struct http_app *app = api_app();
+	json_object *list;
+	size_t i;
+	int rc;
+
+	(void)argv;
+	if (argc != 1) {
+		fprintf(stderr, "usage: ironlayer routes\n");
+		return 2;
+	}
+	list = json_object_new_array();
+	if (list == NULL)
+		return 1;
+	for (i = 0; i < app->nroutes; i++)
+		json_object_array_add(list, route_json(&app->routes[i]));
+	rc = puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+						 JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||
+	     fflush(stdout) != 0;
+	json_object_put(list);
+	if (rc) {
+		perror("ironlayer routes");
+		return 1;
+	}
+	return 0;
+}
