@@ -43,7 +43,8 @@ int cli_routes(int argc, char **argv)
 		return 1;
 	for (i = 0; i < app->nroutes; i++)
 		json_object_array_add(list, route_json(&app->routes[i]));
-	rc = puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+	rc = puts(json_object_to_json_string_ext(list, JSON_C_TO_STRING_PRETTY |
+						 JSON_C_TO_STRING_SPACED |
 						 JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||
 	     fflush(stdout) != 0;
 	json_object_put(list);
