@@ -75,12 +75,10 @@ int db_admin_user_tenant(const char **tenant_id, struct db *db, struct arena *a,
 	static const char sql[] = "SELECT tenant_id FROM users WHERE email = $1";
 	const char *p[1] = { email };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 1, p);
+	int rc = db_exec_one(&res, db, a, sql, 1, p);
 
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	*tenant_id = db_val(res, 0, 0);
 	return 0;
 }

@@ -51,13 +51,11 @@ int db_user_by_email(struct db_user *out, struct db *db, struct arena *a, const 
 		" FROM auth_user_by_email($1)";
 	const char *p[1] = { email };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 1, p);
+	int rc = db_exec_one(&res, db, a, sql, 1, p);
 
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	out->id = db_val(res, 0, 0);
 	out->tenant_id = db_val(res, 0, 1);
 	out->password_hash = db_val(res, 0, 2);
@@ -77,13 +75,11 @@ int db_user_get(struct db_user *out, struct db *db, struct arena *a, const char 
 		" WHERE u.tenant_id = $1 AND u.id = $2";
 	const char *p[2] = { tenant_id, user_id };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 2, p);
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	out->id = db_val(res, 0, 0);
 	out->tenant_id = db_val(res, 0, 1);
 	out->tenant_name = db_val(res, 0, 2);
@@ -157,13 +153,11 @@ int db_refresh_lock(struct db_refresh *out, struct db *db, struct arena *a,
 		" WHERE tenant_id = $1 AND token_hash = $2 FOR UPDATE";
 	const char *p[2] = { tenant_id, hash };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 2, p);
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	out->user_id = db_val(res, 0, 0);
 	out->family_id = db_val(res, 0, 1);
 	out->used = strcmp(db_val(res, 0, 2), "t") == 0;

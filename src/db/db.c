@@ -120,6 +120,16 @@ int db_exec(PGresult **out, struct db *db, struct arena *a, const char *sql,
 	return rc;
 }
 
+int db_exec_one(PGresult **out, struct db *db, struct arena *a, const char *sql,
+		int nparams, const char *const *params)
+{
+	int rc = db_exec(out, db, a, sql, nparams, params);
+
+	if (rc == 0 && db_rows(*out) != 1)
+		return IL_ENOTFOUND;
+	return rc;
+}
+
 int db_begin(struct db *db, struct arena *a)
 {
 	int rc = db_exec(NULL, db, a, "BEGIN", 0, NULL);

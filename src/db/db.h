@@ -30,6 +30,10 @@ void db_close(struct db *db);
 int db_exec(PGresult **out, struct db *db, struct arena *a, const char *sql,
 	    int nparams, const char *const *params);
 
+/* db_exec for a query that must return exactly one row: IL_ENOTFOUND otherwise. */
+int db_exec_one(PGresult **out, struct db *db, struct arena *a, const char *sql,
+		int nparams, const char *const *params);
+
 /* BEGIN / COMMIT / ROLLBACK; rollback is safe to call when no transaction is open. */
 int db_begin(struct db *db, struct arena *a);
 int db_commit(struct db *db, struct arena *a);

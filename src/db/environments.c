@@ -26,12 +26,10 @@ int db_env_json(const char **json, struct db *db, struct arena *a, const char *t
 		" WHERE e.tenant_id = $1 AND e.name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 2, p);
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	*json = db_val(res, 0, 0);
 	return 0;
 }
@@ -79,12 +77,10 @@ int db_env_connection(const char **sealed, struct db *db, struct arena *a,
 		" WHERE tenant_id = $1 AND name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 2, p);
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	*sealed = db_val(res, 0, 0);
 	return 0;
 }
@@ -97,12 +93,10 @@ int db_warehouse_role_get(const char **role, const char **password_sealed, struc
 		" WHERE tenant_id = $1";
 	const char *p[1] = { tenant_id };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 1, p);
+	int rc = db_exec_one(&res, db, a, sql, 1, p);
 
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	*role = db_val(res, 0, 0);
 	*password_sealed = db_val(res, 0, 1);
 	return 0;

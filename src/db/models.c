@@ -92,12 +92,10 @@ int db_model_detail(const char **json, struct db *db, struct arena *a, const cha
 		"))::text FROM models m WHERE m.tenant_id = $1 AND m.name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 2, p);
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	*json = db_val(res, 0, 0);
 	return 0;
 }

@@ -18,13 +18,11 @@ int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *t
 		" WHERE tenant_id = $1 AND name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 2, p);
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	out->id = db_val(res, 0, 0);
 	out->name = db_val(res, 0, 1);
 	out->executor = db_val(res, 0, 2);

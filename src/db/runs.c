@@ -110,14 +110,12 @@ int db_run_get(const char **json, struct db *db, struct arena *a, const char *te
 		" WHERE r.tenant_id = $1 AND r.run_id = $2";
 	const char *p[2] = { tenant_id, run_id };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, telemetry ? tel_sql : sql, 2, p);
+	int rc = db_exec_one(&res, db, a, telemetry ? tel_sql : sql, 2, p);
 
 	if (rc == IL_EINVALID)   /* not a uuid: no such run */
 		return IL_ENOTFOUND;
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
 	*json = db_val(res, 0, 0);
 	return 0;
 }

@@ -5,17 +5,7 @@
 
 #include "http/req.h"
 #include "util/arena.h"
-
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/parse.h"
 
 char *percent_decode(struct arena *a, const char *s, size_t n, int plus_is_space)
 {
@@ -32,8 +22,8 @@ char *percent_decode(struct arena *a, const char *s, size_t n, int plus_is_space
 
 			if (i + 2 >= n)
 				return NULL;
-			hi = hexdigit(s[i + 1]);
-			lo = hexdigit(s[i + 2]);
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return NULL;
 			c = (unsigned char)(hi << 4 | lo);

@@ -58,7 +58,7 @@ int parse_bool(const char *s, int *out)
 	return -1;
 }
 
-static int hexval(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -76,7 +76,7 @@ int hex_decode(const char *s, unsigned char *out, size_t n)
 	if (strlen(s) != 2 * n)
 		return -1;
 	for (i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -102,7 +102,7 @@ int is_hex_string(const char *s, size_t min, size_t max)
 	size_t n = 0;
 
 	for (; s[n] != '\0'; n++)
-		if (hexval(s[n]) < 0)
+		if (hex_digit(s[n]) < 0)
 			return 0;
 	return n >= min && n <= max;
 }

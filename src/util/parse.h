@@ -11,6 +11,8 @@ int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 int parse_double(const char *s, double *out);
 /* true/false/yes/no/on/off/1/0, case-insensitive; 0 or -1. */
 int parse_bool(const char *s, int *out);
+/* The value of one hex digit, or -1. */
+int hex_digit(char c);
 /* Exactly 2*n hex digits into n bytes; 0 or -1. */
 int hex_decode(const char *s, unsigned char *out, size_t n);
 /* n bytes as 2*n lower-case hex digits plus NUL into out. */
