@@ -14,3 +14,10 @@ t_api_tests_LDADD = -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIB
 if IL_SANITIZERS
 AM_TESTS_ENVIRONMENT = IL_TEST_SANITIZERS=1; export IL_TEST_SANITIZERS;
 endif
+
+# `make check-valgrind`: the API suite with every worker under valgrind
+# (slow: Argon2 and the 1,000-request test dominate); fails on any error or
+# definite leak in a worker.
+check-valgrind: all t/api_tests$(EXEEXT)
+	IL_TEST_VALGRIND=1 $(srcdir)/t/api/run-api-tests.sh
+.PHONY: check-valgrind

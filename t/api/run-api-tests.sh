@@ -61,11 +61,24 @@ export IRONLAYER_OPENAI_API_BASE="$IRONLAYER_ANTHROPIC_API_BASE"
 export IRONLAYER_LLM_TIMEOUT_SECONDS=2 IRONLAYER_LLM_TEST_TIMEOUT_SECONDS=2
 export IL_TEST_LLM_RECORD="$var/llm-requests.jsonl"
 
-if ! "$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1; then
-	echo "stack did not come up:" >&2
-	cat "$var/log/stack-up.log" >&2
-	exit 1
+# IL_TEST_VALGRIND=1: every worker runs under valgrind; leaks fail the run below
+if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
+	export IRONLAYER_WORKER_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite --log-file=$var/log/valgrind.%p.log"
+	export IL_TEST_SANITIZERS=1   # RSS figures mean nothing under valgrind
 fi
+
+# a port picked as free can be taken by another test run before lighttpd binds it
+for attempt in 1 2 3; do
+	"$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1 && break
+	if [ "$attempt" = 3 ] || ! grep -q "Address already in use" "$var/log/"*.log 2>/dev/null; then
+		echo "stack did not come up:" >&2
+		cat "$var/log/stack-up.log" >&2
+		exit 1
+	fi
+	"$stack" down --var "$var" >>"$var/log/harness.log" 2>&1
+	: >"$var/log/lighttpd-error.log"
+	port=$(free_port) || exit 1
+done
 
 # repositories to plan against: one inside the repo root, and traps around it
 "$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
@@ -95,6 +108,18 @@ if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$var/log/"*
 	echo "sanitizer reports in the worker logs:" >&2
 	grep -E -A 30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$var/log/"*.log | head -200 >&2
 	rc=1
+fi
+if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
+	if ! ls "$var/log/"valgrind.*.log >/dev/null 2>&1; then
+		echo "no valgrind logs: did the workers run under valgrind?" >&2
+		rc=1
+	elif grep -E "definitely lost: [1-9]|ERROR SUMMARY: [1-9]" "$var/log/"valgrind.*.log >/dev/null; then
+		echo "valgrind found errors or leaks in the workers:" >&2
+		grep -E -B 2 -A 25 "definitely lost in|Invalid|uninitialised" "$var/log/"valgrind.*.log | head -200 >&2
+		rc=1
+	else
+		echo "valgrind: $(ls "$var/log/"valgrind.*.log | wc -l) worker processes, no errors, nothing definitely lost"
+	fi
 fi
 if [ "$rc" -ne 0 ]; then
 	echo "--- last worker log lines ($var/log) ---" >&2
