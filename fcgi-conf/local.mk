@@ -10,6 +10,9 @@ dist_examples_DATA = \
 	fcgi-conf/lighttpd-ironlayer.conf \
 	fcgi-conf/apache2-ironlayer.conf
 
+# the Apache configuration scripts/stack generates for IRONLAYER_TEST_FRONTEND=apache
+EXTRA_DIST += fcgi-conf/apache2-test.conf
+
 errorsdir = $(pkgdatadir)/errors
 dist_errors_DATA = \
 	fcgi-conf/errors/400.html fcgi-conf/errors/403.html fcgi-conf/errors/404.html \
