@@ -5,6 +5,7 @@
 
 #include "api/api.h"
 #include "api/apply.h"
+#include "core/date.h"
 #include "core/model.h"
 #include "core/project.h"
 #include "db/auth.h"
@@ -242,11 +243,15 @@ static const char *prepare(struct exec_step *e, struct apply *ap, const struct s
 	int i = project_find(ap->project, s->model);
 	const struct model *m;
 	const char *err = NULL;
+	long days;
 
 	if (ap->ex == NULL || ap->project == NULL)
 		return ap->ex_error ? ap->ex_error : "the warehouse is unavailable";
 	if (i < 0)
 		return "the model is missing at the plan's target commit";
+	if ((s->start != NULL && date_parse(s->start, &days) < 0) ||
+	    (s->end != NULL && date_parse(s->end, &days) < 0))
+		return "the step's input range is not a pair of dates";
 	m = ap->project->models[i];
 	memset(e, 0, sizeof(*e));
 	e->model = s->model;
