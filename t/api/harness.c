@@ -224,9 +224,10 @@ static int serves_this_stack(const char *pid)
 /* 1 when pid is an ironlayer-fcgi worker of this test stack. */
 static int is_worker(const char *pid)
 {
-	char path[64], cmd[512] = "";
+	char path[64], cmd[4096] = "";
 	FILE *f;
-	size_t n;
+	size_t n, at;
+	int named = 0;
 
 	snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
 	f = fopen(path, "r");
@@ -235,10 +236,13 @@ static int is_worker(const char *pid)
 	n = fread(cmd, 1, sizeof(cmd) - 1, f);
 	fclose(f);
 	cmd[n] = '\0';
-	n = strlen(cmd);
-	if (n < 14 || strcmp(cmd + n - 14, "ironlayer-fcgi") != 0)
-		return 0;
-	return serves_this_stack(pid);
+	/* any argument: the worker may run under a wrapper such as valgrind */
+	for (at = 0; at < n && !named; at += strlen(cmd + at) + 1) {
+		size_t len = strlen(cmd + at);
+
+		named = len >= 14 && strcmp(cmd + at + len - 14, "ironlayer-fcgi") == 0;
+	}
+	return named && serves_this_stack(pid);
 }
 
 int worker_pids(int *pids, int max)
