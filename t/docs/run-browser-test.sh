@@ -47,8 +47,8 @@ if ! grep -q "\"version\": \"$pw_version\"" "$pw_pkg" 2>/dev/null; then
 	echo "run-browser-test: npm install playwright-core@$pw_version"
 	if ! npm install --no-save --no-package-lock --no-audit --no-fund --ignore-scripts \
 		--prefer-offline --fetch-retries=1 --fetch-timeout=30000 --loglevel=error \
-		--prefix "$nodedir" "playwright-core@$pw_version" >"$builddir/t/docs/npm-install.log" 2>&1; then
-		cat "$builddir/t/docs/npm-install.log" >&2
+		--prefix "$nodedir" "playwright-core@$pw_version" >"$nodedir/npm-install.log" 2>&1; then
+		cat "$nodedir/npm-install.log" >&2
 		unavailable "cannot install playwright-core@$pw_version with npm"
 	fi
 fi
