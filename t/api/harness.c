@@ -236,7 +236,9 @@ static int is_worker(const char *pid)
 	n = fread(cmd, 1, sizeof(cmd) - 1, f);
 	fclose(f);
 	cmd[n] = '\0';
-	/* any argument: the worker may run under a wrapper such as valgrind */
+	/* the worker itself, or valgrind running it (never multiwatch above it) */
+	if (strstr(cmd, "ironlayer-fcgi") == NULL && strstr(cmd, "valgrind") == NULL)
+		return 0;
 	for (at = 0; at < n && !named; at += strlen(cmd + at) + 1) {
 		size_t len = strlen(cmd + at);
 
