@@ -1,6 +1,7 @@
 #!/bin/bash
 # run-browser-test.sh: Swagger UI at /docs in headless Chromium.
-# Brings up a private stack (PostgreSQL, the FastCGI pool, lighttpd serving
+# Brings up a private stack (PostgreSQL, the FastCGI pool, lighttpd (or Apache
+# with IRONLAYER_TEST_FRONTEND=apache) serving
 # /docs and /openapi.json) on a free loopback port, runs t/docs/browser-test.mjs
 # (playwright-core driving Debian's /usr/bin/chromium) against it, stops it.
 # The screenshot is t/docs/out/docs.png under the build directory.
@@ -76,8 +77,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# the browser test drives the lighttpd front end (the one that serves /docs here)
-if ! IRONLAYER_TEST_FRONTEND=lighttpd "$stack" up --var "$var" --port "$port" \
+# the front end is lighttpd unless IRONLAYER_TEST_FRONTEND=apache (both serve /docs)
+if ! "$stack" up --var "$var" --port "$port" \
 	--builddir "$builddir" >"$var/log/stack-up.log" 2>&1; then
 	echo "stack did not come up:" >&2
 	cat "$var/log/stack-up.log" >&2
