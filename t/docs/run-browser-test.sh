@@ -1,9 +1,9 @@
 #!/bin/bash
 # run-browser-test.sh: Swagger UI at /docs in headless Chromium.
-# Brings up a private stack (PostgreSQL, the FastCGI pool, lighttpd (or Apache
-# with IRONLAYER_TEST_FRONTEND=apache) serving
-# /docs and /openapi.json) on a free loopback port, runs t/docs/browser-test.mjs
-# (playwright-core driving Debian's /usr/bin/chromium) against it, stops it.
+# Brings up a private stack (PostgreSQL, the FastCGI pool, and lighttpd, or
+# Apache with IRONLAYER_TEST_FRONTEND=apache, serving /docs and /openapi.json)
+# on a free loopback port, runs t/docs/browser-test.mjs (playwright-core
+# driving Debian's /usr/bin/chromium) against it, stops it.
 # The screenshot is t/docs/out/docs.png under the build directory.
 #
 # Needs chromium (Debian package), node and npm. playwright-core (the version
