@@ -155,7 +155,7 @@ def validate(spec_path):
         import openapi_spec_validator  # noqa: F401
     except ImportError:
         print("check-openapi: SKIP validation: the Python module openapi_spec_validator is not "
-              "installed for %s (the agreement checks above still ran)" % sys.executable)
+              "installed for %s (the agreement checks still run)" % sys.executable)
         return
     res = subprocess.run([sys.executable, "-m", "openapi_spec_validator", spec_path],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
