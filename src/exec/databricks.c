@@ -456,9 +456,15 @@ static int incremental_sql(const char **out, struct arena *a, const struct exec_
 	return *out != NULL ? 0 : IL_ENOMEM;
 }
 
-/* 1 when the step rebuilds its table rather than touching part of it. */
+/*
+ * 1 when the step rebuilds its table rather than touching part of it. A
+ * MERGE always upserts into what is there: its run type is FULL_REFRESH only
+ * because it has no date range.
+ */
 static int rebuilds(const struct exec_step *s)
 {
+	if (s->materialization == MAT_MERGE)
+		return 0;
 	if (s->materialization == MAT_TABLE || s->full_refresh)
 		return 1;
 	/* an INSERT_OVERWRITE step without a range covers the whole table */
@@ -472,7 +478,7 @@ static int step_statements(struct step_sql *p, struct arena *a, const struct exe
 
 	if ((s->catalog != NULL && !exec_ident_ok(s->catalog)) || !exec_ident_ok(s->schema) ||
 	    !exec_ident_ok(s->table) || s->sql == NULL || s->materialization > MAT_MERGE ||
-	    (s->materialization == MAT_MERGE && !s->full_refresh && s->unique_key == NULL))
+	    (s->materialization == MAT_MERGE && s->unique_key == NULL))
 		return IL_EINVALID;
 	if ((body = select_body(a, s->sql)) == NULL)
 		return IL_ENOMEM;

@@ -148,9 +148,11 @@ static void build_view(struct pg_exec *pg, struct arena *a, const struct exec_st
 	pg->rows = -1;
 }
 
-static void ensure_table(struct pg_exec *pg, struct arena *a, const struct exec_step *s)
+/* Creates the table from the query's shape when missing (dropped first when rebuild). */
+static void ensure_table(struct pg_exec *pg, struct arena *a, const struct exec_step *s,
+			 int rebuild)
 {
-	if (s->full_refresh)
+	if (rebuild)
 		run_sql(pg, a, arena_printf(a, "DROP TABLE IF EXISTS %s", target(a, s, "")), 0, NULL);
 	run_sql(pg, a, arena_printf(a, "CREATE TABLE IF NOT EXISTS %s AS SELECT * FROM (%s) AS q"
 				    " WITH NO DATA", target(a, s, ""), s->sql), 0, NULL);
@@ -165,7 +167,7 @@ static void build_insert_overwrite(struct pg_exec *pg, struct arena *a,
 		pg->error = "INSERT_OVERWRITE needs a valid time_column";
 		return;
 	}
-	ensure_table(pg, a, s);
+	ensure_table(pg, a, s, s->full_refresh);
 	if (s->start != NULL)
 		run_sql(pg, a, arena_printf(a, "DELETE FROM %s WHERE \"%s\" >= $1::date AND \"%s\" < $2::date",
 					    target(a, s, ""), s->time_column, s->time_column), 2, p);
@@ -182,7 +184,8 @@ static void build_merge(struct pg_exec *pg, struct arena *a, const struct exec_s
 		pg->error = "MERGE needs a unique_key of valid column names";
 		return;
 	}
-	ensure_table(pg, a, s);
+	/* a MERGE always upserts: its FULL_REFRESH run type only means "no range" */
+	ensure_table(pg, a, s, 0);
 	run_sql(pg, a, arena_printf(a, "CREATE UNIQUE INDEX IF NOT EXISTS \"%s__il_key\" ON %s (%s)",
 				    s->table, target(a, s, ""), keys), 0, NULL);
 	if (pg->error != NULL || (set = update_list(pg, a, s)) == NULL)

@@ -25,12 +25,15 @@ mkdir -p "$var/log"
 
 stripe_pid=
 llm_pid=
+dbx_pid=
 cleanup() {
 	"$stack" down --var "$var" >>"$var/log/harness.log" 2>&1
 	if [ -n "$stripe_pid" ]; then kill "$stripe_pid" 2>/dev/null; wait "$stripe_pid" 2>/dev/null; fi
 	stripe_pid=
 	if [ -n "$llm_pid" ]; then kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; fi
 	llm_pid=
+	if [ -n "$dbx_pid" ]; then kill "$dbx_pid" 2>/dev/null; wait "$dbx_pid" 2>/dev/null; fi
+	dbx_pid=
 }
 trap cleanup EXIT
 
@@ -60,6 +63,21 @@ export IRONLAYER_ANTHROPIC_API_BASE="http://127.0.0.1:$(cat "$var/llm.port")"
 export IRONLAYER_OPENAI_API_BASE="$IRONLAYER_ANTHROPIC_API_BASE"
 export IRONLAYER_LLM_TIMEOUT_SECONDS=2 IRONLAYER_LLM_TEST_TIMEOUT_SECONDS=2
 export IL_TEST_LLM_RECORD="$var/llm-requests.jsonl"
+
+# A fake Databricks SQL Statement API (t/fakes/fake_databricks.py) for
+# environments whose executor is databricks; short polls and timeouts.
+dbx_token=dapi-ironlayer-api-tests-0123456789 dbx_warehouse=wh-api-tests
+python3 "$top_srcdir/t/fakes/fake_databricks.py" --port-file "$var/databricks.port" \
+	--record "$var/databricks-requests.jsonl" --token "$dbx_token" --warehouse "$dbx_warehouse" \
+	>"$var/log/fake-databricks.log" 2>&1 &
+dbx_pid=$!
+for _ in $(seq 1 50); do [ -s "$var/databricks.port" ] && break; sleep 0.1; done
+[ -s "$var/databricks.port" ] || { echo "fake Databricks did not start" >&2; exit 1; }
+export IL_TEST_DATABRICKS_URL="http://127.0.0.1:$(cat "$var/databricks.port")"
+export IL_TEST_DATABRICKS_RECORD="$var/databricks-requests.jsonl"
+export IL_TEST_DATABRICKS_TOKEN="$dbx_token" IL_TEST_DATABRICKS_WAREHOUSE="$dbx_warehouse"
+export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
+export IRONLAYER_DATABRICKS_MAX_RETRIES=2
 
 # IL_TEST_VALGRIND=1: every worker runs under valgrind; leaks fail the run below
 if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then

@@ -107,6 +107,15 @@ static long long wh(const char *fmt, ...)
 	return v;
 }
 
+/* SQL adding a customer the source does not have to the tenant's ltv table. */
+static const char *ltv_extra_row_sql(const char *prefix)
+{
+	static char sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO \"%s_analytics\".ltv VALUES (99, 1234)", prefix);
+	return sql;
+}
+
 /* The status of the run of model in a response's runs, or NULL. */
 static const char *run_status(struct resp *r, const char *model, const char **error)
 {
@@ -177,6 +186,8 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	ck_assert_str_eq(resp_str(r, "code"), "stale_plan");
 	resp_free(r);
 
+	/* a MERGE upserts: a row the source no longer has stays */
+	free(psql("ironlayer_wh", ltv_extra_row_sql(t.prefix)));
 	/* regenerated, it re-processes the last day: INSERT_OVERWRITE adds no duplicates */
 	p4 = approved_plan(&t, NULL, sha("c1"), sha("c4"), "2026-11-05", "dev");
 	ck_assert_str_ne(p4, p3);
@@ -190,7 +201,9 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 			    "'2026-11-04'", t.prefix),
 			 wh("SELECT sum(amount) FROM raw.source_orders WHERE order_date = "
 			    "'2026-11-04' AND amount >= 1 AND id > 0"));
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 5);
+	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 6);
+	ck_assert_int_eq(wh("SELECT ltv FROM \"%s_analytics\".ltv WHERE customer_id = 99",
+			    t.prefix), 1234);
 
 	r = apply(&t, p4); /* done is done */
 	ck_assert_status(r, 409);
@@ -504,6 +517,78 @@ START_TEST(test_warehouse__tenant_cannot_read_another_tenants_schema)
 }
 END_TEST
 
+/* The recorded requests of the fake Databricks, as one string. */
+static char *databricks_record(void)
+{
+	FILE *f = fopen(getenv("IL_TEST_DATABRICKS_RECORD"), "r");
+	char *buf = NULL;
+	size_t cap = 0, len = 0, n;
+	char chunk[4096];
+
+	ck_assert_ptr_nonnull(f);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf = realloc(buf, cap = len + n + 1);
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	if (buf == NULL)
+		buf = calloc(1, 1);
+	else
+		buf[len] = '\0';
+	(void)cap;
+	return buf;
+}
+
+START_TEST(test_apply__databricks_environment_runs_through_the_statement_api)
+{
+	struct tenant t;
+	char body[1024], *id, *record, want[256], path[256];
+	struct resp *r;
+
+	new_tenant(&t);
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"lake\",\"executor\":\"databricks\",\"catalog\":\"main\","
+		 "\"schema_prefix\":\"lake\",\"connection\":{\"host\":\"%s\","
+		 "\"warehouse_id\":\"%s\",\"token\":\"%s\"}}", getenv("IL_TEST_DATABRICKS_URL"),
+		 getenv("IL_TEST_DATABRICKS_WAREHOUSE"), getenv("IL_TEST_DATABRICKS_TOKEN"));
+	r = api_json("POST", "/api/v1/environments", t.token, body);
+	ck_assert_status(r, 201);
+	ck_assert_ptr_null(strstr(r->body, getenv("IL_TEST_DATABRICKS_TOKEN")));
+	resp_free(r);
+
+	id = approved_plan(&t, NULL, sha("c1"), sha("c2"), "2026-11-01", "lake");
+	r = apply(&t, id);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "status"), "applied");
+	ck_assert_str_eq(resp_str(r, "runs.0.executor"), "databricks");
+	ck_assert_ptr_nonnull(resp_str(r, "runs.0.external_run_id"));
+	ck_assert_ptr_null(strstr(r->body, getenv("IL_TEST_DATABRICKS_TOKEN")));
+	snprintf(path, sizeof(path), "/api/v1/runs/%s/telemetry", resp_str(r, "runs.0.run_id"));
+	resp_free(r);
+	r = api("GET", path, t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "executor"), "databricks");
+	ck_assert_ptr_nonnull(resp_str(r, "statement_id"));
+	resp_free(r);
+
+	record = databricks_record();
+	snprintf(want, sizeof(want), "Bearer %s", getenv("IL_TEST_DATABRICKS_TOKEN"));
+	ck_assert_ptr_nonnull(strstr(record, want));
+	ck_assert_msg(strstr(record, "CREATE OR REPLACE TABLE `main`.`lake_raw`.`orders`") != NULL,
+		      "%.2000s", record);
+	ck_assert_ptr_nonnull(strstr(record, "CREATE OR REPLACE VIEW `main`.`lake_staging`.`orders_clean`"));
+	ck_assert_ptr_nonnull(strstr(record, "MERGE INTO `main`.`lake_analytics`.`ltv`"));
+	ck_assert_ptr_nonnull(strstr(record, "REPLACE WHERE `order_date` >= '2026-10-31'"));
+	/* refs point at the environment's own catalog and schemas */
+	ck_assert_ptr_nonnull(strstr(record, "FROM `main`.`lake_raw`.`orders`"));
+	free(record);
+	free(id);
+	free_tenant(&t);
+}
+END_TEST
+
 Suite *suite_apply(void)
 {
 	Suite *s = suite_create("apply");
@@ -516,6 +601,7 @@ Suite *suite_apply(void)
 	tcase_add_test(tc, test_apply__concurrent_applies_one_runs_and_states_are_checked);
 	tcase_add_test(tc, test_environments__crud_validation_and_sealed_connection);
 	tcase_add_test(tc, test_warehouse__tenant_cannot_read_another_tenants_schema);
+	tcase_add_test(tc, test_apply__databricks_environment_runs_through_the_statement_api);
 	suite_add_tcase(s, tc);
 	return s;
 }
