@@ -237,8 +237,7 @@ static const char *qualify_ref(void *payload, const char *name)
 }
 
 /* Fills the executor's view of a step; NULL on success, else why it cannot run. */
-static const char *prepare(struct exec_step *e, struct apply *ap, const struct step *s,
-			   const char *run_id)
+static const char *prepare(struct exec_step *e, struct apply *ap, const struct step *s)
 {
 	int i = project_find(ap->project, s->model);
 	const struct model *m;
@@ -266,7 +265,6 @@ static const char *prepare(struct exec_step *e, struct apply *ap, const struct s
 	e->full_refresh = strcmp(s->run_type, "FULL_REFRESH") == 0;
 	e->start = s->start;
 	e->end = s->end;
-	e->run_id = run_id;
 	if (exec_render(&e->sql, &err, ap->r->arena, m->body, m->body_len, s->start, s->end,
 			qualify_ref, ap) < 0)
 		return err ? err : "the model's SQL cannot be rendered";
@@ -280,24 +278,31 @@ static int run_step(struct apply *ap, const struct step *s)
 	const char *run_id, *why;
 	int rc;
 
-	if ((rc = record_start(&run_id, ap, s, "RUNNING", NULL)) < 0)
-		return rc;
-	why = prepare(&e, ap, s, run_id);
 	memset(&res, 0, sizeof(res));
 	res.rows = -1;
+	why = prepare(&e, ap, s);
 	if (why != NULL) {
 		res.error = why;
+		if ((rc = record_start(&run_id, ap, s, "RUNNING", NULL)) < 0)
+			return rc;
 	} else {
-		/* two plans never run one model of an environment at the same time */
+		/* two plans never run one model of an environment at the same time:
+		 * the run starts once the model is ours */
 		if ((rc = advisory(ap->r, "pg_advisory_lock", model_key(ap, s->model), NULL)) < 0)
 			return rc;
-		rc = ap->ex->run(ap->ex, ap->r->arena, &e, &res);
+		rc = record_start(&run_id, ap, s, "RUNNING", NULL);
+		if (rc == 0) {
+			e.run_id = run_id;
+			if (ap->ex->run(ap->ex, ap->r->arena, &e, &res) < 0)
+				res.error = "the executor failed";
+			rc = record_finish(ap, s, run_id, &res);
+		}
 		advisory(ap->r, "pg_advisory_unlock", model_key(ap, s->model), NULL);
-		if (rc < 0)
-			res.error = "the executor failed";
+		if (!res.ok)
+			ap->all_ok = 0;
+		return rc;
 	}
-	if (!res.ok)
-		ap->all_ok = 0;
+	ap->all_ok = 0;
 	return record_finish(ap, s, run_id, &res);
 }
 

@@ -82,32 +82,47 @@ static int open_databricks(struct apply *ap, const char *conn)
 	return 0;
 }
 
-/* The tenant's warehouse role, created (name and sealed password) on first use. */
+/* A new role name (il_t + the tenant id's first 16 hex digits) and sealed password. */
+static int new_role(const char **role, const char **sealed, struct req *r)
+{
+	char hex[49], name[24];
+	unsigned char raw[24];
+
+	snprintf(name, sizeof(name), "il_t%.8s%.4s%.4s", r->who.tenant_id, r->who.tenant_id + 9,
+		 r->who.tenant_id + 14);
+	if (crypto_random(raw, sizeof(raw)) < 0)
+		return IL_ERR;
+	hex_encode(raw, sizeof(raw), hex);
+	if (secret_seal(sealed, r->arena, r->cfg, r->who.tenant_id, hex) < 0)
+		return IL_ERR;
+	*role = arena_strdup(r->arena, name);
+	return *role != NULL ? 0 : IL_ENOMEM;
+}
+
+/* Reads the tenant's role, recording a new one when there is none. */
+static int load_or_create_role(const char **role, const char **sealed, struct req *r)
+{
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+
+	if (rc == 0)
+		rc = db_warehouse_role_get(role, sealed, r->db, r->arena, r->who.tenant_id);
+	if (rc == IL_ENOTFOUND && (rc = new_role(role, sealed, r)) == 0)
+		rc = db_warehouse_role_insert(r->db, r->arena, r->who.tenant_id, *role, *sealed);
+	if (rc == 0)
+		return db_commit(r->db, r->arena);
+	db_rollback(r->db, r->arena);
+	return rc;
+}
+
+/* The tenant's warehouse role and its password, created on first use. */
 static int tenant_role(const char **role, const char **password, struct apply *ap)
 {
 	struct req *r = ap->r;
 	const char *sealed = NULL;
-	char hex[49], name[24];
-	unsigned char raw[24];
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	int rc = load_or_create_role(role, &sealed, r);
 
-	if (rc == 0)
-		rc = db_warehouse_role_get(role, &sealed, r->db, r->arena, r->who.tenant_id);
-	if (rc == IL_ENOTFOUND) {
-		/* il_t + the tenant id's first 16 hex digits */
-		snprintf(name, sizeof(name), "il_t%.8s%.4s%.4s", r->who.tenant_id,
-			 r->who.tenant_id + 9, r->who.tenant_id + 14);
-		if (crypto_random(raw, sizeof(raw)) < 0)
-			rc = IL_ERR;
-		hex_encode(raw, sizeof(raw), hex);
-		if (rc != IL_ERR && secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, hex) == 0)
-			rc = db_warehouse_role_insert(r->db, r->arena, r->who.tenant_id, name, sealed);
-		*role = arena_strdup(r->arena, name);
-	}
-	if (rc == 0)
-		rc = db_commit(r->db, r->arena);
-	else
-		db_rollback(r->db, r->arena);
+	if (rc == IL_ECONFLICT)   /* another worker created it first: use theirs */
+		rc = load_or_create_role(role, &sealed, r);
 	if (rc < 0)
 		return rc;
 	return secret_open(password, r->arena, r->cfg, r->who.tenant_id, sealed) < 0 ? IL_ERR : 0;

@@ -95,7 +95,15 @@ int exec_postgres_provision(const char **err, struct arena *a, const char *admin
 		return IL_EUNAVAIL;
 	}
 	PQclear(PQexec(c, "SET client_min_messages = warning"));
-	rc = ensure_role(c, a, err, role, password);
+	/* one provisioning per role at a time: two applies may start together */
+	rc = admin_sql(c, a, err, "BEGIN", 0, NULL);
+	if (rc == 0) {
+		const char *p[1] = { role };
+
+		rc = admin_sql(c, a, err, "SELECT pg_advisory_xact_lock(hashtext($1))", 1, p);
+	}
+	if (rc == 0)
+		rc = ensure_role(c, a, err, role, password);
 	if (rc == 0)
 		rc = grant_shared(c, a, err, role, shared_schemas);
 	for (i = 0; i < n && rc == 0; i++) {
@@ -108,6 +116,8 @@ int exec_postgres_provision(const char **err, struct arena *a, const char *admin
 			a, "CREATE SCHEMA IF NOT EXISTS \"%s\" AUTHORIZATION \"%s\"", schemas[i], role),
 			0, NULL);
 	}
-	PQfinish(c);
+	if (rc == 0)
+		rc = admin_sql(c, a, err, "COMMIT", 0, NULL);
+	PQfinish(c);   /* closing rolls back whatever did not commit */
 	return rc;
 }

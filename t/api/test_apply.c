@@ -374,6 +374,52 @@ START_TEST(test_apply__concurrent_applies_one_runs_and_states_are_checked)
 }
 END_TEST
 
+/* The [started_at, finished_at] of plan id's run of model, into out (2 × 32). */
+static void run_interval(const struct tenant *t, const char *id, const char *model,
+			 char out[2][32])
+{
+	char path[256];
+	struct resp *r;
+
+	snprintf(path, sizeof(path), "/api/v1/runs?plan_id=%s&model_name=%s", id, model);
+	r = api("GET", path, t->token, NULL, NULL, NULL);
+	ck_assert_int_eq(resp_int(r, "total"), 1);
+	ck_assert_msg(strcmp(resp_str(r, "items.0.status"), "SUCCESS") == 0, "%s", r->body);
+	snprintf(out[0], 32, "%s", resp_str(r, "items.0.started_at"));
+	snprintf(out[1], 32, "%s", resp_str(r, "items.0.finished_at"));
+	resp_free(r);
+}
+
+START_TEST(test_apply__two_plans_never_run_one_model_at_once)
+{
+	struct tenant t;
+	struct racer a, b;
+	pthread_t ta, tb;
+	char *pa, *pb, ia[2][32], ib[2][32];
+
+	new_tenant(&t);
+	/* different plans, both rebuilding raw.orders, which takes two seconds */
+	pa = approved_plan(&t, NULL, sha("c1"), sha("slow"), "2026-11-01", "dev");
+	pb = approved_plan(&t, NULL, sha("c4"), sha("slow"), "2026-11-01", "dev");
+	a = (struct racer){ &t, pa, 0, "" };
+	b = (struct racer){ &t, pb, 0, "" };
+	ck_assert_int_eq(pthread_create(&ta, NULL, race, &a), 0);
+	ck_assert_int_eq(pthread_create(&tb, NULL, race, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ck_assert_int_eq(a.status, 200);
+	ck_assert_int_eq(b.status, 200);
+	run_interval(&t, pa, "raw.orders", ia);
+	run_interval(&t, pb, "raw.orders", ib);
+	/* ISO 8601 UTC timestamps compare as strings */
+	ck_assert_msg(strcmp(ia[1], ib[0]) <= 0 || strcmp(ib[1], ia[0]) <= 0,
+		      "raw.orders ran at once: [%s, %s] and [%s, %s]", ia[0], ia[1], ib[0], ib[1]);
+	free(pa);
+	free(pb);
+	free_tenant(&t);
+}
+END_TEST
+
 START_TEST(test_environments__crud_validation_and_sealed_connection)
 {
 	struct tenant t;
@@ -599,6 +645,7 @@ Suite *suite_apply(void)
 	tcase_add_test(tc, test_apply__failure_skips_downstream_and_reapply_resumes);
 	tcase_add_test(tc, test_runs__get_and_telemetry);
 	tcase_add_test(tc, test_apply__concurrent_applies_one_runs_and_states_are_checked);
+	tcase_add_test(tc, test_apply__two_plans_never_run_one_model_at_once);
 	tcase_add_test(tc, test_environments__crud_validation_and_sealed_connection);
 	tcase_add_test(tc, test_warehouse__tenant_cannot_read_another_tenants_schema);
 	tcase_add_test(tc, test_apply__databricks_environment_runs_through_the_statement_api);
