@@ -13,8 +13,8 @@
 #      unit (as user ironlayer, socket /run/ironlayer/fcgi.sock), and lighttpd
 #      (as www-data) with the installed conf-available snippet
 #   6. GET /api/v1/health and /ready (200), signup + auth/me (bearer token
-#      through the web server), GET /docs (200 if the package has the Swagger
-#      UI assets; skipped with a message otherwise)
+#      through the web server), GET /docs and /openapi.json (200 if the
+#      package has the Swagger UI assets; skipped with a message otherwise)
 #   7. cleanup: everything started is stopped, the package purged (unless it
 #      was installed before), the user it created removed, temporary files gone
 #
@@ -227,7 +227,8 @@ sed -e "s|\":8000\"|\"127.0.0.1:$PORT\"|" /etc/lighttpd/conf-available/50-ironla
 	>"$WORK/50-ironlayer.conf"
 cat >"$WORK/lighttpd.conf" <<EOF
 # minimal main configuration (Debian's lighttpd.conf includes conf-enabled/ the same way)
-server.modules        = ( "mod_access", "mod_alias", "mod_accesslog" )
+server.modules        = ( "mod_indexfile", "mod_access", "mod_alias", "mod_accesslog" )
+index-file.names      = ( "index.html" )
 # (the default site, unused: the snippet's \$SERVER["socket"] is the API)
 server.bind           = "127.0.0.1"
 server.port           = $PORT2
@@ -276,9 +277,16 @@ token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$WORK/body")
 expect 200 GET /api/v1/auth/me "" "$token"
 grep -q "$email" "$WORK/body" || die "auth/me does not name $email"
 if [ -f /usr/share/ironlayer/www/docs/index.html ]; then
-	got=$(curl -s -L -o "$WORK/body" -w '%{http_code}' "$base/docs/")
-	[ "$got" = 200 ] || die "GET /docs/: $got"
-	say "GET /docs/ -> 200 ($(wc -c <"$WORK/body") bytes)"
+	got=$(curl -s -L -o "$WORK/body" -w '%{http_code} %{content_type}' "$base/docs")
+	case "$got" in 200\ text/html*) ;; *) die "GET /docs: $got" ;; esac
+	grep -q swagger-ui-bundle.js "$WORK/body" || die "GET /docs is not the Swagger UI page"
+	say "GET /docs -> $got ($(wc -c <"$WORK/body") bytes)"
+	got=$(curl -s -o "$WORK/body" -w '%{http_code} %{content_type}' "$base/openapi.json")
+	case "$got" in 200\ application/json*) ;; *) die "GET /openapi.json: $got" ;; esac
+	grep -q '"openapi"' "$WORK/body" || die "GET /openapi.json is not the spec"
+	say "GET /openapi.json -> $got"
+	got=$(curl -s -o /dev/null -w '%{http_code}' "$base/docs/swagger-ui-bundle.js")
+	[ "$got" = 200 ] || die "GET /docs/swagger-ui-bundle.js: $got"
 else
 	say "skip /docs: the package has no Swagger UI assets (/usr/share/ironlayer/www/docs)"
 fi
