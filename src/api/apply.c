@@ -239,14 +239,14 @@ static const char *qualify_ref(void *payload, const char *name)
 /* Fills the executor's view of a step; NULL on success, else why it cannot run. */
 static const char *prepare(struct exec_step *e, struct apply *ap, const struct step *s)
 {
-	int i = project_find(ap->project, s->model);
 	const struct model *m;
 	const char *err = NULL;
 	long days;
+	int i;
 
 	if (ap->ex == NULL || ap->project == NULL)
 		return ap->ex_error ? ap->ex_error : "the warehouse is unavailable";
-	if (i < 0)
+	if ((i = project_find(ap->project, s->model)) < 0)
 		return "the model is missing at the plan's target commit";
 	if ((s->start != NULL && date_parse(s->start, &days) < 0) ||
 	    (s->end != NULL && date_parse(s->end, &days) < 0))
