@@ -275,7 +275,7 @@ static int run_step(struct apply *ap, const struct step *s)
 {
 	struct exec_result res;
 	struct exec_step e;
-	const char *run_id, *why;
+	const char *run_id = NULL, *why;
 	int rc;
 
 	memset(&res, 0, sizeof(res));

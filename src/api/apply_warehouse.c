@@ -152,7 +152,7 @@ static const char **plan_schemas(struct apply *ap, size_t *n)
 static int open_shared_warehouse(struct apply *ap)
 {
 	const struct il_config *cfg = ap->r->cfg;
-	const char *role, *password, *err = NULL;
+	const char *role = NULL, *password = NULL, *err = NULL;
 	const char *admin = *cfg->warehouse_admin_dsn ? cfg->warehouse_admin_dsn : cfg->warehouse_dsn;
 	const char **schemas;
 	size_t n;

@@ -178,7 +178,7 @@ int api_auth_signup(struct req *r)
 {
 	struct field_value v[3];
 	struct db_user u;
-	json_object *body;
+	json_object *body = NULL;
 	const char *pwhash;
 	int rc;
 
@@ -284,7 +284,7 @@ static int login_refused(struct req *r, const struct db_user *u, const char *ema
 
 static int login_accepted(struct req *r, struct db_user *u, const char *key)
 {
-	json_object *body;
+	json_object *body = NULL;
 	int rc;
 
 	if ((rc = db_login_succeeded(r->db, r->arena, key)) < 0 ||
@@ -388,8 +388,8 @@ int api_auth_refresh(struct req *r)
 	struct db_refresh t;
 	struct db_user u;
 	char hash[IL_SHA256_HEX_LEN + 1];
-	const char *tenant;
-	json_object *body;
+	const char *tenant = NULL;
+	json_object *body = NULL;
 	int rc;
 
 	if (body_read(r, refresh_fields, 1, v))

@@ -36,7 +36,7 @@ static json_object *approvals_json(PGresult *res)
 
 int api_plan_respond(struct req *r, const char *plan_id, int status)
 {
-	PGresult *p, *ap;
+	PGresult *p = NULL, *ap = NULL;
 	json_object *o;
 	int rc = db_plan_get(&p, r->db, r->arena, r->who.tenant_id, plan_id, 0);
 

@@ -139,8 +139,8 @@ int cli_user(int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : "";
 	int rc;
 
-	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "set-role") &&
-	    strcmp(sub, "disable")) {
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 &&
+	    strcmp(sub, "set-role") != 0 && strcmp(sub, "disable") != 0) {
 		fprintf(stderr, "usage: ironlayer user add|list|set-role|disable ...\n");
 		return 2;
 	}

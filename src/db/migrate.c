@@ -176,12 +176,12 @@ static int apply_one(struct db *db, struct arena *a, const struct migration *m)
 static int apply_pending(struct db *db, struct arena *a, const struct migration *m,
 			 int count, FILE *log, char *err, size_t errlen)
 {
-	int i, rc;
+	int i;
 
 	for (i = 0; i < count; i++) {
 		const char *sum;
 
-		if ((rc = recorded_checksum(&sum, db, a, m[i].version)) < 0) {
+		if (recorded_checksum(&sum, db, a, m[i].version) < 0) {
 			snprintf(err, errlen, "cannot read schema_migrations (see the log)");
 			return -1;
 		}

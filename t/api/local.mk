@@ -11,8 +11,9 @@ t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS)
 	$(CRYPTO_CFLAGS)
 t_api_tests_LDADD = -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS)
 
+# serial-tests reads TESTS_ENVIRONMENT (AM_TESTS_ENVIRONMENT is the parallel harness')
 if IL_SANITIZERS
-AM_TESTS_ENVIRONMENT = IL_TEST_SANITIZERS=1; export IL_TEST_SANITIZERS;
+TESTS_ENVIRONMENT = IL_TEST_SANITIZERS=1; export IL_TEST_SANITIZERS;
 endif
 
 # `make check-valgrind`: the API suite with every worker under valgrind
