@@ -156,18 +156,69 @@ void db_rollback(struct db *db, struct arena *a)
 		db_exec(NULL, db, a, "ROLLBACK", 0, NULL);
 }
 
-int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
+/*
+ * Sends BEGIN and the set_config together (libpq pipeline mode: one round
+ * trip instead of two) and reads both results. 0, or -1 when either failed
+ * or the connection broke.
+ */
+static int begin_pipelined(PGconn *c, const char *tenant_id)
 {
 	static const char sql[] = "SELECT set_config('app.tenant_id', $1, true)";
 	const char *params[1] = { tenant_id };
-	int rc = db_begin(db, a);
+	int ok, nulls = 0;
 
-	if (rc == 0) {
-		rc = db_exec(NULL, db, a, sql, 1, params);
-		if (rc < 0)
-			db_rollback(db, a);
+	if (PQenterPipelineMode(c) != 1)
+		return -1;
+	ok = PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
+	     PQsendQueryParams(c, sql, 1, NULL, params, NULL, NULL, 0) == 1 &&
+	     PQpipelineSync(c) == 1;
+	while (ok) {
+		PGresult *res = PQgetResult(c);
+		ExecStatusType st;
+
+		if (res == NULL) {
+			/* one NULL ends each query's results; more means a dead link */
+			if (++nulls > 2 || PQstatus(c) == CONNECTION_BAD)
+				ok = 0;
+			continue;
+		}
+		st = PQresultStatus(res);
+		PQclear(res);
+		if (st == PGRES_PIPELINE_SYNC)
+			break;
+		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+			ok = 0;   /* keep reading up to the sync */
+		if (!ok && PQstatus(c) == CONNECTION_BAD)
+			break;
 	}
-	return rc;
+	if (PQexitPipelineMode(c) != 1)
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
+{
+	int attempt;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (ensure_connected(db) < 0)
+			return IL_EUNAVAIL;
+		if (begin_pipelined(db->conn, tenant_id) == 0) {
+			db->in_txn = 1;
+			return 0;
+		}
+		if (PQstatus(db->conn) != CONNECTION_BAD) {
+			log_error("cannot open a tenant transaction: %s", PQerrorMessage(db->conn));
+			db->in_txn = 1;   /* whatever opened is rolled back */
+			db_rollback(db, a);
+			return IL_ERR;
+		}
+		/* the server went away since our last query: reconnect once */
+		log_warn("database connection lost; reconnecting");
+		if (connect_now(db) < 0)
+			return IL_EUNAVAIL;
+	}
+	return IL_EUNAVAIL;
 }
 
 const char *db_val(const PGresult *res, int row, int col)
