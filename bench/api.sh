@@ -19,7 +19,7 @@ done
 command -v wrk >/dev/null || { echo "bench/api.sh needs wrk: apt-get install wrk" >&2; exit 1; }
 
 var=$(mktemp -d /tmp/ironlayer-bench-api.XXXXXX)
-port=$((20000 + RANDOM % 40000))
+port=$((20000 + RANDOM % 12000))   # below the ephemeral range (32768+)
 trap '"$top/scripts/stack" down --var "$var" >/dev/null 2>&1; rm -rf "$var"' EXIT
 IRONLAYER_LOG_LEVEL=warn "$top/scripts/stack" up --var "$var" --port "$port" \
 	--workers "$workers" --builddir "$top" >"$var/stack.log" 2>&1 ||
