@@ -365,3 +365,38 @@ char *must_str(struct resp *r, const char *path)
 	ck_assert_msg(v != NULL, "no string at %s in %s", path, r->body);
 	return strdup(v);
 }
+
+void tenant_new(struct tenant *t, const char *prefix)
+{
+	struct resp *r;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->email, sizeof(t->email), "%s@example.com", unique(prefix));
+	r = signup(t->email, TEST_PASSWORD);
+	t->token = must_str(r, "access_token");
+	t->tenant_id = must_str(r, "tenant_id");
+	resp_free(r);
+}
+
+void tenant_free(struct tenant *t)
+{
+	free(t->token);
+	free(t->tenant_id);
+	free(t->prefix);
+}
+
+char *fixture_sha(const char *tag)
+{
+	char cmd[1024], buf[64] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse %s^{commit}", getenv("IL_TEST_REPO"),
+		 tag);
+	p = popen(cmd, "r");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), p));
+	pclose(p);
+	buf[strcspn(buf, "\n")] = '\0';
+	ck_assert_uint_eq(strlen(buf), 40);
+	return strdup(buf);
+}

@@ -66,6 +66,22 @@ struct resp *signup(const char *email, const char *password);
 /* resp_str for a field that must exist; strdup'd so it outlives the response. */
 char *must_str(struct resp *r, const char *path);
 
+/* The password every test account is created with. */
+#define TEST_PASSWORD "correct horse battery"
+
+/* A fresh tenant: its admin's email, access token and tenant id. */
+struct tenant {
+	char *token;
+	char *tenant_id;
+	char email[160];
+	char *prefix;        /* the dev environment's schema prefix, when loaded */
+};
+/* Signs up a new tenant whose admin's email starts with prefix. */
+void tenant_new(struct tenant *t, const char *prefix);
+void tenant_free(struct tenant *t);
+/* The full commit id of a tag of the fixture repository $IL_TEST_REPO (malloc'd). */
+char *fixture_sha(const char *tag);
+
 Suite *suite_auth(void);
 Suite *suite_billing(void);
 Suite *suite_settings(void);

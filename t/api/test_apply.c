@@ -7,36 +7,18 @@
 
 #include "harness.h"
 
-#define PASSWORD "correct horse battery"
 
-struct tenant {
-	char *token;
-	char *tenant_id;
-	char *prefix;        /* the dev environment's schema prefix */
-};
-
+/* A new tenant with its dev environment's schema prefix loaded. */
 static void new_tenant(struct tenant *t)
 {
-	char email[160], *sql;
-	struct resp *r;
+	char *sql;
 
-	snprintf(email, sizeof(email), "%s@example.com", unique("apply"));
-	r = signup(email, PASSWORD);
-	t->token = must_str(r, "access_token");
-	t->tenant_id = must_str(r, "tenant_id");
-	resp_free(r);
+	tenant_new(t, "apply");
 	ck_assert_int_ne(asprintf(&sql, "SELECT schema_prefix FROM environments WHERE "
 				  "tenant_id = '%s' AND name = 'dev'", t->tenant_id), -1);
 	t->prefix = psql("ironlayer", sql);
 	t->prefix[strcspn(t->prefix, "\n")] = '\0';
 	free(sql);
-}
-
-static void free_tenant(struct tenant *t)
-{
-	free(t->token);
-	free(t->tenant_id);
-	free(t->prefix);
 }
 
 /* Generates base..target (tags or shas) at as_of in env, approves it; returns its id. */
@@ -71,21 +53,15 @@ static struct resp *apply(const struct tenant *t, const char *id)
 	return api_json("POST", path, t->token, "{}");
 }
 
-/* The full commit id of a tag of the fixture repository. */
+/* fixture_sha, kept for the length of a test in a small ring (no frees needed). */
 static const char *sha(const char *tag)
 {
 	static char out[8][48];
 	static int slot;
-	char cmd[512];
-	char *o = out[slot++ % 8];
-	FILE *p;
+	char *full = fixture_sha(tag), *o = out[slot++ % 8];
 
-	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse %s^{commit}", getenv("IL_TEST_REPO"), tag);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_ptr_nonnull(fgets(o, 48, p));
-	pclose(p);
-	o[strcspn(o, "\n")] = '\0';
+	snprintf(o, 48, "%s", full);
+	free(full);
 	return o;
 }
 
@@ -212,7 +188,7 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	free(p2);
 	free(p3);
 	free(p4);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -254,7 +230,7 @@ START_TEST(test_apply__failure_skips_downstream_and_reapply_resumes)
 	ck_assert_int_eq(resp_int(r, "total"), 8);
 	resp_free(r);
 	free(id);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -305,8 +281,8 @@ START_TEST(test_runs__get_and_telemetry)
 	resp_free(r);
 	free(run_id);
 	free(id);
-	free_tenant(&t);
-	free_tenant(&other);
+	tenant_free(&t);
+	tenant_free(&other);
 }
 END_TEST
 
@@ -370,7 +346,7 @@ START_TEST(test_apply__concurrent_applies_one_runs_and_states_are_checked)
 	ck_assert_int_eq(resp_int(r, "total"), 6); /* one apply's runs, not two */
 	resp_free(r);
 	free(id);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -416,7 +392,7 @@ START_TEST(test_apply__two_plans_never_run_one_model_at_once)
 		      "raw.orders ran at once: [%s, %s] and [%s, %s]", ia[0], ia[1], ib[0], ib[1]);
 	free(pa);
 	free(pb);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -510,7 +486,7 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 		snprintf(cmd, sizeof(cmd), "grep -rq supersecret %s/log", getenv("IL_TEST_VAR"));
 		ck_assert_int_ne(system(cmd), 0);
 	}
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -558,8 +534,8 @@ START_TEST(test_warehouse__tenant_cannot_read_another_tenants_schema)
 	ck_assert_msg(err != NULL && strstr(err, "permission denied") != NULL, "error: %s", err);
 	resp_free(r);
 	free(id);
-	free_tenant(&a);
-	free_tenant(&b);
+	tenant_free(&a);
+	tenant_free(&b);
 }
 END_TEST
 
@@ -631,7 +607,7 @@ START_TEST(test_apply__databricks_environment_runs_through_the_statement_api)
 	ck_assert_ptr_nonnull(strstr(record, "FROM `main`.`lake_raw`.`orders`"));
 	free(record);
 	free(id);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 

@@ -5,30 +5,7 @@
 
 #include "harness.h"
 
-#define PASSWORD "correct horse battery"
-
-struct tenant {
-	char *token;
-	char *tenant_id;
-	char email[160];
-};
-
-static void new_tenant(struct tenant *t, const char *prefix)
-{
-	struct resp *r;
-
-	snprintf(t->email, sizeof(t->email), "%s@example.com", unique(prefix));
-	r = signup(t->email, PASSWORD);
-	t->token = must_str(r, "access_token");
-	t->tenant_id = must_str(r, "tenant_id");
-	resp_free(r);
-}
-
-static void free_tenant(struct tenant *t)
-{
-	free(t->token);
-	free(t->tenant_id);
-}
+#define PASSWORD TEST_PASSWORD
 
 static struct resp *generate(const struct tenant *t, const char *repo, const char *base,
 			     const char *target, const char *extra)
@@ -41,26 +18,9 @@ static struct resp *generate(const struct tenant *t, const char *repo, const cha
 	return api_json("POST", "/api/v1/plans/generate", t->token, body);
 }
 
-/* The full commit id of a tag in the fixture repository. */
-static char *sha_of(const char *tag)
-{
-	char cmd[1024], buf[64] = "";
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse %s^{commit}", getenv("IL_TEST_REPO"),
-		 tag);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), p));
-	pclose(p);
-	buf[strcspn(buf, "\n")] = '\0';
-	ck_assert_uint_eq(strlen(buf), 40);
-	return strdup(buf);
-}
-
 static char *generate_c1_c2(const struct tenant *t)
 {
-	char *c1 = sha_of("c1"), *c2 = sha_of("c2"), *id;
+	char *c1 = fixture_sha("c1"), *c2 = fixture_sha("c2"), *id;
 	struct resp *r = generate(t, getenv("IL_TEST_REPO"), c1, c2, NULL);
 
 	ck_assert_int_eq(r->status == 200 || r->status == 201, 1);
@@ -74,10 +34,10 @@ static char *generate_c1_c2(const struct tenant *t)
 START_TEST(test_generate__201_then_200_and_matches_the_cli)
 {
 	struct tenant t;
-	char *c1 = sha_of("c1"), *c2 = sha_of("c2"), args[1024], *cli, *id;
+	char *c1 = fixture_sha("c1"), *c2 = fixture_sha("c2"), args[1024], *cli, *id;
 	struct resp *r;
 
-	new_tenant(&t, "gen");
+	tenant_new(&t, "gen");
 	r = generate(&t, getenv("IL_TEST_REPO"), "", c2, NULL);
 	ck_assert_status(r, 422); /* empty base_sha */
 	resp_free(r);
@@ -118,7 +78,7 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 	free(id);
 	free(c1);
 	free(c2);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -140,7 +100,7 @@ START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 	char path[1024];
 	struct tenant t;
 
-	new_tenant(&t, "roots");
+	tenant_new(&t, "roots");
 	snprintf(path, sizeof(path), "%s/outside/repo", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);
 	snprintf(path, sizeof(path), "%s/repos/../outside/repo", getenv("IL_TEST_VAR"));
@@ -152,17 +112,17 @@ START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 	expect_repo_422(&t, "/etc", outside);
 	snprintf(path, sizeof(path), "%s/repos/notgit", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, "repo_path is not a git repository");
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
 START_TEST(test_generate__unknown_sha_env_and_cycles)
 {
 	struct tenant t;
-	char *c1 = sha_of("c1"), *cyc = sha_of("cyc");
+	char *c1 = fixture_sha("c1"), *cyc = fixture_sha("cyc");
 	struct resp *r;
 
-	new_tenant(&t, "shas");
+	tenant_new(&t, "shas");
 	r = generate(&t, getenv("IL_TEST_REPO"), c1, "deadbeef", NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "target_sha");
@@ -192,7 +152,7 @@ START_TEST(test_generate__unknown_sha_env_and_cycles)
 	resp_free(r);
 	free(c1);
 	free(cyc);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -204,9 +164,9 @@ START_TEST(test_list__pagination_edges_and_link)
 	struct resp *r;
 	int i;
 
-	new_tenant(&t, "page");
+	tenant_new(&t, "page");
 	for (i = 0; i < 4; i++)
-		c[i] = sha_of(tags[i]);
+		c[i] = fixture_sha(tags[i]);
 	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[1], NULL));
 	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[1], c[2], NULL));
 	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[2], NULL));
@@ -250,7 +210,7 @@ START_TEST(test_list__pagination_edges_and_link)
 	resp_free(r);
 	for (i = 0; i < 4; i++)
 		free(c[i]);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -269,7 +229,7 @@ START_TEST(test_approve__twice_is_409_reject_is_final_viewer_is_403)
 	char viewer[160], args[512], *id, *vtoken;
 	struct resp *r;
 
-	new_tenant(&t, "approve");
+	tenant_new(&t, "approve");
 	id = generate_c1_c2(&t);
 	r = review(t.token, id, "approve", "{\"comment\":\"looks right\"}");
 	ck_assert_status(r, 200);
@@ -323,7 +283,7 @@ START_TEST(test_approve__twice_is_409_reject_is_final_viewer_is_403)
 	resp_free(r);
 	free(vtoken);
 	free(id);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -336,8 +296,8 @@ START_TEST(test_tenants__another_tenant_gets_404_everywhere)
 			       "/api/v1/models/raw.orders/lineage" };
 	size_t i;
 
-	new_tenant(&a, "owner");
-	new_tenant(&b, "other");
+	tenant_new(&a, "owner");
+	tenant_new(&b, "other");
 	id = generate_c1_c2(&a);
 	for (i = 0; i < sizeof(gets) / sizeof(gets[0]); i++) {
 		if (gets[i] == NULL)
@@ -367,8 +327,8 @@ START_TEST(test_tenants__another_tenant_gets_404_everywhere)
 	ck_assert_status(r, 404);
 	resp_free(r);
 	free(id);
-	free_tenant(&a);
-	free_tenant(&b);
+	tenant_free(&a);
+	tenant_free(&b);
 }
 END_TEST
 
@@ -391,7 +351,7 @@ START_TEST(test_models__filters_each_narrow_the_list)
 	struct tenant t;
 	struct resp *r;
 
-	new_tenant(&t, "models");
+	tenant_new(&t, "models");
 	free(generate_c1_c2(&t));
 	ck_assert_int_eq(total_of(&t, ""), 6);
 	ck_assert_int_eq(total_of(&t, "?kind=FULL_REFRESH"), 4);
@@ -424,7 +384,7 @@ START_TEST(test_models__filters_each_narrow_the_list)
 	r = api("GET", "/api/v1/models/no.such_model", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 404);
 	resp_free(r);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -433,7 +393,7 @@ START_TEST(test_lineage__middle_of_a_diamond)
 	struct tenant t;
 	struct resp *r;
 
-	new_tenant(&t, "lineage");
+	tenant_new(&t, "lineage");
 	free(generate_c1_c2(&t));
 	r = api("GET", "/api/v1/models/staging.orders_clean/lineage", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
@@ -462,7 +422,7 @@ START_TEST(test_lineage__middle_of_a_diamond)
 		NULL, NULL);
 	ck_assert_status(r, 422);
 	resp_free(r);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 

@@ -5,30 +5,7 @@
 
 #include "harness.h"
 
-#define PASSWORD "correct horse battery"
-
-struct tenant {
-	char *token;
-	char *tenant_id;
-	char email[160];
-};
-
-static void new_tenant(struct tenant *t, const char *prefix)
-{
-	struct resp *r;
-
-	snprintf(t->email, sizeof(t->email), "%s@example.com", unique(prefix));
-	r = signup(t->email, PASSWORD);
-	t->token = must_str(r, "access_token");
-	t->tenant_id = must_str(r, "tenant_id");
-	resp_free(r);
-}
-
-static void free_tenant(struct tenant *t)
-{
-	free(t->token);
-	free(t->tenant_id);
-}
+#define PASSWORD TEST_PASSWORD
 
 static struct resp *put_key(const struct tenant *t, const char *provider, const char *key,
 			    const char *model)
@@ -113,7 +90,7 @@ START_TEST(test_settings__key_round_trip_shows_last4_only)
 	char key[128], sql[512], *out;
 	struct resp *r;
 
-	new_tenant(&t, "setkey");
+	tenant_new(&t, "setkey");
 	snprintf(key, sizeof(key), "sk-ant-%s-WXYZ", unique("rt"));
 	r = api("GET", "/api/v1/settings", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
@@ -169,7 +146,7 @@ START_TEST(test_settings__key_round_trip_shows_last4_only)
 	ck_assert_str_eq(out, "llm_key_stored,llm_key_deleted");
 	free(out);
 	ck_assert_int_eq(worker_log_has(key), 0);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -178,7 +155,7 @@ START_TEST(test_settings__bad_keys_are_422_without_echo)
 	struct tenant t;
 	struct resp *r;
 
-	new_tenant(&t, "setbad");
+	tenant_new(&t, "setbad");
 	r = put_key(&t, "cohere", "sk-long-enough-key", NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "provider");
@@ -196,7 +173,7 @@ START_TEST(test_settings__bad_keys_are_422_without_echo)
 	ck_assert_status(r, 404);
 	ck_assert_str_eq(resp_str(r, "code"), "not_found");
 	resp_free(r);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -206,8 +183,8 @@ START_TEST(test_settings__ciphertext_moved_to_another_tenant_does_not_open)
 	char key[128], sql[1024], *out;
 	struct resp *r;
 
-	new_tenant(&a, "seta");
-	new_tenant(&b, "setb");
+	tenant_new(&a, "seta");
+	tenant_new(&b, "setb");
 	snprintf(key, sizeof(key), "sk-ant-%s-MOVE", unique("mv"));
 	resp_free(put_key(&a, "anthropic", key, NULL));
 	snprintf(sql, sizeof(sql),
@@ -230,8 +207,8 @@ START_TEST(test_settings__ciphertext_moved_to_another_tenant_does_not_open)
 	snprintf(sql, sizeof(sql), "DELETE FROM tenant_settings WHERE tenant_id = '%s'",
 		 b.tenant_id);
 	free(psql("ironlayer", sql));
-	free_tenant(&a);
-	free_tenant(&b);
+	tenant_free(&a);
+	tenant_free(&b);
 }
 END_TEST
 
@@ -242,7 +219,7 @@ START_TEST(test_settings__key_test_sends_the_documented_request)
 	json_object *req;
 	struct resp *r;
 
-	new_tenant(&t, "settest");
+	tenant_new(&t, "settest");
 	snprintf(key, sizeof(key), "sk-ant-%s-OKAY", unique("ok"));
 	resp_free(put_key(&t, "anthropic", key, NULL));
 	r = api_json("POST", "/api/v1/settings/llm-key/test", t.token, "{}");
@@ -280,7 +257,7 @@ START_TEST(test_settings__key_test_sends_the_documented_request)
 			 "\"max_completion_tokens\":8,"
 			 "\"messages\":[{\"role\":\"user\",\"content\":\"ping\"}]}");
 	json_object_put(req);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -290,7 +267,7 @@ START_TEST(test_settings__key_test_reports_401_and_timeout)
 	char key[128];
 	struct resp *r;
 
-	new_tenant(&t, "setfail");
+	tenant_new(&t, "setfail");
 	snprintf(key, sizeof(key), "sk-ant-invalid-%s", unique("bad"));
 	resp_free(put_key(&t, "anthropic", key, NULL));
 	r = api_json("POST", "/api/v1/settings/llm-key/test", t.token, "{}");
@@ -316,7 +293,7 @@ START_TEST(test_settings__key_test_reports_401_and_timeout)
 	ck_assert_int_ge(resp_int(r, "latency_ms"), 1900);
 	resp_free(r);
 	ck_assert_int_eq(worker_log_has(key), 0);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -351,7 +328,7 @@ START_TEST(test_settings__rotation_keeps_every_secret_readable)
 	struct resp *r;
 
 	ck_assert_ptr_nonnull(old_key);
-	new_tenant(&t, "setrot");
+	tenant_new(&t, "setrot");
 	snprintf(key, sizeof(key), "sk-ant-%s-ROTA", unique("rot"));
 	resp_free(put_key(&t, "anthropic", key, NULL));
 	/* a sealed environment connection of the same tenant (same associated data) */
@@ -392,32 +369,16 @@ START_TEST(test_settings__rotation_keeps_every_secret_readable)
 		json_object_put(req);
 	}
 	free(old_key);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
 /* ---- augment ------------------------------------------------------------ */
 
-/* The full commit id of a tag in the fixture repository (malloc'd). */
-static char *sha_of(const char *tag)
-{
-	char cmd[1024], buf[64] = "";
-	FILE *p;
-
-	snprintf(cmd, sizeof(cmd), "git -C %s rev-parse %s^{commit}", getenv("IL_TEST_REPO"),
-		 tag);
-	p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), p));
-	pclose(p);
-	buf[strcspn(buf, "\n")] = '\0';
-	return strdup(buf);
-}
-
 /* Generates the c1 -> c2 plan; returns its id (malloc'd). */
 static char *plan_c1_c2(const struct tenant *t)
 {
-	char body[1024], *c1 = sha_of("c1"), *c2 = sha_of("c2"), *id;
+	char body[1024], *c1 = fixture_sha("c1"), *c2 = fixture_sha("c2"), *id;
 	struct resp *r;
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
@@ -463,7 +424,7 @@ START_TEST(test_augment__heuristics_without_key_are_deterministic)
 	char *id, *digest, *adv1, *adv2, *after, sql[2048];
 	struct resp *r;
 
-	new_tenant(&t, "aug");
+	tenant_new(&t, "aug");
 	id = plan_c1_c2(&t);
 	digest = stored(id, "md5(plan_text)");
 	r = augment(&t, id);
@@ -525,7 +486,7 @@ START_TEST(test_augment__heuristics_without_key_are_deterministic)
 	ck_assert_str_eq(after, "3");
 	free(after);
 
-	new_tenant(&other, "augother");
+	tenant_new(&other, "augother");
 	r = augment(&other, id);
 	ck_assert_status(r, 404);
 	resp_free(r);
@@ -535,8 +496,8 @@ START_TEST(test_augment__heuristics_without_key_are_deterministic)
 	free(adv1);
 	free(digest);
 	free(id);
-	free_tenant(&t);
-	free_tenant(&other);
+	tenant_free(&t);
+	tenant_free(&other);
 }
 END_TEST
 
@@ -547,7 +508,7 @@ START_TEST(test_augment__fake_llm_advice_is_validated_and_stored)
 	json_object *req, *msgs;
 	struct resp *r;
 
-	new_tenant(&t, "augllm");
+	tenant_new(&t, "augllm");
 	set_tier_team(&t);
 	snprintf(key, sizeof(key), "sk-ant-%s-GOOD", unique("aug"));
 	resp_free(put_key(&t, "anthropic", key, NULL));
@@ -588,7 +549,7 @@ START_TEST(test_augment__fake_llm_advice_is_validated_and_stored)
 	free(prompt_text);
 	json_object_put(req);
 	free(id);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
@@ -599,7 +560,7 @@ START_TEST(test_augment__provider_failures_still_answer_200)
 	struct resp *r;
 	int n;
 
-	new_tenant(&t, "auggarb");
+	tenant_new(&t, "auggarb");
 	set_tier_team(&t);
 	id = plan_c1_c2(&t);
 	snprintf(key, sizeof(key), "sk-ant-garbage-%s", unique("g"));
@@ -631,7 +592,7 @@ START_TEST(test_augment__provider_failures_still_answer_200)
 	ck_assert_int_eq(count_requests(key), n);
 
 	/* a tier without AI augment keeps the heuristics */
-	new_tenant(&community, "augcomm");
+	tenant_new(&community, "augcomm");
 	snprintf(key, sizeof(key), "sk-ant-%s-COMM", unique("c"));
 	resp_free(put_key(&community, "anthropic", key, NULL));
 	free(id);
@@ -645,8 +606,8 @@ START_TEST(test_augment__provider_failures_still_answer_200)
 	ck_assert_int_eq(count_requests(key), 0);
 	free(before);
 	free(id);
-	free_tenant(&t);
-	free_tenant(&community);
+	tenant_free(&t);
+	tenant_free(&community);
 }
 END_TEST
 
@@ -675,7 +636,7 @@ START_TEST(test_settings__roles_read_write_augment)
 	char *id, *op, *viewer, path[256];
 	struct resp *r;
 
-	new_tenant(&t, "setrole");
+	tenant_new(&t, "setrole");
 	resp_free(put_key(&t, "anthropic", "sk-ant-roles-key-1234", NULL));
 	id = plan_c1_c2(&t);
 	op = member(&t, "operator");
@@ -704,7 +665,7 @@ START_TEST(test_settings__roles_read_write_augment)
 	free(op);
 	free(viewer);
 	free(id);
-	free_tenant(&t);
+	tenant_free(&t);
 }
 END_TEST
 
