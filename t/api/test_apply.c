@@ -470,6 +470,19 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 		free(id);
 	}
 
+	/* not while a plan in it is being applied */
+	ck_assert_int_ne(asprintf(&sql, "UPDATE plans SET status = 'applying' WHERE tenant_id = '%s'"
+				  " AND environment = 'prod'", t.tenant_id), -1);
+	free(psql("ironlayer", sql));
+	free(sql);
+	r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 409);
+	ck_assert_str_eq(resp_str(r, "code"), "environment_busy");
+	resp_free(r);
+	ck_assert_int_ne(asprintf(&sql, "UPDATE plans SET status = 'failed' WHERE tenant_id = '%s'"
+				  " AND environment = 'prod'", t.tenant_id), -1);
+	free(psql("ironlayer", sql));
+	free(sql);
 	r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 204);
 	ck_assert_str_eq(resp_header(r, "IronLayer-Notice"), "warehouse schemas and data were kept");

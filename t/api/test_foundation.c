@@ -195,6 +195,30 @@ START_TEST(test_worker__sigterm_stops_cleanly_and_the_pool_recovers)
 }
 END_TEST
 
+/* A migration edited after it was applied is refused, by name. */
+START_TEST(test_migrate__changed_migration_is_refused)
+{
+	char dir[512], cmd[2048], *out = NULL;
+	int rc;
+
+	snprintf(dir, sizeof(dir), "%s/sql-edited", getenv("IL_TEST_VAR"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s && cp -r %s/sql %s && "
+		 "printf '\\n-- edited\\n' >> %s/001_foundation.sql",
+		 dir, getenv("IL_TEST_SRCDIR"), dir, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(run_cli("migrate", NULL, &out), 0);   /* as shipped: nothing to do */
+	ck_assert_msg(strstr(out, "all applied") != NULL, "%s", out);
+	free(out);
+	setenv("IRONLAYER_SQL_DIR", dir, 1);
+	rc = run_cli("migrate", NULL, &out);
+	unsetenv("IRONLAYER_SQL_DIR");
+	ck_assert_int_eq(rc, 1);
+	ck_assert_msg(strstr(out, "migration 001_foundation.sql was changed after it was applied")
+		      != NULL, "%s", out);
+	free(out);
+}
+END_TEST
+
 Suite *suite_foundation(void)
 {
 	Suite *s = suite_create("foundation");
@@ -211,6 +235,7 @@ Suite *suite_foundation(void)
 	tcase_add_test(tc, test_ready__503_without_database_then_recovers_without_restart);
 	tcase_add_test(tc, test_worker__1000_requests_do_not_grow_rss);
 	tcase_add_test(tc, test_worker__sigterm_stops_cleanly_and_the_pool_recovers);
+	tcase_add_test(tc, test_migrate__changed_migration_is_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }
