@@ -400,3 +400,83 @@ char *fixture_sha(const char *tag)
 	ck_assert_uint_eq(strlen(buf), 40);
 	return strdup(buf);
 }
+
+/* ---- helpers of the settings and augment tests ---------------------- */
+
+struct resp *llm_put_key(const struct tenant *t, const char *provider, const char *key,
+			    const char *model)
+{
+	char body[1024];
+
+	if (model != NULL)
+		snprintf(body, sizeof(body), "{\"provider\":\"%s\",\"api_key\":\"%s\",\"model\":\"%s\"}",
+			 provider, key, model);
+	else
+		snprintf(body, sizeof(body), "{\"provider\":\"%s\",\"api_key\":\"%s\"}", provider,
+			 key);
+	return api_json("PUT", "/api/v1/settings/llm-key", t->token, body);
+}
+
+/* psql's one-line answer without the newline (malloc'd). */
+char *psql1(const char *sql)
+{
+	char *out = psql("ironlayer", sql);
+
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/* The last request the fake provider recorded whose line contains needle. */
+json_object *llm_last_request(const char *needle)
+{
+	FILE *f = fopen(getenv("IL_TEST_LLM_RECORD"), "r");
+	static char line[1 << 20];
+	json_object *found = NULL;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strstr(line, needle) == NULL)
+			continue;
+		if (found != NULL)
+			json_object_put(found);
+		found = json_tokener_parse(line);
+	}
+	fclose(f);
+	ck_assert_msg(found != NULL, "no provider request with %s", needle);
+	return found;
+}
+
+const char *json_str2(json_object *o, const char *a, const char *b)
+{
+	json_object *v;
+
+	ck_assert(json_object_object_get_ex(o, a, &v));
+	if (b != NULL)
+		ck_assert(json_object_object_get_ex(v, b, &v));
+	return json_object_get_string(v);
+}
+
+/* How many requests the fake provider recorded with needle. */
+int llm_count_requests(const char *needle)
+{
+	FILE *f = fopen(getenv("IL_TEST_LLM_RECORD"), "r");
+	static char line[1 << 20];
+	int n = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* 1 when the worker log holds s anywhere. */
+int worker_log_has(const char *s)
+{
+	char path[512], cmd[1024];
+
+	snprintf(path, sizeof(path), "%s/log", getenv("IL_TEST_VAR"));
+	snprintf(cmd, sizeof(cmd), "grep -rqF -- '%s' %s", s, path);
+	return system(cmd) == 0;
+}
+

@@ -82,7 +82,22 @@ void tenant_free(struct tenant *t);
 /* The full commit id of a tag of the fixture repository $IL_TEST_REPO (malloc'd). */
 char *fixture_sha(const char *tag);
 
+/* PUT /settings/llm-key for t (model may be NULL). */
+struct resp *llm_put_key(const struct tenant *t, const char *provider, const char *key,
+			 const char *model);
+/* psql's one-line answer on the state database without the newline (malloc'd). */
+char *psql1(const char *sql);
+/* The last request the fake LLM provider recorded whose line contains needle. */
+json_object *llm_last_request(const char *needle);
+/* How many requests the fake LLM provider recorded with needle. */
+int llm_count_requests(const char *needle);
+/* The string at o.a (or o.a.b when b is not NULL); fails the test when absent. */
+const char *json_str2(json_object *o, const char *a, const char *b);
+/* 1 when a log of the test stack holds s anywhere. */
+int worker_log_has(const char *s);
+
 Suite *suite_auth(void);
+Suite *suite_augment(void);
 Suite *suite_billing(void);
 Suite *suite_settings(void);
 Suite *suite_plans(void);

@@ -12,6 +12,7 @@ int main(void)
 		suite_auth,
 		suite_billing,
 		suite_settings,
+		suite_augment,
 		suite_plans,
 		suite_apply,
 	};

@@ -5,7 +5,6 @@
 
 #include "harness.h"
 
-#define PASSWORD TEST_PASSWORD
 
 static struct resp *generate(const struct tenant *t, const char *repo, const char *base,
 			     const char *target, const char *extra)
