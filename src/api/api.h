@@ -62,6 +62,7 @@ int api_models_lineage(struct req *r);
 
 /* auth.c */
 int api_authenticate(struct req *r);
+int api_bind_tenant(struct req *r);
 int api_auth_signup(struct req *r);
 int api_auth_login(struct req *r);
 int api_auth_refresh(struct req *r);

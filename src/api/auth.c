@@ -444,6 +444,21 @@ int api_auth_logout(struct req *r)
 
 /* ---- me and bearer authentication ------------------------------------ */
 
+/* The outcome of asking whether the token's user is active: 0, or -1 after a 401/503. */
+static int user_checked(struct req *r, int rc, const char *email)
+{
+	if (rc == IL_ENOTFOUND || rc == IL_EINVALID) {
+		unauthorized(r, "invalid_token", "invalid or expired token");
+		return -1;
+	}
+	if (rc < 0) {
+		req_error_from_code(r, rc);
+		return -1;
+	}
+	r->who.email = email;
+	return 0;
+}
+
 /* GET /api/v1/auth/me: the caller's profile. */
 int api_auth_me(struct req *r)
 {
@@ -462,11 +477,16 @@ int api_auth_me(struct req *r)
 	return 0;
 }
 
+/*
+ * Checks the bearer token. Whether its user is still active is asked of the
+ * database here, except on routes that run in a tenant transaction, where
+ * api_bind_tenant asks it in the same round trip as BEGIN.
+ */
 int api_authenticate(struct req *r)
 {
 	const char *h = req_header(r, "Authorization");
 	struct access_claims c;
-	const char *email;
+	const char *email = NULL;
 	int rc;
 
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
@@ -477,18 +497,20 @@ int api_authenticate(struct req *r)
 		unauthorized(r, "invalid_token", "invalid or expired token");
 		return -1;
 	}
-	rc = db_user_active(&email, r->db, r->arena, c.sub, c.tenant_id);
-	if (rc == IL_ENOTFOUND || rc == IL_EINVALID) {
-		unauthorized(r, "invalid_token", "invalid or expired token");
-		return -1;
-	}
-	if (rc < 0) {
-		req_error_from_code(r, rc);
-		return -1;
-	}
 	r->who.user_id = c.sub;
 	r->who.tenant_id = c.tenant_id;
 	r->who.role = c.role;
-	r->who.email = email;
-	return 0;
+	if (r->route != NULL && (r->route->flags & ROUTE_TENANT_TXN))
+		return 0;
+	rc = db_user_active(&email, r->db, r->arena, c.sub, c.tenant_id);
+	return user_checked(r, rc, email);
+}
+
+int api_bind_tenant(struct req *r)
+{
+	const char *email = NULL;
+	int rc = db_begin_tenant_as_user(&email, r->db, r->arena, r->who.tenant_id,
+					 r->who.user_id);
+
+	return user_checked(r, rc, email);
 }

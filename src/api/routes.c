@@ -71,7 +71,7 @@ static const struct route routes[] = {
 };
 
 static const struct http_app app = {
-	routes, sizeof(routes) / sizeof(routes[0]), api_authenticate
+	routes, sizeof(routes) / sizeof(routes[0]), api_authenticate, api_bind_tenant
 };
 
 const struct http_app *api_app(void)

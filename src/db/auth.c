@@ -116,6 +116,24 @@ int db_user_active(const char **email, struct db *db, struct arena *a, const cha
 	return *email == NULL ? IL_ENOTFOUND : 0;
 }
 
+int db_begin_tenant_as_user(const char **email, struct db *db, struct arena *a,
+			    const char *tenant_id, const char *user_id)
+{
+	static const char sql[] = "SELECT auth_active_user($1, $2)";
+	const char *p[2] = { user_id, tenant_id };
+	PGresult *res = NULL;
+	int rc = db_begin_tenant_and(&res, db, a, tenant_id, sql, 2, p);
+
+	if (rc < 0)
+		return rc;
+	*email = res != NULL ? db_val(res, 0, 0) : NULL;
+	if (*email == NULL) {
+		db_rollback(db, a);
+		return IL_ENOTFOUND;
+	}
+	return 0;
+}
+
 int db_refresh_insert(struct db *db, struct arena *a, const char *hash, const char *tenant_id,
 		      const char *user_id, const char *family_id, const char *parent_hash,
 		      long ttl_seconds)

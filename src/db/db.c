@@ -157,54 +157,77 @@ void db_rollback(struct db *db, struct arena *a)
 }
 
 /*
- * Sends BEGIN and the set_config together (libpq pipeline mode: one round
- * trip instead of two) and reads both results. 0, or -1 when either failed
- * or the connection broke.
+ * Sends BEGIN, the set_config and, when sql is not NULL, one more statement
+ * together (libpq pipeline mode: one round trip) and reads every result;
+ * *extra gets the last statement's result (the caller clears it). 0, or -1
+ * when a statement failed or the connection broke.
  */
-static int begin_pipelined(PGconn *c, const char *tenant_id)
+static int begin_pipelined(PGresult **extra, PGconn *c, const char *tenant_id,
+			   const char *sql, int n, const char *const *params)
 {
-	static const char sql[] = "SELECT set_config('app.tenant_id', $1, true)";
-	const char *params[1] = { tenant_id };
-	int ok, nulls = 0;
+	static const char bind_sql[] = "SELECT set_config('app.tenant_id', $1, true)";
+	const char *bind_params[1] = { tenant_id };
+	int ok, nulls = 0, expect = sql ? 3 : 2, seen = 0;
 
+	*extra = NULL;
 	if (PQenterPipelineMode(c) != 1)
 		return -1;
 	ok = PQsendQueryParams(c, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) == 1 &&
-	     PQsendQueryParams(c, sql, 1, NULL, params, NULL, NULL, 0) == 1 &&
+	     PQsendQueryParams(c, bind_sql, 1, NULL, bind_params, NULL, NULL, 0) == 1 &&
+	     (sql == NULL || PQsendQueryParams(c, sql, n, NULL, params, NULL, NULL, 0) == 1) &&
 	     PQpipelineSync(c) == 1;
 	while (ok) {
 		PGresult *res = PQgetResult(c);
 		ExecStatusType st;
 
 		if (res == NULL) {
-			/* one NULL ends each query's results; more means a dead link */
-			if (++nulls > 2 || PQstatus(c) == CONNECTION_BAD)
+			/* one NULL ends each statement's results; more means a dead link */
+			if (++nulls > expect || PQstatus(c) == CONNECTION_BAD)
 				ok = 0;
 			continue;
 		}
 		st = PQresultStatus(res);
-		PQclear(res);
-		if (st == PGRES_PIPELINE_SYNC)
+		if (st == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
 			break;
+		}
 		if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
 			ok = 0;   /* keep reading up to the sync */
+		if (++seen == 3 && ok) {
+			*extra = res;
+		} else {
+			PQclear(res);
+		}
 		if (!ok && PQstatus(c) == CONNECTION_BAD)
 			break;
 	}
 	if (PQexitPipelineMode(c) != 1)
 		ok = 0;
+	if (!ok && *extra != NULL) {
+		PQclear(*extra);
+		*extra = NULL;
+	}
 	return ok ? 0 : -1;
 }
 
-int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
+int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+			const char *sql, int nparams, const char *const *params)
 {
+	PGresult *res = NULL;
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (ensure_connected(db) < 0)
 			return IL_EUNAVAIL;
-		if (begin_pipelined(db->conn, tenant_id) == 0) {
+		if (begin_pipelined(&res, db->conn, tenant_id, sql, nparams, params) == 0) {
 			db->in_txn = 1;
+			if (res != NULL && (out == NULL || arena_on_reset(a, clear_result, res) < 0)) {
+				if (out == NULL)
+					PQclear(res);
+				res = NULL;
+			}
+			if (out != NULL)
+				*out = res;
 			return 0;
 		}
 		if (PQstatus(db->conn) != CONNECTION_BAD) {
@@ -219,6 +242,11 @@ int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
 			return IL_EUNAVAIL;
 	}
 	return IL_EUNAVAIL;
+}
+
+int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
+{
+	return db_begin_tenant_and(NULL, db, a, tenant_id, NULL, 0, NULL);
 }
 
 const char *db_val(const PGresult *res, int row, int col)

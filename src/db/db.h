@@ -43,6 +43,13 @@ void db_rollback(struct db *db, struct arena *a);
  * tenant_id, true), which every row-level security policy reads.
  */
 int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id);
+/*
+ * db_begin_tenant, and then sql in the same transaction, all in one round
+ * trip; *out gets sql's result (cleared at arena reset). On failure nothing
+ * stays open.
+ */
+int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+			const char *sql, int nparams, const char *const *params);
 
 /* Shortcuts for reading results (borrowed strings, NULL for SQL NULL). */
 const char *db_val(const PGresult *res, int row, int col);

@@ -164,11 +164,17 @@ static int admit(const struct http_app *app, const struct route *rt, struct req 
 	return 0;
 }
 
-static void run_handler(const struct route *rt, struct req *r)
+static void run_handler(const struct http_app *app, const struct route *rt, struct req *r)
 {
 	int rc;
 
-	if (rt->flags & ROUTE_TENANT_TXN) {
+	if ((rt->flags & ROUTE_TENANT_TXN) && app->bind_tenant != NULL) {
+		if (app->bind_tenant(r) != 0) {
+			if (r->status == 0)
+				req_error_from_code(r, IL_ERR);
+			return;
+		}
+	} else if (rt->flags & ROUTE_TENANT_TXN) {
 		rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
 		if (rc < 0) {
 			req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
@@ -216,5 +222,5 @@ void http_dispatch(const struct http_app *app, struct req *r)
 	r->route = rt;
 	if (admit(app, rt, r) != 0)
 		return;
-	run_handler(rt, r);
+	run_handler(app, rt, r);
 }

@@ -35,6 +35,13 @@ struct http_app {
 	 * after recording a 401 (or 503) response.
 	 */
 	int (*authenticate)(struct req *r);
+	/*
+	 * Opens the tenant transaction of a ROUTE_TENANT_TXN route for r->who
+	 * (the authenticator may leave its database checks to this step, to save
+	 * a round trip); returns 0, or non-zero after recording a response.
+	 * NULL: a plain db_begin_tenant.
+	 */
+	int (*bind_tenant)(struct req *r);
 };
 
 /*

@@ -139,7 +139,7 @@ static const struct route test_routes[] = {
 	{ "DELETE", "/api/v1/models/:name", echo_params, ROLE_ADMIN, 0, "t" },
 	{ "POST", "/api/v1/echo", echo_body, ROLE_NONE, ROUTE_PUBLIC | ROUTE_JSON_BODY, "t" },
 };
-static const struct http_app test_app = { test_routes, 4, fake_auth };
+static const struct http_app test_app = { test_routes, 4, fake_auth, NULL };
 
 struct fixture {
 	struct arena *a;
