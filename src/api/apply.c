@@ -130,7 +130,7 @@ static int check_status(struct apply *ap, const char *status)
 static int begin_apply(struct apply *ap)
 {
 	struct req *r = ap->r;
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id), locked;
+	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
 
 	if (rc == 0)
 		rc = db_plan_get(&ap->plan, r->db, r->arena, r->who.tenant_id, ap->plan_id, 1);
@@ -140,7 +140,7 @@ static int begin_apply(struct apply *ap)
 	}
 	if (rc < 0 || (rc = check_status(ap, db_val(ap->plan, 0, PLAN_STATUS))) != 0)
 		return rc;
-	locked = 1;
+	/* from here on this worker holds the plan's apply lock */
 	ap->doc = api_json_parse(db_val(ap->plan, 0, PLAN_TEXT));
 	if (ap->doc == NULL || arena_on_reset(r->arena, put_json, ap->doc) < 0)
 		rc = IL_ERR;
@@ -149,7 +149,7 @@ static int begin_apply(struct apply *ap)
 	if (rc == 0 &&
 	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, ap->plan_id, "applying")) == 0)
 		rc = db_commit(r->db, r->arena);
-	if (rc != 0 && locked)
+	if (rc != 0)
 		advisory(r, "pg_advisory_unlock", apply_key(ap), NULL);
 	return rc;
 }
