@@ -149,8 +149,11 @@ static int begin_apply(struct apply *ap)
 	if (rc == 0 &&
 	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, ap->plan_id, "applying")) == 0)
 		rc = db_commit(r->db, r->arena);
-	if (rc != 0)
+	if (rc != 0) {
+		/* an aborted transaction would refuse the unlock: end it first */
+		db_rollback(r->db, r->arena);
 		advisory(r, "pg_advisory_unlock", apply_key(ap), NULL);
+	}
 	return rc;
 }
 
@@ -297,6 +300,7 @@ static int run_step(struct apply *ap, const struct step *s)
 				res.error = "the executor failed";
 			rc = record_finish(ap, s, run_id, &res);
 		}
+		db_rollback(ap->r->db, ap->r->arena);   /* a no-op unless recording failed */
 		advisory(ap->r, "pg_advisory_unlock", model_key(ap, s->model), NULL);
 		if (!res.ok)
 			ap->all_ok = 0;
@@ -438,6 +442,7 @@ int api_plans_apply(struct req *r)
 		rc = finish_apply(&ap);
 	else
 		log_error("apply %s stopped early; it stays resumable", id);
+	db_rollback(r->db, r->arena);   /* the unlock must not meet an aborted transaction */
 	advisory(r, "pg_advisory_unlock", apply_key(&ap), NULL);
 	return rc;
 }
