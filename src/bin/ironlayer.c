@@ -32,7 +32,7 @@ static void usage(FILE *out)
 
 	fprintf(out, "usage: ironlayer [--config FILE] COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
 }
 
 int main(int argc, char **argv)
