@@ -98,6 +98,7 @@ int worker_log_has(const char *s);
 
 Suite *suite_auth(void);
 Suite *suite_augment(void);
+Suite *suite_billing_webhook(void);
 Suite *suite_billing(void);
 Suite *suite_settings(void);
 Suite *suite_plans(void);

@@ -11,6 +11,7 @@ int main(void)
 		suite_foundation,
 		suite_auth,
 		suite_billing,
+		suite_billing_webhook,
 		suite_settings,
 		suite_augment,
 		suite_plans,
