@@ -130,6 +130,17 @@ int db_exec_one(PGresult **out, struct db *db, struct arena *a, const char *sql,
 	return rc;
 }
 
+int db_exec_value(const char **value, struct db *db, struct arena *a, const char *sql,
+		  int nparams, const char *const *params)
+{
+	PGresult *res;
+	int rc = db_exec_one(&res, db, a, sql, nparams, params);
+
+	if (rc == 0)
+		*value = db_val(res, 0, 0);
+	return rc;
+}
+
 int db_begin(struct db *db, struct arena *a)
 {
 	int rc = db_exec(NULL, db, a, "BEGIN", 0, NULL);

@@ -34,6 +34,10 @@ int db_exec(PGresult **out, struct db *db, struct arena *a, const char *sql,
 int db_exec_one(PGresult **out, struct db *db, struct arena *a, const char *sql,
 		int nparams, const char *const *params);
 
+/* db_exec_one for a query whose one row has one column: *value borrows it. */
+int db_exec_value(const char **value, struct db *db, struct arena *a, const char *sql,
+		  int nparams, const char *const *params);
+
 /* BEGIN / COMMIT / ROLLBACK; rollback is safe to call when no transaction is open. */
 int db_begin(struct db *db, struct arena *a);
 int db_commit(struct db *db, struct arena *a);

@@ -25,13 +25,9 @@ int db_env_json(const char **json, struct db *db, struct arena *a, const char *t
 		"SELECT environment_json(e)::text FROM environments e"
 		" WHERE e.tenant_id = $1 AND e.name = $2";
 	const char *p[2] = { tenant_id, name };
-	PGresult *res;
-	int rc = db_exec_one(&res, db, a, sql, 2, p);
+	int rc = db_exec_value(json, db, a, sql, 2, p);
 
-	if (rc < 0)
-		return rc;
-	*json = db_val(res, 0, 0);
-	return 0;
+	return rc;
 }
 
 int db_env_create(struct db *db, struct arena *a, const char *tenant_id,

@@ -91,13 +91,9 @@ int db_model_detail(const char **json, struct db *db, struct arena *a, const cha
 		"   AND r.model_name = m.name ORDER BY r.started_at DESC LIMIT 10) r), '[]')"
 		"))::text FROM models m WHERE m.tenant_id = $1 AND m.name = $2";
 	const char *p[2] = { tenant_id, name };
-	PGresult *res;
-	int rc = db_exec_one(&res, db, a, sql, 2, p);
+	int rc = db_exec_value(json, db, a, sql, 2, p);
 
-	if (rc < 0)
-		return rc;
-	*json = db_val(res, 0, 0);
-	return 0;
+	return rc;
 }
 
 int db_model_graph(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)

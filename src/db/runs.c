@@ -109,15 +109,9 @@ int db_run_get(const char **json, struct db *db, struct arena *a, const char *te
 		"SELECT run_telemetry_json(r)::text FROM runs r"
 		" WHERE r.tenant_id = $1 AND r.run_id = $2";
 	const char *p[2] = { tenant_id, run_id };
-	PGresult *res;
-	int rc = db_exec_one(&res, db, a, telemetry ? tel_sql : sql, 2, p);
+	int rc = db_exec_value(json, db, a, telemetry ? tel_sql : sql, 2, p);
 
-	if (rc == IL_EINVALID)   /* not a uuid: no such run */
-		return IL_ENOTFOUND;
-	if (rc < 0)
-		return rc;
-	*json = db_val(res, 0, 0);
-	return 0;
+	return rc == IL_EINVALID ? IL_ENOTFOUND : rc;   /* not a uuid: no such run */
 }
 
 int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,
