@@ -9,6 +9,7 @@
 #include "db/auth.h"
 #include "db/db.h"
 #include "db/plans.h"
+#include "db/runs.h"
 #include "repo/repo.h"
 #include "util/arena.h"
 #include "util/config.h"
@@ -31,21 +32,15 @@ struct augment {
 /* Where the plan came from: repository and commits, environment. */
 static int plan_source(struct augment *g, struct req *r)
 {
-	static const char sql[] =
-		"SELECT repo_path, base_sha, target_sha, environment FROM plans"
-		" WHERE tenant_id = $1 AND plan_id = $2";
-	const char *p[2] = { r->who.tenant_id, g->plan_id };
 	PGresult *res;
-	int rc = db_exec(&res, r->db, r->arena, sql, 2, p);
+	int rc = db_plan_get(&res, r->db, r->arena, r->who.tenant_id, g->plan_id, 0);
 
 	if (rc < 0)
 		return rc;
-	if (db_rows(res) != 1)
-		return IL_ENOTFOUND;
-	g->repo_path = db_val(res, 0, 0);
-	g->base_sha = db_val(res, 0, 1);
-	g->target_sha = db_val(res, 0, 2);
-	g->environment = db_val(res, 0, 3);
+	g->repo_path = db_val(res, 0, PLAN_REPO_PATH);
+	g->base_sha = db_val(res, 0, PLAN_BASE);
+	g->target_sha = db_val(res, 0, PLAN_TARGET);
+	g->environment = db_val(res, 0, PLAN_ENV);
 	return 0;
 }
 
@@ -130,25 +125,6 @@ static const char *model_array(struct req *r, const struct augment *g)
 	return strbuf_cstr(&sb);
 }
 
-/* Rows (model_name, status, runtime_seconds) of each model's recent finished runs. */
-static int history_rows(PGresult **out, struct req *r, const struct augment *g,
-			const char *models)
-{
-	static const char sql[] =
-		"SELECT model_name, status, runtime_seconds FROM ("
-		" SELECT model_name, status, runtime_seconds, row_number() OVER"
-		"  (PARTITION BY model_name ORDER BY finished_at DESC, run_id) AS n"
-		" FROM runs WHERE tenant_id = $1 AND environment = $2"
-		"  AND model_name = ANY ($3::text[]) AND status IN ('SUCCESS', 'FAILED')"
-		"  AND finished_at IS NOT NULL) h"
-		" WHERE n <= $4 ORDER BY model_name, n";
-	char limit[16];
-	const char *p[4] = { r->who.tenant_id, g->environment, models, limit };
-
-	snprintf(limit, sizeof(limit), "%d", HISTORY_RUNS);
-	return db_exec(out, r->db, r->arena, sql, 4, p);
-}
-
 static int load_history(struct augment *g, struct req *r)
 {
 	const char *models = model_array(r, g);
@@ -159,7 +135,8 @@ static int load_history(struct augment *g, struct req *r)
 
 	if (models == NULL)
 		return IL_ENOMEM;
-	if ((rc = history_rows(&h, r, g, models)) < 0)
+	if ((rc = db_run_history(&h, r->db, r->arena, r->who.tenant_id, g->environment, models,
+				  HISTORY_RUNS)) < 0)
 		return rc;
 	secs = arena_calloc(r->arena, (size_t)db_rows(h) + 1, sizeof(*secs));
 	if (secs == NULL)
@@ -289,16 +266,6 @@ static int llm_part(json_object **out, struct req *r, const struct augment *g,
 	return llm_advice(out, r, g, &k, heuristics);
 }
 
-static int store_advisory(struct req *r, const char *plan_id, json_object *advisory)
-{
-	static const char sql[] =
-		"UPDATE plans SET advisory = $3::jsonb WHERE tenant_id = $1 AND plan_id = $2";
-	const char *p[3] = { r->who.tenant_id, plan_id,
-			     json_object_to_json_string_ext(advisory, JSON_C_TO_STRING_PLAIN) };
-
-	return db_exec(NULL, r->db, r->arena, sql, 3, p);
-}
-
 static int build_advisory(json_object **out, struct augment *g, struct req *r)
 {
 	json_object *o = NULL, *llm = NULL;
@@ -351,7 +318,9 @@ int api_plans_augment(struct req *r)
 	if (rc < 0 || (rc = plan_source(&g, r)) < 0 ||
 	    (rc = read_steps(&g, r, db_val(plan, 0, PLAN_TEXT))) < 0 ||
 	    (rc = build_advisory(&advisory, &g, r)) < 0 ||
-	    (rc = store_advisory(r, id, advisory)) < 0 ||
+	    (rc = db_plan_set_advisory(r->db, r->arena, r->who.tenant_id, id,
+					json_object_to_json_string_ext(advisory,
+								       JSON_C_TO_STRING_PLAIN))) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				  "plan_augmented", "plan", id, NULL)) < 0)
 		return rc;

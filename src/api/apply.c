@@ -20,20 +20,6 @@
 #include "util/parse.h"
 #include "util/strbuf.h"
 
-/* Session-level advisory locks on the state database: a crashed worker's
- * connection closes and PostgreSQL releases them. */
-static int advisory(struct req *r, const char *fn, const char *key, int *got)
-{
-	const char *sql = arena_printf(r->arena, "SELECT %s(hashtextextended($1, 0))", fn);
-	const char *p[1] = { key };
-	PGresult *res;
-	int rc = db_exec(&res, r->db, r->arena, sql, 1, p);
-
-	if (rc == 0 && got != NULL)
-		*got = strcmp(db_val(res, 0, 0), "t") == 0;
-	return rc;
-}
-
 static const char *apply_key(struct apply *ap)
 {
 	return arena_printf(ap->r->arena, "apply:%s:%s", ap->r->who.tenant_id, ap->plan_id);
@@ -117,7 +103,7 @@ static int check_status(struct apply *ap, const char *status)
 			      ap->plan_id);
 	if (strcmp(status, "applied") == 0)
 		return refuse(ap->r, "invalid_state", "plan %s is already applied", ap->plan_id);
-	if ((rc = advisory(ap->r, "pg_try_advisory_lock", apply_key(ap), &free_lock)) < 0)
+	if ((rc = db_advisory_try_lock(&free_lock, ap->r->db, ap->r->arena, apply_key(ap))) < 0)
 		return rc;
 	/* "applying" with the lock free: the worker applying it died; resume */
 	if (!free_lock)
@@ -152,7 +138,7 @@ static int begin_apply(struct apply *ap)
 	if (rc != 0) {
 		/* an aborted transaction would refuse the unlock: end it first */
 		db_rollback(r->db, r->arena);
-		advisory(r, "pg_advisory_unlock", apply_key(ap), NULL);
+		db_advisory_unlock(r->db, r->arena, apply_key(ap));
 	}
 	return rc;
 }
@@ -291,7 +277,7 @@ static int run_step(struct apply *ap, const struct step *s)
 	} else {
 		/* two plans never run one model of an environment at the same time:
 		 * the run starts once the model is ours */
-		if ((rc = advisory(ap->r, "pg_advisory_lock", model_key(ap, s->model), NULL)) < 0)
+		if ((rc = db_advisory_lock(ap->r->db, ap->r->arena, model_key(ap, s->model))) < 0)
 			return rc;
 		rc = record_start(&run_id, ap, s, "RUNNING", NULL);
 		if (rc == 0) {
@@ -301,7 +287,7 @@ static int run_step(struct apply *ap, const struct step *s)
 			rc = record_finish(ap, s, run_id, &res);
 		}
 		db_rollback(ap->r->db, ap->r->arena);   /* a no-op unless recording failed */
-		advisory(ap->r, "pg_advisory_unlock", model_key(ap, s->model), NULL);
+		db_advisory_unlock(ap->r->db, ap->r->arena, model_key(ap, s->model));
 		if (!res.ok)
 			ap->all_ok = 0;
 		return rc;
@@ -443,6 +429,6 @@ int api_plans_apply(struct req *r)
 	else
 		log_error("apply %s stopped early; it stays resumable", id);
 	db_rollback(r->db, r->arena);   /* the unlock must not meet an aborted transaction */
-	advisory(r, "pg_advisory_unlock", apply_key(&ap), NULL);
+	db_advisory_unlock(r->db, r->arena, apply_key(&ap));
 	return rc;
 }

@@ -5,74 +5,13 @@
 #include "api/api.h"
 #include "db/auth.h"
 #include "db/db.h"
+#include "db/settings.h"
 #include "http/body.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/secret.h"
-
-/* Columns of settings_get. */
-enum { S_TENANT_NAME, S_PROVIDER, S_LAST4, S_UPDATED_AT, S_MODEL, S_ENABLED, S_KEY_ENC };
-
-/* The tenant's name and settings (NULL columns when it has no settings row). */
-static int settings_get(PGresult **out, struct req *r)
-{
-	static const char sql[] =
-		"SELECT t.name, s.llm_provider, s.llm_key_last4, iso8601(s.llm_key_updated_at),"
-		" s.llm_model, s.ai_advisory_enabled, s.llm_key_enc"
-		" FROM tenants t LEFT JOIN tenant_settings s ON s.tenant_id = t.id"
-		" WHERE t.id = $1";
-	const char *p[1] = { r->who.tenant_id };
-	int rc = db_exec(out, r->db, r->arena, sql, 1, p);
-
-	if (rc == 0 && db_rows(*out) != 1)
-		return IL_ENOTFOUND;
-	return rc;
-}
-
-static int settings_store_key(struct req *r, const char *provider, const char *sealed,
-			      const char *last4, const char *model)
-{
-	static const char sql[] =
-		"INSERT INTO tenant_settings (tenant_id, llm_provider, llm_key_enc, llm_key_last4,"
-		" llm_model, llm_key_updated_at, ai_advisory_enabled)"
-		" VALUES ($1, $2, $3::bytea, $4, $5, now(), $6)"
-		" ON CONFLICT (tenant_id) DO UPDATE SET llm_provider = EXCLUDED.llm_provider,"
-		" llm_key_enc = EXCLUDED.llm_key_enc, llm_key_last4 = EXCLUDED.llm_key_last4,"
-		" llm_model = EXCLUDED.llm_model, llm_key_updated_at = now(), updated_at = now()";
-	const char *p[6] = { r->who.tenant_id, provider, sealed, last4, model,
-			     r->cfg->ai_advisory_enabled ? "true" : "false" };
-
-	return db_exec(NULL, r->db, r->arena, sql, 6, p);
-}
-
-/* Forgets the key; *had is 1 when there was one. */
-static int settings_clear_key(int *had, struct req *r)
-{
-	static const char sql[] =
-		"UPDATE tenant_settings SET llm_provider = NULL, llm_key_enc = NULL,"
-		" llm_key_last4 = NULL, llm_model = NULL, llm_key_updated_at = NULL,"
-		" updated_at = now() WHERE tenant_id = $1 AND llm_key_enc IS NOT NULL";
-	const char *p[1] = { r->who.tenant_id };
-	PGresult *res;
-	int rc = db_exec(&res, r->db, r->arena, sql, 1, p);
-
-	if (rc == 0)
-		*had = strcmp(PQcmdTuples(res), "1") == 0;
-	return rc;
-}
-
-static int settings_set_advisory(struct req *r, int enabled)
-{
-	static const char sql[] =
-		"INSERT INTO tenant_settings (tenant_id, ai_advisory_enabled) VALUES ($1, $2)"
-		" ON CONFLICT (tenant_id) DO UPDATE SET ai_advisory_enabled = EXCLUDED.ai_advisory_enabled,"
-		" updated_at = now()";
-	const char *p[2] = { r->who.tenant_id, enabled ? "true" : "false" };
-
-	return db_exec(NULL, r->db, r->arena, sql, 2, p);
-}
 
 static const char *default_model(const struct il_config *cfg, const char *provider)
 {
@@ -90,7 +29,7 @@ static int advisory_enabled(const struct req *r, const PGresult *s)
 int api_settings_llm(struct api_llm_settings *out, struct req *r)
 {
 	PGresult *s;
-	int rc = settings_get(&s, r);
+	int rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id);
 
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
@@ -154,7 +93,7 @@ static int respond_settings(struct req *r)
 {
 	PGresult *s;
 	json_object *o;
-	int rc = settings_get(&s, r), enabled;
+	int rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id), enabled;
 
 	if (rc < 0)
 		return rc;
@@ -190,7 +129,7 @@ int api_settings_patch(struct req *r)
 
 	if (body_read(r, patch_fields, 1, v))
 		return 0;
-	if ((rc = settings_set_advisory(r, v[0].b)) < 0 ||
+	if ((rc = db_settings_set_advisory(r->db, r->arena, r->who.tenant_id, v[0].b)) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				  v[0].b ? "ai_advisory_enabled" : "ai_advisory_disabled",
 				  "settings", r->who.tenant_id, NULL)) < 0)
@@ -252,11 +191,12 @@ int api_settings_put_key(struct req *r)
 	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, v[1].str) < 0)
 		return IL_ERR;
 	meta = arena_printf(r->arena, "{\"provider\": \"%s\"}", v[0].str);
-	if ((rc = settings_store_key(r, v[0].str, sealed, v[1].str + v[1].len - 4,
-				     v[2].present ? v[2].str : NULL)) < 0 ||
+	if ((rc = db_settings_store_key(r->db, r->arena, r->who.tenant_id, v[0].str, sealed,
+					v[1].str + v[1].len - 4, v[2].present ? v[2].str : NULL,
+					r->cfg->ai_advisory_enabled)) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				  "llm_key_stored", "settings", r->who.tenant_id, meta)) < 0 ||
-	    (rc = settings_get(&s, r)) < 0)
+	    (rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
 	req_json(r, 200, llm_json(r, s));
 	return 0;
@@ -267,7 +207,7 @@ int api_settings_delete_key(struct req *r)
 {
 	int rc, had = 0;
 
-	if ((rc = settings_clear_key(&had, r)) < 0)
+	if ((rc = db_settings_clear_key(&had, r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
 	if (had && (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 					 "llm_key_deleted", "settings", r->who.tenant_id,

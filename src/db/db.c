@@ -260,6 +260,33 @@ int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
 	return db_begin_tenant_and(NULL, db, a, tenant_id, NULL, 0, NULL);
 }
 
+int db_advisory_try_lock(int *got, struct db *db, struct arena *a, const char *key)
+{
+	static const char sql[] = "SELECT pg_try_advisory_lock(hashtextextended($1, 0))";
+	const char *p[1] = { key };
+	PGresult *res;
+	int rc = db_exec_one(&res, db, a, sql, 1, p);
+
+	*got = rc == 0 && strcmp(db_val(res, 0, 0), "t") == 0;
+	return rc;
+}
+
+int db_advisory_lock(struct db *db, struct arena *a, const char *key)
+{
+	static const char sql[] = "SELECT pg_advisory_lock(hashtextextended($1, 0))";
+	const char *p[1] = { key };
+
+	return db_exec(NULL, db, a, sql, 1, p);
+}
+
+int db_advisory_unlock(struct db *db, struct arena *a, const char *key)
+{
+	static const char sql[] = "SELECT pg_advisory_unlock(hashtextextended($1, 0))";
+	const char *p[1] = { key };
+
+	return db_exec(NULL, db, a, sql, 1, p);
+}
+
 const char *db_val(const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col))

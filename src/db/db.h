@@ -55,6 +55,15 @@ int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id);
 int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 			const char *sql, int nparams, const char *const *params);
 
+/*
+ * Session-level advisory locks keyed by text (hashed): held across
+ * transactions, released by unlock or when the connection closes, so a
+ * crashed worker never keeps one. try_lock sets *got.
+ */
+int db_advisory_try_lock(int *got, struct db *db, struct arena *a, const char *key);
+int db_advisory_lock(struct db *db, struct arena *a, const char *key);
+int db_advisory_unlock(struct db *db, struct arena *a, const char *key);
+
 /* Shortcuts for reading results (borrowed strings, NULL for SQL NULL). */
 const char *db_val(const PGresult *res, int row, int col);
 int db_rows(const PGresult *res);

@@ -8,6 +8,7 @@ libildb_a_SOURCES = \
 	src/db/plans.c src/db/plans.h \
 	src/db/models.c src/db/models.h \
 	src/db/environments.c src/db/environments.h \
-	src/db/runs.c src/db/runs.h
+	src/db/runs.c src/db/runs.h \
+	src/db/settings.c src/db/settings.h
 libildb_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 IL_DB_LIBS = libildb.a $(PQ_LIBS)

@@ -212,3 +212,13 @@ int db_plan_set_status(struct db *db, struct arena *a, const char *tenant_id,
 
 	return db_exec(NULL, db, a, sql, 3, p);
 }
+
+int db_plan_set_advisory(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *plan_id, const char *advisory_json)
+{
+	static const char sql[] =
+		"UPDATE plans SET advisory = $3::jsonb WHERE tenant_id = $1 AND plan_id = $2";
+	const char *p[3] = { tenant_id, plan_id, advisory_json };
+
+	return db_exec(NULL, db, a, sql, 3, p);
+}

@@ -78,4 +78,8 @@ int db_plan_count_approvals(int *count, struct db *db, struct arena *a, const ch
 int db_plan_set_status(struct db *db, struct arena *a, const char *tenant_id,
 		       const char *plan_id, const char *status);
 
+/* Stores the plan's advisory (a JSON object text) beside the plan, never in it. */
+int db_plan_set_advisory(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *plan_id, const char *advisory_json);
+
 #endif

@@ -114,6 +114,24 @@ int db_run_get(const char **json, struct db *db, struct arena *a, const char *te
 	return rc == IL_EINVALID ? IL_ENOTFOUND : rc;   /* not a uuid: no such run */
 }
 
+int db_run_history(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		   const char *env, const char *models, int n)
+{
+	static const char sql[] =
+		"SELECT model_name, status, runtime_seconds FROM ("
+		" SELECT model_name, status, runtime_seconds, row_number() OVER"
+		"  (PARTITION BY model_name ORDER BY finished_at DESC, run_id) AS n"
+		" FROM runs WHERE tenant_id = $1 AND environment = $2"
+		"  AND model_name = ANY ($3::text[]) AND status IN ('SUCCESS', 'FAILED')"
+		"  AND finished_at IS NOT NULL) h"
+		" WHERE n <= $4 ORDER BY model_name, n";
+	char limit[16];
+	const char *p[4] = { tenant_id, env, models, limit };
+
+	snprintf(limit, sizeof(limit), "%d", n);
+	return db_exec(out, db, a, sql, 4, p);
+}
+
 int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,
 			 const char *env, const char *model, const char *start, const char *end)
 {

@@ -42,6 +42,13 @@ int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a
 int db_run_get(const char **json, struct db *db, struct arena *a, const char *tenant_id,
 	       const char *run_id, int telemetry);
 
+/*
+ * Rows (model_name, status, runtime_seconds) of each of models' (an array
+ * literal) last n finished runs (SUCCESS or FAILED) in env, newest first.
+ */
+int db_run_history(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
+		   const char *env, const char *models, int n);
+
 /* The model's watermark now ends at end (and starts no later than start). */
 int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,
 			 const char *env, const char *model, const char *start, const char *end);
