@@ -5,6 +5,7 @@
 #include "advise/advise.h"
 #include "advise/llm.h"
 #include "api/api.h"
+#include "core/json_arena.h"
 #include "core/project.h"
 #include "db/auth.h"
 #include "db/db.h"
@@ -44,11 +45,6 @@ static int plan_source(struct augment *g, struct req *r)
 	return 0;
 }
 
-static void put_json(void *o)
-{
-	json_object_put(o);
-}
-
 static const char *str_of(json_object *o, const char *key)
 {
 	json_object *v;
@@ -63,7 +59,7 @@ static int read_steps(struct augment *g, struct req *r, const char *plan_text)
 	json_object *plan = api_json_parse(plan_text), *steps, *s, *v;
 	size_t i, n;
 
-	if (plan == NULL || arena_on_reset(r->arena, put_json, plan) < 0 ||
+	if (plan == NULL || json_arena_own(r->arena, plan) < 0 ||
 	    !json_object_object_get_ex(plan, "steps", &steps) ||
 	    !json_object_is_type(steps, json_type_array))
 		return IL_ERR;
@@ -280,7 +276,7 @@ static int build_advisory(json_object **out, struct augment *g, struct req *r)
 	load_projects(g, r);
 	if ((rc = advise_heuristics(&o, r->arena, &g->in)) < 0)
 		return rc;
-	if (arena_on_reset(r->arena, put_json, o) < 0)
+	if (json_arena_own(r->arena, o) < 0)
 		return IL_ENOMEM;
 	json_object_object_add(o, "sql_analyzed",
 			       json_object_new_boolean(g->in.target != NULL));

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "api/apply.h"
 #include "core/date.h"
+#include "core/json_arena.h"
 #include "core/model.h"
 #include "core/project.h"
 #include "db/auth.h"
@@ -58,11 +59,6 @@ static int refuse(struct req *r, const char *code, const char *fmt, ...)
 	va_end(ap);
 	req_error(r, 409, code, "%s", msg);
 	return 1;
-}
-
-static void put_json(void *obj)
-{
-	json_object_put(obj);
 }
 
 /* The plan's state must be the one approved: same environment, same watermarks. */
@@ -128,7 +124,7 @@ static int begin_apply(struct apply *ap)
 		return rc;
 	/* from here on this worker holds the plan's apply lock */
 	ap->doc = api_json_parse(db_val(ap->plan, 0, PLAN_TEXT));
-	if (ap->doc == NULL || arena_on_reset(r->arena, put_json, ap->doc) < 0)
+	if (ap->doc == NULL || json_arena_own(r->arena, ap->doc) < 0)
 		rc = IL_ERR;
 	if (rc == 0)
 		rc = check_fresh(ap);

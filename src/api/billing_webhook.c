@@ -7,6 +7,7 @@
 #include "billing/store.h"
 #include "billing/stripe.h"
 #include "billing/tiers.h"
+#include "core/json_arena.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "util/arena.h"
@@ -132,11 +133,6 @@ static event_fn find_handler(const char *type)
 	return NULL;
 }
 
-static void put_json(void *o)
-{
-	json_object_put(o);
-}
-
 /* Parses the verified body into ev; IL_EINVALID when it is not an event. */
 static int parse_event(struct event *ev, struct req *r)
 {
@@ -150,7 +146,7 @@ static int parse_event(struct event *ev, struct req *r)
 	json_tokener_free(tok);
 	if (root == NULL)
 		return IL_EINVALID;
-	if (arena_on_reset(r->arena, put_json, root) < 0)
+	if (json_arena_own(r->arena, root) < 0)
 		return IL_ENOMEM;
 	ev->id = stripe_str(root, "id");
 	ev->type = stripe_str(root, "type");

@@ -6,6 +6,7 @@
 
 #include <curl/curl.h>
 
+#include "core/json_arena.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/crypto.h"
@@ -64,11 +65,6 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
-static void put_json(void *o)
-{
-	json_object_put(o);
-}
-
 /* The response text as a JSON object owned by the arena, or NULL. */
 static json_object *parse_answer(struct arena *a, const struct strbuf *sb)
 {
@@ -77,7 +73,7 @@ static json_object *parse_answer(struct arena *a, const struct strbuf *sb)
 
 	if (o == NULL)
 		return NULL;
-	if (arena_on_reset(a, put_json, o) < 0)
+	if (json_arena_own(a, o) < 0)
 		return NULL;
 	return json_object_is_type(o, json_type_object) ? o : NULL;
 }

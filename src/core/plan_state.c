@@ -5,15 +5,11 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "core/json_arena.h"
 #include "core/plan.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/limits.h"
-
-static void put_json(void *obj)
-{
-	json_object_put(obj);
-}
 
 static int only_space(const char *s, size_t n)
 {
@@ -141,7 +137,7 @@ int plan_state_parse(struct plan_inputs *in, struct arena *a,
 		*err = "state: not a JSON object";
 		return IL_EINVALID;
 	}
-	if (arena_on_reset(a, put_json, root) < 0)
+	if (json_arena_own(a, root) < 0)
 		return IL_ENOMEM;
 	json_object_object_foreach(root, key, val) {
 		if (strcmp(key, "watermarks") == 0)

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "build-config.h"
+#include "core/json_arena.h"
 #include "exec/databricks_int.h"
 #include "exec/exec.h"
 #include "util/arena.h"
@@ -97,11 +98,6 @@ static const char *jstr(json_object *o, const char *key)
 	return *s != '\0' ? s : NULL;
 }
 
-static void put_json(void *o)
-{
-	json_object_put(o);
-}
-
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
 {
 	return strbuf_add(arg, data, size * n) < 0 ? 0 : size * n;
@@ -139,7 +135,7 @@ static int http_once(struct dbx *d, struct arena *a, const char *url, const char
 		rp->retry_after_s = retry_after < 86400 ? (long)retry_after : 86400;
 	text = strbuf_cstr(&sb);
 	o = text != NULL && *text != '\0' ? json_tokener_parse(text) : NULL;
-	if (o != NULL && arena_on_reset(a, put_json, o) < 0)
+	if (o != NULL && json_arena_own(a, o) < 0)
 		return IL_ENOMEM;
 	rp->body = o != NULL && json_object_is_type(o, json_type_object) ? o : NULL;
 	return 0;

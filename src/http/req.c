@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/json_arena.h"
 #include "util/arena.h"
 #include "util/error.h"
 
@@ -78,11 +79,6 @@ void req_header_add(struct req *r, const char *name, const char *value)
 	strbuf_addf(&r->headers, "%s: %s\r\n", name, value);
 }
 
-static void put_json(void *obj)
-{
-	json_object_put(obj);
-}
-
 void req_json(struct req *r, int status, json_object *body)
 {
 	const char *text;
@@ -93,7 +89,7 @@ void req_json(struct req *r, int status, json_object *body)
 	r->body_out_len = 0;
 	if (body == NULL)
 		return;
-	if (arena_on_reset(r->arena, put_json, body) < 0) {
+	if (json_arena_own(r->arena, body) < 0) {
 		r->status = 500;
 		return;
 	}
@@ -127,7 +123,7 @@ void req_invalid(struct req *r, const char *loc, const char *field,
 		msg = "Invalid value";
 	if (r->validation == NULL) {
 		r->validation = json_object_new_array();
-		if (arena_on_reset(r->arena, put_json, r->validation) < 0) {
+		if (json_arena_own(r->arena, r->validation) < 0) {
 			r->validation = NULL;
 			return;
 		}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/json_arena.h"
 #include "db/db.h"
 #include "http/query.h"
 #include "util/arena.h"
@@ -87,11 +88,6 @@ static int is_json_type(const char *ct)
 	return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
-static void put_json(void *obj)
-{
-	json_object_put(obj);
-}
-
 /* Parses the body into r->json; 0, or non-zero with the error response set. */
 static int parse_json_body(struct req *r)
 {
@@ -102,7 +98,7 @@ static int parse_json_body(struct req *r)
 
 	if (r->body_len == 0) {
 		r->json = json_object_new_object();
-		return arena_on_reset(r->arena, put_json, r->json) < 0 ? -1 : 0;
+		return json_arena_own(r->arena, r->json) < 0 ? -1 : 0;
 	}
 	if (!is_json_type(r->content_type)) {
 		req_error(r, 415, "unsupported_media_type",
@@ -123,7 +119,7 @@ static int parse_json_body(struct req *r)
 		req_error(r, 400, "invalid_json", "request body is not valid JSON");
 		return -1;
 	}
-	if (arena_on_reset(r->arena, put_json, obj) < 0)
+	if (json_arena_own(r->arena, obj) < 0)
 		return -1;
 	if (!json_object_is_type(obj, json_type_object)) {
 		req_invalid(r, "body", NULL, "Input should be a valid dictionary", "dict_type");
