@@ -286,7 +286,7 @@ static int store_plan(int *created, struct generate *g, struct req *r)
 	row.as_of = g->as_of;
 	row.plan_text = g->plan_text;
 	row.total_steps = (int)g->plan->n_steps;
-	row.models_changed = (int)(g->plan->models_changed.n + g->plan->models_added.n);
+	row.models_changed = (int)g->plan->models_changed.n;   /* the affected set */
 	row.cost = g->plan->estimated_cost_usd;
 	row.created_by = r->who.user_id;
 	return db_plan_insert(created, r->db, r->arena, r->who.tenant_id, &row);

@@ -436,6 +436,13 @@ static int apply_lists(struct model *m, const struct header *h,
 	return 0;
 }
 
+/* 3 when the file starts with a UTF-8 byte-order mark (editors on Windows
+ * write one), else 0: the header starts after it. */
+static size_t utf8_bom_len(const char *text, size_t len)
+{
+	return len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 /* Size and encoding; returns 1 when the file can be parsed at all. */
 static int file_usable(const struct model *m, const char *text, size_t len,
 		       struct diag_list *dl)
@@ -462,7 +469,7 @@ int model_parse(struct model **out, struct arena *a, const char *path,
 {
 	struct header h;
 	struct model *m;
-	size_t errors = dl->n_errors;
+	size_t errors = dl->n_errors, skip;
 	int rc = IL_ENOMEM, kind_ok;
 
 	*out = NULL;
@@ -474,7 +481,8 @@ int model_parse(struct model **out, struct arena *a, const char *path,
 	m->text = text;
 	m->text_len = len;
 	memset(&h, 0, sizeof(h));
-	if ((rc = scan_header(&h, m, a, text, len, dl)) < 0)
+	skip = utf8_bom_len(text, len);
+	if ((rc = scan_header(&h, m, a, text + skip, len - skip, dl)) < 0)
 		goto out;
 	kind_ok = apply_identity(m, &h, dl);
 	apply_enums(m, &h, dl);

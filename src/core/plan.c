@@ -33,7 +33,8 @@ struct planner {
 	size_t *n_eff;
 	int *group;
 	int *step_of;         /* node -> step index, or -1 */
-	int *stamp;           /* scratch for the upward search */
+	int *near;            /* nearest directly changed ancestor (or self) */
+	int *near_dist;       /* its distance in edges */
 	int *queue;
 };
 
@@ -315,35 +316,37 @@ static int directly_changed(const struct planner *pl, int v)
 	return c == CHANGE_ADDED || c == CHANGE_MODIFIED;
 }
 
-/* The nearest directly changed ancestor (fewest edges, then name). */
-static int nearest_changed(struct planner *pl, int v)
+/*
+ * The nearest directly changed ancestor of v (fewest edges, then name),
+ * from its affected parents, which the topological order has already
+ * seen: a directly changed model is its own nearest at distance 0, any
+ * other takes the best (distance + 1, nearest) of its parents. One pass
+ * over the edges, where a search per model was quadratic on a chain.
+ */
+static void set_nearest(struct planner *pl, int v)
 {
 	const struct dag *d = &pl->t->dag;
-	size_t head = 0, tail = 0, level_end, k;
-	int best = -1;
+	int best = -1, dist = 0;
+	size_t k;
 
-	pl->queue[tail++] = v;
-	pl->stamp[v] = v + 1;
-	while (head < tail && best < 0) {
-		level_end = tail;
-		for (; head < level_end; head++) {
-			int u = pl->queue[head];
+	if (directly_changed(pl, v)) {
+		pl->near[v] = v;
+		pl->near_dist[v] = 0;
+		return;
+	}
+	for (k = d->parent_off[v]; k < d->parent_off[v + 1]; k++) {
+		int p = d->parent_idx[k];
 
-			for (k = d->parent_off[u]; k < d->parent_off[u + 1];
-			     k++) {
-				int p = d->parent_idx[k];
-
-				if (!pl->affected[p] || pl->stamp[p] == v + 1)
-					continue;
-				pl->stamp[p] = v + 1;
-				pl->queue[tail++] = p;
-				if (directly_changed(pl, p) &&
-				    (best < 0 || p < best))
-					best = p;
-			}
+		if (!pl->affected[p] || pl->near[p] < 0)
+			continue;
+		if (best < 0 || pl->near_dist[p] + 1 < dist ||
+		    (pl->near_dist[p] + 1 == dist && pl->near[p] < best)) {
+			best = pl->near[p];
+			dist = pl->near_dist[p] + 1;
 		}
 	}
-	return best;
+	pl->near[v] = best;
+	pl->near_dist[v] = dist;
 }
 
 static const char *reason_for(struct planner *pl, int v)
@@ -354,7 +357,7 @@ static const char *reason_for(struct planner *pl, int v)
 		return "new model added";
 	if (pl->diff.target_kind[v] == CHANGE_MODIFIED)
 		return "SQL logic changed";
-	anc = nearest_changed(pl, v);
+	anc = pl->near[v];
 	return arena_printf(pl->a, "downstream of %s",
 			    anc >= 0 ? pl->t->models[anc]->name : "?");
 }
@@ -401,13 +404,15 @@ static int alloc_work(struct planner *pl)
 	pl->n_eff = arena_calloc(pl->a, n, sizeof(*pl->n_eff));
 	pl->group = arena_calloc(pl->a, n, sizeof(int));
 	pl->step_of = arena_calloc(pl->a, n, sizeof(int));
-	pl->stamp = arena_calloc(pl->a, n, sizeof(int));
+	pl->near = arena_alloc(pl->a, n * sizeof(int));
+	pl->near_dist = arena_calloc(pl->a, n, sizeof(int));
 	pl->queue = arena_calloc(pl->a, n, sizeof(int));
 	pl->plan->steps = arena_calloc(pl->a, n, sizeof(struct plan_step));
 	if (!pl->affected || !pl->emitted || !pl->eff || !pl->n_eff ||
-	    !pl->group || !pl->step_of || !pl->stamp || !pl->queue ||
-	    !pl->plan->steps)
+	    !pl->group || !pl->step_of || !pl->near || !pl->near_dist ||
+	    !pl->queue || !pl->plan->steps)
 		return IL_ENOMEM;
+	memset(pl->near, 0xff, n * sizeof(int));
 	return 0;
 }
 
@@ -432,6 +437,7 @@ static int build_steps(struct planner *pl)
 		struct plan_step *s = &p->steps[p->n_steps];
 
 		memset(s, 0, sizeof(*s));
+		set_nearest(pl, v);
 		pl->emitted[v] = (unsigned char)decide_range(pl, v, s);
 		if ((rc = effective_parents(pl, v)) < 0)
 			return rc;
@@ -459,7 +465,7 @@ static int summary_lists(struct planner *pl)
 	struct plan *p = pl->plan;
 	size_t i, n = pl->diff.n_changes;
 
-	if (alloc_list(&p->models_changed, pl->a, n) < 0 ||
+	if (alloc_list(&p->models_modified, pl->a, n) < 0 ||
 	    alloc_list(&p->models_added, pl->a, n) < 0 ||
 	    alloc_list(&p->models_removed, pl->a, n) < 0 ||
 	    alloc_list(&p->cosmetic_changes_skipped, pl->a, n) < 0 ||
@@ -471,7 +477,7 @@ static int summary_lists(struct planner *pl)
 		struct str_list *l = NULL;
 
 		switch (c->kind) {
-		case CHANGE_MODIFIED: l = &p->models_changed; break;
+		case CHANGE_MODIFIED: l = &p->models_modified; break;
 		case CHANGE_ADDED: l = &p->models_added; break;
 		case CHANGE_REMOVED: l = &p->models_removed; break;
 		case CHANGE_COSMETIC: l = &p->cosmetic_changes_skipped; break;
@@ -481,6 +487,20 @@ static int summary_lists(struct planner *pl)
 		if (l)
 			list_add(l, c->name);
 	}
+	return 0;
+}
+
+/* Every affected model, by name (indices are in name order). */
+static int changed_list(struct planner *pl)
+{
+	struct str_list *l = &pl->plan->models_changed;
+	size_t v, n = pl->t->n_models;
+
+	if (alloc_list(l, pl->a, n) < 0)
+		return IL_ENOMEM;
+	for (v = 0; v < n; v++)
+		if (pl->affected[v])
+			list_add(l, pl->t->models[v]->name);
 	return 0;
 }
 
@@ -534,7 +554,7 @@ int plan_build(struct plan **out, struct arena *a, const struct project *base,
 		base = &empty;
 	if ((rc = diff_projects(&pl.diff, a, base, target)) < 0 ||
 	    (rc = summary_lists(&pl)) < 0 || (rc = mark_affected(&pl)) < 0 ||
-	    (rc = build_steps(&pl)) < 0)
+	    (rc = changed_list(&pl)) < 0 || (rc = build_steps(&pl)) < 0)
 		goto out;
 	qsort(pl.plan->up_to_date.items, pl.plan->up_to_date.n,
 	      sizeof(const char *), name_cmp);

@@ -92,7 +92,8 @@ struct plan {
 	struct plan_step *steps;           /* topological, ties by name */
 	size_t n_steps;
 	/* summary lists, each sorted by name */
-	struct str_list models_changed;    /* MODIFIED */
+	struct str_list models_changed;    /* affected: steps and up_to_date */
+	struct str_list models_modified;   /* MODIFIED */
 	struct str_list models_added;
 	struct str_list models_removed;
 	struct str_list cosmetic_changes_skipped;

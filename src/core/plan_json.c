@@ -202,6 +202,8 @@ static void write_summary(struct jw *w, const struct plan *p)
 		    p->models_added.n);
 	jw_str_list(w, "models_changed", p->models_changed.items,
 		    p->models_changed.n);
+	jw_str_list(w, "models_modified", p->models_modified.items,
+		    p->models_modified.n);
 	jw_str_list(w, "models_removed", p->models_removed.items,
 		    p->models_removed.n);
 	jw_key(w, "total_steps");

@@ -50,7 +50,10 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 	ck_assert_str_eq(resp_str(r, "environment"), "dev");
 	ck_assert_str_eq(resp_str(r, "created_by"), t.email);
 	ck_assert_int_eq(resp_int(r, "summary.total_steps"), 6);
-	ck_assert_str_eq(resp_str(r, "summary.models_changed.0"), "raw.orders");
+	/* models_changed: the whole affected set; models_modified: the edit */
+	ck_assert_str_eq(resp_str(r, "summary.models_changed.0"), "analytics.daily");
+	ck_assert_str_eq(resp_str(r, "summary.models_changed.5"), "staging.orders_clean");
+	ck_assert_str_eq(resp_str(r, "summary.models_modified.0"), "raw.orders");
 	ck_assert_str_eq(resp_str(r, "steps.0.model"), "raw.orders");
 	ck_assert_str_eq(resp_str(r, "steps.0.reason"), "SQL logic changed");
 	ck_assert_str_eq(resp_str(r, "steps.1.reason"), "downstream of raw.orders");

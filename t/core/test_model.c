@@ -208,6 +208,33 @@ START_TEST(test_model__file_errors)
 }
 END_TEST
 
+/* A UTF-8 byte-order mark before the header is skipped, and only there. */
+START_TEST(test_model__byte_order_mark)
+{
+	struct model *m = parse("\xef\xbb\xbf-- name: s.a\n-- kind: FULL_REFRESH\n"
+				"SELECT 1 AS x\n");
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_str_eq(t_diags(a, &dl), "");
+	ck_assert_str_eq(m->name, "s.a");
+	ck_assert_int_eq(m->kind, KIND_FULL_REFRESH);
+	ck_assert_uint_eq(m->body_line, 3);
+	ck_assert_int_eq(strncmp(m->body, "SELECT 1 AS x\n", m->body_len), 0);
+	ck_assert_uint_eq(m->text_len, 52);
+	/* a second mark is text: the header line it starts is not a comment */
+	ck_assert_str_eq(problems("\xef\xbb\xbf\xef\xbb\xbf-- name: s.a\n"
+				  "-- kind: FULL_REFRESH\nSELECT 1\n"),
+		"m.sql:1: error: body must be one SELECT or WITH query, found "
+		"'\xef\xbb\xbf'\n"
+		"m.sql:1: error: missing required header 'kind'\n"
+		"m.sql:1: error: missing required header 'name'\n");
+	ck_assert_str_eq(problems("\xef\xbb\xbf"),
+		"m.sql:1: error: empty body: expected a SELECT or WITH query\n"
+		"m.sql:1: error: missing required header 'kind'\n"
+		"m.sql:1: error: missing required header 'name'\n");
+}
+END_TEST
+
 START_TEST(test_model__utf8_and_names)
 {
 	ck_assert_uint_eq(utf8_invalid_offset("a\xc3\xa9\xe2\x86\x92", 6), 6);
@@ -275,6 +302,7 @@ Suite *suite_model(void)
 	tcase_add_test(tc, test_model__body_errors);
 	tcase_add_test(tc, test_model__file_errors);
 	tcase_add_test(tc, test_model__utf8_and_names);
+	tcase_add_test(tc, test_model__byte_order_mark);
 	tcase_add_test(tc, test_model__output_columns);
 	suite_add_tcase(s, tc);
 	return s;

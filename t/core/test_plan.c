@@ -146,7 +146,16 @@ START_TEST(test_plan__rules)
 	ck_assert(p->estimated_cost_usd == 0.8575);
 	ck_assert_uint_eq(p->up_to_date.n, 1);
 	ck_assert_str_eq(p->up_to_date.items[0], "s.app");
-	ck_assert_str_eq(p->models_changed.items[0], "s.src");
+	/* the whole affected set, as the reference's clients read it */
+	ck_assert_uint_eq(p->models_changed.n, 6);
+	ck_assert_str_eq(p->models_changed.items[0], "s.after");
+	ck_assert_str_eq(p->models_changed.items[1], "s.app");
+	ck_assert_str_eq(p->models_changed.items[2], "s.inc");
+	ck_assert_str_eq(p->models_changed.items[3], "s.mrg");
+	ck_assert_str_eq(p->models_changed.items[4], "s.new");
+	ck_assert_str_eq(p->models_changed.items[5], "s.src");
+	ck_assert_uint_eq(p->models_modified.n, 1);
+	ck_assert_str_eq(p->models_modified.items[0], "s.src");
 	ck_assert_str_eq(p->models_added.items[0], "s.new");
 	ck_assert_str_eq(p->models_removed.items[0], "s.gone");
 	ck_assert_str_eq(p->cosmetic_changes_skipped.items[0], "s.pretty");
@@ -207,8 +216,8 @@ START_TEST(test_plan__empty_diff_is_empty_plan)
 		"  \"base\": \"" TARGET "\",\n"
 		"  \"environment\": \"dev\",\n"
 		/* sha256 of the compact form, computed independently */
-		"  \"plan_id\": \"2d794124efddbbf6e947b2fc4e00a8f479a0f7bd28bd972a"
-		"2c520ddb8a1c9d06\",\n"
+		"  \"plan_id\": \"34bea24e06bd4c17e2bb70f9c126231c646ea3afb7c58184"
+		"fce8a35ae3de119a\",\n"
 		"  \"steps\": [],\n"
 		"  \"summary\": {\n"
 		"    \"cosmetic_changes_skipped\": [],\n"
@@ -216,6 +225,7 @@ START_TEST(test_plan__empty_diff_is_empty_plan)
 		"    \"metadata_changes\": [],\n"
 		"    \"models_added\": [],\n"
 		"    \"models_changed\": [],\n"
+		"    \"models_modified\": [],\n"
 		"    \"models_removed\": [],\n"
 		"    \"total_steps\": 0,\n"
 		"    \"up_to_date\": []\n"
@@ -273,6 +283,189 @@ START_TEST(test_plan__nearest_changed_ancestor)
 				     "0.0021,\n"));
 	ck_assert_ptr_nonnull(strstr(json(p), "\"estimated_cost_usd\": "
 				     "0.006307,\n"));
+}
+END_TEST
+
+/* One generated model: its name, FULL_REFRESH, refs to its parents. */
+static const char *gen_model(const char *name, char *const *parents, int np,
+			     int version)
+{
+	const char *text = arena_printf(a, "-- name: %s\n-- kind: FULL_REFRESH\n"
+					"SELECT %d AS v", name, version);
+	int k;
+
+	for (k = 0; k < np; k++)
+		text = arena_printf(a, "%s%s {{ ref('%s') }}", text,
+				    k ? " JOIN" : " FROM", parents[k]);
+	return text;
+}
+
+/* The reason's model by its definition: a breadth-first search up the
+ * affected ancestors, fewest edges then smallest name (the old code). */
+static const char *bfs_nearest(const struct project *t, const struct plan *p,
+			       int v, const unsigned char *in, int *queue,
+			       unsigned char *seen)
+{
+	const struct dag *d = &t->dag;
+	size_t head = 0, tail = 0, end, k, i;
+	int best = -1;
+
+	memset(seen, 0, t->n_models);
+	queue[tail++] = v;
+	while (head < tail && best < 0) {
+		for (end = tail; head < end; head++)
+			for (k = d->parent_off[queue[head]];
+			     k < d->parent_off[queue[head] + 1]; k++) {
+				int u = d->parent_idx[k];
+				const char *name = t->models[u]->name;
+				int direct = 0;
+
+				if (!in[u] || seen[u])
+					continue;
+				seen[u] = 1;
+				queue[tail++] = u;
+				for (i = 0; i < p->models_modified.n; i++)
+					direct |= strcmp(name,
+						p->models_modified.items[i]) == 0;
+				if (direct && (best < 0 || u < best))
+					best = u;
+			}
+	}
+	return best < 0 ? NULL : t->models[best]->name;
+}
+
+/* Every "downstream of" reason equals the breadth-first search's answer. */
+static void assert_reasons(const struct project *t, const struct plan *p)
+{
+	int *queue = arena_calloc(a, t->n_models, sizeof(int));
+	unsigned char *seen = arena_calloc(a, t->n_models, 1);
+	unsigned char *in = arena_calloc(a, t->n_models, 1);
+	size_t i;
+
+	for (i = 0; i < p->models_changed.n; i++)
+		in[project_find(t, p->models_changed.items[i])] = 1;
+
+	for (i = 0; i < p->n_steps; i++) {
+		const struct plan_step *s = &p->steps[i];
+		const char *want;
+
+		if (strncmp(s->reason, "downstream of ", 14) != 0)
+			continue;
+		want = bfs_nearest(t, p, project_find(t, s->model), in, queue,
+				   seen);
+		ck_assert_ptr_nonnull(want);
+		ck_assert_str_eq(s->reason + 14, want);
+	}
+}
+
+/* Builds base and target of n models; parents_of fills each one's refs. */
+static void gen_projects(struct project **base, struct project **target,
+			 int n, int (*parents_of)(int i, int *out),
+			 const char *(*name_of)(int i),
+			 int (*modified)(int i))
+{
+	struct tfile *b = arena_calloc(a, (size_t)n, sizeof(*b));
+	struct tfile *t = arena_calloc(a, (size_t)n, sizeof(*t));
+	char *names[4];
+	int i, k, par[4], np;
+
+	for (i = 0; i < n; i++) {
+		np = parents_of(i, par);
+		for (k = 0; k < np; k++)
+			names[k] = (char *)name_of(par[k]);
+		b[i].path = t[i].path = arena_printf(a, "m/%d.sql", i);
+		b[i].text = gen_model(name_of(i), names, np, 0);
+		t[i].text = gen_model(name_of(i), names, np, modified(i));
+	}
+	*base = t_project(a, b, (size_t)n);
+	*target = t_project(a, t, (size_t)n);
+}
+
+static const char *chain_name(int i)
+{
+	return arena_printf(a, "s.c%05d", i);
+}
+
+static int chain_parent(int i, int *out)
+{
+	out[0] = i - 1;
+	return i > 0;
+}
+
+static int chain_modified(int i)
+{
+	return i == 0 || i == 1500;
+}
+
+/* A name order unrelated to the graph's order. */
+static const char *dag_name(int i)
+{
+	return arena_printf(a, "s.m%03d", (i * 37) % 401);
+}
+
+static int dag_parents(int i, int *out)
+{
+	unsigned x = (unsigned)i * 2654435761u;
+	int k, n = i ? (int)(x >> 7) % 4 : 0;
+
+	for (k = 0; k < n; k++)
+		out[k] = (int)((x >> (9 + 5 * k)) % (unsigned)i);
+	/* the same parent twice collapses */
+	return n;
+}
+
+static int dag_modified(int i)
+{
+	return i % 53 == 0 || i % 71 == 0;
+}
+
+START_TEST(test_plan__reasons_on_a_chain_and_a_dag)
+{
+	struct project *base, *target;
+	struct plan_inputs in;
+	const char *err;
+	struct plan *p;
+	size_t i;
+
+	inputs(&in);
+	gen_projects(&base, &target, 3000, chain_parent, chain_name,
+		     chain_modified);
+	ck_assert_int_eq(plan_build(&p, a, base, target, &in, &err), 0);
+	ck_assert_uint_eq(p->n_steps, 3000);
+	for (i = 0; i < p->n_steps; i++) {
+		const char *want = i == 0 || i == 1500 ? "SQL logic changed" :
+			i < 1500 ? "downstream of s.c00000" :
+			"downstream of s.c01500";
+
+		ck_assert_str_eq(p->steps[i].model, chain_name((int)i));
+		ck_assert_str_eq(p->steps[i].reason, want);
+		ck_assert_int_eq(p->steps[i].parallel_group, (int)i);
+	}
+	assert_reasons(target, p);
+
+	gen_projects(&base, &target, 400, dag_parents, dag_name, dag_modified);
+	ck_assert_int_eq(plan_build(&p, a, base, target, &in, &err), 0);
+	ck_assert_uint_gt(p->n_steps, 100);
+	assert_reasons(target, p);
+}
+END_TEST
+
+START_TEST(test_plan__byte_order_mark_is_cosmetic)
+{
+	static const struct tfile b[] = {
+		{ "x", "-- name: s.x\n-- kind: FULL_REFRESH\nSELECT 1" },
+	};
+	static const struct tfile t[] = {
+		{ "x", "\xef\xbb\xbf-- name: s.x\n-- kind: FULL_REFRESH\nSELECT 1" },
+	};
+	struct plan_inputs in;
+	struct plan *p;
+
+	inputs(&in);
+	p = build(b, N(b), t, N(t), &in);
+	ck_assert_uint_eq(p->n_steps, 0);
+	ck_assert_uint_eq(p->cosmetic_changes_skipped.n, 1);
+	ck_assert_str_eq(p->cosmetic_changes_skipped.items[0], "s.x");
 }
 END_TEST
 
@@ -467,6 +660,8 @@ Suite *suite_plan(void)
 	tcase_add_test(tc, test_plan__deterministic_bytes);
 	tcase_add_test(tc, test_plan__empty_diff_is_empty_plan);
 	tcase_add_test(tc, test_plan__nearest_changed_ancestor);
+	tcase_add_test(tc, test_plan__reasons_on_a_chain_and_a_dag);
+	tcase_add_test(tc, test_plan__byte_order_mark_is_cosmetic);
 	tcase_add_test(tc, test_plan__invalid_inputs);
 	tcase_add_test(tc, test_plan__null_base_adds_everything);
 	tcase_add_test(tc, test_plan__contract_violations);
