@@ -1,10 +1,11 @@
-# bench/local.mk: `make bench` runs bench/plan (generated repos of 1k/10k/50k models)
+# bench/local.mk: `make bench` runs bench/plan (generated repos: 1k/10k/50k models
+# in layers, a 50k chain; each cold and warm)
 EXTRA_PROGRAMS = bench/plan
 CLEANFILES += bench/plan
 bench_plan_SOURCES = bench/plan.c
 bench_plan_LDADD = $(IL_UTIL_LIBS)
 BENCH_DIR = /tmp/ironlayer-bench
-BENCH_SIZES = 1000 10000 50000
+BENCH_SIZES = 1000 10000 50000 chain:50000
 bench: bench/plan$(EXEEXT) ironlayer$(EXEEXT)
 	./bench/plan --ironlayer ./ironlayer --dir $(BENCH_DIR) $(BENCH_SIZES)
 .PHONY: bench

@@ -1,4 +1,4 @@
-/* plan.c: benchmark of `ironlayer plan` on generated 1k/10k/50k-model repos */
+/* plan.c: benchmark of `ironlayer plan` on generated repos, cold and warm */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +15,46 @@
 
 #define LAYERS 10
 #define MAX_RUNS 15
+#define MAX_CASES 8
+#define CHAIN_DIR_SIZE 1000
+
+/*
+ * Two shapes. layers: 10 layers, each model refs 2-3 models of earlier
+ * layers, every 100th model's logic changes (1%). chain: model i refs
+ * model i-1 and only the root changes, so every model is a step and each
+ * step's reason names the root, 50,000 edges away at the end.
+ */
+enum shape { SHAPE_LAYERS, SHAPE_CHAIN };
+
+struct bench_case {
+	enum shape shape;
+	long n;
+};
 
 struct opts {
 	const char *ironlayer;
 	const char *dir;
 	int runs;
+	struct bench_case cases[MAX_CASES];
+	int n_cases;
 };
 
-struct result {
+/* One series of runs of a case: cold (empty parse cache) or warm. */
+struct series {
 	double wall[MAX_RUNS];
 	double cpu[MAX_RUNS];
 	long rss_kb[MAX_RUNS];
+};
+
+struct result {
+	struct series cold, warm;
 	long steps;
 };
+
+static const char *shape_name(enum shape s)
+{
+	return s == SHAPE_CHAIN ? "chain" : "layers";
+}
 
 /* Deterministic pseudo-random numbers so every machine builds one repo. */
 static unsigned long rng_state = 12345;
@@ -62,10 +89,10 @@ static long pick_upstream(long i, long n)
 	return (long)(rng() % (unsigned long)end);
 }
 
-static int write_model(const char *root, long i, long n, int version)
+static int write_layer_model(const char *root, long i, long n, int version)
 {
 	char path[4096], name[64], up[3][64];
-	int layer = layer_of(i, n), nrefs = layer ? 2 + (int)(rng() % 2) : 0;
+	int layer = layer_of(i, n), nrefs;
 	int k, incr = i % 7 == 3;
 	FILE *f;
 
@@ -100,6 +127,26 @@ static int write_model(const char *root, long i, long n, int version)
 	return fclose(f);
 }
 
+static int write_chain_model(const char *root, long i, int version)
+{
+	char path[4096];
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/models/c%03ld/m%06ld.sql", root,
+		     i / CHAIN_DIR_SIZE, i) >= (int)sizeof(path) ||
+	    (f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "-- name: chain.m%06ld\n-- kind: FULL_REFRESH\n"
+		"-- owner: team_%ld\n", i, i % 13);
+	fprintf(f, "SELECT id, d, amount + %d AS amount, category\n", version);
+	if (i == 0)
+		fprintf(f, "FROM source.events\n");
+	else
+		fprintf(f, "FROM {{ ref('chain.m%06ld') }}\n", i - 1);
+	fprintf(f, "WHERE amount > 0\n");
+	return fclose(f);
+}
+
 static int run_shell(const char *cmd)
 {
 	return system(cmd) == 0 ? 0 : -1;
@@ -120,20 +167,31 @@ static int make_dir(const char *dir)
 	" GIT_AUTHOR_DATE='@1700000000 +0000'" \
 	" GIT_COMMITTER_DATE='@1700000000 +0000' && "
 
-/* Commit 1: n models; commit 2: every 100th model's logic changed. */
-static int generate(const char *root, long n)
+static int make_dirs(const char *root, const struct bench_case *c)
 {
-	char path[4096], cmd[8192];
-	long i;
-	int layer;
+	char path[4096];
+	long d, n = c->shape == SHAPE_CHAIN ?
+		(c->n + CHAIN_DIR_SIZE - 1) / CHAIN_DIR_SIZE : LAYERS;
 
-	for (layer = 0; layer < LAYERS; layer++) {
-		if (snprintf(path, sizeof(path), "%s/models/l%d", root, layer) >=
+	for (d = 0; d < n; d++)
+		if (snprintf(path, sizeof(path), c->shape == SHAPE_CHAIN ?
+			     "%s/models/c%03ld" : "%s/models/l%ld", root, d) >=
 		    (int)sizeof(path) || make_dir(path) < 0)
 			return -1;
-	}
+	return 0;
+}
+
+/* Commit 1: n models; commit 2: the shape's changes. */
+static int generate(const char *root, const struct bench_case *c)
+{
+	char cmd[8192];
+	long i, n = c->n;
+
+	if (make_dirs(root, c) < 0)
+		return -1;
 	for (i = 0; i < n; i++)
-		if (write_model(root, i, n, 0) < 0)
+		if ((c->shape == SHAPE_CHAIN ? write_chain_model(root, i, 0) :
+		     write_layer_model(root, i, n, 0)) < 0)
 			return -1;
 	if (snprintf(cmd, sizeof(cmd), "cd '%s' && " GIT_ENV "git -c "
 		     "init.defaultBranch=main init -q . && git config gc.auto 0 && "
@@ -141,9 +199,14 @@ static int generate(const char *root, long n)
 		return -1;
 	if (run_shell(cmd) < 0)
 		return -1;
-	for (i = 50; i < n; i += 100)
-		if (write_model(root, i, n, 1) < 0)
+	if (c->shape == SHAPE_CHAIN) {
+		if (write_chain_model(root, 0, 1) < 0)
 			return -1;
+	} else {
+		for (i = 50; i < n; i += 100)
+			if (write_layer_model(root, i, n, 1) < 0)
+				return -1;
+	}
 	if (snprintf(cmd, sizeof(cmd), "cd '%s' && " GIT_ENV "git commit -q -a "
 		     "-m target && git gc -q", root) >= (int)sizeof(cmd))
 		return -1;
@@ -158,9 +221,12 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One `ironlayer plan`; wall seconds and peak RSS (KiB) of the child. */
+/*
+ * One `ironlayer plan` with its parse cache in cache_dir; wall and CPU
+ * seconds and peak RSS (KiB) of the child.
+ */
 static int run_once(const struct opts *o, const char *repo, const char *out,
-		    double *wall, double *cpu, long *rss)
+		    const char *cache_dir, double *wall, double *cpu, long *rss)
 {
 	struct rusage ru;
 	double t0 = now();
@@ -173,6 +239,7 @@ static int run_once(const struct opts *o, const char *repo, const char *out,
 		fd = open("/dev/null", O_WRONLY);
 		if (fd >= 0)
 			dup2(fd, 1);
+		setenv("XDG_CACHE_HOME", cache_dir, 1);
 		execl(o->ironlayer, o->ironlayer, "--config", "/dev/null", "plan",
 		      repo, "HEAD~1", "HEAD", "--as-of", "2025-06-15", "--out",
 		      out, (char *)NULL);
@@ -202,6 +269,15 @@ static long count_steps(const char *path)
 	return n;
 }
 
+/* 0 when the two files have the same bytes. */
+static int same_bytes(const char *a, const char *b)
+{
+	char cmd[8600];
+
+	snprintf(cmd, sizeof(cmd), "cmp -s '%s' '%s'", a, b);
+	return run_shell(cmd);
+}
+
 static int dbl_cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -216,61 +292,128 @@ static int long_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int measure(const struct opts *o, long n, struct result *r)
+struct paths {
+	char repo[4096];
+	char cache[4200];
+	char out_cold[4200];
+	char out_warm[4200];
+};
+
+static void case_paths(struct paths *p, const struct opts *o,
+		       const struct bench_case *c)
 {
-	char repo[4096], out[4200], probe[4200];
-	double wall, cpu;
-	long rss;
-	int i;
+	const char *s = shape_name(c->shape);
 
-	snprintf(repo, sizeof(repo), "%s/n%ld", o->dir, n);
-	snprintf(out, sizeof(out), "%s/plan-%ld.json", o->dir, n);
-	snprintf(probe, sizeof(probe), "%s/.git", repo);
-	if (access(probe, F_OK) != 0) {
-		double t0 = now();
+	snprintf(p->repo, sizeof(p->repo), "%s/%s%ld", o->dir,
+		 c->shape == SHAPE_CHAIN ? "chain" : "n", c->n);
+	snprintf(p->cache, sizeof(p->cache), "%s/cache-%s-%ld", o->dir, s, c->n);
+	snprintf(p->out_cold, sizeof(p->out_cold), "%s/plan-%s-%ld-cold.json",
+		 o->dir, s, c->n);
+	snprintf(p->out_warm, sizeof(p->out_warm), "%s/plan-%s-%ld-warm.json",
+		 o->dir, s, c->n);
+}
 
-		if (make_dir(repo) < 0 || generate(repo, n) < 0) {
-			fprintf(stderr, "bench: cannot generate %s\n", repo);
-			return -1;
-		}
-		fprintf(stderr, "bench: generated %ld models in %.1f s\n", n,
-			now() - t0);
-	}
-	/* one warm-up run so every run reads from the page cache */
-	if (run_once(o, repo, out, &wall, &cpu, &rss) < 0) {
-		fprintf(stderr, "bench: ironlayer plan failed on %s\n", repo);
+static int ensure_repo(const struct paths *p, const struct bench_case *c)
+{
+	char probe[4200];
+	double t0 = now();
+
+	snprintf(probe, sizeof(probe), "%s/.git", p->repo);
+	if (access(probe, F_OK) == 0)
+		return 0;
+	if (make_dir(p->repo) < 0 || generate(p->repo, c) < 0) {
+		fprintf(stderr, "bench: cannot generate %s\n", p->repo);
 		return -1;
 	}
-	for (i = 0; i < o->runs; i++)
-		if (run_once(o, repo, out, &r->wall[i], &r->cpu[i],
-			     &r->rss_kb[i]) < 0)
-			return -1;
-	r->steps = count_steps(out);
+	fprintf(stderr, "bench: generated %ld models (%s) in %.1f s\n", c->n,
+		shape_name(c->shape), now() - t0);
 	return 0;
 }
 
-static void report(const struct opts *o, long n, struct result *r)
+static int empty_cache(const char *dir)
 {
-	int k = o->runs;
+	char cmd[8600];
 
-	qsort(r->wall, (size_t)k, sizeof(double), dbl_cmp);
-	qsort(r->cpu, (size_t)k, sizeof(double), dbl_cmp);
-	qsort(r->rss_kb, (size_t)k, sizeof(long), long_cmp);
-	printf("%8ld %8ld %10.3f %10.3f %10.3f %10.3f %12.1f\n", n, r->steps,
-	       r->wall[k / 2], r->wall[0], r->wall[k - 1], r->cpu[k / 2],
-	       (double)r->rss_kb[k - 1] / 1024.0);
-	fflush(stdout);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+	return run_shell(cmd);
 }
 
-static int parse_args(struct opts *o, long *sizes, int *n_sizes, int argc,
-		      char **argv)
+/* Run i of a case: cold (the cache emptied first), then warm. */
+static int measure_round(const struct opts *o, const struct bench_case *c,
+			 struct result *r, int i)
 {
+	struct paths p;
+
+	case_paths(&p, o, c);
+	if (empty_cache(p.cache) < 0 ||
+	    run_once(o, p.repo, p.out_cold, p.cache, &r->cold.wall[i],
+		     &r->cold.cpu[i], &r->cold.rss_kb[i]) < 0 ||
+	    run_once(o, p.repo, p.out_warm, p.cache, &r->warm.wall[i],
+		     &r->warm.cpu[i], &r->warm.rss_kb[i]) < 0) {
+		fprintf(stderr, "bench: ironlayer plan failed on %s\n", p.repo);
+		return -1;
+	}
+	if (same_bytes(p.out_cold, p.out_warm) != 0) {
+		fprintf(stderr, "bench: cold and warm plans differ: %s %s\n",
+			p.out_cold, p.out_warm);
+		return -1;
+	}
+	r->steps = count_steps(p.out_warm);
+	return 0;
+}
+
+static void sort_series(struct series *s, int k)
+{
+	qsort(s->wall, (size_t)k, sizeof(double), dbl_cmp);
+	qsort(s->cpu, (size_t)k, sizeof(double), dbl_cmp);
+	qsort(s->rss_kb, (size_t)k, sizeof(long), long_cmp);
+}
+
+static void report(const struct opts *o, const struct bench_case *c,
+		   struct result *r)
+{
+	int k = o->runs;
+	long rss;
+
+	sort_series(&r->cold, k);
+	sort_series(&r->warm, k);
+	rss = r->cold.rss_kb[k - 1] > r->warm.rss_kb[k - 1] ?
+		r->cold.rss_kb[k - 1] : r->warm.rss_kb[k - 1];
+	printf("%-7s %7ld %7ld %8.3f %7.3f %7.3f %8.3f %8.3f %7.3f %7.3f %8.3f "
+	       "%8.1f %7.2f\n", shape_name(c->shape), c->n, r->steps,
+	       r->cold.wall[k / 2], r->cold.wall[0], r->cold.wall[k - 1],
+	       r->cold.cpu[k / 2], r->warm.wall[k / 2], r->warm.wall[0],
+	       r->warm.wall[k - 1], r->warm.cpu[k / 2], (double)rss / 1024.0,
+	       (double)rss / (double)c->n);
+}
+
+/* [chain:]SIZE */
+static int parse_case(struct bench_case *c, const char *arg)
+{
+	int64_t v;
+
+	c->shape = SHAPE_LAYERS;
+	if (strncmp(arg, "chain:", 6) == 0) {
+		c->shape = SHAPE_CHAIN;
+		arg += 6;
+	}
+	if (parse_i64(arg, 100, 100000, &v) < 0)
+		return -1;
+	c->n = (long)v;
+	return 0;
+}
+
+static int parse_args(struct opts *o, int argc, char **argv)
+{
+	static const char *const defaults[] = {
+		"1000", "10000", "50000", "chain:50000",
+	};
 	int i;
 
 	o->ironlayer = "./ironlayer";
 	o->dir = "/tmp/ironlayer-bench";
 	o->runs = 5;
-	*n_sizes = 0;
+	o->n_cases = 0;
 	for (i = 1; i < argc; i++) {
 		int64_t v;
 
@@ -282,43 +425,49 @@ static int parse_args(struct opts *o, long *sizes, int *n_sizes, int argc,
 			if (parse_i64(argv[++i], 1, MAX_RUNS, &v) < 0)
 				return -1;
 			o->runs = (int)v;
-		} else {
-			if (parse_i64(argv[i], 100, 100000, &v) < 0 ||
-			    *n_sizes == 8)
-				return -1;
-			sizes[(*n_sizes)++] = (long)v;
+		} else if (o->n_cases == MAX_CASES ||
+			   parse_case(&o->cases[o->n_cases++], argv[i]) < 0) {
+			return -1;
 		}
 	}
-	if (*n_sizes == 0) {
-		sizes[0] = 1000;
-		sizes[1] = 10000;
-		sizes[2] = 50000;
-		*n_sizes = 3;
-	}
+	for (i = 0; o->n_cases == 0 && i < 4; i++)
+		parse_case(&o->cases[i], defaults[i]);
+	if (o->n_cases == 0)
+		o->n_cases = 4;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	static struct result r[MAX_CASES];
+	struct paths p;
 	struct opts o;
-	struct result r;
-	long sizes[8];
-	int n_sizes, i;
+	int i, k;
 
-	if (parse_args(&o, sizes, &n_sizes, argc, argv) < 0) {
+	if (parse_args(&o, argc, argv) < 0) {
 		fprintf(stderr, "usage: bench/plan [--ironlayer PATH] [--dir DIR]"
-			" [--runs N] [SIZE...]\n");
+			" [--runs N] [[chain:]SIZE...]\n");
 		return 2;
 	}
-	printf("# ironlayer plan HEAD~1 HEAD, 1%% of models changed, "
-	       "%d runs after one warm-up\n", o.runs);
-	printf("%8s %8s %10s %10s %10s %10s %12s\n", "models", "steps",
-	       "median_s", "min_s", "max_s", "cpu_s", "peak_rss_mb");
-	for (i = 0; i < n_sizes; i++) {
-		memset(&r, 0, sizeof(r));
-		if (measure(&o, sizes[i], &r) < 0)
+	for (i = 0; i < o.n_cases; i++) {
+		case_paths(&p, &o, &o.cases[i]);
+		if (ensure_repo(&p, &o.cases[i]) < 0)
 			return 1;
-		report(&o, sizes[i], &r);
 	}
+	printf("# ironlayer plan HEAD~1 HEAD; layers: 1%% of models changed, "
+	       "chain: the root changed\n# %d interleaved rounds after one "
+	       "warm-up round; each round runs every case cold (empty parse "
+	       "cache) then warm; medians, min, max\n", o.runs);
+	printf("%-7s %7s %7s %8s %7s %7s %8s %8s %7s %7s %8s %8s %7s\n",
+	       "shape", "models", "steps", "cold_s", "min", "max", "cold_cpu",
+	       "warm_s", "min", "max", "warm_cpu", "rss_mb", "kib/mod");
+	fflush(stdout);
+	/* round -1 warms the page cache and is not counted */
+	for (k = -1; k < o.runs; k++)
+		for (i = 0; i < o.n_cases; i++)
+			if (measure_round(&o, &o.cases[i], &r[i], k < 0 ? 0 : k) < 0)
+				return 1;
+	for (i = 0; i < o.n_cases; i++)
+		report(&o, &o.cases[i], &r[i]);
 	return 0;
 }
