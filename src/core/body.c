@@ -8,6 +8,11 @@
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/limits.h"
+#include "util/strbuf.h"
+
+/* Far above any canonical form of a body within IL_MAX_SQL_FILE: the
+ * content hash enforces IL_MAX_CANONICAL_SQL itself. */
+#define CANON_MAX (4 * IL_MAX_CANONICAL_SQL)
 
 /* Words that start a statement other than a query. */
 static const char *const statement_words[] = {
@@ -20,6 +25,9 @@ struct body_state {
 	struct model *m;
 	struct arena *a;
 	struct diag_list *dl;
+	struct strbuf canon;
+	struct canon_writer cw;
+	int canon_none;      /* a ref could not be recorded */
 	struct token prev;
 	size_t n_tokens;
 	size_t leading;      /* ( before the first word */
@@ -85,7 +93,9 @@ static int check_first(struct body_state *st, const struct token *t)
 	return 1;
 }
 
-static int check_template(struct body_state *st, const struct token *t)
+/* at: where the template starts in the canonical form. */
+static int check_template(struct body_state *st, const struct token *t,
+			  size_t at)
 {
 	const char *name = NULL;
 	size_t len = 0;
@@ -95,9 +105,16 @@ static int check_template(struct body_state *st, const struct token *t)
 	case TEMPLATE_REF:
 		rc = model__add_ref(st->m, st->a, name, len, t->line, 0);
 		if (rc == IL_ETOOBIG) {
+			st->canon_none = 1;
 			diag_add(st->dl, DIAG_ERROR, st->m->path, t->line,
 				 "more than %d refs in one model", IL_MAX_REFS);
 			return 0;
+		}
+		if (rc == 0) {
+			struct model_ref *r = &st->m->refs[st->m->n_refs - 1];
+
+			r->canon_off = at;
+			r->canon_len = st->canon.len - at;
 		}
 		return rc;
 	case TEMPLATE_BAD_REF:
@@ -163,33 +180,66 @@ static int check_token(struct body_state *st, const struct token *t)
 	return 0;
 }
 
+/* The canonical form's buffer, sized so a typical body needs no growth
+ * (comments and indentation go, ", " comes). */
+static int canon_start(struct body_state *st)
+{
+	size_t cap = st->m->body_len + st->m->body_len / 8 + 16;
+
+	strbuf_init(&st->canon, st->a, CANON_MAX);
+	st->canon.buf = arena_alloc(st->a, cap);
+	if (st->canon.buf == NULL)
+		return IL_ENOMEM;
+	st->canon.cap = cap;
+	st->canon.buf[0] = '\0';
+	canon_begin(&st->cw, &st->canon);
+	return 0;
+}
+
+static void canon_end(struct body_state *st, int lexed)
+{
+	struct model_canon *c = &st->m->canon;
+
+	c->state = !lexed ? CANON_RAW :
+		st->canon_none || st->canon.failed ? CANON_NONE : CANON_OK;
+	c->text = c->state == CANON_OK ? st->canon.buf : NULL;
+	c->len = c->state == CANON_OK ? st->canon.len : 0;
+}
+
 int model__check_body(struct model *m, struct arena *a, struct diag_list *dl)
 {
 	struct body_state st;
 	struct lexer lx;
 	struct token t;
 	int stop = 0, rc;
+	size_t at;
 
 	memset(&st, 0, sizeof(st));
 	st.m = m;
 	st.a = a;
 	st.dl = dl;
+	if ((rc = canon_start(&st)) < 0)
+		return rc;
 	lexer_init(&lx, m->body, m->body_len, m->body_line);
 	for (;;) {
 		if (lexer_next(&lx, &t) < 0) {
 			diag_add(dl, DIAG_ERROR, m->path, lx.err_line, "%s",
 				 lx.err);
+			canon_end(&st, 0);
 			return 0;
 		}
 		if (t.kind == TOK_EOF)
 			break;
-		if (t.kind == TOK_TEMPLATE && (rc = check_template(&st, &t)) < 0)
+		at = canon_add(&st.cw, &t, NULL, NULL);
+		if (t.kind == TOK_TEMPLATE &&
+		    (rc = check_template(&st, &t, at)) < 0)
 			return rc;
 		if (!stop)
 			stop = check_token(&st, &t);
 		st.prev = t;
 		st.n_tokens++;
 	}
+	canon_end(&st, 1);
 	if (st.n_tokens == 0)
 		diag_add(dl, DIAG_ERROR, m->path, m->body_line,
 			 "empty body: expected a SELECT or WITH query");

@@ -122,7 +122,8 @@ int cache__store(struct parse_cache *c, const void *key, size_t n,
 		e->diags[i].message = dl->items[from + i].message;
 	}
 	if (m) {
-		m->memo = arena_calloc(c->arena, 1, sizeof(*m->memo));
+		if (m->memo == NULL)
+			m->memo = arena_calloc(c->arena, 1, sizeof(*m->memo));
 		if (m->memo == NULL)
 			return IL_ENOMEM;
 		e->tmpl = *m;

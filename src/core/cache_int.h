@@ -11,10 +11,10 @@ struct diag_list;
 struct parse_cache;
 
 /* A content hash computed once for a cached file, with the model names its
- * refs resolved to (NULL for unresolved): reusable when they match. */
+ * refs stood for (NULL for unresolved): reusable when they match. */
 struct hash_memo {
 	int valid;
-	const char **resolved;
+	const char **resolved;    /* one per ref */
 	char hash[IL_SHA256_HEX_LEN + 1];
 };
 

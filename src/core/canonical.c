@@ -161,31 +161,47 @@ static void add_token(struct strbuf *out, const struct token *t,
 		strbuf_add(out, t->p, t->len);
 }
 
+void canon_begin(struct canon_writer *w, struct strbuf *out)
+{
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+}
+
+size_t canon_add(struct canon_writer *w, const struct token *t,
+		 ref_resolver_fn resolve, void *payload)
+{
+	size_t at;
+
+	if (tok_is_op(t, ";")) {
+		w->pending_semis++;
+		return (size_t)-1;
+	}
+	for (; w->pending_semis; w->pending_semis--)
+		strbuf_addc(w->out, ';');
+	if (w->have_prev && !glue_after(&w->prev) && !glue_before(&w->prev, t))
+		strbuf_addc(w->out, ' ');
+	at = w->out->len;
+	add_token(w->out, t, resolve, payload);
+	w->prev = *t;
+	w->have_prev = 1;
+	return at;
+}
+
 int sql_canonical(struct strbuf *out, const char *sql, size_t len,
 		  ref_resolver_fn resolve, void *payload)
 {
+	struct canon_writer w;
 	struct lexer lx;
-	struct token t, prev = { TOK_EOF, NULL, 0, 0 };
-	size_t pending_semis = 0;
-	int have_prev = 0;
+	struct token t;
 
+	canon_begin(&w, out);
 	lexer_init(&lx, sql, len, 1);
 	for (;;) {
 		if (lexer_next(&lx, &t) < 0)
 			return -1;
 		if (t.kind == TOK_EOF)
 			break;
-		if (tok_is_op(&t, ";")) {
-			pending_semis++;
-			continue;
-		}
-		for (; pending_semis; pending_semis--)
-			strbuf_addc(out, ';');
-		if (have_prev && !glue_after(&prev) && !glue_before(&prev, &t))
-			strbuf_addc(out, ' ');
-		add_token(out, &t, resolve, payload);
-		prev = t;
-		have_prev = 1;
+		canon_add(&w, &t, resolve, payload);
 	}
 	/* a failed buffer almost always means the max was reached */
 	return out->failed ? IL_ETOOBIG : 0;

@@ -14,7 +14,8 @@
 #include "util/strbuf.h"
 
 /* Body refs come back in the order the parser recorded them in m->refs,
- * so their resolution is reused instead of searched again. */
+ * so their resolution is reused instead of searched again (used only
+ * when the parser kept no canonical form). */
 struct ref_cursor {
 	const struct project *p;
 	const struct model *m;
@@ -67,9 +68,10 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The resolved names of the dependencies header, sorted and unique. */
+/* The dependencies header's names (resolved, else as written), sorted and
+ * unique. */
 static int header_deps(struct str_list *out, const struct model *m,
-		       const struct project *p, struct arena *scratch)
+		       const char *const *names, struct arena *scratch)
 {
 	size_t k, n = 0;
 	const char **items = arena_calloc(scratch, m->n_refs + 1,
@@ -81,8 +83,7 @@ static int header_deps(struct str_list *out, const struct model *m,
 		const struct model_ref *r = &m->refs[k];
 
 		if (r->from_header)
-			items[n++] = r->target >= 0 ?
-				p->models[r->target]->name : r->name;
+			items[n++] = names[k] ? names[k] : r->name;
 	}
 	if (n > 1)
 		qsort(items, n, sizeof(*items), cmp_str);
@@ -94,71 +95,58 @@ static int header_deps(struct str_list *out, const struct model *m,
 	return 0;
 }
 
-static const char *resolved_name(const struct model_ref *r,
-				 const struct project *p)
+/* The canonical body with each resolved ref spliced in by name. */
+static void add_canon(struct strbuf *sb, const struct model *m,
+		      const char *const *names)
 {
-	return r->target >= 0 ? p->models[r->target]->name : NULL;
-}
+	const struct model_canon *c = &m->canon;
+	size_t k, pos = 0;
 
-/* 1 when m's refs resolve to the names the memo was computed with. */
-static int memo_matches(const struct hash_memo *memo, const struct model *m,
-			const struct project *p)
-{
-	size_t k;
+	for (k = 0; k < m->n_refs && !m->refs[k].from_header; k++) {
+		const struct model_ref *r = &m->refs[k];
 
-	for (k = 0; k < m->n_refs; k++) {
-		const char *a = memo->resolved[k];
-		const char *b = resolved_name(&m->refs[k], p);
-
-		if (a == NULL || b == NULL ? a != b : strcmp(a, b) != 0)
-			return 0;
+		if (names[k] == NULL)
+			continue;     /* unresolved: kept as written */
+		strbuf_add(sb, c->text + pos, r->canon_off - pos);
+		strbuf_adds(sb, names[k]);
+		pos = r->canon_off + r->canon_len;
 	}
-	return 1;
+	strbuf_add(sb, c->text + pos, c->len - pos);
 }
 
-static int memo_store(struct hash_memo *memo, const struct model *m,
-		      const struct project *p)
+/* The body part of the hash: canonical, raw, or lexed again through p. */
+static void add_body(struct strbuf *sb, const struct model *m,
+		     const char *const *names, const struct project *p)
 {
-	size_t k;
-
-	memo->resolved = arena_calloc(p->arena, m->n_refs + 1,
-				      sizeof(*memo->resolved));
-	if (memo->resolved == NULL)
-		return IL_ENOMEM;
-	for (k = 0; k < m->n_refs; k++)
-		memo->resolved[k] = resolved_name(&m->refs[k], p);
-	memcpy(memo->hash, m->content_hash, sizeof(memo->hash));
-	memo->valid = 1;
-	return 0;
-}
-
-static int compute_hash(struct model *m, const struct project *p,
-			struct arena *scratch);
-
-int model_content_hash(struct model *m, const struct project *p,
-		       struct arena *scratch)
-{
+	struct ref_cursor cursor = { p, m, 0 };
+	size_t before = sb->len;
 	int rc;
 
-	if (m->memo && m->memo->valid && memo_matches(m->memo, m, p)) {
-		memcpy(m->content_hash, m->memo->hash, sizeof(m->content_hash));
-		return 0;
+	if (m->canon.state == CANON_OK) {
+		add_canon(sb, m, names);
+		return;
 	}
-	if ((rc = compute_hash(m, p, scratch)) < 0)
-		return rc;
-	return m->memo && !m->memo->valid ? memo_store(m->memo, m, p) : 0;
+	rc = m->canon.state == CANON_RAW ? -1 :
+		sql_canonical(sb, m->body, m->body_len, resolve_ref, &cursor);
+	if (rc == -1 && !sb->failed) {
+		/* unlexable: the raw body, after a marker */
+		sb->len = before;
+		strbuf_adds(sb, "raw:");
+		strbuf_add(sb, m->body, m->body_len);
+	}
 }
 
-static int compute_hash(struct model *m, const struct project *p,
+/* The hash of m when its refs stand for names (NULL: unresolved). p is
+ * needed only for a model without a canonical form. */
+static int compute_hash(char out[IL_SHA256_HEX_LEN + 1], const struct model *m,
+			const char *const *names, const struct project *p,
 			struct arena *scratch)
 {
-	struct ref_cursor cursor;
 	struct strbuf sb;
 	struct str_list deps;
-	size_t before;
 	int rc;
 
-	if ((rc = header_deps(&deps, m, p, scratch)) < 0)
+	if ((rc = header_deps(&deps, m, names, scratch)) < 0)
 		return rc;
 	strbuf_init(&sb, scratch, IL_MAX_CANONICAL_SQL + 64 * 1024);
 	strbuf_adds(&sb, "ironlayer-model-v1\n");
@@ -173,19 +161,88 @@ static int compute_hash(struct model *m, const struct project *p,
 	add_list(&sb, "contract_columns", &m->contract_columns);
 	add_list(&sb, "tests", &m->tests);
 	strbuf_adds(&sb, "sql=");
-	before = sb.len;
-	cursor.p = p;
-	cursor.m = m;
-	cursor.next = 0;
-	rc = sql_canonical(&sb, m->body, m->body_len, resolve_ref, &cursor);
-	if (rc == -1 && !sb.failed) {
-		/* unlexable: the raw body, after a marker */
-		sb.len = before;
-		strbuf_adds(&sb, "raw:");
-		strbuf_add(&sb, m->body, m->body_len);
-	}
+	add_body(&sb, m, names, p);
 	if (strbuf_cstr(&sb) == NULL)
 		return IL_ETOOBIG;
-	crypto_sha256_hex(sb.buf, sb.len, m->content_hash);
+	crypto_sha256_hex(sb.buf, sb.len, out);
+	return 0;
+}
+
+static int names_equal(const char *const *a, const char *const *b, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (a[k] == NULL || b[k] == NULL ? a[k] != b[k] :
+		    a[k] != b[k] && strcmp(a[k], b[k]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Remembers the names a hash was computed with (copied into a). */
+static int memo_store(struct hash_memo *memo, const char *const *names,
+		      size_t n, const char *hash, struct arena *a)
+{
+	const char **copy = arena_calloc(a, n + 1, sizeof(*copy));
+
+	if (copy == NULL)
+		return IL_ENOMEM;
+	if (n)
+		memcpy(copy, names, n * sizeof(*copy));
+	memo->resolved = copy;
+	memcpy(memo->hash, hash, sizeof(memo->hash));
+	memo->valid = 1;
+	return 0;
+}
+
+int model_content_hash(struct model *m, const struct project *p,
+		       struct arena *scratch)
+{
+	const char **names = arena_calloc(scratch, m->n_refs + 1,
+					  sizeof(*names));
+	size_t k;
+	int rc;
+
+	if (names == NULL)
+		return IL_ENOMEM;
+	for (k = 0; k < m->n_refs; k++)
+		names[k] = m->refs[k].target >= 0 ?
+			p->models[m->refs[k].target]->name : NULL;
+	if (m->memo && m->memo->valid &&
+	    names_equal(m->memo->resolved, names, m->n_refs)) {
+		memcpy(m->content_hash, m->memo->hash, sizeof(m->content_hash));
+		return 0;
+	}
+	if ((rc = compute_hash(m->content_hash, m, names, p, scratch)) < 0)
+		return rc;
+	/* the next copy of this file most likely resolves the same way */
+	return m->memo ? memo_store(m->memo, names, m->n_refs,
+				    m->content_hash, p->arena) : 0;
+}
+
+int model_prehash(struct model *m, struct arena *a, struct arena *scratch)
+{
+	const char **names;
+	char hash[IL_SHA256_HEX_LEN + 1];
+	size_t k;
+	int rc;
+
+	if (m->canon.state == CANON_NONE)
+		return 0;
+	if (m->memo == NULL &&
+	    (m->memo = arena_calloc(a, 1, sizeof(*m->memo))) == NULL)
+		return IL_ENOMEM;
+	if ((names = arena_calloc(a, m->n_refs + 1, sizeof(*names))) == NULL)
+		return IL_ENOMEM;
+	for (k = 0; k < m->n_refs; k++)
+		names[k] = m->refs[k].name;
+	rc = compute_hash(hash, m, names, NULL, scratch);
+	if (rc == IL_ETOOBIG)
+		return 0;     /* project_finish reports it */
+	if (rc < 0)
+		return rc;
+	m->memo->resolved = names;
+	memcpy(m->memo->hash, hash, sizeof(hash));
+	m->memo->valid = 1;
 	return 0;
 }

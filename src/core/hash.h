@@ -20,4 +20,13 @@ struct project;
  */
 int model_content_hash(struct model *m, const struct project *p,
 		       struct arena *scratch);
+
+/*
+ * The content hash m will most likely get: each ref taken to name the
+ * model it spells (the usual full `schema.name`), kept in m->memo
+ * (allocated in a) so model_content_hash only checks the guess. Needs no
+ * project, so it can run as soon as the file is parsed, on any thread
+ * that owns a and scratch. Returns 0 or IL_ENOMEM.
+ */
+int model_prehash(struct model *m, struct arena *a, struct arena *scratch);
 #endif

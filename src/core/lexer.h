@@ -85,4 +85,17 @@ typedef const char *(*ref_resolver_fn)(void *payload, const char *name,
  */
 int sql_canonical(struct strbuf *out, const char *sql, size_t len,
 		  ref_resolver_fn resolve, void *payload);
+
+/* sql_canonical one token at a time, for a caller that lexes anyway. */
+struct canon_writer {
+	struct strbuf *out;
+	struct token prev;
+	size_t pending_semis;   /* ';' are written only before a next token */
+	int have_prev;
+};
+void canon_begin(struct canon_writer *w, struct strbuf *out);
+/* Appends t; returns the offset in out where t's own text starts, or
+ * (size_t)-1 for a ';' (held back: trailing ones are dropped). */
+size_t canon_add(struct canon_writer *w, const struct token *t,
+		 ref_resolver_fn resolve, void *payload);
 #endif

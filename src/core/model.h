@@ -34,12 +34,31 @@ struct str_list {
 	size_t n;
 };
 
+/*
+ * The canonical form of a body (see sql_canonical), made while the body
+ * is checked, with each ref left as written; the body refs say where
+ * they are in it, so a content hash needs no second lexing.
+ */
+enum canon_state {
+	CANON_OK = 0,
+	CANON_RAW,        /* the body does not lex: the hash covers its bytes */
+	CANON_NONE        /* not kept (too many refs): lex again to hash */
+};
+
+struct model_canon {
+	enum canon_state state;
+	const char *text;
+	size_t len;
+};
+
 /* An upstream named in the body ({{ ref('x') }}) or in `dependencies`. */
 struct model_ref {
 	const char *name;      /* as written */
 	unsigned line;         /* file line of the ref or the header line */
 	int from_header;       /* 1 for the dependencies header */
 	int target;            /* resolved model index in the project, or -1 */
+	size_t canon_off;      /* body refs: where the ref is in model.canon */
+	size_t canon_len;
 };
 
 struct model {
@@ -65,6 +84,7 @@ struct model {
 	int has_errors;              /* errors for this file are in the list */
 	const char *text;            /* the whole file (not a C string) */
 	size_t text_len;
+	struct model_canon canon;    /* the body's canonical form */
 	char content_hash[IL_SHA256_HEX_LEN + 1]; /* set by project_finish */
 	struct hash_memo *memo;      /* shared by copies from a parse cache */
 };

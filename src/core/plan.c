@@ -36,6 +36,8 @@ struct planner {
 	int *near;            /* nearest directly changed ancestor (or self) */
 	int *near_dist;       /* its distance in edges */
 	int *queue;
+	struct plan_buf step_json;   /* scratch for step ids */
+	double round_in[2], round_out[2];   /* plan__round6 of recent values */
 };
 
 void plan_inputs_init(struct plan_inputs *in)
@@ -351,15 +353,38 @@ static void set_nearest(struct planner *pl, int v)
 
 static const char *reason_for(struct planner *pl, int v)
 {
-	int anc;
+	static const char prefix[] = "downstream of ";
+	const char *name;
+	size_t n;
+	char *r;
 
 	if (pl->diff.target_kind[v] == CHANGE_ADDED)
 		return "new model added";
 	if (pl->diff.target_kind[v] == CHANGE_MODIFIED)
 		return "SQL logic changed";
-	anc = pl->near[v];
-	return arena_printf(pl->a, "downstream of %s",
-			    anc >= 0 ? pl->t->models[anc]->name : "?");
+	name = pl->near[v] >= 0 ? pl->t->models[pl->near[v]]->name : "?";
+	n = strlen(name);
+	if ((r = arena_alloc(pl->a, sizeof(prefix) + n)) == NULL)
+		return NULL;
+	memcpy(r, prefix, sizeof(prefix) - 1);
+	memcpy(r + sizeof(prefix) - 1, name, n + 1);
+	return r;
+}
+
+/* plan__round6 (a decimal round trip) once per distinct value: a plan
+ * repeats the same few estimates. */
+static double round6(struct planner *pl, double x)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (pl->round_in[i] == x)
+			return pl->round_out[i];
+	pl->round_in[1] = pl->round_in[0];
+	pl->round_out[1] = pl->round_out[0];
+	pl->round_in[0] = x;
+	pl->round_out[0] = plan__round6(x);
+	return pl->round_out[0];
 }
 
 /* Fills the step for v after its range is known; sets its step_id. */
@@ -386,12 +411,12 @@ static int finish_step(struct planner *pl, int v, struct plan_step *s)
 	s->reason = reason_for(pl, v);
 	if (s->reason == NULL)
 		return IL_ENOMEM;
-	s->compute_seconds = plan__round6(estimate_seconds(pl, s->model));
-	s->cost_usd = plan__round6(s->compute_seconds *
-				   pl->in->cost_per_compute_second);
+	s->compute_seconds = round6(pl, estimate_seconds(pl, s->model));
+	s->cost_usd = round6(pl, s->compute_seconds *
+			     pl->in->cost_per_compute_second);
 	if ((g = plan__contract_check(s, pl->a, pl->t->models[v])) < 0)
 		return g;
-	return plan__set_step_id(s, pl->a);
+	return plan__set_step_id(s, &pl->step_json);
 }
 
 static int alloc_work(struct planner *pl)
@@ -561,10 +586,11 @@ int plan_build(struct plan **out, struct arena *a, const struct project *base,
 	for (i = 0; i < pl.plan->n_steps; i++)
 		total += pl.plan->steps[i].cost_usd;
 	pl.plan->estimated_cost_usd = plan__round6(total);
-	if ((rc = plan__set_plan_id(pl.plan, a)) < 0)
+	if ((rc = plan__set_plan_id(pl.plan)) < 0)
 		goto out;
 	*out = pl.plan;
 out:
+	plan__buf_free(&pl.step_json);
 	if (rc == IL_ENOMEM && *err == NULL)
 		*err = "out of memory";
 	return rc;

@@ -11,10 +11,20 @@ struct plan_step;
 int plan__contract_check(struct plan_step *s, struct arena *a,
 			 const struct model *m);
 
-/* step_id = SHA-256 of the step's compact canonical JSON without step_id. */
-int plan__set_step_id(struct plan_step *s, struct arena *a);
+/* A growable buffer outside any arena (plan_json.c); all zero when empty. */
+struct plan_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	int failed;
+};
+void plan__buf_free(struct plan_buf *b);
+
+/* step_id = SHA-256 of the step's compact canonical JSON without step_id;
+ * scratch is reused from step to step. 0 or IL_ETOOBIG. */
+int plan__set_step_id(struct plan_step *s, struct plan_buf *scratch);
 /* plan_id = SHA-256 of the plan's compact canonical JSON without plan_id. */
-int plan__set_plan_id(struct plan *p, struct arena *a);
+int plan__set_plan_id(struct plan *p);
 /* x rounded to 6 decimals (through its decimal text, so exactly once). */
 double plan__round6(double x);
 #endif

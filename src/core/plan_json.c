@@ -9,29 +9,70 @@
 #include "util/crypto.h"
 #include "util/error.h"
 #include "util/limits.h"
-#include "util/strbuf.h"
 
 #define JW_MAX_DEPTH 8
+#define JW_NUM_CACHE 4
 
 /*
  * A minimal writer that emits members in the order it is given them
  * (callers give keys sorted). pretty: 2-space indent, "key": value;
- * compact: no whitespace at all (the form ids are hashed over).
+ * compact: no whitespace at all (the form ids are hashed over). It writes
+ * into a malloc'd buffer that realloc grows in place: a plan of 50,000
+ * steps is tens of MiB, and an arena would keep every smaller copy.
  */
 struct jw {
-	struct strbuf *sb;
+	struct plan_buf *b;
 	int pretty;
 	int depth;
 	int empty[JW_MAX_DEPTH];
+	/* formatted numbers: a plan repeats a few values (300.0, 0.21) */
+	double num[JW_NUM_CACHE];
+	char num_text[JW_NUM_CACHE][40];
+	size_t num_len[JW_NUM_CACHE];
+	int n_num;
 };
+
+static int jw_grow(struct plan_buf *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->failed || n > IL_MAX_PLAN_JSON - b->len) {
+		b->failed = 1;
+		return -1;
+	}
+	while (cap < b->len + n + 1)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->failed = 1;
+		return -1;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static inline void jw_put(struct jw *w, const char *s, size_t n)
+{
+	struct plan_buf *b = w->b;
+
+	if (b->len + n + 1 > b->cap && jw_grow(b, n) < 0)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+static inline void jw_putc(struct jw *w, char c)
+{
+	jw_put(w, &c, 1);
+}
 
 static void jw_indent(struct jw *w)
 {
-	int i;
+	static const char spaces[2 * JW_MAX_DEPTH + 1] = "\n                ";
+	int d = w->depth < JW_MAX_DEPTH ? w->depth : JW_MAX_DEPTH;
 
-	strbuf_addc(w->sb, '\n');
-	for (i = 0; i < w->depth; i++)
-		strbuf_add(w->sb, "  ", 2);
+	jw_put(w, spaces, 1 + 2 * (size_t)d);
 }
 
 /* Separator before a member or element. */
@@ -40,7 +81,7 @@ static void jw_next(struct jw *w)
 	if (w->depth == 0)
 		return;
 	if (!w->empty[w->depth - 1])
-		strbuf_addc(w->sb, ',');
+		jw_putc(w, ',');
 	w->empty[w->depth - 1] = 0;
 	if (w->pretty)
 		jw_indent(w);
@@ -48,7 +89,7 @@ static void jw_next(struct jw *w)
 
 static void jw_open(struct jw *w, char c)
 {
-	strbuf_addc(w->sb, c);
+	jw_putc(w, c);
 	if (w->depth < JW_MAX_DEPTH)
 		w->empty[w->depth] = 1;
 	w->depth++;
@@ -61,24 +102,76 @@ static void jw_close(struct jw *w, char c)
 	w->depth--;
 	if (w->pretty && !was_empty)
 		jw_indent(w);
-	strbuf_addc(w->sb, c);
+	jw_putc(w, c);
 }
 
+/* A string that needs an escape somewhere, byte by byte. */
+static void jw_str_escaped(struct jw *w, const unsigned char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+		char e[6] = { '\\', (char)c, 0, 0, 0, 0 };
+
+		if (c == '"' || c == '\\') {
+			jw_put(w, e, 2);
+		} else if (c == '\n' || c == '\r' || c == '\t') {
+			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+			jw_put(w, e, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			e[1] = 'u';
+			e[2] = e[3] = '0';
+			e[4] = hex[c >> 4];
+			e[5] = hex[c & 15];
+			jw_put(w, e, 6);
+		} else {
+			jw_putc(w, (char)c);
+		}
+	}
+}
+
+/* Escapes as strbuf_add_json_string: " \ \n \r \t, other controls and
+ * DEL as \u00XX; most strings (names, ids) need none and go in one copy. */
+static void jw_str(struct jw *w, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i;
+
+	for (i = 0; u[i]; i++)
+		if (u[i] < 0x20 || u[i] == '"' || u[i] == '\\' || u[i] == 0x7f)
+			break;
+	jw_putc(w, '"');
+	if (u[i] == 0) {
+		jw_put(w, s, i);
+	} else {
+		jw_put(w, s, i);
+		jw_str_escaped(w, u + i, strlen(s + i));
+	}
+	jw_putc(w, '"');
+}
+
+/* Keys are our own words: nothing to escape. */
 static void jw_key(struct jw *w, const char *k)
 {
 	jw_next(w);
-	strbuf_add_json_string(w->sb, k, strlen(k));
-	strbuf_add(w->sb, w->pretty ? ": " : ":", w->pretty ? 2 : 1);
+	jw_putc(w, '"');
+	jw_put(w, k, strlen(k));
+	jw_put(w, w->pretty ? "\": " : "\":", w->pretty ? 3 : 2);
 }
 
-static void jw_str(struct jw *w, const char *s)
+static void jw_lit(struct jw *w, const char *s)
 {
-	strbuf_add_json_string(w->sb, s, strlen(s));
+	jw_put(w, s, strlen(s));
 }
 
 static void jw_int(struct jw *w, long v)
 {
-	strbuf_addf(w->sb, "%ld", v);
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "%ld", v);
+
+	jw_put(w, buf, (size_t)n);
 }
 
 /*
@@ -88,15 +181,27 @@ static void jw_int(struct jw *w, long v)
 static void jw_num(struct jw *w, double v)
 {
 	char buf[64];
-	int n = snprintf(buf, sizeof(buf), "%.6f", v);
+	int i, n;
 
+	for (i = 0; i < w->n_num; i++)
+		if (w->num[i] == v) {
+			jw_put(w, w->num_text[i], w->num_len[i]);
+			return;
+		}
+	n = snprintf(buf, sizeof(buf), "%.6f", v);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		w->sb->failed = 1;
+		w->b->failed = 1;
 		return;
 	}
 	while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
 		n--;
-	strbuf_add(w->sb, buf, (size_t)n);
+	jw_put(w, buf, (size_t)n);
+	if ((size_t)n < sizeof(w->num_text[0])) {
+		i = w->n_num < JW_NUM_CACHE ? w->n_num++ : JW_NUM_CACHE - 1;
+		w->num[i] = v;
+		memcpy(w->num_text[i], buf, (size_t)n);
+		w->num_len[i] = (size_t)n;
+	}
 }
 
 static void jw_str_list(struct jw *w, const char *key, const char *const *items,
@@ -111,6 +216,19 @@ static void jw_str_list(struct jw *w, const char *key, const char *const *items,
 		jw_str(w, items[i]);
 	}
 	jw_close(w, ']');
+}
+
+static void jw_init(struct jw *w, struct plan_buf *b, int pretty)
+{
+	memset(w, 0, sizeof(*w));
+	w->b = b;
+	w->pretty = pretty;
+}
+
+void plan__buf_free(struct plan_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
 }
 
 double plan__round6(double x)
@@ -130,7 +248,7 @@ static void write_violation(struct jw *w, const struct plan_violation *v)
 {
 	jw_open(w, '{');
 	jw_key(w, "actual");
-	strbuf_adds(w->sb, "null");
+	jw_lit(w, "null");
 	jw_key(w, "column_name");
 	jw_str(w, v->column_name);
 	jw_key(w, "expected");
@@ -170,7 +288,7 @@ static void write_step(struct jw *w, const struct plan_step *s, int with_id)
 		jw_str(w, s->start);
 		jw_close(w, '}');
 	} else {
-		strbuf_adds(w->sb, "null");
+		jw_lit(w, "null");
 	}
 	jw_key(w, "model");
 	jw_str(w, s->model);
@@ -240,46 +358,55 @@ static void write_plan(struct jw *w, const struct plan *p, int with_id)
 	jw_close(w, '}');
 }
 
-int plan__set_step_id(struct plan_step *s, struct arena *a)
+int plan__set_step_id(struct plan_step *s, struct plan_buf *scratch)
 {
-	struct strbuf sb;
-	struct jw w = { &sb, 0, 0, { 0 } };
+	struct jw w;
 
-	strbuf_init(&sb, a, IL_MAX_PLAN_JSON);
+	scratch->len = 0;
+	jw_init(&w, scratch, 0);
 	write_step(&w, s, 0);
-	if (strbuf_cstr(&sb) == NULL)
+	if (scratch->failed)
 		return IL_ETOOBIG;
-	crypto_sha256_hex(sb.buf, sb.len, s->step_id);
+	crypto_sha256_hex(scratch->p, scratch->len, s->step_id);
 	return 0;
 }
 
-int plan__set_plan_id(struct plan *p, struct arena *a)
+int plan__set_plan_id(struct plan *p)
 {
-	struct strbuf sb;
-	struct jw w = { &sb, 0, 0, { 0 } };
+	struct plan_buf b = { NULL, 0, 0, 0 };
+	struct jw w;
+	int rc = 0;
 
-	strbuf_init(&sb, a, IL_MAX_PLAN_JSON);
+	jw_init(&w, &b, 0);
 	write_plan(&w, p, 0);
-	if (strbuf_cstr(&sb) == NULL)
-		return IL_ETOOBIG;
-	crypto_sha256_hex(sb.buf, sb.len, p->plan_id);
-	return 0;
+	if (b.failed)
+		rc = IL_ETOOBIG;
+	else
+		crypto_sha256_hex(b.p, b.len, p->plan_id);
+	plan__buf_free(&b);
+	return rc;
 }
 
 int plan_to_json(const char **out, size_t *len, struct arena *a,
 		 const struct plan *p)
 {
-	struct strbuf sb;
-	struct jw w = { &sb, 1, 0, { 0 } };
+	struct plan_buf b = { NULL, 0, 0, 0 };
+	struct jw w;
 
 	*out = NULL;
 	*len = 0;
-	strbuf_init(&sb, a, IL_MAX_PLAN_JSON);
+	jw_init(&w, &b, 1);
 	write_plan(&w, p, 1);
-	strbuf_addc(&sb, '\n');
-	if (strbuf_cstr(&sb) == NULL)
+	jw_putc(&w, '\n');
+	if (b.failed) {
+		plan__buf_free(&b);
 		return IL_ETOOBIG;
-	*out = sb.buf;
-	*len = sb.len;
+	}
+	b.p[b.len] = '\0';
+	/* the text lives as long as the arena */
+	if (arena_on_reset(a, free, b.p) < 0)
+		return IL_ENOMEM;
+	*out = b.p;
+	*len = b.len;
 	return 0;
 }
