@@ -9,6 +9,8 @@
 #include "core/plan.h"
 #include "core/project.h"
 #include "repo/repo.h"
+#include "repo/store.h"
+#include "util/crypto.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -16,13 +18,40 @@
 #include "util/parse.h"
 #include "util/strbuf.h"
 
+/* The parse cache file: one per repository in the cache directory, at
+ * most this big; the directory keeps the newest files up to the total. */
+#define CACHE_FILE_BYTES ((size_t)256 << 20)
+#define CACHE_DIR_BYTES ((size_t)1 << 30)
+
 /* What every subcommand here shares: its arena, config and repository. */
 struct cli {
 	const char *prog;         /* "ironlayer plan" etc., for messages */
 	struct arena *a;
 	struct il_config cfg;
 	struct repo *repo;
+	struct parse_store *store;    /* the cache file's entries, or NULL */
+	char cache_dir[4096];
+	char cache_path[4200];
+	int cache_stats;              /* --cache-stats: say what it did */
 };
+
+/* Flags every repository command takes. */
+struct cache_flags {
+	int no_cache;
+	int stats;
+};
+
+/* --no-cache or --cache-stats at argv[i]: 1 when it was one. */
+static int take_cache_flag(struct cache_flags *f, const char *arg)
+{
+	if (strcmp(arg, "--no-cache") == 0)
+		f->no_cache = 1;
+	else if (strcmp(arg, "--cache-stats") == 0)
+		f->stats = 1;
+	else
+		return 0;
+	return 1;
+}
 
 static int usage_error(const char *prog, const char *usage)
 {
@@ -42,7 +71,69 @@ static int take_opt(int *i, int argc, char **argv, const char *name,
 	return 1;
 }
 
-static int cli_start(struct cli *c, const char *prog, const char *repo_path)
+/* The cache file of this repository: its git directory's hash. */
+static int cache_file_name(struct cli *c)
+{
+	char id[IL_SHA256_HEX_LEN + 1], real[4096];
+	const char *dir = repo_git_dir(c->repo);
+	int n;
+
+	if (realpath(dir, real) == NULL)
+		return -1;
+	crypto_sha256_hex(real, strlen(real), id);
+	n = snprintf(c->cache_path, sizeof(c->cache_path), "%s/%.32s.parse",
+		     c->cache_dir, id);
+	return n > 0 && (size_t)n < sizeof(c->cache_path) ? 0 : -1;
+}
+
+/*
+ * Files parsed by an earlier run come from the cache file; a file that is
+ * missing, damaged or of another version is ignored (and rewritten at the
+ * end). Without a cache directory the run just parses everything.
+ */
+static void cache_open(struct cli *c, const struct cache_flags *f)
+{
+	int rc;
+
+	c->cache_stats = f->stats;
+	repo_set_store(c->repo, NULL);
+	if (f->no_cache || cache_dir_open(c->cache_dir,
+					  sizeof(c->cache_dir)) < 0 ||
+	    cache_file_name(c) < 0 ||
+	    (c->store = parse_store_new(CACHE_FILE_BYTES)) == NULL)
+		return;
+	rc = parse_store_read_file(c->store, c->cache_path);
+	if (rc == IL_EINVALID && c->cache_stats)
+		fprintf(stderr, "%s: cache %s: unreadable, rebuilt\n", c->prog,
+			c->cache_path);
+	repo_set_store(c->repo, c->store);
+}
+
+/* Saves the cache file when this run parsed anything new. */
+static void cache_close(struct cli *c)
+{
+	struct parse_cache_stats st;
+	struct parse_store_info info;
+	int saved = 0;
+
+	if (c->store == NULL)
+		return;
+	parse_store_get_info(c->store, &info);
+	if (info.changed) {
+		saved = parse_store_write_file(c->store, c->cache_path) == 0;
+		cache_dir_evict(c->cache_dir, CACHE_DIR_BYTES);
+	}
+	if (c->cache_stats) {
+		repo_cache_stats(c->repo, &st);
+		fprintf(stderr, "%s: cache %s: %zu files from the cache, %zu "
+			"parsed, %zu bad entries; %s\n", c->prog, c->cache_path,
+			st.from_store, st.parsed, st.bad_entries, !info.changed ?
+			"unchanged" : saved ? "saved" : "not saved");
+	}
+}
+
+static int cli_start(struct cli *c, const char *prog, const char *repo_path,
+		     const struct cache_flags *f)
 {
 	char err[256];
 	int rc;
@@ -68,12 +159,16 @@ static int cli_start(struct cli *c, const char *prog, const char *repo_path)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
+	cache_open(c, f);
 	return 0;
 }
 
 static void cli_end(struct cli *c)
 {
+	if (c->repo)
+		cache_close(c);
 	arena_free(c->a);
+	parse_store_free(c->store);
 }
 
 static void print_diags(const struct project *p, int warnings)
@@ -165,7 +260,7 @@ static int write_output(const char *path, const char *data, size_t len)
 }
 
 static const char plan_usage[] = "REPO BASE TARGET [--as-of YYYY-MM-DD] "
-	"[--env NAME] [--state FILE] [--out FILE]";
+	"[--env NAME] [--state FILE] [--out FILE] [--no-cache] [--cache-stats]";
 
 struct plan_args {
 	const char *pos[3];
@@ -173,6 +268,7 @@ struct plan_args {
 	const char *env;
 	const char *state;
 	const char *out;
+	struct cache_flags cache;
 };
 
 static int parse_plan_args(struct plan_args *pa, int argc, char **argv)
@@ -189,6 +285,8 @@ static int parse_plan_args(struct plan_args *pa, int argc, char **argv)
 				return -1;
 			continue;
 		}
+		if (take_cache_flag(&pa->cache, argv[i]))
+			continue;
 		if (argv[i][0] == '-' || n == 3)
 			return -1;
 		pa->pos[n++] = argv[i];
@@ -284,7 +382,8 @@ int cli_plan(int argc, char **argv)
 
 	if (parse_plan_args(&pa, argc, argv) < 0)
 		return usage_error("ironlayer plan", plan_usage);
-	if ((status = cli_start(&c, "ironlayer plan", pa.pos[0])) == 0)
+	if ((status = cli_start(&c, "ironlayer plan", pa.pos[0],
+				&pa.cache)) == 0)
 		status = run_plan(&c, &pa);
 	cli_end(&c);
 	return status;
@@ -299,6 +398,7 @@ struct repo_args {
 	int json;
 	int upstream;
 	int downstream;
+	struct cache_flags cache;
 };
 
 static int parse_repo_args(struct repo_args *ra, int argc, char **argv,
@@ -320,6 +420,8 @@ static int parse_repo_args(struct repo_args *ra, int argc, char **argv,
 			ra->upstream = 1;
 		} else if (want_model && strcmp(argv[i], "--downstream") == 0) {
 			ra->downstream = 1;
+		} else if (take_cache_flag(&ra->cache, argv[i])) {
+			continue;
 		} else if (argv[i][0] == '-' || n == 1 + want_model) {
 			return -1;
 		} else if (n++ == 0) {
@@ -391,8 +493,10 @@ int cli_models(int argc, char **argv)
 	int status;
 
 	if (parse_repo_args(&ra, argc, argv, 0) < 0)
-		return usage_error("ironlayer models", "REPO [--at REV] [--json]");
-	if ((status = cli_start(&c, "ironlayer models", ra.repo)) == 0)
+		return usage_error("ironlayer models", "REPO [--at REV] [--json] "
+				   "[--no-cache]");
+	if ((status = cli_start(&c, "ironlayer models", ra.repo,
+				&ra.cache)) == 0)
 		status = run_models(&c, &ra);
 	cli_end(&c);
 	return status;
@@ -453,8 +557,10 @@ int cli_lineage(int argc, char **argv)
 
 	if (parse_repo_args(&ra, argc, argv, 1) < 0)
 		return usage_error("ironlayer lineage", "REPO MODEL [--at REV] "
-				   "[--upstream|--downstream] [--depth N]");
-	if ((status = cli_start(&c, "ironlayer lineage", ra.repo)) == 0)
+				   "[--upstream|--downstream] [--depth N] "
+				   "[--no-cache]");
+	if ((status = cli_start(&c, "ironlayer lineage", ra.repo,
+				&ra.cache)) == 0)
 		status = run_lineage(&c, &ra);
 	cli_end(&c);
 	return status;
@@ -484,8 +590,10 @@ int cli_check(int argc, char **argv)
 	int status;
 
 	if (parse_repo_args(&ra, argc, argv, 0) < 0 || ra.json)
-		return usage_error("ironlayer check", "REPO [--at REV]");
-	if ((status = cli_start(&c, "ironlayer check", ra.repo)) == 0)
+		return usage_error("ironlayer check", "REPO [--at REV] "
+				   "[--no-cache] [--cache-stats]");
+	if ((status = cli_start(&c, "ironlayer check", ra.repo,
+				&ra.cache)) == 0)
 		status = run_check(&c, &ra);
 	cli_end(&c);
 	return status;

@@ -4,33 +4,27 @@
 
 #include "core/cache_int.h"
 #include "core/diag.h"
+#include "core/hash.h"
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/limits.h"
-
-/* A problem of the cached file, replayed under each path it appears at. */
-struct cached_diag {
-	unsigned line;
-	enum diag_severity severity;
-	const char *message;
-};
-
-struct cache_entry {
-	unsigned char key[PARSE_CACHE_MAX_KEY];
-	size_t key_len;
-	struct model tmpl;       /* as parsed, before any project touched it */
-	int has_model;           /* 0: the file gave no usable model */
-	struct cached_diag *diags;
-	size_t n_diags;
-};
 
 struct parse_cache {
 	struct arena *arena;
 	struct cache_entry **slots;  /* open addressing, power-of-two size */
 	size_t cap;
 	size_t n;
+	const struct parse_store_ops *ops;   /* a longer-lived store, or NULL */
+	void *store;
+	struct entry_buf buf;        /* encodings for the store */
+	struct parse_cache_stats stats;
 };
+
+static void free_buf(void *ptr)
+{
+	cache__buf_free(ptr);
+}
 
 int parse_cache_new(struct parse_cache **out, struct arena *a)
 {
@@ -42,10 +36,23 @@ int parse_cache_new(struct parse_cache **out, struct arena *a)
 	c->arena = a;
 	c->cap = 1024;
 	c->slots = arena_calloc(a, c->cap, sizeof(*c->slots));
-	if (c->slots == NULL)
+	if (c->slots == NULL || arena_on_reset(a, free_buf, &c->buf) < 0)
 		return IL_ENOMEM;
 	*out = c;
 	return 0;
+}
+
+void parse_cache_set_store(struct parse_cache *c,
+			   const struct parse_store_ops *ops, void *store)
+{
+	c->ops = ops;
+	c->store = store;
+}
+
+void parse_cache_get_stats(const struct parse_cache *c,
+			   struct parse_cache_stats *out)
+{
+	*out = c->stats;
 }
 
 /* FNV-1a over the key (keys are blob ids: already well mixed). */
@@ -86,10 +93,66 @@ static int grow(struct parse_cache *c)
 	return 0;
 }
 
+/* A new entry for key, in the table. */
+static struct cache_entry *insert(struct parse_cache *c, const void *key,
+				  size_t n)
+{
+	struct cache_entry *e;
+
+	if (c->n * 2 >= c->cap && grow(c) < 0)
+		return NULL;
+	if ((e = arena_calloc(c->arena, 1, sizeof(*e))) == NULL)
+		return NULL;
+	memcpy(e->key, key, n);
+	e->key_len = n;
+	*find_slot(c->slots, c->cap, key, n) = e;
+	c->n++;
+	return e;
+}
+
+/* Every copy of the entry's model shares one memo, so a content hash is
+ * computed once per file and the store hears when it changes. */
+static int give_memo(struct parse_cache *c, struct model *m)
+{
+	if (m->memo == NULL)
+		m->memo = arena_calloc(c->arena, 1, sizeof(*m->memo));
+	return m->memo ? 0 : IL_ENOMEM;
+}
+
+/* The entry from the store, decoded into the cache; NULL when the store
+ * has none or its bytes are not an entry. */
+static struct cache_entry *from_store(struct parse_cache *c, const void *key,
+				      size_t n)
+{
+	struct cache_entry tmp, *e;
+	const void *data;
+	size_t len;
+
+	if (c->ops == NULL ||
+	    (data = c->ops->get(c->store, key, n, &len)) == NULL)
+		return NULL;
+	memset(&tmp, 0, sizeof(tmp));
+	if (cache__decode(&tmp, c->arena, data, len) < 0 ||
+	    (tmp.has_model && give_memo(c, &tmp.tmpl) < 0)) {
+		c->stats.bad_entries++;
+		return NULL;
+	}
+	if ((e = insert(c, key, n)) == NULL)
+		return NULL;
+	tmp.unsaved = 0;
+	memcpy(tmp.key, e->key, sizeof(tmp.key));
+	tmp.key_len = n;
+	*e = tmp;
+	c->stats.from_store++;
+	return e;
+}
+
 struct cache_entry *cache__lookup(struct parse_cache *c, const void *key,
 				  size_t n)
 {
-	return *find_slot(c->slots, c->cap, key, n);
+	struct cache_entry *e = *find_slot(c->slots, c->cap, key, n);
+
+	return e ? e : from_store(c, key, n);
 }
 
 int parse_cache_contains(struct parse_cache *c, const void *key, size_t len)
@@ -97,41 +160,51 @@ int parse_cache_contains(struct parse_cache *c, const void *key, size_t len)
 	return c && len <= PARSE_CACHE_MAX_KEY && cache__lookup(c, key, len);
 }
 
-/* Records the model (may be NULL) and the diags [from, dl->n) of a file. */
-int cache__store(struct parse_cache *c, const void *key, size_t n,
-		 struct model *m, const struct diag_list *dl, size_t from)
+/* The entry's own copy of diags (the file is replayed per path). */
+static int keep_diags(struct parse_cache *c, struct cache_entry *e,
+		      const struct diag *d, size_t n)
+{
+	size_t i;
+
+	e->n_diags = n;
+	e->diags = arena_calloc(c->arena, n + 1, sizeof(*e->diags));
+	if (e->diags == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		e->diags[i] = d[i];
+		e->diags[i].file = "";
+	}
+	return 0;
+}
+
+static int store_entry(struct parse_cache *c, const void *key, size_t n,
+		       struct model *m, const struct diag *d, size_t n_diags)
 {
 	struct cache_entry *e;
-	size_t i;
 
 	if (n > PARSE_CACHE_MAX_KEY)
 		return 0;
-	if (c->n * 2 >= c->cap && grow(c) < 0)
+	if ((e = insert(c, key, n)) == NULL ||
+	    keep_diags(c, e, d, n_diags) < 0 || (m && give_memo(c, m) < 0))
 		return IL_ENOMEM;
-	if ((e = arena_calloc(c->arena, 1, sizeof(*e))) == NULL)
-		return IL_ENOMEM;
-	memcpy(e->key, key, n);
-	e->key_len = n;
-	e->n_diags = dl->n - from;
-	e->diags = arena_calloc(c->arena, e->n_diags + 1, sizeof(*e->diags));
-	if (e->diags == NULL)
-		return IL_ENOMEM;
-	for (i = 0; i < e->n_diags; i++) {
-		e->diags[i].line = dl->items[from + i].line;
-		e->diags[i].severity = dl->items[from + i].severity;
-		e->diags[i].message = dl->items[from + i].message;
-	}
 	if (m) {
-		if (m->memo == NULL)
-			m->memo = arena_calloc(c->arena, 1, sizeof(*m->memo));
-		if (m->memo == NULL)
-			return IL_ENOMEM;
 		e->tmpl = *m;
 		e->has_model = 1;
 	}
-	*find_slot(c->slots, c->cap, key, n) = e;
-	c->n++;
+	c->stats.parsed++;
 	return 0;
+}
+
+int cache__store(struct parse_cache *c, const void *key, size_t n,
+		 struct model *m, const struct diag_list *dl, size_t from)
+{
+	int rc = store_entry(c, key, n, m, dl->items + from, dl->n - from);
+	struct cache_entry *e;
+
+	if (rc == 0 && n <= PARSE_CACHE_MAX_KEY &&
+	    (e = *find_slot(c->slots, c->cap, key, n)) != NULL)
+		e->unsaved = 1;
+	return rc;
 }
 
 int cache__clone(struct model **out, const struct cache_entry *e,
@@ -161,4 +234,95 @@ int cache__clone(struct model **out, const struct cache_entry *e,
 		m->refs[i].target = -1;
 	*out = m;
 	return dl->oom ? IL_ENOMEM : 0;
+}
+
+int parse_cache_add_parsed(struct parse_cache *c, const void *key,
+			   size_t key_len, const struct parsed_file *pf)
+{
+	int rc = IL_EINVALID, saved = 0;
+
+	if (c && key_len <= PARSE_CACHE_MAX_KEY &&
+	    *find_slot(c->slots, c->cap, key, key_len) != NULL)
+		return 0;     /* parsed twice: keep the first */
+	if (c && key_len <= PARSE_CACHE_MAX_KEY)
+		rc = store_entry(c, key, key_len, pf->m, pf->diags,
+				 pf->n_diags);
+	if (rc == 0 && c->ops && pf->entry &&
+	    c->ops->put(c->store, key, key_len, pf->entry, pf->entry_len) == 0)
+		saved = 1;
+	if (rc == 0 && saved)
+		c->stats.stored++;
+	else if (rc == 0)
+		(*find_slot(c->slots, c->cap, key, key_len))->unsaved = 1;
+	return rc;
+}
+
+/* Encodes e and gives it to the store. */
+static int save_entry(struct parse_cache *c, struct cache_entry *e)
+{
+	int rc = cache__encode(&c->buf, e->has_model ? &e->tmpl : NULL,
+			       e->diags, e->n_diags);
+
+	if (rc < 0)
+		return rc;
+	if (c->ops->put(c->store, e->key, e->key_len, c->buf.p,
+			c->buf.len) < 0)
+		return IL_ENOMEM;
+	c->stats.stored++;
+	return 0;
+}
+
+int parse_cache_sync(struct parse_cache *c)
+{
+	size_t i;
+	int rc;
+
+	if (c == NULL || c->ops == NULL)
+		return 0;
+	for (i = 0; i < c->cap; i++) {
+		struct cache_entry *e = c->slots[i];
+		int memo_changed;
+
+		if (e == NULL)
+			continue;
+		memo_changed = e->has_model && e->tmpl.memo->changed;
+		if (!e->unsaved && !memo_changed)
+			continue;
+		if ((rc = save_entry(c, e)) < 0)
+			return rc;
+		e->unsaved = 0;
+		if (e->has_model)
+			e->tmpl.memo->changed = 0;
+	}
+	return 0;
+}
+
+int parse_file(struct parsed_file *out, struct arena *a,
+	       struct arena *scratch, struct arena *entries, const char *text,
+	       size_t len)
+{
+	struct entry_buf b = { NULL, 0, 0, 0 };
+	struct diag_list dl;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	diag_list_init(&dl, a);
+	if ((rc = model_parse(&out->m, a, "", text, len, &dl)) < 0)
+		return rc;
+	out->diags = dl.items;
+	out->n_diags = dl.n;
+	if (out->m && (rc = model_prehash(out->m, a, scratch)) < 0)
+		return rc;
+	if (entries == NULL)
+		return 0;
+	/* a buffer per file keeps this thread's heap from growing */
+	rc = cache__encode(&b, out->m, dl.items, dl.n);
+	if (rc == 0 && (out->entry = arena_alloc(entries, b.len)) == NULL)
+		rc = IL_ENOMEM;
+	if (rc == 0) {
+		memcpy(out->entry, b.p, b.len);
+		out->entry_len = b.len;
+	}
+	cache__buf_free(&b);
+	return rc;
 }

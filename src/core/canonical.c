@@ -5,6 +5,19 @@
 #include "util/error.h"
 #include "util/strbuf.h"
 
+/* strbuf_add without its checks while there is room (cap never passes
+ * max + 1, so the max holds): the canonical form's hot path. */
+static inline void out_add(struct strbuf *sb, const char *s, size_t n)
+{
+	if (!sb->failed && sb->len + n < sb->cap) {
+		memcpy(sb->buf + sb->len, s, n);
+		sb->len += n;
+		sb->buf[sb->len] = '\0';
+		return;
+	}
+	strbuf_add(sb, s, n);
+}
+
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
@@ -129,25 +142,42 @@ static void add_word(struct strbuf *out, const struct token *t)
 				c = (char)(c - 'A' + 'a');
 			buf[k] = c;
 		}
-		strbuf_add(out, buf, n);
+		out_add(out, buf, n);
 	}
 }
 
+/* No space after ( . :: [ */
 static int glue_after(const struct token *prev)
 {
-	return tok_is_op(prev, "(") || tok_is_op(prev, ".") ||
-	       tok_is_op(prev, "::") || tok_is_op(prev, "[");
+	if (prev->kind != TOK_OP)
+		return 0;
+	switch (prev->p[0]) {
+	case '(': case '.': case '[':
+		return prev->len == 1;
+	case ':':
+		return prev->len == 2 && prev->p[1] == ':';
+	default:
+		return 0;
+	}
 }
 
+/* No space before ) , . :: ] [, nor before the ( of a function call. */
 static int glue_before(const struct token *prev, const struct token *cur)
 {
-	if (tok_is_op(cur, ")") || tok_is_op(cur, ",") || tok_is_op(cur, ".") ||
-	    tok_is_op(cur, "::") || tok_is_op(cur, "]") || tok_is_op(cur, "["))
-		return 1;
-	if (!tok_is_op(cur, "("))
+	if (cur->kind != TOK_OP)
 		return 0;
-	return prev->kind == TOK_QIDENT ||
-	       (prev->kind == TOK_WORD && !sql_is_keyword(prev->p, prev->len));
+	switch (cur->p[0]) {
+	case ')': case ',': case '.': case ']': case '[':
+		return cur->len == 1;
+	case ':':
+		return cur->len == 2 && cur->p[1] == ':';
+	case '(':
+		return cur->len == 1 && (prev->kind == TOK_QIDENT ||
+		       (prev->kind == TOK_WORD &&
+			!sql_is_keyword(prev->p, prev->len)));
+	default:
+		return 0;
+	}
 }
 
 static void add_token(struct strbuf *out, const struct token *t,
@@ -158,7 +188,7 @@ static void add_token(struct strbuf *out, const struct token *t,
 	else if (t->kind == TOK_TEMPLATE)
 		add_template(out, t, resolve, payload);
 	else
-		strbuf_add(out, t->p, t->len);
+		out_add(out, t->p, t->len);
 }
 
 void canon_begin(struct canon_writer *w, struct strbuf *out)
@@ -177,9 +207,9 @@ size_t canon_add(struct canon_writer *w, const struct token *t,
 		return (size_t)-1;
 	}
 	for (; w->pending_semis; w->pending_semis--)
-		strbuf_addc(w->out, ';');
+		out_add(w->out, ";", 1);
 	if (w->have_prev && !glue_after(&w->prev) && !glue_before(&w->prev, t))
-		strbuf_addc(w->out, ' ');
+		out_add(w->out, " ", 1);
 	at = w->out->len;
 	add_token(w->out, t, resolve, payload);
 	w->prev = *t;

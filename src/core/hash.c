@@ -192,6 +192,7 @@ static int memo_store(struct hash_memo *memo, const char *const *names,
 	memo->resolved = copy;
 	memcpy(memo->hash, hash, sizeof(memo->hash));
 	memo->valid = 1;
+	memo->changed = 1;
 	return 0;
 }
 

@@ -1,13 +1,14 @@
 /* lexer.c: dialect-tolerant SQL tokenizer and canonical SQL form */
 #include "core/lexer.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/error.h"
 #include "util/strbuf.h"
 
-/* Sorted (C locale) so sql_is_keyword can bsearch it. */
+/* The words sql_is_keyword knows (upper-case), looked up by hash. */
 static const char *const keywords[] = {
 	"ALL",
 	"ALTER",
@@ -343,50 +344,55 @@ int lexer_next(struct lexer *lx, struct token *t)
 	return 0;
 }
 
-static int kw_cmp(const char *p, size_t len, const char *kw)
+#define KW_COUNT (sizeof(keywords) / sizeof(keywords[0]))
+#define KW_SLOTS 256     /* a power of two, well above twice KW_COUNT */
+
+/* keyword index + 1 by hash of the upper-case word, 0 for an empty slot */
+static unsigned char kw_slots[KW_SLOTS];
+static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+
+/* FNV-1a of the word upper-cased into up (len bytes, NUL added). */
+static unsigned kw_hash(const char *p, size_t len, char *up)
 {
+	unsigned h = 2166136261u;
 	size_t i;
 
-	for (i = 0; i < len && kw[i]; i++) {
-		int a = upper((unsigned char)p[i]), b = (unsigned char)kw[i];
-
-		if (a != b)
-			return a < b ? -1 : 1;
+	for (i = 0; i < len; i++) {
+		up[i] = (char)upper((unsigned char)p[i]);
+		h = (h ^ (unsigned char)up[i]) * 16777619u;
 	}
-	if (i < len)
-		return 1;
-	return kw[i] ? -1 : 0;
+	up[len] = '\0';
+	return h;
+}
+
+static void kw_build(void)
+{
+	char up[32];
+	size_t i;
+
+	for (i = 0; i < KW_COUNT; i++) {
+		unsigned h = kw_hash(keywords[i], strlen(keywords[i]), up);
+
+		while (kw_slots[h & (KW_SLOTS - 1)])
+			h++;
+		kw_slots[h & (KW_SLOTS - 1)] = (unsigned char)(i + 1);
+	}
 }
 
 int sql_is_keyword(const char *p, size_t len)
 {
-	size_t lo = 0, hi = sizeof(keywords) / sizeof(keywords[0]);
+	char up[18];
+	unsigned h;
 
 	/* no keyword is shorter than 2 or longer than CURRENT_TIMESTAMP */
 	if (len < 2 || len > 17)
 		return 0;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = kw_cmp(p, len, keywords[mid]);
+	pthread_once(&kw_once, kw_build);
+	for (h = kw_hash(p, len, up); kw_slots[h & (KW_SLOTS - 1)]; h++) {
+		const char *kw = keywords[kw_slots[h & (KW_SLOTS - 1)] - 1];
 
-		if (c == 0)
+		if (kw[0] == up[0] && strcmp(kw, up) == 0)
 			return 1;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
 	}
 	return 0;
-}
-
-int tok_is(const struct token *t, const char *kw)
-{
-	size_t i;
-
-	if (t->kind != TOK_WORD)
-		return 0;
-	for (i = 0; i < t->len; i++)
-		if (kw[i] == '\0' || upper((unsigned char)t->p[i]) != kw[i])
-			return 0;
-	return kw[i] == '\0';
 }

@@ -42,8 +42,22 @@ void lexer_init(struct lexer *lx, const char *src, size_t len,
 /* Next significant token into t (TOK_EOF at the end); 0 or -1. */
 int lexer_next(struct lexer *lx, struct token *t);
 
-/* 1 when the word token t is the keyword kw (kw upper-case). */
-int tok_is(const struct token *t, const char *kw);
+/* 1 when the word token t is the keyword kw (kw upper-case; inline: kw
+ * is a literal, so its length is known and most words differ in it). */
+static inline int tok_is(const struct token *t, const char *kw)
+{
+	size_t i, n = __builtin_strlen(kw);
+
+	if (t->kind != TOK_WORD || t->len != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = t->p[i];
+
+		if ((c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c) != kw[i])
+			return 0;
+	}
+	return 1;
+}
 /* 1 when t is the operator/punctuation op (inline: the lexer's hot path). */
 static inline int tok_is_op(const struct token *t, const char *op)
 {

@@ -11,7 +11,7 @@ libilcore_a_SOURCES = \
 	src/core/hash.c src/core/hash.h \
 	src/core/dag.c src/core/dag.h \
 	src/core/project.c src/core/project.h \
-	src/core/cache.c src/core/cache_int.h \
+	src/core/cache.c src/core/cache_int.h src/core/cache_entry.c \
 	src/core/diff.c src/core/diff.h \
 	src/core/date.c src/core/date.h \
 	src/core/plan.c src/core/plan.h src/core/plan_int.h \

@@ -1,6 +1,7 @@
 /* model.c: one model file (header + SQL body) parsed into struct model */
 #include "core/model.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/diag.h"
@@ -130,14 +131,28 @@ static int utf8_seq_ok(const unsigned char *s, size_t k)
 	return 1;
 }
 
+/* 1 when the 8 bytes at s are ASCII and none is NUL. */
+static int ascii8(const unsigned char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, 8);
+	return ((w | ((w - 0x0101010101010101ULL) & ~w)) &
+		0x8080808080808080ULL) == 0;
+}
+
 size_t utf8_invalid_offset(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t i = 0, k;
 
 	while (i < len) {
-		size_t k = utf8_seq_len(s[i]);
-
+		/* model files are mostly ASCII: eight bytes at a time */
+		while (i + 8 <= len && ascii8(s + i))
+			i += 8;
+		if (i >= len)
+			break;
+		k = utf8_seq_len(s[i]);
 		if (k == 0 || s[i] == 0 || i + k > len || !utf8_seq_ok(s + i, k))
 			return i;
 		i += k;

@@ -41,15 +41,52 @@ int project_add_file(struct project *p, const char *path, const char *text,
  * Parsed files shared by the projects of one request (base and target
  * differ in a few files only): a file whose key was seen before is copied
  * instead of parsed again, and its content hash is reused when its refs
- * resolve to the same models. Keys are opaque (a git blob id), at most
- * PARSE_CACHE_MAX_KEY bytes. The cache and the projects using it must
- * live in the same arena. Returns 0 or IL_ENOMEM.
+ * resolve to the same models. Keys are opaque content ids (a git blob
+ * id): the same key means the same bytes and another key other bytes. At
+ * most PARSE_CACHE_MAX_KEY bytes. The cache and the projects using it
+ * must live in the same arena. Returns 0 or IL_ENOMEM.
  */
 #define PARSE_CACHE_MAX_KEY 32
 struct parse_cache;
 int parse_cache_new(struct parse_cache **out, struct arena *a);
 
-/* 1 when the cache holds the file with this key (its text is not needed). */
+/*
+ * The version of what a parse cache keeps: the parser, the canonical
+ * form, the content hash and the entry encoding. Bump it with any change
+ * to them; a store must never give back entries of another version.
+ */
+#define PARSE_CACHE_VERSION 1
+
+/*
+ * A store that outlives the request (a worker's memory, the CLI's cache
+ * file) keeps encoded entries by key. The cache asks it for every file it
+ * has not parsed, and gives it every file it parses (parse_cache_sync).
+ * get returns the entry's bytes or NULL; the models decoded from them
+ * point into them, so they must stay as they are while those models
+ * live (a worker's store frees nothing before the request ends). The
+ * bytes are untrusted: an entry that does not decode is parsed again.
+ * put copies data; 0 or -1.
+ */
+struct parse_store_ops {
+	const void *(*get)(void *store, const void *key, size_t key_len,
+			   size_t *len);
+	int (*put)(void *store, const void *key, size_t key_len,
+		   const void *data, size_t len);
+};
+void parse_cache_set_store(struct parse_cache *c,
+			   const struct parse_store_ops *ops, void *store);
+
+struct parse_cache_stats {
+	size_t parsed;        /* files parsed in this cache's life */
+	size_t from_store;    /* files the store had */
+	size_t bad_entries;   /* store entries that did not decode */
+	size_t stored;        /* entries given to the store */
+};
+void parse_cache_get_stats(const struct parse_cache *c,
+			   struct parse_cache_stats *out);
+
+/* 1 when the cache (or its store) has the file with this key: its text is
+ * not needed. */
 int parse_cache_contains(struct parse_cache *c, const void *key, size_t len);
 
 /*
@@ -60,6 +97,32 @@ int parse_cache_contains(struct parse_cache *c, const void *key, size_t len);
 int project_add_file_cached(struct project *p, struct parse_cache *c,
 			    const void *key, size_t key_len, const char *path,
 			    const char *text, size_t len);
+
+/*
+ * One file parsed away from any project and cache, so that several
+ * threads can parse (each with its own arenas): the model (or NULL), its
+ * diags (file ""), its content hash guessed (model_prehash) and, when
+ * entries is not NULL, its store entry (in entries). a must live as long
+ * as the cache the file goes to; scratch is for temporaries; entries only
+ * until parse_cache_add_parsed. 0 or IL_ENOMEM.
+ */
+struct parsed_file {
+	struct model *m;
+	const struct diag *diags;
+	size_t n_diags;
+	void *entry;
+	size_t entry_len;
+};
+int parse_file(struct parsed_file *out, struct arena *a,
+	       struct arena *scratch, struct arena *entries, const char *text,
+	       size_t len);
+/* Puts a parse_file result in the cache (and its entry in the store). */
+int parse_cache_add_parsed(struct parse_cache *c, const void *key,
+			   size_t key_len, const struct parsed_file *pf);
+
+/* Gives the store each entry it does not have yet, and each whose content
+ * hash changed; call it after project_finish. 0 or IL_ENOMEM. */
+int parse_cache_sync(struct parse_cache *c);
 
 /*
  * Validates the whole project once every file is added: duplicate names,

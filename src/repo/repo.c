@@ -2,36 +2,23 @@
 #include "repo/repo.h"
 
 #include <git2.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/project.h"
+#include "repo/repo_int.h"
+#include "repo/store.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/limits.h"
 
 static const char *const fallback_dirs[] = { "sql/models", "dbt/models" };
 
-struct repo {
-	git_repository *git;
-	struct arena *arena;
-	struct parse_cache *cache;  /* files parsed at any commit, by blob id */
-	char err[256];
-};
-
-struct walk {
-	struct project *p;
-	git_repository *git;
-	struct parse_cache *cache;
-	const char *dir;
-	int rc;
-};
-
-static void close_repo(void *ptr)
-{
-	git_repository_free(ptr);
-	git_libgit2_shutdown();
-}
+/* A worker process keeps the files it parsed for its next requests. */
+static struct parse_store *worker_store;
+static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 
 static void save_error(struct repo *r)
 {
@@ -46,6 +33,49 @@ const char *repo_last_error(const struct repo *r)
 	return r->err;
 }
 
+/*
+ * libgit2 is set up once per process and never shut down: setting it up
+ * reads the system's CA bundle (about 8 ms), which a worker would
+ * otherwise pay on every request.
+ */
+static void git_setup(void)
+{
+	git_libgit2_init();
+	/* objects come from a local repository we trust; re-hashing every
+	 * blob on read costs a tenth of a large plan */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+}
+
+static void close_repo(void *ptr)
+{
+	git_repository_free(ptr);
+}
+
+/* At the end of the request the worker's store goes back to its bound. */
+static void trim_store(void *ptr)
+{
+	struct repo *r = ptr;
+
+	if (r->store)
+		parse_store_trim(r->store);
+}
+
+static int use_worker_store(struct repo *r)
+{
+	if (worker_store == NULL)
+		worker_store = parse_store_new(REPO_WORKER_STORE_BYTES);
+	if (worker_store == NULL)
+		return IL_ENOMEM;
+	repo_set_store(r, worker_store);
+	return arena_on_reset(r->arena, trim_store, r) < 0 ? IL_ENOMEM : 0;
+}
+
+void repo_set_store(struct repo *r, struct parse_store *s)
+{
+	r->store = s;
+	parse_cache_set_store(r->cache, s ? &parse_store_ops : NULL, s);
+}
+
 int repo_open(struct repo **out, struct arena *a, const char *path)
 {
 	struct repo *r = arena_calloc(a, 1, sizeof(*r));
@@ -54,24 +84,31 @@ int repo_open(struct repo **out, struct arena *a, const char *path)
 	*out = NULL;
 	if (r == NULL)
 		return IL_ENOMEM;
-	git_libgit2_init();
-	/* objects come from a local repository we trust; re-hashing every
-	 * blob on read costs a tenth of a large plan */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	pthread_once(&git_once, git_setup);
 	if (git_repository_open_ext(&git, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL) < 0) {
 		save_error(r);
-		git_libgit2_shutdown();
 		return IL_ENOTFOUND;
 	}
 	if (arena_on_reset(a, close_repo, git) < 0)
 		return IL_ENOMEM;
 	r->git = git;
 	r->arena = a;
-	if (parse_cache_new(&r->cache, a) < 0)
+	if ((r->path = arena_strdup(a, git_repository_path(git))) == NULL ||
+	    parse_cache_new(&r->cache, a) < 0 || use_worker_store(r) < 0)
 		return IL_ENOMEM;
 	*out = r;
 	return 0;
+}
+
+const char *repo_git_dir(const struct repo *r)
+{
+	return r->path;
+}
+
+void repo_cache_stats(const struct repo *r, struct parse_cache_stats *out)
+{
+	parse_cache_get_stats(r->cache, out);
 }
 
 int repo_resolve(char out[REPO_OID_HEX_LEN + 1], struct repo *r,
@@ -120,38 +157,48 @@ static int has_sql_suffix(const char *name)
 	return n > 4 && strcmp(name + n - 4, ".sql") == 0;
 }
 
-/* Copies one blob into the arena and adds it to the project. */
-static int add_blob(struct walk *w, const char *path, const git_oid *id)
-{
-	git_blob *blob = NULL;
-	git_object_size_t size;
-	char *text;
-	int rc = 0;
+/* Every *.sql blob below the models directory, in tree order. */
+struct walk {
+	struct arena *a;
+	const char *dir;
+	struct model_file *files;
+	size_t n;
+	size_t cap;
+	int rc;
+};
 
-	if (parse_cache_contains(w->cache, id->id, GIT_OID_RAWSZ))
-		return project_add_file_cached(w->p, w->cache, id->id,
-					       GIT_OID_RAWSZ, path, NULL, 0);
-	if (git_blob_lookup(&blob, w->git, id) < 0)
-		return IL_ERR;
-	size = git_blob_rawsize(blob);
-	if (size > IL_MAX_SQL_FILE) {
-		diag_add(&w->p->diags, DIAG_ERROR, path, 0,
-			 "file is %llu bytes, over the limit of %d bytes",
-			 (unsigned long long)size, IL_MAX_SQL_FILE);
-		goto out;
+static int add_file(struct walk *w, const char *root, const char *name,
+		    const git_oid *id)
+{
+	struct model_file *f;
+	size_t dn = strlen(w->dir), rn = strlen(root), nn = strlen(name);
+	char *path;
+
+	if (w->n == IL_MAX_MODELS)
+		return IL_ETOOBIG;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+
+		f = arena_alloc(w->a, cap * sizeof(*f));
+		if (f == NULL)
+			return IL_ENOMEM;
+		if (w->n)
+			memcpy(f, w->files, w->n * sizeof(*f));
+		w->files = f;
+		w->cap = cap;
 	}
-	text = arena_alloc(w->p->arena, (size_t)size + 1);
-	if (text == NULL) {
-		rc = IL_ENOMEM;
-		goto out;
-	}
-	memcpy(text, git_blob_rawcontent(blob), (size_t)size);
-	text[size] = '\0';
-	rc = project_add_file_cached(w->p, w->cache, id->id, GIT_OID_RAWSZ, path,
-				     text, (size_t)size);
-out:
-	git_blob_free(blob);
-	return rc;
+	/* dir/root/name, root ending in '/' or empty */
+	if ((path = arena_alloc(w->a, dn + 1 + rn + nn + 1)) == NULL)
+		return IL_ENOMEM;
+	memcpy(path, w->dir, dn);
+	path[dn] = '/';
+	memcpy(path + dn + 1, root, rn);
+	memcpy(path + dn + 1 + rn, name, nn + 1);
+	f = &w->files[w->n++];
+	f->path = path;
+	memcpy(f->id, id->id, GIT_OID_RAWSZ);
+	f->too_big = 0;
+	return 0;
 }
 
 static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
@@ -159,17 +206,12 @@ static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
 	struct walk *w = payload;
 	const char *name = git_tree_entry_name(entry);
 	git_filemode_t mode = git_tree_entry_filemode(entry);
-	const char *path;
 
 	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
 		return 0;
 	if (!has_sql_suffix(name))
 		return 0;
-	path = arena_printf(w->p->arena, "%s/%s%s", w->dir, root, name);
-	if (path == NULL)
-		w->rc = IL_ENOMEM;
-	else
-		w->rc = add_blob(w, path, git_tree_entry_id(entry));
+	w->rc = add_file(w, root, name, git_tree_entry_id(entry));
 	return w->rc < 0 ? -1 : 0;
 }
 
@@ -211,44 +253,87 @@ static git_tree *find_models_dir(struct repo *r, git_tree *root,
 	return t;
 }
 
-int repo_load_project(struct project **out, struct arena *a, struct repo *r,
+static void too_many(struct project *p)
+{
+	diag_add(&p->diags, DIAG_ERROR, "", 0,
+		 "too many models: the limit is %d", IL_MAX_MODELS);
+}
+
+/* The files of the models directory at the commit (none without one). */
+static int list_files(struct walk *w, struct repo *r, struct project *p,
 		      const char *commit, const char *models_dir)
 {
 	git_tree *root = NULL, *models = NULL;
+	const char *dir;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	w->a = p->arena;
+	if ((rc = commit_tree(&root, r, commit)) < 0)
+		return rc;
+	models = find_models_dir(r, root, models_dir, &dir);
+	p->models_dir = dir;
+	if (models) {
+		w->dir = dir;
+		if (git_tree_walk(models, GIT_TREEWALK_PRE, walk_cb, w) < 0) {
+			rc = w->rc < 0 ? w->rc : IL_ERR;
+			if (rc == IL_ERR)
+				save_error(r);
+			if (rc == IL_ETOOBIG)
+				too_many(p);
+		}
+	}
+	git_tree_free(models);
+	git_tree_free(root);
+	return rc;
+}
+
+/* Adds each file, in tree order, from the cache (every one is there). */
+static int add_files(struct project *p, struct repo *r,
+		     const struct model_file *files, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		const struct model_file *f = &files[i];
+
+		if (f->too_big) {
+			diag_add(&p->diags, DIAG_ERROR, f->path, 0,
+				 "file is %zu bytes, over the limit of %d "
+				 "bytes", f->too_big, IL_MAX_SQL_FILE);
+			continue;
+		}
+		rc = project_add_file_cached(p, r->cache, f->id,
+					     GIT_OID_RAWSZ, f->path, NULL, 0);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int repo_load_project(struct project **out, struct arena *a, struct repo *r,
+		      const char *commit, const char *models_dir)
+{
 	struct walk w;
 	struct project *p;
-	const char *dir;
 	int rc;
 
 	*out = NULL;
 	if (models_dir == NULL || *models_dir == '\0')
 		models_dir = REPO_DEFAULT_MODELS_DIR;
-	if ((rc = project_new(&p, a)) < 0)
-		goto out;
-	if ((rc = commit_tree(&root, r, commit)) < 0)
-		goto out;
-	models = find_models_dir(r, root, models_dir, &dir);
-	if (models) {
-		w.p = p;
-		w.git = r->git;
-		/* the cache may only serve projects in its own arena */
-		w.cache = a == r->arena ? r->cache : NULL;
-		w.dir = p->models_dir = dir;
-		w.rc = 0;
-		if (git_tree_walk(models, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
-			rc = w.rc < 0 ? w.rc : IL_ERR;
-			if (rc == IL_ERR)
-				save_error(r);
-			goto out;
-		}
-	}
-	if ((rc = project_finish(p)) < 0)
-		goto out;
+	/* the cache may only serve projects in its own arena */
+	if (a != r->arena)
+		return IL_EINVALID;
+	if ((rc = project_new(&p, a)) < 0 ||
+	    (rc = list_files(&w, r, p, commit, models_dir)) < 0 ||
+	    (rc = repo__parse_files(r, w.files, w.n)) < 0 ||
+	    (rc = add_files(p, r, w.files, w.n)) < 0 ||
+	    (rc = project_finish(p)) < 0 ||
+	    (rc = parse_cache_sync(r->cache)) < 0)
+		return rc;
 	*out = p;
-out:
-	git_tree_free(models);
-	git_tree_free(root);
-	return rc;
+	return 0;
 }
 
 int repo_read_file(const char **out, size_t *len, struct arena *a,

@@ -4,6 +4,8 @@
 #include <stddef.h>
 
 struct arena;
+struct parse_cache_stats;
+struct parse_store;
 struct project;
 struct repo;
 
@@ -15,9 +17,21 @@ struct repo;
 /*
  * Opens the git repository at path (work tree or bare; no searching of
  * parent directories). The repository is closed when a is reset or freed.
+ * Files it parses are kept in the process's store (a worker keeps them
+ * for its next requests, up to 128 MiB, trimmed when a is reset) unless
+ * repo_set_store says otherwise.
  * Returns 0, IL_ENOTFOUND when path is not a repository, or IL_ENOMEM.
  */
 int repo_open(struct repo **out, struct arena *a, const char *path);
+
+/* Where parsed files are kept beyond r (see store.h); NULL for nowhere. */
+void repo_set_store(struct repo *r, struct parse_store *s);
+
+/* The repository's git directory (its identity for a cache file). */
+const char *repo_git_dir(const struct repo *r);
+
+/* How many files r parsed, and how many came from its store. */
+void repo_cache_stats(const struct repo *r, struct parse_cache_stats *out);
 
 /*
  * Resolves a revspec (HEAD, HEAD~1, a branch, a tag, a short or full sha)
@@ -35,11 +49,12 @@ int repo_resolve(char out[REPO_OID_HEX_LEN + 1], struct repo *r,
  * directory does not exist at the commit, sql/models then dbt/models are
  * tried; when none exists the project is empty and models_dir is NULL.
  * Paths are relative to the repository root. Files over IL_MAX_SQL_FILE
- * are reported, not read. Everything lives in a. When a is the arena the
- * repository was opened with, files already parsed at another commit
- * (same blob) are not parsed again.
+ * are reported, not read. Everything lives in a, which must be the arena
+ * the repository was opened with. Each blob is parsed once for all
+ * commits (and not at all when the store has it), on every core.
  * Returns 0, IL_ENOTFOUND (unknown commit), IL_ETOOBIG (too many
- * models), IL_ERR (repository read error) or IL_ENOMEM.
+ * models), IL_ERR (repository read error), IL_EINVALID (another arena)
+ * or IL_ENOMEM.
  */
 int repo_load_project(struct project **out, struct arena *a, struct repo *r,
 		      const char *commit, const char *models_dir);

@@ -1,0 +1,289 @@
+/* parse.c: the blobs a cache lacks, read and parsed on every core */
+#include <git2.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/project.h"
+#include "repo/repo_int.h"
+#include "util/arena.h"
+#include "util/error.h"
+#include "util/limits.h"
+
+/* Below this many blobs a second thread costs more than it saves. */
+#define PARALLEL_MIN 64
+#define MAX_THREADS 8
+/* Blobs a thread takes at a time from the shared counter. */
+#define BATCH 16
+
+/* One blob to read and parse. */
+struct job {
+	const unsigned char *id;
+	struct parsed_file pf;
+	size_t too_big;
+	int rc;
+};
+
+struct pool;
+
+struct worker {
+	struct pool *pool;
+	git_repository *git;        /* this thread's own handle */
+	struct arena *a;            /* what it parses lives here */
+	struct arena *scratch;
+	struct arena *entries;      /* store entries, until collected */
+	pthread_t thread;
+	int started;
+	char err[256];
+};
+
+struct pool {
+	struct job *jobs;
+	size_t n;
+	atomic_size_t next;
+	int encode;                 /* the cache has a store: encode entries */
+	struct worker w[MAX_THREADS];
+	int n_workers;
+};
+
+static void set_err(struct worker *w)
+{
+	const git_error *e = git_error_last();
+
+	snprintf(w->err, sizeof(w->err), "%s", e && e->message ? e->message :
+		 "unknown libgit2 error");
+}
+
+/* Reads one blob into w's arena and parses it. */
+static void run_job(struct worker *w, struct job *j)
+{
+	git_blob *blob = NULL;
+	git_oid oid;
+	size_t size;
+	char *text;
+
+	memcpy(oid.id, j->id, GIT_OID_RAWSZ);
+	if (git_blob_lookup(&blob, w->git, &oid) < 0) {
+		set_err(w);
+		j->rc = IL_ERR;
+		return;
+	}
+	size = (size_t)git_blob_rawsize(blob);
+	if (size > IL_MAX_SQL_FILE) {
+		j->too_big = size;
+	} else if ((text = arena_alloc(w->a, size + 1)) == NULL) {
+		j->rc = IL_ENOMEM;
+	} else {
+		memcpy(text, git_blob_rawcontent(blob), size);
+		text[size] = '\0';
+		j->rc = parse_file(&j->pf, w->a, w->scratch, w->entries, text,
+				   size);
+		arena_reset(w->scratch);
+	}
+	git_blob_free(blob);
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct pool *p = w->pool;
+	size_t i, end;
+
+	for (;;) {
+		i = atomic_fetch_add(&p->next, BATCH);
+		if (i >= p->n)
+			break;
+		end = i + BATCH < p->n ? i + BATCH : p->n;
+		for (; i < end; i++)
+			run_job(w, &p->jobs[i]);
+	}
+	return NULL;
+}
+
+static void free_arena(void *ptr)
+{
+	arena_free(ptr);
+}
+
+static int threads_wanted(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < PARALLEL_MIN || cpus < 2)
+		return 1;
+	return cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
+}
+
+/*
+ * Worker 0 is this thread with the request's repository handle; the others
+ * open their own (libgit2 objects are for one thread at a time). A handle
+ * that cannot be opened just means one thread fewer.
+ */
+static int start_workers(struct pool *p, struct repo *r, int want)
+{
+	int i;
+
+	for (i = 0; i < want; i++) {
+		struct worker *w = &p->w[p->n_workers];
+
+		w->pool = p;
+		w->a = i == 0 ? r->arena : arena_new(1024 * 1024);
+		w->scratch = arena_new(0);
+		w->entries = p->encode ? arena_new(1024 * 1024) : NULL;
+		if (w->a == NULL || w->scratch == NULL ||
+		    (p->encode && w->entries == NULL) ||
+		    (i > 0 && arena_on_reset(r->arena, free_arena, w->a) < 0)) {
+			arena_free(w->scratch);
+			arena_free(w->entries);
+			return IL_ENOMEM;
+		}
+		if (i == 0) {
+			w->git = r->git;
+		} else if (git_repository_open_ext(&w->git, r->path,
+				GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+			   pthread_create(&w->thread, NULL, work, w) != 0) {
+			git_repository_free(w->git);
+			arena_free(w->scratch);
+			arena_free(w->entries);
+			break;
+		} else {
+			w->started = 1;
+		}
+		p->n_workers++;
+	}
+	return 0;
+}
+
+static void stop_workers(struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < p->n_workers; i++) {
+		struct worker *w = &p->w[i];
+
+		if (w->started) {
+			pthread_join(w->thread, NULL);
+			git_repository_free(w->git);
+		}
+		arena_free(w->scratch);
+		w->scratch = NULL;
+	}
+}
+
+static void free_entries(struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < p->n_workers; i++)
+		arena_free(p->w[i].entries);
+}
+
+static size_t id_hash(const unsigned char *id)
+{
+	size_t h;
+
+	memcpy(&h, id, sizeof(h));   /* a blob id is already a hash */
+	return h;
+}
+
+/* The blobs of files the cache lacks, each once (in files' order). */
+static int missing_jobs(struct pool *p, struct repo *r,
+			const struct model_file *files, size_t n)
+{
+	size_t cap = 16, i, k;
+	const unsigned char **seen;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	p->jobs = arena_calloc(r->arena, n + 1, sizeof(*p->jobs));
+	seen = arena_calloc(r->arena, cap, sizeof(*seen));
+	if (p->jobs == NULL || seen == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		const unsigned char *id = files[i].id;
+
+		for (k = id_hash(id) & (cap - 1); seen[k]; k = (k + 1) & (cap - 1))
+			if (memcmp(seen[k], id, GIT_OID_RAWSZ) == 0)
+				break;
+		if (seen[k])
+			continue;
+		seen[k] = id;
+		if (!parse_cache_contains(r->cache, id, GIT_OID_RAWSZ))
+			p->jobs[p->n++].id = id;
+	}
+	return 0;
+}
+
+/* Marks the files whose blob was too big; they are not cached. */
+static void mark_too_big(const struct pool *p, struct model_file *files,
+			 size_t n)
+{
+	size_t i, k;
+
+	for (k = 0; k < p->n; k++) {
+		if (!p->jobs[k].too_big)
+			continue;
+		for (i = 0; i < n; i++)
+			if (memcmp(files[i].id, p->jobs[k].id, GIT_OID_RAWSZ) == 0)
+				files[i].too_big = p->jobs[k].too_big;
+	}
+}
+
+/* Results into the cache, in job order; the first failure wins. */
+static int collect(struct pool *p, struct repo *r)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+
+		if (rc == 0 && j->rc == 0 && !j->too_big)
+			rc = parse_cache_add_parsed(r->cache, j->id,
+						    GIT_OID_RAWSZ, &j->pf);
+		if (rc == 0 && j->rc < 0)
+			rc = j->rc;
+	}
+	return rc;
+}
+
+static void report_error(const struct pool *p, struct repo *r)
+{
+	int i;
+
+	for (i = 0; i < p->n_workers; i++)
+		if (p->w[i].err[0]) {
+			snprintf(r->err, sizeof(r->err), "%s", p->w[i].err);
+			return;
+		}
+}
+
+int repo__parse_files(struct repo *r, struct model_file *files, size_t n)
+{
+	struct pool p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	atomic_init(&p.next, 0);
+	p.encode = r->store != NULL;
+	if ((rc = missing_jobs(&p, r, files, n)) < 0)
+		return rc;
+	if (p.n == 0)
+		return 0;
+	rc = start_workers(&p, r, threads_wanted(p.n));
+	if (rc == 0)
+		work(&p.w[0]);
+	else
+		atomic_store(&p.next, p.n);   /* the started ones stop soon */
+	stop_workers(&p);
+	if (rc == 0) {
+		mark_too_big(&p, files, n);
+		rc = collect(&p, r);
+	}
+	free_entries(&p);
+	if (rc == IL_ERR)
+		report_error(&p, r);
+	return rc;
+}
