@@ -55,15 +55,21 @@ void parse_cache_get_stats(const struct parse_cache *c,
 	*out = c->stats;
 }
 
-/* FNV-1a over the key (keys are blob ids: already well mixed). */
+/* Keys are blob ids (already uniform bits) or test strings: mixed a word
+ * at a time. */
 static size_t key_hash(const unsigned char *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = n * 0x9E3779B97F4A7C15ULL, w;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
 		h = (h ^ k[i]) * 1099511628211ULL;
-	return (size_t)h;
+	return (size_t)(h ^ h >> 29);
 }
 
 static struct cache_entry **find_slot(struct cache_entry **slots, size_t cap,
@@ -225,7 +231,7 @@ int cache__clone(struct model **out, const struct cache_entry *e,
 		return IL_ENOMEM;
 	*m = e->tmpl;
 	m->path = path;
-	m->refs = arena_calloc(a, m->n_refs + 1, sizeof(*m->refs));
+	m->refs = arena_alloc(a, (m->n_refs + 1) * sizeof(*m->refs));
 	if (m->refs == NULL)
 		return IL_ENOMEM;
 	if (m->n_refs)

@@ -249,9 +249,10 @@ static void get_list(struct reader *r, struct str_list *l)
 	size_t i;
 
 	l->n = get_u32(r, IL_MAX_LIST_ITEMS);
-	l->items = r->bad ? NULL : arena_calloc(r->a, l->n + 1,
-						 sizeof(*l->items));
-	if (l->items == NULL) {
+	l->items = NULL;     /* as the parser leaves an absent header */
+	if (l->n == 0 || r->bad)
+		return;
+	if ((l->items = arena_alloc(r->a, l->n * sizeof(*l->items))) == NULL) {
 		r->bad = 1;
 		l->n = 0;
 		return;
@@ -310,7 +311,7 @@ static void get_refs(struct reader *r, struct model *m)
 	size_t k;
 
 	m->n_refs = get_u32(r, IL_MAX_REFS + IL_MAX_LIST_ITEMS);
-	m->refs = r->bad ? NULL : arena_calloc(r->a, m->n_refs + 1,
+	m->refs = r->bad ? NULL : arena_calloc(r->a, m->n_refs ? m->n_refs : 1,
 						sizeof(*m->refs));
 	if (m->refs == NULL) {
 		r->bad = 1;
@@ -357,8 +358,8 @@ static void get_memo(struct reader *r, struct model *m)
 	memcpy(memo->hash, hash, IL_SHA256_HEX_LEN);
 	memo->hash[IL_SHA256_HEX_LEN] = '\0';
 	if (!is_hex_string(memo->hash, IL_SHA256_HEX_LEN, IL_SHA256_HEX_LEN) ||
-	    (memo->resolved = arena_calloc(r->a, m->n_refs + 1,
-					   sizeof(*memo->resolved))) == NULL) {
+	    (memo->resolved = arena_alloc(r->a, (m->n_refs + 1) *
+					  sizeof(*memo->resolved))) == NULL) {
 		r->bad = 1;
 		return;
 	}

@@ -7,62 +7,91 @@
 #include "util/arena.h"
 #include "util/error.h"
 
-static int edge_by_to(const void *pa, const void *pb)
+static int int_cmp(const void *pa, const void *pb)
 {
-	const struct dag_edge *a = pa, *b = pb;
+	int a = *(const int *)pa, b = *(const int *)pb;
 
-	if (a->to != b->to)
-		return a->to < b->to ? -1 : 1;
-	return a->from < b->from ? -1 : a->from > b->from;
+	return a < b ? -1 : a > b;
 }
 
-static int edge_by_from(const void *pa, const void *pb)
+/* Sorts one node's few parents (insertion sort; qsort past a handful). */
+static void sort_small(int *v, size_t n)
 {
-	const struct dag_edge *a = pa, *b = pb;
+	size_t i, j;
 
-	if (a->from != b->from)
-		return a->from < b->from ? -1 : 1;
-	return a->to < b->to ? -1 : a->to > b->to;
+	if (n > 16) {
+		qsort(v, n, sizeof(*v), int_cmp);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		int x = v[i];
+
+		for (j = i; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
 }
 
-/* Fills off/idx from edges sorted by key (to for parents, from for
- * children); idx holds the other end. */
-static void fill_csr(size_t *off, int *idx, size_t n,
-		     const struct dag_edge *e, size_t ne, int by_to)
+/*
+ * Parents by a counting sort on `to`, each node's list sorted and without
+ * duplicates; n_edges and the offsets shrink accordingly. Linear in the
+ * edges (a sort of all edges was the largest part of building the DAG).
+ */
+static size_t fill_parents(struct dag *d, const struct dag_edge *e,
+			   size_t ne, size_t *pos)
 {
-	size_t i;
+	size_t v, k, out = 0, n = d->n;
 
-	memset(off, 0, (n + 1) * sizeof(*off));
-	for (i = 0; i < ne; i++)
-		off[(by_to ? e[i].to : e[i].from) + 1]++;
-	for (i = 0; i < n; i++)
-		off[i + 1] += off[i];
-	for (i = 0; i < ne; i++)
-		idx[i] = by_to ? e[i].from : e[i].to;
+	for (k = 0; k < ne; k++)
+		d->parent_off[e[k].to + 1]++;
+	for (v = 0; v < n; v++)
+		d->parent_off[v + 1] += d->parent_off[v];
+	memcpy(pos, d->parent_off, n * sizeof(*pos));
+	for (k = 0; k < ne; k++)
+		d->parent_idx[pos[e[k].to]++] = e[k].from;
+	for (v = 0; v < n; v++) {
+		size_t lo = d->parent_off[v], hi = d->parent_off[v + 1];
+
+		sort_small(d->parent_idx + lo, hi - lo);
+		d->parent_off[v] = out;
+		for (k = lo; k < hi; k++)
+			if (k == lo || d->parent_idx[k] != d->parent_idx[k - 1])
+				d->parent_idx[out++] = d->parent_idx[k];
+	}
+	d->parent_off[n] = out;
+	return out;
+}
+
+/* Children from the parent lists: visiting nodes in order sorts them. */
+static void fill_children(struct dag *d, size_t ne, size_t *pos)
+{
+	size_t v, k, n = d->n;
+
+	for (k = 0; k < ne; k++)
+		d->child_off[d->parent_idx[k] + 1]++;
+	for (v = 0; v < n; v++)
+		d->child_off[v + 1] += d->child_off[v];
+	memcpy(pos, d->child_off, n * sizeof(*pos));
+	for (v = 0; v < n; v++)
+		for (k = d->parent_off[v]; k < d->parent_off[v + 1]; k++)
+			d->child_idx[pos[d->parent_idx[k]]++] = (int)v;
 }
 
 int dag_build(struct dag *d, struct arena *a, size_t n, struct dag_edge *edges,
 	      size_t n_edges)
 {
-	size_t i, k = 0;
+	size_t *pos = arena_alloc(a, (n + 1) * sizeof(*pos));
 
-	if (n_edges > 1)
-		qsort(edges, n_edges, sizeof(*edges), edge_by_to);
-	for (i = 0; i < n_edges; i++)
-		if (k == 0 || edge_by_to(&edges[k - 1], &edges[i]) != 0)
-			edges[k++] = edges[i];
-	n_edges = k;
 	d->n = n;
 	d->parent_off = arena_calloc(a, n + 1, sizeof(size_t));
 	d->child_off = arena_calloc(a, n + 1, sizeof(size_t));
-	d->parent_idx = arena_calloc(a, n_edges + 1, sizeof(int));
-	d->child_idx = arena_calloc(a, n_edges + 1, sizeof(int));
-	if (!d->parent_off || !d->child_off || !d->parent_idx || !d->child_idx)
+	d->parent_idx = arena_alloc(a, (n_edges + 1) * sizeof(int));
+	d->child_idx = arena_alloc(a, (n_edges + 1) * sizeof(int));
+	if (!pos || !d->parent_off || !d->child_off || !d->parent_idx ||
+	    !d->child_idx)
 		return IL_ENOMEM;
-	fill_csr(d->parent_off, d->parent_idx, n, edges, n_edges, 1);
-	if (n_edges > 1)
-		qsort(edges, n_edges, sizeof(*edges), edge_by_from);
-	fill_csr(d->child_off, d->child_idx, n, edges, n_edges, 0);
+	n_edges = fill_parents(d, edges, n_edges, pos);
+	fill_children(d, n_edges, pos);
 	return 0;
 }
 

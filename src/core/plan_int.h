@@ -11,12 +11,18 @@ struct plan_step;
 int plan__contract_check(struct plan_step *s, struct arena *a,
 			 const struct model *m);
 
-/* A growable buffer outside any arena (plan_json.c); all zero when empty. */
+/* A growable buffer outside any arena (plan_json.c), with the numbers it
+ * formatted last; all zero when empty. */
+#define PLAN_NUM_CACHE 4
 struct plan_buf {
 	char *p;
 	size_t len;
 	size_t cap;
 	int failed;
+	int n_num;
+	double num[PLAN_NUM_CACHE];
+	char num_text[PLAN_NUM_CACHE][40];
+	size_t num_len[PLAN_NUM_CACHE];
 };
 void plan__buf_free(struct plan_buf *b);
 

@@ -11,7 +11,6 @@
 #include "util/limits.h"
 
 #define JW_MAX_DEPTH 8
-#define JW_NUM_CACHE 4
 
 /*
  * A minimal writer that emits members in the order it is given them
@@ -25,11 +24,6 @@ struct jw {
 	int pretty;
 	int depth;
 	int empty[JW_MAX_DEPTH];
-	/* formatted numbers: a plan repeats a few values (300.0, 0.21) */
-	double num[JW_NUM_CACHE];
-	char num_text[JW_NUM_CACHE][40];
-	size_t num_len[JW_NUM_CACHE];
-	int n_num;
 };
 
 static int jw_grow(struct plan_buf *b, size_t n)
@@ -136,12 +130,17 @@ static void jw_str_escaped(struct jw *w, const unsigned char *s, size_t n)
  * DEL as \u00XX; most strings (names, ids) need none and go in one copy. */
 static void jw_str(struct jw *w, const char *s)
 {
+	/* 1 for the bytes that end the plain run: NUL and those to escape */
+	static const unsigned char stop[256] = {
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+		['"'] = 1, ['\\'] = 1, [0x7f] = 1,
+	};
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i;
 
-	for (i = 0; u[i]; i++)
-		if (u[i] < 0x20 || u[i] == '"' || u[i] == '\\' || u[i] == 0x7f)
-			break;
+	for (i = 0; !stop[u[i]]; i++)
+		;
 	jw_putc(w, '"');
 	if (u[i] == 0) {
 		jw_put(w, s, i);
@@ -169,9 +168,16 @@ static void jw_lit(struct jw *w, const char *s)
 static void jw_int(struct jw *w, long v)
 {
 	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%ld", v);
+	size_t i = sizeof(buf);
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
 
-	jw_put(w, buf, (size_t)n);
+	do {
+		buf[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[--i] = '-';
+	jw_put(w, buf + i, sizeof(buf) - i);
 }
 
 /*
@@ -180,27 +186,29 @@ static void jw_int(struct jw *w, long v)
  */
 static void jw_num(struct jw *w, double v)
 {
+	struct plan_buf *b = w->b;
 	char buf[64];
 	int i, n;
 
-	for (i = 0; i < w->n_num; i++)
-		if (w->num[i] == v) {
-			jw_put(w, w->num_text[i], w->num_len[i]);
+	/* a plan repeats a few values (300.0, 0.21): formatted once */
+	for (i = 0; i < b->n_num; i++)
+		if (b->num[i] == v) {
+			jw_put(w, b->num_text[i], b->num_len[i]);
 			return;
 		}
 	n = snprintf(buf, sizeof(buf), "%.6f", v);
 	if (n < 0 || (size_t)n >= sizeof(buf)) {
-		w->b->failed = 1;
+		b->failed = 1;
 		return;
 	}
 	while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
 		n--;
 	jw_put(w, buf, (size_t)n);
-	if ((size_t)n < sizeof(w->num_text[0])) {
-		i = w->n_num < JW_NUM_CACHE ? w->n_num++ : JW_NUM_CACHE - 1;
-		w->num[i] = v;
-		memcpy(w->num_text[i], buf, (size_t)n);
-		w->num_len[i] = (size_t)n;
+	if ((size_t)n < sizeof(b->num_text[0])) {
+		i = b->n_num < PLAN_NUM_CACHE ? b->n_num++ : PLAN_NUM_CACHE - 1;
+		b->num[i] = v;
+		memcpy(b->num_text[i], buf, (size_t)n);
+		b->num_len[i] = (size_t)n;
 	}
 }
 
@@ -373,10 +381,11 @@ int plan__set_step_id(struct plan_step *s, struct plan_buf *scratch)
 
 int plan__set_plan_id(struct plan *p)
 {
-	struct plan_buf b = { NULL, 0, 0, 0 };
+	struct plan_buf b;
 	struct jw w;
 	int rc = 0;
 
+	memset(&b, 0, sizeof(b));
 	jw_init(&w, &b, 0);
 	write_plan(&w, p, 0);
 	if (b.failed)
@@ -390,11 +399,12 @@ int plan__set_plan_id(struct plan *p)
 int plan_to_json(const char **out, size_t *len, struct arena *a,
 		 const struct plan *p)
 {
-	struct plan_buf b = { NULL, 0, 0, 0 };
+	struct plan_buf b;
 	struct jw w;
 
 	*out = NULL;
 	*len = 0;
+	memset(&b, 0, sizeof(b));
 	jw_init(&w, &b, 1);
 	write_plan(&w, p, 1);
 	jw_putc(&w, '\n');

@@ -107,13 +107,29 @@ static int model_cmp(const void *pa, const void *pb)
 	return c ? c : strcmp(a->path, b->path);
 }
 
+/* Sorts v with cmp, unless it is sorted already: files are most often
+ * laid out as their names read (models/schema/name.sql for schema.name),
+ * and git lists a tree in that order. */
+static void sort_unless_sorted(void *v, size_t n, size_t size,
+			       int (*cmp)(const void *, const void *))
+{
+	const char *b = v;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (cmp(b + (i - 1) * size, b + i * size) > 0)
+			break;
+	if (i < n)
+		qsort(v, n, size, cmp);
+}
+
 /* Sorts by name and keeps the first file (by path) of each name. */
 static void drop_duplicates(struct project *p)
 {
 	size_t i, k = 0;
 
-	if (p->n_models > 1)
-		qsort(p->models, p->n_models, sizeof(*p->models), model_cmp);
+	sort_unless_sorted(p->models, p->n_models, sizeof(*p->models),
+			   model_cmp);
 	for (i = 0; i < p->n_models; i++) {
 		struct model *m = p->models[i];
 
@@ -167,8 +183,8 @@ static int build_shorts(struct project *p)
 		p->shorts[i].idx = (int)i;
 	}
 	p->n_shorts = p->n_models;
-	if (p->n_shorts > 1)
-		qsort(p->shorts, p->n_shorts, sizeof(*p->shorts), short_cmp);
+	sort_unless_sorted(p->shorts, p->n_shorts, sizeof(*p->shorts),
+			   short_cmp);
 	return 0;
 }
 

@@ -119,12 +119,17 @@ static int retire(struct parse_store *s, const unsigned char *data)
 
 static size_t key_hash(const unsigned char *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = n * 0x9E3779B97F4A7C15ULL, w;
 	size_t i;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, k + i, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
 		h = (h ^ k[i]) * 1099511628211ULL;
-	return (size_t)h;
+	return (size_t)(h ^ h >> 29);
 }
 
 static struct store_entry *find(struct store_entry *slots, size_t cap,
@@ -343,12 +348,24 @@ static void sum_init(struct sum *h)
 	h->lane[3] = 0 - P1;
 }
 
+/* A little-endian word at p, in one load where the machine is little-endian. */
+static uint64_t word(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 static void stripe(struct sum *h, const unsigned char *p)
 {
-	int i;
-
-	for (i = 0; i < 4; i++)
-		h->lane[i] = round64(h->lane[i], get_le(p + 8 * i, 8));
+	h->lane[0] = round64(h->lane[0], word(p));
+	h->lane[1] = round64(h->lane[1], word(p + 8));
+	h->lane[2] = round64(h->lane[2], word(p + 16));
+	h->lane[3] = round64(h->lane[3], word(p + 24));
 }
 
 static void sum_add(struct sum *h, const void *data, size_t n)
@@ -384,7 +401,7 @@ static uint64_t sum_end(const struct sum *h)
 	for (k = 0; k < 4; k++)
 		v = (v ^ round64(0, h->lane[k])) * P1 + P3;
 	for (; i + 8 <= h->n_tail; i += 8)
-		v = rotl(v ^ round64(0, get_le(h->tail + i, 8)), 27) * P1 + P3;
+		v = rotl(v ^ round64(0, word(h->tail + i)), 27) * P1 + P3;
 	for (; i < h->n_tail; i++)
 		v = rotl(v ^ h->tail[i] * P3, 11) * P1;
 	v ^= v >> 33;
