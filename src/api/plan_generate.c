@@ -167,11 +167,9 @@ static void model_errors(struct req *r, const struct project *p)
 
 static int load_projects(struct generate *g, struct req *r)
 {
-	const char *dir = r->cfg->models_dir;
-	int rc = repo_load_project(&g->base, r->arena, g->repo, g->base_sha, dir);
+	int rc = repo_load_projects(&g->base, &g->target, r->arena, g->repo, g->base_sha,
+				    g->target_sha, r->cfg->models_dir, NULL);
 
-	if (rc == 0)
-		rc = repo_load_project(&g->target, r->arena, g->repo, g->target_sha, dir);
 	if (rc == IL_ETOOBIG) {
 		req_error(r, 413, "too_many_models", "the repository has too many models");
 		return 1;

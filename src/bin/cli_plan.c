@@ -191,30 +191,43 @@ static void print_diags(const struct project *p, int warnings)
 	}
 }
 
-/* Resolves rev and loads the models at it; messages go to stderr. */
-static int load_at(struct project **out, char sha[REPO_OID_HEX_LEN + 1],
-		   struct cli *c, const char *rev)
+/* Resolves rev to a commit id; the message goes to stderr. */
+static int resolve_rev(char sha[REPO_OID_HEX_LEN + 1], struct cli *c,
+		       const char *rev)
 {
 	int rc = repo_resolve(sha, c->repo, rev);
 
-	if (rc == IL_ENOTFOUND) {
+	if (rc == IL_ENOTFOUND)
 		fprintf(stderr, "%s: unknown revision '%s'\n", c->prog, rev);
-		return rc;
-	}
-	if (rc < 0) {
+	else if (rc < 0)
 		fprintf(stderr, "%s: '%s' does not name one commit\n", c->prog,
 			rev);
-		return rc;
-	}
-	rc = repo_load_project(out, c->a, c->repo, sha, c->cfg.models_dir);
+	return rc;
+}
+
+static void load_failed(struct cli *c, int rc, const char *rev)
+{
 	if (rc == IL_ETOOBIG)
 		fprintf(stderr, "%s: more than %d models at %s\n", c->prog,
 			IL_MAX_MODELS, rev);
 	else if (rc == IL_ERR)
 		fprintf(stderr, "%s: cannot read %s: %s\n", c->prog, rev,
 			repo_last_error(c->repo));
-	else if (rc < 0)
+	else
 		fprintf(stderr, "%s: out of memory\n", c->prog);
+}
+
+/* Resolves rev and loads the models at it; messages go to stderr. */
+static int load_at(struct project **out, char sha[REPO_OID_HEX_LEN + 1],
+		   struct cli *c, const char *rev)
+{
+	int rc = resolve_rev(sha, c, rev);
+
+	if (rc < 0)
+		return rc;
+	rc = repo_load_project(out, c->a, c->repo, sha, c->cfg.models_dir);
+	if (rc < 0)
+		load_failed(c, rc, rev);
 	return rc;
 }
 
@@ -270,6 +283,24 @@ struct plan_args {
 	const char *out;
 	struct cache_flags cache;
 };
+
+/* Both commits of a plan, loaded together (each blob parsed once). */
+static int load_both(struct project **base, struct project **target,
+		     char base_sha[REPO_OID_HEX_LEN + 1],
+		     char target_sha[REPO_OID_HEX_LEN + 1], struct cli *c,
+		     const struct plan_args *pa)
+{
+	int rc, failed;
+
+	if (resolve_rev(base_sha, c, pa->pos[1]) < 0 ||
+	    resolve_rev(target_sha, c, pa->pos[2]) < 0)
+		return -1;
+	rc = repo_load_projects(base, target, c->a, c->repo, base_sha,
+				target_sha, c->cfg.models_dir, &failed);
+	if (rc < 0)
+		load_failed(c, rc, pa->pos[1 + failed]);
+	return rc;
+}
 
 static int parse_plan_args(struct plan_args *pa, int argc, char **argv)
 {
@@ -344,8 +375,7 @@ static int run_plan(struct cli *c, const struct plan_args *pa)
 	const char *json, *err;
 	size_t len;
 
-	if (load_at(&base, base_sha, c, pa->pos[1]) < 0 ||
-	    load_at(&target, target_sha, c, pa->pos[2]) < 0)
+	if (load_both(&base, &target, base_sha, target_sha, c, pa) < 0)
 		return 1;
 	if (target->diags.n_errors > 0) {
 		print_diags(target, 0);

@@ -19,6 +19,7 @@ struct parse_cache {
 	void *store;
 	struct entry_buf buf;        /* encodings for the store */
 	struct parse_cache_stats stats;
+	int frozen;                  /* read-only: projects on several threads */
 };
 
 static void free_buf(void *ptr)
@@ -158,7 +159,18 @@ struct cache_entry *cache__lookup(struct parse_cache *c, const void *key,
 {
 	struct cache_entry *e = *find_slot(c->slots, c->cap, key, n);
 
-	return e ? e : from_store(c, key, n);
+	return e || c->frozen ? e : from_store(c, key, n);
+}
+
+int parse_cache_has(const struct parse_cache *c, const void *key, size_t len)
+{
+	return len <= PARSE_CACHE_MAX_KEY &&
+		*find_slot(c->slots, c->cap, key, len) != NULL;
+}
+
+void parse_cache_freeze(struct parse_cache *c, int frozen)
+{
+	c->frozen = frozen;
 }
 
 int parse_cache_contains(struct parse_cache *c, const void *key, size_t len)
@@ -197,7 +209,6 @@ static int store_entry(struct parse_cache *c, const void *key, size_t n,
 		e->tmpl = *m;
 		e->has_model = 1;
 	}
-	c->stats.parsed++;
 	return 0;
 }
 
@@ -207,6 +218,7 @@ int cache__store(struct parse_cache *c, const void *key, size_t n,
 	int rc = store_entry(c, key, n, m, dl->items + from, dl->n - from);
 	struct cache_entry *e;
 
+	c->stats.parsed++;
 	if (rc == 0 && n <= PARSE_CACHE_MAX_KEY &&
 	    (e = *find_slot(c->slots, c->cap, key, n)) != NULL)
 		e->unsaved = 1;
@@ -245,22 +257,52 @@ int cache__clone(struct model **out, const struct cache_entry *e,
 int parse_cache_add_parsed(struct parse_cache *c, const void *key,
 			   size_t key_len, const struct parsed_file *pf)
 {
-	int rc = IL_EINVALID, saved = 0;
+	struct cache_entry *e;
+	int rc;
 
-	if (c && key_len <= PARSE_CACHE_MAX_KEY &&
-	    *find_slot(c->slots, c->cap, key, key_len) != NULL)
+	if (key_len > PARSE_CACHE_MAX_KEY)
+		return IL_EINVALID;
+	c->stats.bad_entries += pf->bad_entry;
+	if (*find_slot(c->slots, c->cap, key, key_len) != NULL)
 		return 0;     /* parsed twice: keep the first */
-	if (c && key_len <= PARSE_CACHE_MAX_KEY)
-		rc = store_entry(c, key, key_len, pf->m, pf->diags,
-				 pf->n_diags);
-	if (rc == 0 && c->ops && pf->entry &&
-	    c->ops->put(c->store, key, key_len, pf->entry, pf->entry_len) == 0)
-		saved = 1;
-	if (rc == 0 && saved)
-		c->stats.stored++;
-	else if (rc == 0)
-		(*find_slot(c->slots, c->cap, key, key_len))->unsaved = 1;
-	return rc;
+	rc = store_entry(c, key, key_len, pf->m, pf->diags, pf->n_diags);
+	if (rc < 0)
+		return rc;
+	e = *find_slot(c->slots, c->cap, key, key_len);
+	if (pf->from_store) {
+		c->stats.from_store++;
+		return 0;
+	}
+	c->stats.parsed++;
+	/* the caller gives the store pf->entry itself */
+	e->unsaved = pf->entry == NULL;
+	return 0;
+}
+
+int parse_entry_decode(struct parsed_file *out, struct arena *a,
+		       const void *data, size_t len)
+{
+	struct cache_entry e;
+	struct model *m;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&e, 0, sizeof(e));
+	if ((rc = cache__decode(&e, a, data, len)) < 0)
+		return rc;
+	if (e.has_model) {
+		if ((m = arena_alloc(a, sizeof(*m))) == NULL)
+			return IL_ENOMEM;
+		*m = e.tmpl;
+		if (m->memo == NULL &&
+		    (m->memo = arena_calloc(a, 1, sizeof(*m->memo))) == NULL)
+			return IL_ENOMEM;
+		out->m = m;
+	}
+	out->diags = e.diags;
+	out->n_diags = e.n_diags;
+	out->from_store = 1;
+	return 0;
 }
 
 /* Encodes e and gives it to the store. */

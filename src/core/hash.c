@@ -196,19 +196,30 @@ static int memo_store(struct hash_memo *memo, const char *const *names,
 	return 0;
 }
 
+/* The names m's refs stand for in p (NULL: unresolved), in scratch. */
+static const char **names_in(const struct model *m, const struct project *p,
+			     struct arena *scratch)
+{
+	const char **names = arena_alloc(scratch, (m->n_refs + 1) *
+					 sizeof(*names));
+	size_t k;
+
+	if (names == NULL)
+		return NULL;
+	for (k = 0; k < m->n_refs; k++)
+		names[k] = m->refs[k].target >= 0 ?
+			p->models[m->refs[k].target]->name : NULL;
+	return names;
+}
+
 int model_content_hash(struct model *m, const struct project *p,
 		       struct arena *scratch)
 {
-	const char **names = arena_calloc(scratch, m->n_refs + 1,
-					  sizeof(*names));
-	size_t k;
+	const char **names = names_in(m, p, scratch);
 	int rc;
 
 	if (names == NULL)
 		return IL_ENOMEM;
-	for (k = 0; k < m->n_refs; k++)
-		names[k] = m->refs[k].target >= 0 ?
-			p->models[m->refs[k].target]->name : NULL;
 	if (m->memo && m->memo->valid &&
 	    names_equal(m->memo->resolved, names, m->n_refs)) {
 		memcpy(m->content_hash, m->memo->hash, sizeof(m->content_hash));
@@ -216,9 +227,24 @@ int model_content_hash(struct model *m, const struct project *p,
 	}
 	if ((rc = compute_hash(m->content_hash, m, names, p, scratch)) < 0)
 		return rc;
+	return m->memo ? 1 : 0;
+}
+
+int model_memo_update(struct model *m, const struct project *p,
+		      struct arena *scratch)
+{
+	const char **names;
+
+	if (m->memo == NULL)
+		return 0;
+	if ((names = names_in(m, p, scratch)) == NULL)
+		return IL_ENOMEM;
+	if (m->memo->valid && names_equal(m->memo->resolved, names, m->n_refs) &&
+	    strcmp(m->memo->hash, m->content_hash) == 0)
+		return 0;
 	/* the next copy of this file most likely resolves the same way */
-	return m->memo ? memo_store(m->memo, names, m->n_refs,
-				    m->content_hash, p->arena) : 0;
+	return memo_store(m->memo, names, m->n_refs, m->content_hash,
+			  p->arena);
 }
 
 int model_prehash(struct model *m, struct arena *a, struct arena *scratch)

@@ -16,10 +16,18 @@ struct project;
  * owner, tags and lookback_days are left out: they change no data.
  * A body that does not lex hashes its raw bytes instead (the project has
  * an error then anyway). scratch holds temporaries; the caller resets it.
- * Returns 0, IL_ETOOBIG or IL_ENOMEM.
+ * A model copied from a parse cache takes the hash from its memo when its
+ * refs resolve as the memo says, and writes nothing shared (so projects
+ * can be finished on several threads at once). Returns 0, 1 when the memo
+ * did not fit (see model_memo_update), IL_ETOOBIG or IL_ENOMEM.
  */
 int model_content_hash(struct model *m, const struct project *p,
 		       struct arena *scratch);
+
+/* Keeps m's content hash in its memo (shared by every copy of the file)
+ * with the names its refs resolve to in p. 0 or IL_ENOMEM. */
+int model_memo_update(struct model *m, const struct project *p,
+		      struct arena *scratch);
 
 /*
  * The content hash m will most likely get: each ref taken to name the

@@ -441,6 +441,8 @@ static void report_cycle(void *payload, const int *nodes, size_t n)
 		 len >= sizeof(buf) ? " ..." : "");
 }
 
+/* Content hashes; memos that did not fit are updated here, or later by
+ * project_save_memos when the project says so. */
 static int hash_models(struct project *p)
 {
 	struct arena *scratch = arena_new(0);
@@ -449,11 +451,34 @@ static int hash_models(struct project *p)
 
 	if (scratch == NULL)
 		return IL_ENOMEM;
-	for (i = 0; i < p->n_models && rc == 0; i++) {
+	for (i = 0; i < p->n_models && rc >= 0; i++) {
 		rc = model_content_hash(p->models[i], p, scratch);
+		if (rc == 1 && p->defer_memos)
+			p->memo_misses++;
+		else if (rc == 1)
+			rc = model_memo_update(p->models[i], p, scratch);
 		arena_reset(scratch);
 	}
 	arena_free(scratch);
+	return rc < 0 ? rc : 0;
+}
+
+int project_save_memos(struct project *p)
+{
+	struct arena *scratch;
+	size_t i;
+	int rc = 0;
+
+	if (p->memo_misses == 0)
+		return 0;
+	if ((scratch = arena_new(0)) == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < p->n_models && rc == 0; i++) {
+		rc = model_memo_update(p->models[i], p, scratch);
+		arena_reset(scratch);
+	}
+	arena_free(scratch);
+	p->memo_misses = 0;
 	return rc;
 }
 

@@ -24,6 +24,10 @@ struct project {
 	int *name_slots;          /* name -> index hash table (project.c) */
 	size_t name_cap;
 	int finished;
+	/* set before project_finish when another project shares the parse
+	 * cache on another thread: memos are then left for project_save_memos */
+	int defer_memos;
+	size_t memo_misses;
 };
 
 /* An empty project whose memory lives in a. Returns 0 or IL_ENOMEM. */
@@ -112,13 +116,34 @@ struct parsed_file {
 	size_t n_diags;
 	void *entry;
 	size_t entry_len;
+	int from_store;       /* decoded from a store entry */
+	int bad_entry;        /* a store entry that did not decode (counted) */
 };
 int parse_file(struct parsed_file *out, struct arena *a,
 	       struct arena *scratch, struct arena *entries, const char *text,
 	       size_t len);
-/* Puts a parse_file result in the cache (and its entry in the store). */
+/*
+ * A store entry decoded away from the cache, like parse_file (any thread,
+ * its own arena; the model points into data, which must live as long).
+ * 0, IL_EINVALID (not an entry: parse the file instead) or IL_ENOMEM.
+ */
+int parse_entry_decode(struct parsed_file *out, struct arena *a,
+		       const void *data, size_t len);
+
+/*
+ * Puts a parse_file or parse_entry_decode result in the cache. A parsed
+ * file with an entry is the caller's to give the store; without one, the
+ * next parse_cache_sync encodes it. 0, IL_EINVALID or IL_ENOMEM.
+ */
 int parse_cache_add_parsed(struct parse_cache *c, const void *key,
 			   size_t key_len, const struct parsed_file *pf);
+
+/* 1 when the cache itself (not its store) has the key. */
+int parse_cache_has(const struct parse_cache *c, const void *key, size_t len);
+
+/* While frozen the cache never changes, so several threads may copy from
+ * it at once (project_add_file_cached of keys it has). */
+void parse_cache_freeze(struct parse_cache *c, int frozen);
 
 /* Gives the store each entry it does not have yet, and each whose content
  * hash changed; call it after project_finish. 0 or IL_ENOMEM. */
@@ -133,6 +158,10 @@ int parse_cache_sync(struct parse_cache *c);
  * canonical form over IL_MAX_CANONICAL_SQL) or IL_ENOMEM.
  */
 int project_finish(struct project *p);
+
+/* After project_finish with defer_memos, on one thread at a time: keeps
+ * the content hashes that did not fit their memos. 0 or IL_ENOMEM. */
+int project_save_memos(struct project *p);
 
 /* Index of the model called name, or -1. */
 int project_find(const struct project *p, const char *name);

@@ -1,4 +1,4 @@
-/* parse.c: the blobs a cache lacks, read and parsed on every core */
+/* parse.c: the blobs a cache lacks, decoded from the store or read and parsed, on every core */
 #include <git2.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -8,19 +8,21 @@
 
 #include "core/project.h"
 #include "repo/repo_int.h"
+#include "repo/store.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/limits.h"
 
 /* Below this many blobs a second thread costs more than it saves. */
 #define PARALLEL_MIN 64
-#define MAX_THREADS 8
 /* Blobs a thread takes at a time from the shared counter. */
-#define BATCH 16
+#define BATCH 32
 
-/* One blob to read and parse. */
+/* One blob to decode from its store entry (when it has one) or parse. */
 struct job {
 	const unsigned char *id;
+	const void *entry;
+	size_t entry_len;
 	struct parsed_file pf;
 	size_t too_big;
 	int rc;
@@ -33,7 +35,7 @@ struct worker {
 	git_repository *git;        /* this thread's own handle */
 	struct arena *a;            /* what it parses lives here */
 	struct arena *scratch;
-	struct arena *entries;      /* store entries, until collected */
+	struct arena *entries;      /* store entries of what it parsed */
 	pthread_t thread;
 	int started;
 	char err[256];
@@ -44,7 +46,7 @@ struct pool {
 	size_t n;
 	atomic_size_t next;
 	int encode;                 /* the cache has a store: encode entries */
-	struct worker w[MAX_THREADS];
+	struct worker w[REPO_MAX_THREADS];
 	int n_workers;
 };
 
@@ -57,7 +59,7 @@ static void set_err(struct worker *w)
 }
 
 /* Reads one blob into w's arena and parses it. */
-static void run_job(struct worker *w, struct job *j)
+static void parse_blob(struct worker *w, struct job *j)
 {
 	git_blob *blob = NULL;
 	git_oid oid;
@@ -83,6 +85,18 @@ static void run_job(struct worker *w, struct job *j)
 		arena_reset(w->scratch);
 	}
 	git_blob_free(blob);
+}
+
+static void run_job(struct worker *w, struct job *j)
+{
+	if (j->entry) {
+		j->rc = parse_entry_decode(&j->pf, w->a, j->entry, j->entry_len);
+		if (j->rc != IL_EINVALID)
+			return;
+		j->rc = 0;     /* not an entry we can read: parse the blob */
+	}
+	parse_blob(w, j);
+	j->pf.bad_entry = j->entry != NULL;
 }
 
 static void *work(void *arg)
@@ -113,12 +127,27 @@ static int threads_wanted(size_t n)
 
 	if (n < PARALLEL_MIN || cpus < 2)
 		return 1;
-	return cpus > MAX_THREADS ? MAX_THREADS : (int)cpus;
+	return cpus > REPO_MAX_THREADS ? REPO_MAX_THREADS : (int)cpus;
+}
+
+/* Worker i's arenas; what it parses lives as long as the request. */
+static int worker_arenas(struct worker *w, struct repo *r, int i, int encode)
+{
+	w->a = i == 0 ? r->arena : arena_new(1024 * 1024);
+	w->scratch = arena_new(0);
+	w->entries = encode ? arena_new(1024 * 1024) : NULL;
+	if (w->a == NULL || w->scratch == NULL || (encode && !w->entries) ||
+	    (i > 0 && arena_on_reset(r->arena, free_arena, w->a) < 0)) {
+		arena_free(w->scratch);
+		arena_free(w->entries);
+		return IL_ENOMEM;
+	}
+	return 0;
 }
 
 /*
  * Worker 0 is this thread with the request's repository handle; the others
- * open their own (libgit2 objects are for one thread at a time). A handle
+ * get their own (libgit2 objects are for one thread at a time). A handle
  * that cannot be opened just means one thread fewer.
  */
 static int start_workers(struct pool *p, struct repo *r, int want)
@@ -126,32 +155,17 @@ static int start_workers(struct pool *p, struct repo *r, int want)
 	int i;
 
 	for (i = 0; i < want; i++) {
-		struct worker *w = &p->w[p->n_workers];
+		struct worker *w = &p->w[i];
 
 		w->pool = p;
-		w->a = i == 0 ? r->arena : arena_new(1024 * 1024);
-		w->scratch = arena_new(0);
-		w->entries = p->encode ? arena_new(1024 * 1024) : NULL;
-		if (w->a == NULL || w->scratch == NULL ||
-		    (p->encode && w->entries == NULL) ||
-		    (i > 0 && arena_on_reset(r->arena, free_arena, w->a) < 0)) {
-			arena_free(w->scratch);
-			arena_free(w->entries);
-			return IL_ENOMEM;
-		}
-		if (i == 0) {
-			w->git = r->git;
-		} else if (git_repository_open_ext(&w->git, r->path,
-				GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
-			   pthread_create(&w->thread, NULL, work, w) != 0) {
-			git_repository_free(w->git);
-			arena_free(w->scratch);
-			arena_free(w->entries);
+		if ((w->git = repo__handle(r, i)) == NULL)
 			break;
-		} else {
-			w->started = 1;
-		}
+		if (worker_arenas(w, r, i, p->encode) < 0)
+			return IL_ENOMEM;
 		p->n_workers++;
+		if (i > 0 && pthread_create(&w->thread, NULL, work, w) != 0)
+			break;
+		w->started = i > 0;
 	}
 	return 0;
 }
@@ -163,21 +177,11 @@ static void stop_workers(struct pool *p)
 	for (i = 0; i < p->n_workers; i++) {
 		struct worker *w = &p->w[i];
 
-		if (w->started) {
+		if (w->started)
 			pthread_join(w->thread, NULL);
-			git_repository_free(w->git);
-		}
 		arena_free(w->scratch);
 		w->scratch = NULL;
 	}
-}
-
-static void free_entries(struct pool *p)
-{
-	int i;
-
-	for (i = 0; i < p->n_workers; i++)
-		arena_free(p->w[i].entries);
 }
 
 static size_t id_hash(const unsigned char *id)
@@ -188,65 +192,99 @@ static size_t id_hash(const unsigned char *id)
 	return h;
 }
 
-/* The blobs of files the cache lacks, each once (in files' order). */
-static int missing_jobs(struct pool *p, struct repo *r,
-			const struct model_file *files, size_t n)
+/* The job for a blob the cache lacks: its store entry, when there is one. */
+static void add_job(struct pool *p, struct repo *r, const unsigned char *id)
 {
-	size_t cap = 16, i, k;
+	struct job *j = &p->jobs[p->n++];
+
+	j->id = id;
+	if (r->store)
+		j->entry = parse_store_ops.get(r->store, id, GIT_OID_RAWSZ,
+					       &j->entry_len);
+}
+
+/* The blobs of the lists the cache lacks, each once, in the lists' order. */
+static int missing_jobs(struct pool *p, struct repo *r,
+			const struct file_list *lists, size_t n_lists)
+{
+	size_t cap = 16, total = 0, i, l, k;
 	const unsigned char **seen;
 
-	while (cap < 2 * n)
+	for (l = 0; l < n_lists; l++)
+		total += lists[l].n;
+	while (cap < 2 * total)
 		cap *= 2;
-	p->jobs = arena_calloc(r->arena, n + 1, sizeof(*p->jobs));
+	p->jobs = arena_calloc(r->arena, total + 1, sizeof(*p->jobs));
 	seen = arena_calloc(r->arena, cap, sizeof(*seen));
 	if (p->jobs == NULL || seen == NULL)
 		return IL_ENOMEM;
-	for (i = 0; i < n; i++) {
-		const unsigned char *id = files[i].id;
+	for (l = 0; l < n_lists; l++)
+		for (i = 0; i < lists[l].n; i++) {
+			const unsigned char *id = lists[l].files[i].id;
 
-		for (k = id_hash(id) & (cap - 1); seen[k]; k = (k + 1) & (cap - 1))
-			if (memcmp(seen[k], id, GIT_OID_RAWSZ) == 0)
-				break;
-		if (seen[k])
-			continue;
-		seen[k] = id;
-		if (!parse_cache_contains(r->cache, id, GIT_OID_RAWSZ))
-			p->jobs[p->n++].id = id;
-	}
+			for (k = id_hash(id) & (cap - 1); seen[k];
+			     k = (k + 1) & (cap - 1))
+				if (memcmp(seen[k], id, GIT_OID_RAWSZ) == 0)
+					break;
+			if (seen[k])
+				continue;
+			seen[k] = id;
+			if (!parse_cache_has(r->cache, id, GIT_OID_RAWSZ))
+				add_job(p, r, id);
+		}
 	return 0;
 }
 
 /* Marks the files whose blob was too big; they are not cached. */
-static void mark_too_big(const struct pool *p, struct model_file *files,
-			 size_t n)
+static void mark_too_big(const struct pool *p, struct file_list *lists,
+			 size_t n_lists)
 {
-	size_t i, k;
+	size_t i, k, l;
 
 	for (k = 0; k < p->n; k++) {
 		if (!p->jobs[k].too_big)
 			continue;
-		for (i = 0; i < n; i++)
-			if (memcmp(files[i].id, p->jobs[k].id, GIT_OID_RAWSZ) == 0)
-				files[i].too_big = p->jobs[k].too_big;
+		for (l = 0; l < n_lists; l++)
+			for (i = 0; i < lists[l].n; i++)
+				if (memcmp(lists[l].files[i].id, p->jobs[k].id,
+					   GIT_OID_RAWSZ) == 0)
+					lists[l].files[i].too_big =
+						p->jobs[k].too_big;
 	}
 }
 
-/* Results into the cache, in job order; the first failure wins. */
+/* Results into the cache, and new entries into the store, in job order;
+ * the first failure wins. */
 static int collect(struct pool *p, struct repo *r)
 {
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < p->n; i++) {
+	for (i = 0; i < p->n && rc == 0; i++) {
 		struct job *j = &p->jobs[i];
 
-		if (rc == 0 && j->rc == 0 && !j->too_big)
-			rc = parse_cache_add_parsed(r->cache, j->id,
-						    GIT_OID_RAWSZ, &j->pf);
-		if (rc == 0 && j->rc < 0)
+		if (j->rc < 0) {
 			rc = j->rc;
+			break;
+		}
+		if (j->too_big)
+			continue;
+		rc = parse_cache_add_parsed(r->cache, j->id, GIT_OID_RAWSZ,
+					    &j->pf);
+		if (rc == 0 && j->pf.entry &&
+		    parse_store_ops.put(r->store, j->id, GIT_OID_RAWSZ,
+					j->pf.entry, j->pf.entry_len) < 0)
+			rc = IL_ENOMEM;
 	}
 	return rc;
+}
+
+static void free_entries(struct pool *p)
+{
+	int i;
+
+	for (i = 0; i < p->n_workers; i++)
+		arena_free(p->w[i].entries);
 }
 
 static void report_error(const struct pool *p, struct repo *r)
@@ -260,7 +298,7 @@ static void report_error(const struct pool *p, struct repo *r)
 		}
 }
 
-int repo__parse_files(struct repo *r, struct model_file *files, size_t n)
+int repo__parse_files(struct repo *r, struct file_list *lists, size_t n)
 {
 	struct pool p;
 	int rc;
@@ -268,18 +306,20 @@ int repo__parse_files(struct repo *r, struct model_file *files, size_t n)
 	memset(&p, 0, sizeof(p));
 	atomic_init(&p.next, 0);
 	p.encode = r->store != NULL;
-	if ((rc = missing_jobs(&p, r, files, n)) < 0)
+	if ((rc = missing_jobs(&p, r, lists, n)) < 0)
 		return rc;
 	if (p.n == 0)
 		return 0;
 	rc = start_workers(&p, r, threads_wanted(p.n));
-	if (rc == 0)
+	if (rc == 0 && p.n_workers > 0)
 		work(&p.w[0]);
 	else
 		atomic_store(&p.next, p.n);   /* the started ones stop soon */
 	stop_workers(&p);
+	if (rc == 0 && p.n_workers == 0)
+		rc = IL_ENOMEM;
 	if (rc == 0) {
-		mark_too_big(&p, files, n);
+		mark_too_big(&p, lists, n);
 		rc = collect(&p, r);
 	}
 	free_entries(&p);

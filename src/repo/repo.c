@@ -14,13 +14,11 @@
 #include "util/error.h"
 #include "util/limits.h"
 
-static const char *const fallback_dirs[] = { "sql/models", "dbt/models" };
-
 /* A worker process keeps the files it parsed for its next requests. */
 static struct parse_store *worker_store;
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
 
-static void save_error(struct repo *r)
+void repo__save_error(struct repo *r)
 {
 	const git_error *e = git_error_last();
 
@@ -49,6 +47,23 @@ static void git_setup(void)
 static void close_repo(void *ptr)
 {
 	git_repository_free(ptr);
+}
+
+git_repository *repo__handle(struct repo *r, int i)
+{
+	if (i == 0)
+		return r->git;
+	if (i >= REPO_MAX_THREADS)
+		return NULL;
+	if (r->extra[i] == NULL) {
+		if (git_repository_open_ext(&r->extra[i], r->path,
+					    GIT_REPOSITORY_OPEN_NO_SEARCH,
+					    NULL) < 0)
+			return r->extra[i] = NULL;
+		if (arena_on_reset(r->arena, close_repo, r->extra[i]) < 0)
+			return r->extra[i] = NULL;
+	}
+	return r->extra[i];
 }
 
 /* At the end of the request the worker's store goes back to its bound. */
@@ -87,7 +102,7 @@ int repo_open(struct repo **out, struct arena *a, const char *path)
 	pthread_once(&git_once, git_setup);
 	if (git_repository_open_ext(&git, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL) < 0) {
-		save_error(r);
+		repo__save_error(r);
 		return IL_ENOTFOUND;
 	}
 	if (arena_on_reset(a, close_repo, git) < 0)
@@ -120,12 +135,12 @@ int repo_resolve(char out[REPO_OID_HEX_LEN + 1], struct repo *r,
 	out[0] = '\0';
 	e = git_revparse_single(&obj, r->git, revspec);
 	if (e < 0) {
-		save_error(r);
+		repo__save_error(r);
 		rc = e == GIT_EAMBIGUOUS ? IL_EINVALID : IL_ENOTFOUND;
 		goto out;
 	}
 	if (git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
-		save_error(r);
+		repo__save_error(r);
 		rc = IL_EINVALID;
 		goto out;
 	}
@@ -134,206 +149,6 @@ out:
 	git_object_free(commit);
 	git_object_free(obj);
 	return rc;
-}
-
-/* The tree at dir in the commit's tree, or NULL when it is not there. */
-static git_tree *subtree(git_repository *git, git_tree *root, const char *dir)
-{
-	git_tree_entry *entry = NULL;
-	git_tree *t = NULL;
-
-	if (git_tree_entry_bypath(&entry, root, dir) < 0)
-		return NULL;
-	if (git_tree_entry_type(entry) == GIT_OBJECT_TREE)
-		git_tree_lookup(&t, git, git_tree_entry_id(entry));
-	git_tree_entry_free(entry);
-	return t;
-}
-
-static int has_sql_suffix(const char *name)
-{
-	size_t n = strlen(name);
-
-	return n > 4 && strcmp(name + n - 4, ".sql") == 0;
-}
-
-/* Every *.sql blob below the models directory, in tree order. */
-struct walk {
-	struct arena *a;
-	const char *dir;
-	struct model_file *files;
-	size_t n;
-	size_t cap;
-	int rc;
-};
-
-static int add_file(struct walk *w, const char *root, const char *name,
-		    const git_oid *id)
-{
-	struct model_file *f;
-	size_t dn = strlen(w->dir), rn = strlen(root), nn = strlen(name);
-	char *path;
-
-	if (w->n == IL_MAX_MODELS)
-		return IL_ETOOBIG;
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 256;
-
-		f = arena_alloc(w->a, cap * sizeof(*f));
-		if (f == NULL)
-			return IL_ENOMEM;
-		if (w->n)
-			memcpy(f, w->files, w->n * sizeof(*f));
-		w->files = f;
-		w->cap = cap;
-	}
-	/* dir/root/name, root ending in '/' or empty */
-	if ((path = arena_alloc(w->a, dn + 1 + rn + nn + 1)) == NULL)
-		return IL_ENOMEM;
-	memcpy(path, w->dir, dn);
-	path[dn] = '/';
-	memcpy(path + dn + 1, root, rn);
-	memcpy(path + dn + 1 + rn, name, nn + 1);
-	f = &w->files[w->n++];
-	f->path = path;
-	memcpy(f->id, id->id, GIT_OID_RAWSZ);
-	f->too_big = 0;
-	return 0;
-}
-
-static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
-{
-	struct walk *w = payload;
-	const char *name = git_tree_entry_name(entry);
-	git_filemode_t mode = git_tree_entry_filemode(entry);
-
-	if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE)
-		return 0;
-	if (!has_sql_suffix(name))
-		return 0;
-	w->rc = add_file(w, root, name, git_tree_entry_id(entry));
-	return w->rc < 0 ? -1 : 0;
-}
-
-static int commit_tree(git_tree **out, struct repo *r, const char *commit)
-{
-	git_commit *c = NULL;
-	git_oid oid;
-	int rc = 0;
-
-	*out = NULL;
-	if (git_oid_fromstrn(&oid, commit, strlen(commit)) < 0 ||
-	    strlen(commit) != REPO_OID_HEX_LEN ||
-	    git_commit_lookup(&c, r->git, &oid) < 0) {
-		save_error(r);
-		return IL_ENOTFOUND;
-	}
-	if (git_commit_tree(out, c) < 0) {
-		save_error(r);
-		rc = IL_ERR;
-	}
-	git_commit_free(c);
-	return rc;
-}
-
-/* The first models directory that exists; sets *dir_out to its name. */
-static git_tree *find_models_dir(struct repo *r, git_tree *root,
-				 const char *dir, const char **dir_out)
-{
-	git_tree *t = subtree(r->git, root, dir);
-	size_t i;
-
-	*dir_out = dir;
-	for (i = 0; t == NULL && i < 2; i++) {
-		*dir_out = fallback_dirs[i];
-		t = subtree(r->git, root, fallback_dirs[i]);
-	}
-	if (t == NULL)
-		*dir_out = NULL;
-	return t;
-}
-
-static void too_many(struct project *p)
-{
-	diag_add(&p->diags, DIAG_ERROR, "", 0,
-		 "too many models: the limit is %d", IL_MAX_MODELS);
-}
-
-/* The files of the models directory at the commit (none without one). */
-static int list_files(struct walk *w, struct repo *r, struct project *p,
-		      const char *commit, const char *models_dir)
-{
-	git_tree *root = NULL, *models = NULL;
-	const char *dir;
-	int rc;
-
-	memset(w, 0, sizeof(*w));
-	w->a = p->arena;
-	if ((rc = commit_tree(&root, r, commit)) < 0)
-		return rc;
-	models = find_models_dir(r, root, models_dir, &dir);
-	p->models_dir = dir;
-	if (models) {
-		w->dir = dir;
-		if (git_tree_walk(models, GIT_TREEWALK_PRE, walk_cb, w) < 0) {
-			rc = w->rc < 0 ? w->rc : IL_ERR;
-			if (rc == IL_ERR)
-				save_error(r);
-			if (rc == IL_ETOOBIG)
-				too_many(p);
-		}
-	}
-	git_tree_free(models);
-	git_tree_free(root);
-	return rc;
-}
-
-/* Adds each file, in tree order, from the cache (every one is there). */
-static int add_files(struct project *p, struct repo *r,
-		     const struct model_file *files, size_t n)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; i < n; i++) {
-		const struct model_file *f = &files[i];
-
-		if (f->too_big) {
-			diag_add(&p->diags, DIAG_ERROR, f->path, 0,
-				 "file is %zu bytes, over the limit of %d "
-				 "bytes", f->too_big, IL_MAX_SQL_FILE);
-			continue;
-		}
-		rc = project_add_file_cached(p, r->cache, f->id,
-					     GIT_OID_RAWSZ, f->path, NULL, 0);
-		if (rc < 0)
-			return rc;
-	}
-	return 0;
-}
-
-int repo_load_project(struct project **out, struct arena *a, struct repo *r,
-		      const char *commit, const char *models_dir)
-{
-	struct walk w;
-	struct project *p;
-	int rc;
-
-	*out = NULL;
-	if (models_dir == NULL || *models_dir == '\0')
-		models_dir = REPO_DEFAULT_MODELS_DIR;
-	/* the cache may only serve projects in its own arena */
-	if (a != r->arena)
-		return IL_EINVALID;
-	if ((rc = project_new(&p, a)) < 0 ||
-	    (rc = list_files(&w, r, p, commit, models_dir)) < 0 ||
-	    (rc = repo__parse_files(r, w.files, w.n)) < 0 ||
-	    (rc = add_files(p, r, w.files, w.n)) < 0 ||
-	    (rc = project_finish(p)) < 0 ||
-	    (rc = parse_cache_sync(r->cache)) < 0)
-		return rc;
-	*out = p;
-	return 0;
 }
 
 int repo_read_file(const char **out, size_t *len, struct arena *a,
@@ -348,7 +163,7 @@ int repo_read_file(const char **out, size_t *len, struct arena *a,
 
 	*out = NULL;
 	*len = 0;
-	if ((rc = commit_tree(&root, r, commit)) < 0)
+	if ((rc = repo__commit_tree(&root, r, r->git, commit)) < 0)
 		goto out;
 	if (git_tree_entry_bypath(&entry, root, path) < 0 ||
 	    git_tree_entry_type(entry) != GIT_OBJECT_BLOB ||

@@ -60,6 +60,16 @@ int repo_load_project(struct project **out, struct arena *a, struct repo *r,
 		      const char *commit, const char *models_dir);
 
 /*
+ * repo_load_project for two commits at once (a plan's base and target):
+ * each blob is parsed once, and the two projects are built on two threads.
+ * On failure *failed says which commit it was (0 base, 1 target).
+ */
+int repo_load_projects(struct project **base, struct project **target,
+		       struct arena *a, struct repo *r, const char *base_commit,
+		       const char *target_commit, const char *models_dir,
+		       int *failed);
+
+/*
  * The bytes of one file (repository-relative path) at a commit, e.g. a
  * model's body for display. *out is NUL-terminated and lives in a.
  * Returns 0, IL_ENOTFOUND, IL_ETOOBIG (over IL_MAX_SQL_FILE) or IL_ENOMEM.

@@ -10,15 +10,38 @@ struct parse_store;
 
 /* What a worker keeps of the files it parsed (its store's bound). */
 #define REPO_WORKER_STORE_BYTES ((size_t)128 << 20)
+/* Threads one load uses at most (one per core). */
+#define REPO_MAX_THREADS 8
 
 struct repo {
 	git_repository *git;
+	git_repository *extra[REPO_MAX_THREADS];  /* for other threads */
 	struct arena *arena;
 	const char *path;           /* the git directory, for more handles */
 	struct parse_cache *cache;  /* files parsed at any commit, by blob id */
 	struct parse_store *store;  /* files parsed before, or NULL */
 	char err[256];
 };
+
+/*
+ * The repository handle of thread i of a load (0: this thread's own),
+ * opened the first time and kept until r's arena is reset: libgit2
+ * objects serve one thread at a time. NULL when it cannot be opened.
+ * Call it on the thread that owns r (handles are made before threads
+ * start).
+ */
+git_repository *repo__handle(struct repo *r, int i);
+
+/* r->err from libgit2's last error on this thread. */
+void repo__save_error(struct repo *r);
+
+/* The tree of a 40-hex commit; IL_ENOTFOUND or IL_ERR. */
+int repo__commit_tree(git_tree **out, struct repo *r, git_repository *git,
+		      const char *commit);
+
+/* Runs fn(arg[0]) here and fn(arg[1]) on a second thread (or here after
+ * it when no thread can be made). */
+void repo__run_two(void *(*fn)(void *), void *arg0, void *arg1);
 
 /* One *.sql blob of a commit's models directory. */
 struct model_file {
@@ -27,12 +50,18 @@ struct model_file {
 	size_t too_big;             /* its size, when over IL_MAX_SQL_FILE */
 };
 
+struct file_list {
+	struct model_file *files;
+	size_t n;
+};
+
 /*
- * Reads and parses every blob of files the cache does not have, on as
- * many threads as there are cores (each its own repository handle and
- * arena), and puts them in the cache in files' order, so the result does
- * not depend on the threads. Marks blobs over IL_MAX_SQL_FILE too_big.
+ * Gets every blob of the lists that the cache does not have: decoded from
+ * the store when it has the blob, else read and parsed; on as many
+ * threads as there are cores (each its own repository handle and arena),
+ * put in the cache in the lists' order, so the result does not depend on
+ * the threads. Marks blobs over IL_MAX_SQL_FILE too_big.
  * 0, IL_ERR (repository read error, r->err says which) or IL_ENOMEM.
  */
-int repo__parse_files(struct repo *r, struct model_file *files, size_t n);
+int repo__parse_files(struct repo *r, struct file_list *lists, size_t n);
 #endif
