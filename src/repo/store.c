@@ -411,7 +411,7 @@ static uint64_t sum_end(const struct sum *h)
 	return v ^ v >> 32;
 }
 
-static uint64_t checksum(const void *data, size_t n)
+uint64_t parse_store_checksum(const void *data, size_t n)
 {
 	struct sum h;
 
@@ -430,7 +430,7 @@ static void fill_header(unsigned char *hdr, uint64_t generation,
 	put_le(hdr + 24, count, 8);
 	put_le(hdr + 32, payload, 8);
 	put_le(hdr + 40, sum, 8);
-	put_le(hdr + 48, checksum(hdr, 48), 8);
+	put_le(hdr + 48, parse_store_checksum(hdr, 48), 8);
 }
 
 /* How many of the entries (in order) fit in the bound. */
@@ -486,7 +486,7 @@ static int header_ok(const unsigned char *img, size_t len, uint64_t *count)
 	uint64_t payload;
 
 	if (len < IMAGE_HEADER || memcmp(img, IMAGE_MAGIC, 8) != 0 ||
-	    get_le(img + 48, 8) != checksum(img, 48) ||
+	    get_le(img + 48, 8) != parse_store_checksum(img, 48) ||
 	    get_le(img + 8, 4) != IMAGE_FORMAT ||
 	    get_le(img + 12, 4) != PARSE_CACHE_VERSION)
 		return 0;
@@ -496,7 +496,7 @@ static int header_ok(const unsigned char *img, size_t len, uint64_t *count)
 	    *count > payload / IMAGE_ENTRY_MIN)
 		return 0;
 	return get_le(img + 40, 8) ==
-		checksum(img + IMAGE_HEADER, (size_t)payload);
+		parse_store_checksum(img + IMAGE_HEADER, (size_t)payload);
 }
 
 /* Every entry of the payload into the store; 0, or -1 when one is out of

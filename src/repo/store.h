@@ -45,6 +45,9 @@ void parse_store_get_info(const struct parse_store *s,
  */
 #define STORE_HEADER_BYTES 56
 int parse_store_load(struct parse_store *s, void *image, size_t len);
+/* The image's 64-bit checksum (header fields at 40 and 48), for tools and
+ * tests that make images by hand. */
+uint64_t parse_store_checksum(const void *data, size_t n);
 int parse_store_write(const struct parse_store *s,
 		      int (*out)(void *ctx, const void *p, size_t n),
 		      void *ctx, unsigned char header[STORE_HEADER_BYTES]);

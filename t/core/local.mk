@@ -3,7 +3,7 @@ check_PROGRAMS += t/unit_core
 TESTS += t/unit_core
 t_unit_core_SOURCES = t/core/main.c t/core/suites.h t/core/test_lexer.c \
 	t/core/test_model.c t/core/test_project.c t/core/test_plan.c \
-	t/core/test_repo.c
+	t/core/test_cache.c t/core/test_repo.c
 t_unit_core_CPPFLAGS = $(AM_CPPFLAGS) -DIL_TOP_SRCDIR='"$(abs_top_srcdir)"' \
 	-DIL_TOP_BUILDDIR='"$(abs_top_builddir)"'
 t_unit_core_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(GIT2_CFLAGS)

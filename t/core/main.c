@@ -58,7 +58,8 @@ const char *t_read(struct arena *a, const char *path, size_t *len)
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-		suite_lexer, suite_model, suite_project, suite_plan, suite_repo,
+		suite_lexer, suite_model, suite_project, suite_plan, suite_cache,
+		suite_repo,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

@@ -12,6 +12,7 @@ Suite *suite_lexer(void);
 Suite *suite_model(void);
 Suite *suite_project(void);
 Suite *suite_plan(void);
+Suite *suite_cache(void);
 Suite *suite_repo(void);
 
 /* A model file for in-memory projects. */

@@ -7,6 +7,7 @@
 #include "core/plan.h"
 #include "core/project.h"
 #include "repo/repo.h"
+#include "repo/store.h"
 #include "suites.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -228,8 +229,10 @@ static int run_cli(const char *args, const char **out)
 	FILE *f;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "cd %s && %s/ironlayer --config /dev/null "
-		 "%s 2>/dev/null", fixtures, IL_TOP_BUILDDIR, args);
+	/* its parse cache stays with the fixtures */
+	snprintf(cmd, sizeof(cmd), "cd %s && XDG_CACHE_HOME=%s/xdg0 "
+		 "%s/ironlayer --config /dev/null %s 2>/dev/null", fixtures,
+		 fixtures, IL_TOP_BUILDDIR, args);
 	f = popen(cmd, "r");
 	ck_assert_ptr_nonnull(f);
 	strbuf_init(&sb, a, 1 << 20);
@@ -278,6 +281,230 @@ START_TEST(test_repo__cli_plan_matches_golden)
 }
 END_TEST
 
+/* The CLI with env before it (VAR=value ...); stdout and stderr. */
+static int run_cli_env(const char *env, const char *args, const char **out,
+		       const char **err)
+{
+	char cmd[4096], buf[4096], errfile[512];
+	struct strbuf sb;
+	size_t n;
+	FILE *f;
+	int st;
+
+	snprintf(errfile, sizeof(errfile), "%s/cli-stderr.txt", fixtures);
+	snprintf(cmd, sizeof(cmd), "cd %s && env %s %s/ironlayer --config "
+		 "/dev/null %s 2>%s", fixtures, env, IL_TOP_BUILDDIR, args,
+		 errfile);
+	f = popen(cmd, "r");
+	ck_assert_ptr_nonnull(f);
+	strbuf_init(&sb, a, 1 << 20);
+	strbuf_adds(&sb, "");
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		strbuf_add(&sb, buf, n);
+	st = pclose(f);
+	*out = strbuf_cstr(&sb);
+	*err = t_read(a, errfile, NULL);
+	ck_assert_ptr_nonnull(*err);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(test_repo__byte_order_marks_parse)
+{
+	const char *out, *err;
+
+	ck_assert_int_eq(run_cli_env("", "check bom --no-cache", &out, &err), 0);
+	ck_assert_str_eq(out, "2 models, 0 errors, 0 warnings\n");
+	ck_assert_int_eq(run_cli_env("", "plan bom c1 c2 --as-of 2025-06-15 "
+				     "--no-cache", &out, &err), 0);
+	ck_assert_ptr_nonnull(strstr(out, "\"steps\": [],"));
+	ck_assert_ptr_nonnull(strstr(out, "\"cosmetic_changes_skipped\": [\n"
+				     "      \"win.orders\"\n    ],"));
+}
+END_TEST
+
+/* The golden plan through repo_load_projects with store s (or none). */
+static const char *plan_through(struct parse_store *s, int use_store,
+				struct parse_cache_stats *st)
+{
+	struct arena *ra = arena_new(0);
+	struct plan_inputs in;
+	struct project *base, *target;
+	struct plan *p;
+	struct repo *r;
+	const char *err, *out, *state;
+	size_t len;
+	int failed;
+
+	ck_assert_int_eq(repo_open(&r, ra, arena_printf(a, "%s/basic",
+							 fixtures)), 0);
+	if (use_store)
+		repo_set_store(r, s);
+	else
+		repo_set_store(r, NULL);
+	plan_inputs_init(&in);
+	in.base = C2;
+	in.target = C3;
+	in.as_of = "2025-06-15";
+	state = t_read(a, GOLDEN "state.json", &len);
+	ck_assert_int_eq(plan_state_parse(&in, a, state, len, &err), 0);
+	ck_assert_int_eq(repo_load_projects(&base, &target, ra, r, C2, C3,
+					    NULL, &failed), 0);
+	ck_assert_int_eq(plan_build(&p, a, base, target, &in, &err), 0);
+	ck_assert_int_eq(plan_to_json(&out, &len, a, p), 0);
+	out = arena_strdup(a, out);
+	repo_cache_stats(r, st);
+	arena_free(ra);
+	return out;
+}
+
+START_TEST(test_repo__plan_bytes_with_and_without_the_store)
+{
+	struct parse_store *s = parse_store_new(1 << 26);
+	struct parse_cache_stats cold, warm, none;
+	const char *want = t_read(a, GOLDEN "basic_c2_c3.json", NULL);
+
+	ck_assert_str_eq(plan_through(s, 1, &cold), want);
+	ck_assert_str_eq(plan_through(s, 1, &warm), want);
+	ck_assert_str_eq(plan_through(s, 0, &none), want);
+	ck_assert_uint_gt(cold.parsed, 5);
+	ck_assert_uint_eq(cold.from_store, 0);
+	ck_assert_uint_eq(warm.parsed, 0);
+	ck_assert_uint_eq(warm.from_store, cold.parsed);
+	ck_assert_uint_eq(none.parsed, cold.parsed);
+	parse_store_free(s);
+}
+END_TEST
+
+#define PLAN_ARGS "plan basic c2 HEAD --as-of 2025-06-15 --cache-stats " \
+	"--state " GOLDEN "state.json"
+
+/* One cached plan run: the golden plan, and what the cache did. */
+static const char *cached_plan(const char *env)
+{
+	const char *out, *err, *want = t_read(a, GOLDEN "basic_c2_c3.json",
+					      NULL);
+
+	ck_assert_int_eq(run_cli_env(env, PLAN_ARGS, &out, &err), 0);
+	ck_assert_str_eq(out, want);
+	return err;
+}
+
+/* The cache file a run named in its --cache-stats line. */
+static const char *cache_path(const char *err)
+{
+	const char *p = strstr(err, ": cache ");
+	const char *end = p ? strstr(p + 8, ".parse") : NULL;
+
+	ck_assert_ptr_nonnull(end);
+	return arena_strndup(a, p + 8, (size_t)(end + 6 - (p + 8)));
+}
+
+static void write_bytes(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Damages the cache file by how, then a run must ignore it, give the
+ * golden plan and write a good file again. */
+static void damage_and_rebuild(const char *env, const char *path, int how)
+{
+	size_t len;
+	char *img = (char *)t_read(a, path, &len);
+	unsigned char *u = (unsigned char *)img;
+	const char *err;
+
+	ck_assert_uint_gt(len, STORE_HEADER_BYTES + 100);
+	if (how == 0) {
+		len /= 2;                              /* truncated */
+	} else if (how == 1) {
+		u[len / 2] ^= 0x40;                    /* a flipped byte */
+	} else {
+		if (how == 2)
+			u[12]++;                       /* another version */
+		else                                   /* a bad first entry */
+			u[STORE_HEADER_BYTES + 1 + 20 + 12] = 7;
+		put_u64(u + 40, parse_store_checksum(u + STORE_HEADER_BYTES,
+						     len - STORE_HEADER_BYTES));
+		put_u64(u + 48, parse_store_checksum(u, 48));
+	}
+	write_bytes(path, img, len);
+	err = cached_plan(env);
+	if (how == 3)
+		ck_assert_msg(strstr(err, " 1 parsed, 1 bad entries; saved"),
+			      "%s", err);
+	else
+		ck_assert_msg(strstr(err, "unreadable, rebuilt") &&
+			      strstr(err, "; saved"), "%s", err);
+	err = cached_plan(env);
+	ck_assert_msg(strstr(err, " 0 parsed, 0 bad entries; unchanged"), "%s",
+		      err);
+}
+
+START_TEST(test_repo__cli_cache_damaged_or_not)
+{
+	const char *env = arena_printf(a, "XDG_CACHE_HOME=%s/xdg1", fixtures);
+	const char *err, *out, *path;
+	int how;
+
+	err = cached_plan(env);
+	ck_assert_msg(strstr(err, ": 0 files from the cache, ") &&
+		      strstr(err, "; saved"), "%s", err);
+	err = cached_plan(env);
+	ck_assert_msg(strstr(err, " 0 parsed, 0 bad entries; unchanged"), "%s",
+		      err);
+	path = cache_path(err);
+	ck_assert_ptr_nonnull(strstr(path, "/xdg1/ironlayer/"));
+	for (how = 0; how < 4; how++)
+		damage_and_rebuild(env, path, how);
+	/* --no-cache reads and writes nothing */
+	ck_assert_int_eq(run_cli_env(env, "plan basic c2 HEAD --as-of 2025-06-15 "
+				     "--no-cache --state " GOLDEN "state.json",
+				     &out, &err), 0);
+	ck_assert_str_eq(out, t_read(a, GOLDEN "basic_c2_c3.json", NULL));
+	ck_assert_str_eq(err, "");
+}
+END_TEST
+
+/* Six runs at once on one empty cache: all succeed with the same plan,
+ * and the file they leave is whole. */
+START_TEST(test_repo__cli_runs_at_once_share_a_cache)
+{
+	char cmd[4096];
+	const char *want = t_read(a, GOLDEN "basic_c2_c3.json", NULL), *err;
+	const char *env = arena_printf(a, "XDG_CACHE_HOME=%s/xdg2", fixtures);
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && for i in 1 2 3 4 5 6; do "
+		 "(env %s %s/ironlayer --config /dev/null " PLAN_ARGS
+		 " >out.$i 2>/dev/null; echo $? >status.$i) & done; wait",
+		 fixtures, env, IL_TOP_BUILDDIR);
+	ck_assert_int_eq(system(cmd), 0);
+	for (i = 1; i <= 6; i++) {
+		ck_assert_str_eq(t_read(a, arena_printf(a, "%s/status.%d",
+							fixtures, i), NULL),
+				 "0\n");
+		ck_assert_str_eq(t_read(a, arena_printf(a, "%s/out.%d",
+							fixtures, i), NULL),
+				 want);
+	}
+	err = cached_plan(env);
+	ck_assert_msg(strstr(err, " 0 parsed, 0 bad entries; unchanged"), "%s",
+		      err);
+}
+END_TEST
+
 Suite *suite_repo(void)
 {
 	Suite *s = suite_create("repo");
@@ -292,6 +519,10 @@ Suite *suite_repo(void)
 	tcase_add_test(tc, test_repo__broken_reports_everything);
 	tcase_add_test(tc, test_repo__fallback_dir_and_read_file);
 	tcase_add_test(tc, test_repo__cli_plan_matches_golden);
+	tcase_add_test(tc, test_repo__byte_order_marks_parse);
+	tcase_add_test(tc, test_repo__plan_bytes_with_and_without_the_store);
+	tcase_add_test(tc, test_repo__cli_cache_damaged_or_not);
+	tcase_add_test(tc, test_repo__cli_runs_at_once_share_a_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }
