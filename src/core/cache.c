@@ -215,7 +215,9 @@ static int store_entry(struct parse_cache *c, const void *key, size_t n,
 int cache__store(struct parse_cache *c, const void *key, size_t n,
 		 struct model *m, const struct diag_list *dl, size_t from)
 {
-	int rc = store_entry(c, key, n, m, dl->items + from, dl->n - from);
+	/* no diags yet: no list to point into */
+	const struct diag *d = dl->n > from ? dl->items + from : NULL;
+	int rc = store_entry(c, key, n, m, d, dl->n - from);
 	struct cache_entry *e;
 
 	c->stats.parsed++;

@@ -8,31 +8,43 @@ t_unit_core_CPPFLAGS = $(AM_CPPFLAGS) -DIL_TOP_SRCDIR='"$(abs_top_srcdir)"' \
 	-DIL_TOP_BUILDDIR='"$(abs_top_builddir)"'
 t_unit_core_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(GIT2_CFLAGS)
 t_unit_core_LDADD = $(IL_REPO_LIBS) $(IL_CORE_LIBS) $(IL_UTIL_LIBS) $(CHECK_LIBS)
-EXTRA_DIST += t/fixtures/make-repos.sh t/core/golden
+EXTRA_DIST += t/fixtures/make-repos.sh t/core/golden t/core/core-is-pure.sh
+# src/core does no I/O: checked on the library's undefined symbols
+TESTS += t/core/core-is-pure.sh
 
-# make fuzz: a libFuzzer build (clang) of the header parser and the lexer,
-# run briefly; not part of all/check. FUZZ_TIME=N runs it longer.
+# make fuzz: libFuzzer builds (clang), each run briefly; not part of
+# all/check. fuzz_model: the header parser and the lexer; fuzz_cache: what
+# reads a parse cache back (the file image, its entries). FUZZ_TIME=N
+# seconds each.
 FUZZ_CC = clang
 FUZZ_TIME = 20
-fuzz_srcs = $(srcdir)/fuzz/fuzz_model.c \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 -pthread \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-I$(top_srcdir)/src -I$(top_builddir) $(CRYPTO_CFLAGS)
+fuzz_core_srcs = \
 	$(srcdir)/src/core/diag.c $(srcdir)/src/core/lexer.c \
 	$(srcdir)/src/core/canonical.c $(srcdir)/src/core/header.c \
 	$(srcdir)/src/core/model.c $(srcdir)/src/core/body.c \
 	$(srcdir)/src/core/hash.c $(srcdir)/src/core/dag.c \
 	$(srcdir)/src/core/project.c $(srcdir)/src/core/cache.c \
-	$(srcdir)/src/core/columns.c \
+	$(srcdir)/src/core/cache_entry.c $(srcdir)/src/core/columns.c \
 	$(srcdir)/src/util/arena.c $(srcdir)/src/util/strbuf.c \
 	$(srcdir)/src/util/parse.c $(srcdir)/src/util/crypto.c
-EXTRA_DIST += fuzz/fuzz_model.c fuzz/seeds
-CLEANFILES += fuzz/fuzz_model
-fuzz/fuzz_model: $(fuzz_srcs)
+EXTRA_DIST += fuzz/fuzz_model.c fuzz/fuzz_cache.c fuzz/seeds
+CLEANFILES += fuzz/fuzz_model fuzz/fuzz_cache
+fuzz/fuzz_model: $(srcdir)/fuzz/fuzz_model.c $(fuzz_core_srcs)
 	@mkdir -p fuzz
-	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 \
-		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-		-I$(top_srcdir)/src -I$(top_builddir) $(CRYPTO_CFLAGS) \
-		-o $@ $(fuzz_srcs) $(CRYPTO_LIBS)
-fuzz: fuzz/fuzz_model
-	@mkdir -p fuzz/corpus
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_model.c \
+		$(fuzz_core_srcs) $(CRYPTO_LIBS)
+fuzz/fuzz_cache: $(srcdir)/fuzz/fuzz_cache.c $(srcdir)/src/repo/store.c \
+		$(fuzz_core_srcs)
+	@mkdir -p fuzz
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_cache.c \
+		$(srcdir)/src/repo/store.c $(fuzz_core_srcs) $(CRYPTO_LIBS)
+fuzz: fuzz/fuzz_model fuzz/fuzz_cache
+	@mkdir -p fuzz/corpus fuzz/corpus-cache
 	./fuzz/fuzz_model -max_total_time=$(FUZZ_TIME) -max_len=8192 \
 		fuzz/corpus $(srcdir)/fuzz/seeds
+	./fuzz/fuzz_cache -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+		fuzz/corpus-cache $(srcdir)/fuzz/seeds
 .PHONY: fuzz
