@@ -102,6 +102,7 @@ static void cache_open(struct cli *c, const struct cache_flags *f)
 	    cache_file_name(c) < 0 ||
 	    (c->store = parse_store_new(CACHE_FILE_BYTES)) == NULL)
 		return;
+	parse_store_keep_all(c->store);    /* it lives until the process ends */
 	rc = parse_store_read_file(c->store, c->cache_path);
 	if (rc == IL_EINVALID && c->cache_stats)
 		fprintf(stderr, "%s: cache %s: unreadable, rebuilt\n", c->prog,

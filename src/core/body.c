@@ -24,6 +24,7 @@ static const char *const statement_words[] = {
 struct body_state {
 	struct model *m;
 	struct arena *a;
+	struct arena *canon_a;   /* where the canonical form goes */
 	struct diag_list *dl;
 	struct strbuf canon;
 	struct canon_writer cw;
@@ -44,9 +45,10 @@ int model__add_ref(struct model *m, struct arena *a, const char *name,
 
 	if (n == IL_MAX_REFS)
 		return IL_ETOOBIG;
-	/* the capacity is 8, then doubles each time n reaches it */
-	if (n == 0 || (n >= 8 && (n & (n - 1)) == 0)) {
-		r = arena_calloc(a, n ? n * 2 : 8, sizeof(*r));
+	/* the capacity is 4 (most models have a few), then doubles each time
+	 * n reaches it */
+	if (n == 0 || (n >= 4 && (n & (n - 1)) == 0)) {
+		r = arena_calloc(a, n ? n * 2 : 4, sizeof(*r));
 		if (r == NULL)
 			return IL_ENOMEM;
 		if (n)
@@ -186,8 +188,8 @@ static int canon_start(struct body_state *st)
 {
 	size_t cap = st->m->body_len + st->m->body_len / 8 + 16;
 
-	strbuf_init(&st->canon, st->a, CANON_MAX);
-	st->canon.buf = arena_alloc(st->a, cap);
+	strbuf_init(&st->canon, st->canon_a, CANON_MAX);
+	st->canon.buf = arena_alloc(st->canon_a, cap);
 	if (st->canon.buf == NULL)
 		return IL_ENOMEM;
 	st->canon.cap = cap;
@@ -206,7 +208,8 @@ static void canon_end(struct body_state *st, int lexed)
 	c->len = c->state == CANON_OK ? st->canon.len : 0;
 }
 
-int model__check_body(struct model *m, struct arena *a, struct diag_list *dl)
+int model__check_body(struct model *m, struct arena *a, struct arena *canon_a,
+		      struct diag_list *dl)
 {
 	struct body_state st;
 	struct lexer lx;
@@ -217,6 +220,7 @@ int model__check_body(struct model *m, struct arena *a, struct diag_list *dl)
 	memset(&st, 0, sizeof(st));
 	st.m = m;
 	st.a = a;
+	st.canon_a = canon_a;
 	st.dl = dl;
 	if ((rc = canon_start(&st)) < 0)
 		return rc;

@@ -5,6 +5,7 @@
 #include "core/cache_int.h"
 #include "core/diag.h"
 #include "core/hash.h"
+#include "core/model_int.h"
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -140,7 +141,7 @@ static struct cache_entry *from_store(struct parse_cache *c, const void *key,
 		return NULL;
 	memset(&tmp, 0, sizeof(tmp));
 	if (cache__decode(&tmp, c->arena, data, len) < 0 ||
-	    (tmp.has_model && give_memo(c, &tmp.tmpl) < 0)) {
+	    (tmp.tmpl && give_memo(c, tmp.tmpl) < 0)) {
 		c->stats.bad_entries++;
 		return NULL;
 	}
@@ -205,10 +206,7 @@ static int store_entry(struct parse_cache *c, const void *key, size_t n,
 	if ((e = insert(c, key, n)) == NULL ||
 	    keep_diags(c, e, d, n_diags) < 0 || (m && give_memo(c, m) < 0))
 		return IL_ENOMEM;
-	if (m) {
-		e->tmpl = *m;
-		e->has_model = 1;
-	}
+	e->tmpl = m;
 	return 0;
 }
 
@@ -227,10 +225,31 @@ int cache__store(struct parse_cache *c, const void *key, size_t n,
 	return rc;
 }
 
+int cache__copy_model(struct model **out, const struct model *tmpl,
+		      struct arena *a, const char *path)
+{
+	struct model *m;
+	size_t i;
+
+	*out = NULL;
+	if ((m = arena_alloc(a, sizeof(*m))) == NULL)
+		return IL_ENOMEM;
+	*m = *tmpl;
+	m->path = path;
+	m->refs = arena_alloc(a, (m->n_refs + 1) * sizeof(*m->refs));
+	if (m->refs == NULL)
+		return IL_ENOMEM;
+	if (m->n_refs)
+		memcpy(m->refs, tmpl->refs, m->n_refs * sizeof(*m->refs));
+	for (i = 0; i < m->n_refs; i++)
+		m->refs[i].target = -1;
+	*out = m;
+	return 0;
+}
+
 int cache__clone(struct model **out, const struct cache_entry *e,
 		 struct arena *a, const char *path, struct diag_list *dl)
 {
-	struct model *m;
 	size_t i;
 
 	*out = NULL;
@@ -239,21 +258,9 @@ int cache__clone(struct model **out, const struct cache_entry *e,
 	for (i = 0; i < e->n_diags; i++)
 		diag_add(dl, e->diags[i].severity, path, e->diags[i].line, "%s",
 			 e->diags[i].message);
-	if (!e->has_model)
-		return dl->oom ? IL_ENOMEM : 0;
-	if ((m = arena_alloc(a, sizeof(*m))) == NULL)
+	if (dl->oom)
 		return IL_ENOMEM;
-	*m = e->tmpl;
-	m->path = path;
-	m->refs = arena_alloc(a, (m->n_refs + 1) * sizeof(*m->refs));
-	if (m->refs == NULL)
-		return IL_ENOMEM;
-	if (m->n_refs)
-		memcpy(m->refs, e->tmpl.refs, m->n_refs * sizeof(*m->refs));
-	for (i = 0; i < m->n_refs; i++)
-		m->refs[i].target = -1;
-	*out = m;
-	return dl->oom ? IL_ENOMEM : 0;
+	return e->tmpl ? cache__copy_model(out, e->tmpl, a, path) : 0;
 }
 
 int parse_cache_add_parsed(struct parse_cache *c, const void *key,
@@ -292,15 +299,10 @@ int parse_entry_decode(struct parsed_file *out, struct arena *a,
 	memset(&e, 0, sizeof(e));
 	if ((rc = cache__decode(&e, a, data, len)) < 0)
 		return rc;
-	if (e.has_model) {
-		if ((m = arena_alloc(a, sizeof(*m))) == NULL)
-			return IL_ENOMEM;
-		*m = e.tmpl;
-		if (m->memo == NULL &&
-		    (m->memo = arena_calloc(a, 1, sizeof(*m->memo))) == NULL)
-			return IL_ENOMEM;
-		out->m = m;
-	}
+	if ((m = e.tmpl) != NULL && m->memo == NULL &&
+	    (m->memo = arena_calloc(a, 1, sizeof(*m->memo))) == NULL)
+		return IL_ENOMEM;
+	out->m = m;
 	out->diags = e.diags;
 	out->n_diags = e.n_diags;
 	out->from_store = 1;
@@ -310,7 +312,7 @@ int parse_entry_decode(struct parsed_file *out, struct arena *a,
 /* Encodes e and gives it to the store. */
 static int save_entry(struct parse_cache *c, struct cache_entry *e)
 {
-	int rc = cache__encode(&c->buf, e->has_model ? &e->tmpl : NULL,
+	int rc = cache__encode(&c->buf, e->tmpl,
 			       e->diags, e->n_diags);
 
 	if (rc < 0)
@@ -335,15 +337,44 @@ int parse_cache_sync(struct parse_cache *c)
 
 		if (e == NULL)
 			continue;
-		memo_changed = e->has_model && e->tmpl.memo->changed;
+		memo_changed = e->tmpl && e->tmpl->memo->changed;
 		if (!e->unsaved && !memo_changed)
 			continue;
 		if ((rc = save_entry(c, e)) < 0)
 			return rc;
 		e->unsaved = 0;
-		if (e->has_model)
-			e->tmpl.memo->changed = 0;
+		if (e->tmpl)
+			e->tmpl->memo->changed = 0;
 	}
+	return 0;
+}
+
+/*
+ * A ref written as the full schema.name resolves to that name or to
+ * nothing, so the guessed hash holds; a short one may resolve otherwise,
+ * and then the canonical body (copied into a) saves lexing it again.
+ */
+static int keep_canon(struct model *m, struct arena *a)
+{
+	size_t k;
+	char *text;
+
+	if (m->canon.state != CANON_OK)
+		return 0;
+	for (k = 0; k < m->n_refs; k++)
+		if (strchr(m->refs[k].name, '.') == NULL)
+			break;
+	if (k < m->n_refs) {
+		if ((text = arena_alloc(a, m->canon.len + 1)) == NULL)
+			return IL_ENOMEM;
+		memcpy(text, m->canon.text, m->canon.len);
+		text[m->canon.len] = '\0';
+		m->canon.text = text;
+		return 0;
+	}
+	m->canon.state = CANON_NONE;
+	m->canon.text = NULL;
+	m->canon.len = 0;
 	return 0;
 }
 
@@ -357,11 +388,15 @@ int parse_file(struct parsed_file *out, struct arena *a,
 
 	memset(out, 0, sizeof(*out));
 	diag_list_init(&dl, a);
-	if ((rc = model_parse(&out->m, a, "", text, len, &dl)) < 0)
+	/* the canonical body serves the hash guessed here and then goes:
+	 * a project that resolves a ref otherwise lexes the body again */
+	if ((rc = model__parse(&out->m, a, scratch, "", text, len, &dl)) < 0)
 		return rc;
 	out->diags = dl.items;
 	out->n_diags = dl.n;
 	if (out->m && (rc = model_prehash(out->m, a, scratch)) < 0)
+		return rc;
+	if (out->m && (rc = keep_canon(out->m, a)) < 0)
 		return rc;
 	if (entries == NULL)
 		return 0;

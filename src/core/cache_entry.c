@@ -418,13 +418,8 @@ int cache__decode(struct cache_entry *e, struct arena *a, const void *data,
 
 	if (get_diags(&r, e) < 0)
 		return IL_EINVALID;
-	e->has_model = has_model;
-	if (has_model) {
-		struct model *m = get_model(&r);
-
-		if (m == NULL)
-			return IL_EINVALID;
-		e->tmpl = *m;
-	}
+	e->tmpl = NULL;
+	if (has_model && (e->tmpl = get_model(&r)) == NULL)
+		return IL_EINVALID;
 	return r.bad || r.pos != r.len ? IL_EINVALID : 0;
 }

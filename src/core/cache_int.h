@@ -22,8 +22,8 @@ struct hash_memo {
 struct cache_entry {
 	unsigned char key[32];
 	size_t key_len;
-	struct model tmpl;       /* as parsed, before any project touched it */
-	int has_model;           /* 0: the file gave no usable model */
+	struct model *tmpl;      /* as parsed, before any project touched it;
+				    NULL: the file gave no usable model */
 	int unsaved;             /* parsed here: the store has not got it */
 	struct diag *diags;
 	size_t n_diags;
@@ -35,6 +35,9 @@ struct cache_entry *cache__lookup(struct parse_cache *c, const void *key,
  * gives m a memo shared with every later copy. 0 or IL_ENOMEM. */
 int cache__store(struct parse_cache *c, const void *key, size_t n,
 		 struct model *m, const struct diag_list *dl, size_t from);
+/* A copy of a cached model for a project: its own path and refs. */
+int cache__copy_model(struct model **out, const struct model *tmpl,
+		      struct arena *a, const char *path);
 /* A fresh copy of the entry's model under path (NULL when the file had
  * none), its diags replayed into dl. 0 or IL_ENOMEM. */
 int cache__clone(struct model **out, const struct cache_entry *e,

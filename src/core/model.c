@@ -482,6 +482,13 @@ static int file_usable(const struct model *m, const char *text, size_t len,
 int model_parse(struct model **out, struct arena *a, const char *path,
 		const char *text, size_t len, struct diag_list *dl)
 {
+	return model__parse(out, a, a, path, text, len, dl);
+}
+
+int model__parse(struct model **out, struct arena *a, struct arena *canon_a,
+		 const char *path, const char *text, size_t len,
+		 struct diag_list *dl)
+{
 	struct header h;
 	struct model *m;
 	size_t errors = dl->n_errors, skip;
@@ -502,7 +509,7 @@ int model_parse(struct model **out, struct arena *a, const char *path,
 	kind_ok = apply_identity(m, &h, dl);
 	apply_enums(m, &h, dl);
 	apply_columns(m, &h, kind_ok, dl);
-	if ((rc = model__check_body(m, a, dl)) < 0)
+	if ((rc = model__check_body(m, a, canon_a, dl)) < 0)
 		goto out;
 	if ((rc = apply_lists(m, &h, a, dl)) < 0)
 		goto out;

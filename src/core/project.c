@@ -89,9 +89,17 @@ int project_add_file_cached(struct project *p, struct parse_cache *c,
 	} else if (text == NULL) {
 		return IL_EINVALID;
 	} else {
-		rc = model_parse(&m, p->arena, path, text, len, &p->diags);
+		struct model *parsed;
+
+		/* the cache keeps the model as parsed; the project a copy */
+		rc = model_parse(&parsed, p->arena, path, text, len, &p->diags);
 		if (rc == 0)
-			rc = cache__store(c, key, key_len, m, &p->diags, from);
+			rc = cache__store(c, key, key_len, parsed, &p->diags,
+					  from);
+		m = NULL;
+		if (rc == 0 && parsed)
+			rc = cache__copy_model(&m, parsed, p->arena,
+					       parsed->path);
 	}
 	if (rc < 0)
 		return rc;

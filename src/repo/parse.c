@@ -271,20 +271,23 @@ static int collect(struct pool *p, struct repo *r)
 			continue;
 		rc = parse_cache_add_parsed(r->cache, j->id, GIT_OID_RAWSZ,
 					    &j->pf);
+		/* without a copy when the store takes the entries' arenas */
 		if (rc == 0 && j->pf.entry &&
-		    parse_store_ops.put(r->store, j->id, GIT_OID_RAWSZ,
-					j->pf.entry, j->pf.entry_len) < 0)
+		    parse_store_put_kept(r->store, j->id, GIT_OID_RAWSZ,
+					 j->pf.entry, j->pf.entry_len) < 0)
 			rc = IL_ENOMEM;
 	}
 	return rc;
 }
 
-static void free_entries(struct pool *p)
+/* The entries' arenas go to a store that keeps them, else away. */
+static void free_entries(struct pool *p, struct repo *r, int kept)
 {
 	int i;
 
 	for (i = 0; i < p->n_workers; i++)
-		arena_free(p->w[i].entries);
+		if (!kept || parse_store_adopt(r->store, p->w[i].entries) < 0)
+			arena_free(p->w[i].entries);   /* the store copied */
 }
 
 static void report_error(const struct pool *p, struct repo *r)
@@ -322,7 +325,7 @@ int repo__parse_files(struct repo *r, struct file_list *lists, size_t n)
 		mark_too_big(&p, lists, n);
 		rc = collect(&p, r);
 	}
-	free_entries(&p);
+	free_entries(&p, r, p.encode);
 	if (rc == IL_ERR)
 		report_error(&p, r);
 	return rc;

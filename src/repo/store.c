@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/project.h"
+#include "util/arena.h"
 #include "util/error.h"
 
 /* Accounted per entry besides its bytes: the slot and malloc's overhead. */
@@ -35,6 +36,12 @@ struct store_entry {
 	int owned;               /* malloc'd, else inside the loaded image */
 };
 
+/* An arena the store took over; the node lives in the arena itself. */
+struct adopted {
+	struct adopted *next;
+	struct arena *a;
+};
+
 struct parse_store {
 	struct store_entry *slots;   /* open addressing, power-of-two size */
 	size_t cap;
@@ -46,6 +53,8 @@ struct parse_store {
 	void **graveyard;            /* replaced data, freed at the next trim */
 	size_t n_graves;
 	size_t graves_cap;
+	struct adopted *adopted;     /* arenas entries point into */
+	int keep_all;
 	int changed;
 };
 
@@ -93,6 +102,12 @@ void parse_store_free(struct parse_store *s)
 		return;
 	drop_entries(s);
 	bury(s);
+	while (s->adopted) {
+		struct arena *a = s->adopted->a;
+
+		s->adopted = s->adopted->next;
+		arena_free(a);
+	}
 	free(s->graveyard);
 	free(s->slots);
 	free(s->image);
@@ -222,6 +237,40 @@ static int store_put(void *store, const void *key, size_t key_len,
 }
 
 const struct parse_store_ops parse_store_ops = { store_get, store_put };
+
+void parse_store_keep_all(struct parse_store *s)
+{
+	s->keep_all = 1;
+}
+
+int parse_store_adopt(struct parse_store *s, struct arena *a)
+{
+	struct adopted *node;
+
+	if (a == NULL)
+		return 0;
+	if (!s->keep_all)
+		return -1;
+	/* out of memory here, a stays allocated to the end: entries point
+	 * into it and the process is about to end anyway */
+	if ((node = arena_alloc(a, sizeof(*node))) != NULL) {
+		node->a = a;
+		node->next = s->adopted;
+		s->adopted = node;
+	}
+	return 0;
+}
+
+int parse_store_put_kept(struct parse_store *s, const void *key,
+			 size_t key_len, const void *data, size_t len)
+{
+	if (!s->keep_all)
+		return store_put(s, key, key_len, data, len);
+	if (set(s, key, key_len, data, len, 0, s->generation) < 0)
+		return -1;
+	s->changed = 1;
+	return 0;
+}
 
 void parse_store_get_info(const struct parse_store *s,
 			  struct parse_store_info *out)

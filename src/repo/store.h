@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct arena;
 struct parse_store;
 struct parse_store_ops;
 
@@ -20,6 +21,18 @@ void parse_store_free(struct parse_store *s);
 
 /* get/put for parse_cache_set_store(c, &parse_store_ops, s). */
 extern const struct parse_store_ops parse_store_ops;
+
+/*
+ * For a store that lives until the process ends (the CLI's): entries may
+ * then be put without a copy, from an arena the store takes over and
+ * frees with itself (a worker's store copies, so that it can evict).
+ * adopt returns 0, or -1 when the store does not take arenas (a is still
+ * the caller's); put_kept 0 or -1.
+ */
+void parse_store_keep_all(struct parse_store *s);
+int parse_store_adopt(struct parse_store *s, struct arena *a);
+int parse_store_put_kept(struct parse_store *s, const void *key,
+			 size_t key_len, const void *data, size_t len);
 
 /* Evicts down to the bound and starts a new generation. */
 void parse_store_trim(struct parse_store *s);
