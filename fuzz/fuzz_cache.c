@@ -1,4 +1,4 @@
-/* fuzz_cache.c: libFuzzer target for what reads a parse cache back: the file image and its entries */
+/* fuzz_cache.c: libFuzzer target for what reads a parse cache back: the file image, its entries, tree listings */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -6,6 +6,7 @@
 
 #include "core/columns.h"
 #include "core/project.h"
+#include "repo/repo_int.h"
 #include "repo/store.h"
 #include "util/arena.h"
 
@@ -119,6 +120,23 @@ static void from_text(const uint8_t *data, size_t size)
 	arena_free(a);
 }
 
+/* The input as a models tree's file list kept in the store. */
+static void as_listing(const uint8_t *data, size_t size)
+{
+	struct arena *a = arena_new(0);
+	struct model_file *files, one;
+	size_t n;
+	void *out;
+
+	if (a && repo__listing_decode(&files, &n, a, "models", data,
+				      size) == 0 && n > 0) {
+		/* what reads back also writes out again */
+		one = files[0];
+		repo__listing_encode(&out, &n, a, &one, 1, strlen("models"));
+	}
+	arena_free(a);
+}
+
 /* The input as a whole image, as the payload of a right image (the
  * entry table itself), as one entry's bytes, and as a model file whose
  * entry it damages. */
@@ -137,5 +155,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	load_image(data, size, size ? data[0] % 4 : 0);
 	load_entry(data, size);
 	from_text(data, size);
+	as_listing(data, size);
 	return 0;
 }

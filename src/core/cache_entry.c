@@ -9,7 +9,6 @@
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/limits.h"
-#include "util/parse.h"
 
 /*
  * Layout (little-endian; str = u32 length, the bytes, a NUL, so a reader
@@ -328,6 +327,17 @@ static void get_refs(struct reader *r, struct model *m)
 	}
 }
 
+/* 1 when s is n lower-case hex digits, as crypto_sha256_hex writes. */
+static int lower_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
 /* The 64 hex digits of a hash (no NUL after them). */
 static const char *get_hash(struct reader *r)
 {
@@ -357,7 +367,7 @@ static void get_memo(struct reader *r, struct model *m)
 	}
 	memcpy(memo->hash, hash, IL_SHA256_HEX_LEN);
 	memo->hash[IL_SHA256_HEX_LEN] = '\0';
-	if (!is_hex_string(memo->hash, IL_SHA256_HEX_LEN, IL_SHA256_HEX_LEN) ||
+	if (!lower_hex(memo->hash, IL_SHA256_HEX_LEN) ||
 	    (memo->resolved = arena_alloc(r->a, (m->n_refs + 1) *
 					  sizeof(*memo->resolved))) == NULL) {
 		r->bad = 1;

@@ -7,6 +7,7 @@
 #include "core/project.h"
 #include "repo/repo.h"
 #include "repo/repo_int.h"
+#include "repo/store.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/limits.h"
@@ -34,6 +35,12 @@ struct commit_load {
 	struct walk w;
 	int rc;
 	char err[256];            /* libgit2's message, from its thread */
+	int has_tree;             /* the models directory exists */
+	unsigned char tree[GIT_OID_RAWSZ];
+	const void *listing;      /* its file list from the store, or NULL */
+	size_t listing_len;
+	void *new_listing;        /* the list walked here, for the store */
+	size_t new_listing_len;
 };
 
 static void *run_fn(void *arg)
@@ -174,27 +181,48 @@ static git_tree *find_models_dir(git_repository *git, git_tree *root,
 	return t;
 }
 
-/* The commit's project (empty yet) and the files of its models directory. */
-static void *list_commit(void *arg)
+/*
+ * The commit's project (empty yet), its models directory and that tree's
+ * file list from the store; on this thread, before the walks start (the
+ * store is not shared with them).
+ */
+static int locate(struct commit_load *cl)
 {
-	struct commit_load *cl = arg;
+	unsigned char key[REPO_LISTING_KEY];
 	git_tree *root = NULL, *models = NULL;
 	const char *dir;
+	struct repo *r = cl->r;
 
-	memset(&cl->w, 0, sizeof(cl->w));
-	cl->w.a = cl->a;
 	if ((cl->rc = project_new(&cl->p, cl->a)) < 0)
-		return NULL;
-	if ((cl->rc = repo__commit_tree(&root, cl->r, cl->git,
-					cl->commit)) < 0) {
+		return cl->rc;
+	if ((cl->rc = repo__commit_tree(&root, r, r->git, cl->commit)) < 0) {
 		keep_error(cl);
-		return NULL;
+		return cl->rc;
 	}
-	models = find_models_dir(cl->git, root, cl->models_dir, &dir);
+	models = find_models_dir(r->git, root, cl->models_dir, &dir);
 	cl->p->models_dir = dir;
-	cl->w.dir = dir;
-	if (models && git_tree_walk(models, GIT_TREEWALK_PRE, walk_cb,
-				    &cl->w) < 0) {
+	if (models) {
+		cl->has_tree = 1;
+		memcpy(cl->tree, git_tree_id(models)->id, GIT_OID_RAWSZ);
+		repo__listing_key(key, cl->tree);
+		if (r->store)
+			cl->listing = parse_store_ops.get(r->store, key,
+							  sizeof(key),
+							  &cl->listing_len);
+	}
+	git_tree_free(models);
+	git_tree_free(root);
+	return 0;
+}
+
+static void walk_tree(struct commit_load *cl)
+{
+	git_tree *models = NULL;
+	git_oid id;
+
+	memcpy(id.id, cl->tree, GIT_OID_RAWSZ);
+	if (git_tree_lookup(&models, cl->git, &id) < 0 ||
+	    git_tree_walk(models, GIT_TREEWALK_PRE, walk_cb, &cl->w) < 0) {
 		cl->rc = cl->w.rc < 0 ? cl->w.rc : IL_ERR;
 		if (cl->rc == IL_ERR)
 			keep_error(cl);
@@ -204,8 +232,54 @@ static void *list_commit(void *arg)
 				 IL_MAX_MODELS);
 	}
 	git_tree_free(models);
-	git_tree_free(root);
+}
+
+/* The files of the commit's models directory: from the store's listing
+ * when it has one that reads back, else walked (and listed for it). */
+static void *list_commit(void *arg)
+{
+	struct commit_load *cl = arg;
+
+	memset(&cl->w, 0, sizeof(cl->w));
+	cl->w.a = cl->a;
+	cl->w.dir = cl->p->models_dir;
+	if (cl->rc < 0 || !cl->has_tree)
+		return NULL;
+	if (cl->listing) {
+		cl->rc = repo__listing_decode(&cl->w.files, &cl->w.n, cl->a,
+					      cl->w.dir, cl->listing,
+					      cl->listing_len);
+		if (cl->rc != IL_EINVALID)
+			return NULL;
+		cl->rc = 0;
+		cl->w.files = NULL;
+		cl->w.n = 0;
+	}
+	walk_tree(cl);
+	if (cl->rc == 0 && cl->r->store)
+		cl->rc = repo__listing_encode(&cl->new_listing,
+					      &cl->new_listing_len, cl->a,
+					      cl->w.files, cl->w.n,
+					      strlen(cl->w.dir));
 	return NULL;
+}
+
+/* The lists walked this time go to the store. */
+static int save_listings(struct commit_load *cl, int n)
+{
+	unsigned char key[REPO_LISTING_KEY];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (cl[i].new_listing == NULL)
+			continue;
+		repo__listing_key(key, cl[i].tree);
+		if (parse_store_ops.put(cl[i].r->store, key, sizeof(key),
+					cl[i].new_listing,
+					cl[i].new_listing_len) < 0)
+			return IL_ENOMEM;
+	}
+	return 0;
 }
 
 /* Adds each file, in tree order, from the cache (every one is there),
@@ -349,8 +423,12 @@ static int load(struct project **out, int n, struct arena *a, struct repo *r,
 		return IL_EINVALID;
 	if ((rc = prepare(cl, n, r, commits, models_dir)) < 0)
 		return rc;
+	for (i = 0; i < n; i++)
+		if (locate(&cl[i]) == IL_ENOMEM)
+			return IL_ENOMEM;
 	run_each(list_commit, cl, n);
 	if ((rc = first_failure(cl, n, r, failed)) < 0 ||
+	    (rc = save_listings(cl, n)) < 0 ||
 	    (rc = parse_all(r, cl, n)) < 0 ||
 	    (rc = build_all(r, cl, n, failed)) < 0)
 		return rc;

@@ -64,4 +64,17 @@ struct file_list {
  * 0, IL_ERR (repository read error, r->err says which) or IL_ENOMEM.
  */
 int repo__parse_files(struct repo *r, struct file_list *lists, size_t n);
+
+/* A models tree's file list in the parse store (listing.c), keyed 'T' and
+ * the tree id; paths are kept below the directory, which decode puts
+ * back in front. decode reads untrusted bytes: 0, IL_EINVALID, IL_ENOMEM. */
+#define REPO_LISTING_KEY (1 + GIT_OID_RAWSZ)
+void repo__listing_key(unsigned char key[REPO_LISTING_KEY],
+		       const unsigned char *tree_id);
+int repo__listing_encode(void **out, size_t *len, struct arena *a,
+			 const struct model_file *files, size_t n,
+			 size_t dir_len);
+int repo__listing_decode(struct model_file **files, size_t *n,
+			 struct arena *a, const char *dir, const void *data,
+			 size_t len);
 #endif

@@ -36,11 +36,12 @@ fuzz/fuzz_model: $(srcdir)/fuzz/fuzz_model.c $(fuzz_core_srcs)
 	@mkdir -p fuzz
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_model.c \
 		$(fuzz_core_srcs) $(CRYPTO_LIBS)
-fuzz/fuzz_cache: $(srcdir)/fuzz/fuzz_cache.c $(srcdir)/src/repo/store.c \
-		$(fuzz_core_srcs)
+fuzz_cache_srcs = $(srcdir)/fuzz/fuzz_cache.c $(srcdir)/src/repo/store.c \
+	$(srcdir)/src/repo/listing.c
+fuzz/fuzz_cache: $(fuzz_cache_srcs) $(fuzz_core_srcs)
 	@mkdir -p fuzz
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(srcdir)/fuzz/fuzz_cache.c \
-		$(srcdir)/src/repo/store.c $(fuzz_core_srcs) $(CRYPTO_LIBS)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(GIT2_CFLAGS) -o $@ $(fuzz_cache_srcs) \
+		$(fuzz_core_srcs) $(CRYPTO_LIBS)
 fuzz: fuzz/fuzz_model fuzz/fuzz_cache
 	@mkdir -p fuzz/corpus fuzz/corpus-cache
 	./fuzz/fuzz_model -max_total_time=$(FUZZ_TIME) -max_len=8192 \

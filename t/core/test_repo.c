@@ -416,6 +416,26 @@ static void put_u64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* Where the data of the image's first model file entry starts (blob ids
+ * are 20-byte keys; a models tree's listing has another key). */
+static size_t first_blob_entry(const unsigned char *u, size_t len)
+{
+	size_t pos = STORE_HEADER_BYTES, dlen;
+
+	while (pos + 13 < len) {
+		size_t klen = u[pos];
+
+		dlen = (size_t)u[pos + 1 + klen + 8] |
+		       (size_t)u[pos + 1 + klen + 9] << 8 |
+		       (size_t)u[pos + 1 + klen + 10] << 16;
+		if (klen == 20)
+			return pos + 1 + klen + 12;
+		pos += 1 + klen + 12 + dlen;
+	}
+	ck_abort_msg("no model file entry in the cache");
+	return 0;
+}
+
 /* Damages the cache file by how, then a run must ignore it, give the
  * golden plan and write a good file again. */
 static void damage_and_rebuild(const char *env, const char *path, int how)
@@ -433,8 +453,8 @@ static void damage_and_rebuild(const char *env, const char *path, int how)
 	} else {
 		if (how == 2)
 			u[12]++;                       /* another version */
-		else                                   /* a bad first entry */
-			u[STORE_HEADER_BYTES + 1 + 20 + 12] = 7;
+		else                                   /* a bad parse entry */
+			u[first_blob_entry(u, len)] = 7;
 		put_u64(u + 40, parse_store_checksum(u + STORE_HEADER_BYTES,
 						     len - STORE_HEADER_BYTES));
 		put_u64(u + 48, parse_store_checksum(u, 48));
