@@ -122,31 +122,45 @@ static void add_template(struct strbuf *out, const struct token *t,
 	strbuf_add(out, " }}", 3);
 }
 
+/* Keywords go upper-case, identifiers lower-case (ASCII letters only). */
+static void fold(unsigned char *d, const unsigned char *s, size_t n,
+		 int to_upper)
+{
+	size_t i;
+
+	if (to_upper)
+		for (i = 0; i < n; i++)
+			d[i] = (unsigned char)(s[i] -
+				((unsigned)(s[i] - 'a') < 26u) * 32);
+	else
+		for (i = 0; i < n; i++)
+			d[i] = (unsigned char)(s[i] +
+				((unsigned)(s[i] - 'A') < 26u) * 32);
+}
+
 static void add_word(struct strbuf *out, const struct token *t)
 {
 	int kw = sql_is_keyword(t->p, t->len);
-	char buf[64];
+	const unsigned char *src = (const unsigned char *)t->p;
+	unsigned char buf[64], *d;
 	size_t i, n;
 
+	if (!out->failed && out->len + t->len < out->cap) {
+		/* the usual case: straight into the buffer */
+		d = (unsigned char *)out->buf + out->len;
+		fold(d, src, t->len, kw);
+		out->len += t->len;
+		out->buf[out->len] = '\0';
+		return;
+	}
 	/* case-fold in chunks so a long identifier costs few appends */
 	for (i = 0; i < t->len; i += n) {
-		size_t k;
-
 		n = t->len - i < sizeof(buf) ? t->len - i : sizeof(buf);
-		for (k = 0; k < n; k++) {
-			char c = t->p[i + k];
-
-			if (kw && c >= 'a' && c <= 'z')
-				c = (char)(c - 'a' + 'A');
-			else if (!kw && c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			buf[k] = c;
-		}
-		out_add(out, buf, n);
+		fold(buf, src + i, n, kw);
+		out_add(out, (const char *)buf, n);
 	}
 }
 
-/* No space after ( . :: [ */
 static int glue_after(const struct token *prev)
 {
 	if (prev->kind != TOK_OP)

@@ -2,6 +2,7 @@
 #include "core/lexer.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,26 +132,40 @@ static int upper(int c)
 	return c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c;
 }
 
+/* Byte classes, looked up once per byte on the lexer's hot path. */
+enum { C_SPACE = 1, C_START = 2, C_IDENT = 4, C_DIGIT = 8, C_MULTI = 16 };
+
+#define START_RANGE(lo, hi) [lo ... hi] = C_START | C_IDENT
+static const unsigned char byte_class[256] = {
+	[' '] = C_SPACE, ['\t'] = C_SPACE, ['\n'] = C_SPACE, ['\r'] = C_SPACE,
+	['\v'] = C_SPACE, ['\f'] = C_SPACE,
+	START_RANGE('a', 'z'), START_RANGE('A', 'Z'), ['_'] = C_START | C_IDENT,
+	START_RANGE(0x80, 0xff),
+	['0' ... '9'] = C_DIGIT | C_IDENT, ['$'] = C_IDENT,
+	/* the first characters of multi_ops */
+	['-'] = C_MULTI, ['#'] = C_MULTI, ['<'] = C_MULTI, ['>'] = C_MULTI,
+	['!'] = C_MULTI, ['='] = C_MULTI, ['|'] = C_MULTI, [':'] = C_MULTI,
+	['*'] = C_MULTI,
+};
+
 static int is_ident_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       c >= 0x80;
+	return byte_class[c] & C_START;
 }
 
 static int is_ident_char(unsigned char c)
 {
-	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+	return byte_class[c] & C_IDENT;
 }
 
 static int is_digit(unsigned char c)
 {
-	return c >= '0' && c <= '9';
+	return byte_class[c] & C_DIGIT;
 }
 
 static int is_space(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-	       c == '\f';
+	return byte_class[c] & C_SPACE;
 }
 
 static int fail(struct lexer *lx, const char *msg, unsigned line)
@@ -160,41 +175,57 @@ static int fail(struct lexer *lx, const char *msg, unsigned line)
 	return -1;
 }
 
+/* Skips a block comment at lx->pos; -1 when it is not closed. */
+static int skip_block_comment(struct lexer *lx)
+{
+	unsigned start = lx->line;
+
+	lx->pos += 2;
+	for (;;) {
+		if (lx->pos + 1 >= lx->len)
+			return fail(lx, "unterminated /* comment", start);
+		if (lx->src[lx->pos] == '*' && lx->src[lx->pos + 1] == '/')
+			break;
+		if (lx->src[lx->pos] == '\n')
+			lx->line++;
+		lx->pos++;
+	}
+	lx->pos += 2;
+	return 0;
+}
+
 /* Skips whitespace and comments; -1 on an unterminated block comment. */
 static int skip_space(struct lexer *lx)
 {
-	while (lx->pos < lx->len) {
-		unsigned char c = (unsigned char)lx->src[lx->pos];
+	const char *src = lx->src;
+	size_t pos = lx->pos, len = lx->len;
+	unsigned line = lx->line;
 
-		if (is_space(c)) {
-			if (c == '\n')
-				lx->line++;
-			lx->pos++;
-		} else if (c == '-' && lx->pos + 1 < lx->len &&
-			   lx->src[lx->pos + 1] == '-') {
-			while (lx->pos < lx->len && lx->src[lx->pos] != '\n')
-				lx->pos++;
-		} else if (c == '/' && lx->pos + 1 < lx->len &&
-			   lx->src[lx->pos + 1] == '*') {
-			unsigned start = lx->line;
+	for (;;) {
+		unsigned char c;
 
-			lx->pos += 2;
-			for (;;) {
-				if (lx->pos + 1 >= lx->len)
-					return fail(lx, "unterminated /* comment",
-						    start);
-				if (lx->src[lx->pos] == '*' &&
-				    lx->src[lx->pos + 1] == '/')
-					break;
-				if (lx->src[lx->pos] == '\n')
-					lx->line++;
-				lx->pos++;
-			}
-			lx->pos += 2;
+		while (pos < len && is_space(c = (unsigned char)src[pos])) {
+			line += c == '\n';
+			pos++;
+		}
+		if (pos + 1 >= len)
+			break;
+		if (src[pos] == '-' && src[pos + 1] == '-') {
+			while (pos < len && src[pos] != '\n')
+				pos++;
+		} else if (src[pos] == '/' && src[pos + 1] == '*') {
+			lx->pos = pos;
+			lx->line = line;
+			if (skip_block_comment(lx) < 0)
+				return -1;
+			pos = lx->pos;
+			line = lx->line;
 		} else {
 			break;
 		}
 	}
+	lx->pos = pos;
+	lx->line = line;
 	return 0;
 }
 
@@ -267,7 +298,7 @@ static void scan_number(struct lexer *lx)
 /* 1 when c can start a multi-character operator. */
 static int multi_op_start(char c)
 {
-	return c != '\0' && strchr("-#<>!=|:*", c) != NULL;
+	return byte_class[(unsigned char)c] & C_MULTI;
 }
 
 static size_t op_length(const struct lexer *lx)
@@ -311,10 +342,13 @@ static int scan_token(struct lexer *lx, struct token *t, unsigned char c)
 		return 0;
 	}
 	if (is_ident_start(c)) {
+		const char *src = lx->src;
+		size_t pos = lx->pos + 1, len = lx->len;
+
 		t->kind = TOK_WORD;
-		while (lx->pos < lx->len &&
-		       is_ident_char((unsigned char)lx->src[lx->pos]))
-			lx->pos++;
+		while (pos < len && is_ident_char((unsigned char)src[pos]))
+			pos++;
+		lx->pos = pos;
 		return 0;
 	}
 	if (c < 0x20 || c == 0x7f)
@@ -349,6 +383,9 @@ int lexer_next(struct lexer *lx, struct token *t)
 
 /* keyword index + 1 by hash of the upper-case word, 0 for an empty slot */
 static unsigned char kw_slots[KW_SLOTS];
+/* bit n of kw_lens[c]: a keyword of n letters starts with c (upper-case):
+ * most identifiers fail this test without being hashed */
+static uint32_t kw_lens[256];
 static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
 
 /* FNV-1a of the word upper-cased into up (len bytes, NUL added). */
@@ -371,7 +408,12 @@ static void kw_build(void)
 	size_t i;
 
 	for (i = 0; i < KW_COUNT; i++) {
-		unsigned h = kw_hash(keywords[i], strlen(keywords[i]), up);
+		size_t n = strlen(keywords[i]);
+		unsigned h = kw_hash(keywords[i], n, up);
+
+		kw_lens[(unsigned char)keywords[i][0]] |= (uint32_t)1 << n;
+		kw_lens[(unsigned char)keywords[i][0] - 'A' + 'a'] |=
+			(uint32_t)1 << n;
 
 		while (kw_slots[h & (KW_SLOTS - 1)])
 			h++;
@@ -388,6 +430,8 @@ int sql_is_keyword(const char *p, size_t len)
 	if (len < 2 || len > 17)
 		return 0;
 	pthread_once(&kw_once, kw_build);
+	if (!(kw_lens[(unsigned char)p[0]] & (uint32_t)1 << len))
+		return 0;
 	for (h = kw_hash(p, len, up); kw_slots[h & (KW_SLOTS - 1)]; h++) {
 		const char *kw = keywords[kw_slots[h & (KW_SLOTS - 1)] - 1];
 
