@@ -6,8 +6,11 @@ bench_plan_SOURCES = bench/plan.c
 bench_plan_LDADD = $(IL_UTIL_LIBS)
 BENCH_DIR = /tmp/ironlayer-bench
 BENCH_SIZES = 1000 10000 50000 chain:50000
+# BENCH_BASELINE=/path/to/another/ironlayer runs it beside this one
+BENCH_BASELINE =
 bench: bench/plan$(EXEEXT) ironlayer$(EXEEXT)
-	./bench/plan --ironlayer ./ironlayer --dir $(BENCH_DIR) $(BENCH_SIZES)
+	./bench/plan --ironlayer ./ironlayer --dir $(BENCH_DIR) \
+		$(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE)) $(BENCH_SIZES)
 .PHONY: bench
 
 # `make bench-api`: requests/s of the running stack per endpoint (needs wrk)

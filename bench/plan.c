@@ -33,6 +33,7 @@ struct bench_case {
 
 struct opts {
 	const char *ironlayer;
+	const char *baseline;     /* another ironlayer to compare, or NULL */
 	const char *dir;
 	int runs;
 	struct bench_case cases[MAX_CASES];
@@ -47,7 +48,7 @@ struct series {
 };
 
 struct result {
-	struct series cold, warm;
+	struct series base, cold, warm;
 	long steps;
 };
 
@@ -225,7 +226,7 @@ static double now(void)
  * One `ironlayer plan` with its parse cache in cache_dir; wall and CPU
  * seconds and peak RSS (KiB) of the child.
  */
-static int run_once(const struct opts *o, const char *repo, const char *out,
+static int run_once(const char *ironlayer, const char *repo, const char *out,
 		    const char *cache_dir, double *wall, double *cpu, long *rss)
 {
 	struct rusage ru;
@@ -240,7 +241,7 @@ static int run_once(const struct opts *o, const char *repo, const char *out,
 		if (fd >= 0)
 			dup2(fd, 1);
 		setenv("XDG_CACHE_HOME", cache_dir, 1);
-		execl(o->ironlayer, o->ironlayer, "--config", "/dev/null", "plan",
+		execl(ironlayer, ironlayer, "--config", "/dev/null", "plan",
 		      repo, "HEAD~1", "HEAD", "--as-of", "2025-06-15", "--out",
 		      out, (char *)NULL);
 		_exit(127);
@@ -295,6 +296,7 @@ static int long_cmp(const void *a, const void *b)
 struct paths {
 	char repo[4096];
 	char cache[4200];
+	char out_base[4200];
 	char out_cold[4200];
 	char out_warm[4200];
 };
@@ -310,6 +312,8 @@ static void case_paths(struct paths *p, const struct opts *o,
 	snprintf(p->out_cold, sizeof(p->out_cold), "%s/plan-%s-%ld-cold.json",
 		 o->dir, s, c->n);
 	snprintf(p->out_warm, sizeof(p->out_warm), "%s/plan-%s-%ld-warm.json",
+		 o->dir, s, c->n);
+	snprintf(p->out_base, sizeof(p->out_base), "%s/plan-%s-%ld-base.json",
 		 o->dir, s, c->n);
 }
 
@@ -338,18 +342,24 @@ static int empty_cache(const char *dir)
 	return run_shell(cmd);
 }
 
-/* Run i of a case: cold (the cache emptied first), then warm. */
+/* Run i of a case: the baseline (when given), cold (the cache emptied
+ * first), then warm. */
 static int measure_round(const struct opts *o, const struct bench_case *c,
 			 struct result *r, int i)
 {
 	struct paths p;
 
 	case_paths(&p, o, c);
-	if (empty_cache(p.cache) < 0 ||
-	    run_once(o, p.repo, p.out_cold, p.cache, &r->cold.wall[i],
-		     &r->cold.cpu[i], &r->cold.rss_kb[i]) < 0 ||
-	    run_once(o, p.repo, p.out_warm, p.cache, &r->warm.wall[i],
-		     &r->warm.cpu[i], &r->warm.rss_kb[i]) < 0) {
+	if ((o->baseline &&
+	     (empty_cache(p.cache) < 0 ||
+	      run_once(o->baseline, p.repo, p.out_base, p.cache,
+		       &r->base.wall[i], &r->base.cpu[i],
+		       &r->base.rss_kb[i]) < 0)) ||
+	    empty_cache(p.cache) < 0 ||
+	    run_once(o->ironlayer, p.repo, p.out_cold, p.cache,
+		     &r->cold.wall[i], &r->cold.cpu[i], &r->cold.rss_kb[i]) < 0 ||
+	    run_once(o->ironlayer, p.repo, p.out_warm, p.cache,
+		     &r->warm.wall[i], &r->warm.cpu[i], &r->warm.rss_kb[i]) < 0) {
 		fprintf(stderr, "bench: ironlayer plan failed on %s\n", p.repo);
 		return -1;
 	}
@@ -375,12 +385,18 @@ static void report(const struct opts *o, const struct bench_case *c,
 	int k = o->runs;
 	long rss;
 
+	sort_series(&r->base, k);
 	sort_series(&r->cold, k);
 	sort_series(&r->warm, k);
 	rss = r->cold.rss_kb[k - 1] > r->warm.rss_kb[k - 1] ?
 		r->cold.rss_kb[k - 1] : r->warm.rss_kb[k - 1];
-	printf("%-7s %7ld %7ld %8.3f %7.3f %7.3f %8.3f %8.3f %7.3f %7.3f %8.3f "
-	       "%8.1f %7.2f\n", shape_name(c->shape), c->n, r->steps,
+	if (o->baseline)
+		printf("%-7s %7ld %7ld %8.3f %8.3f %8.1f | ", shape_name(c->shape),
+		       c->n, r->steps, r->base.wall[k / 2], r->base.cpu[k / 2],
+		       (double)r->base.rss_kb[k - 1] / 1024.0);
+	else
+		printf("%-7s %7ld %7ld | ", shape_name(c->shape), c->n, r->steps);
+	printf("%8.3f %7.3f %7.3f %8.3f %8.3f %7.3f %7.3f %8.3f %8.1f %7.2f\n",
 	       r->cold.wall[k / 2], r->cold.wall[0], r->cold.wall[k - 1],
 	       r->cold.cpu[k / 2], r->warm.wall[k / 2], r->warm.wall[0],
 	       r->warm.wall[k - 1], r->warm.cpu[k / 2], (double)rss / 1024.0,
@@ -411,6 +427,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 	int i;
 
 	o->ironlayer = "./ironlayer";
+	o->baseline = NULL;
 	o->dir = "/tmp/ironlayer-bench";
 	o->runs = 5;
 	o->n_cases = 0;
@@ -419,6 +436,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 
 		if (strcmp(argv[i], "--ironlayer") == 0 && i + 1 < argc) {
 			o->ironlayer = argv[++i];
+		} else if (strcmp(argv[i], "--baseline") == 0 && i + 1 < argc) {
+			o->baseline = argv[++i];
 		} else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
 			o->dir = argv[++i];
 		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
@@ -445,8 +464,9 @@ int main(int argc, char **argv)
 	int i, k;
 
 	if (parse_args(&o, argc, argv) < 0) {
-		fprintf(stderr, "usage: bench/plan [--ironlayer PATH] [--dir DIR]"
-			" [--runs N] [[chain:]SIZE...]\n");
+		fprintf(stderr, "usage: bench/plan [--ironlayer PATH] "
+			"[--baseline PATH] [--dir DIR] [--runs N] "
+			"[[chain:]SIZE...]\n");
 		return 2;
 	}
 	for (i = 0; i < o.n_cases; i++) {
@@ -456,11 +476,18 @@ int main(int argc, char **argv)
 	}
 	printf("# ironlayer plan HEAD~1 HEAD; layers: 1%% of models changed, "
 	       "chain: the root changed\n# %d interleaved rounds after one "
-	       "warm-up round; each round runs every case cold (empty parse "
-	       "cache) then warm; medians, min, max\n", o.runs);
-	printf("%-7s %7s %7s %8s %7s %7s %8s %8s %7s %7s %8s %8s %7s\n",
-	       "shape", "models", "steps", "cold_s", "min", "max", "cold_cpu",
-	       "warm_s", "min", "max", "warm_cpu", "rss_mb", "kib/mod");
+	       "warm-up round; each round runs every case %scold (empty parse "
+	       "cache) then warm; medians, min, max; cpu = user + sys of the "
+	       "process; rss = peak\n", o.runs,
+	       o.baseline ? "with the baseline, " : "");
+	if (o.baseline)
+		printf("%-7s %7s %7s %8s %8s %8s | ", "shape", "models", "steps",
+		       "base_s", "base_cpu", "base_mb");
+	else
+		printf("%-7s %7s %7s | ", "shape", "models", "steps");
+	printf("%8s %7s %7s %8s %8s %7s %7s %8s %8s %7s\n", "cold_s", "min",
+	       "max", "cold_cpu", "warm_s", "min", "max", "warm_cpu", "rss_mb",
+	       "kib/mod");
 	fflush(stdout);
 	/* round -1 warms the page cache and is not counted */
 	for (k = -1; k < o.runs; k++)
