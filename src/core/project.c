@@ -1,6 +1,7 @@
 /* project.c: every model at one commit, validated, with refs and DAG */
 #include "core/project.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,51 +223,68 @@ static size_t shorts_range(const struct project *p, const char *name,
 	return first;
 }
 
-static size_t name_hash(const char *s, size_t n)
+/* One slot of the name index: the name's hash is compared before the
+ * name, so a lookup touches one string (model names are spread out in
+ * memory and each one read is a cache miss). */
+struct project_name {
+	const char *name;       /* NULL: an empty slot */
+	uint32_t hash;
+	uint32_t len;
+	int idx;
+};
+
+static uint32_t name_hash(const char *s, size_t n)
 {
-	size_t h = 2166136261u, i;
+	uint32_t h = 2166136261u;
+	size_t i;
 
 	for (i = 0; i < n; i++)
 		h = (h ^ (unsigned char)s[i]) * 16777619u;
 	return h;
 }
 
-/* An open-addressing table of model indices (-1 empty), twice as large
- * as the project, so a ref resolves without a binary search. */
+/* An open-addressing table twice as large as the project, so a ref
+ * resolves without a binary search. */
 static int build_name_index(struct project *p)
 {
 	size_t cap = 16, i;
 
 	while (cap < p->n_models * 2)
 		cap *= 2;
-	p->name_slots = arena_alloc(p->arena, cap * sizeof(int));
-	if (p->name_slots == NULL)
+	p->names = arena_calloc(p->arena, cap, sizeof(*p->names));
+	if (p->names == NULL)
 		return IL_ENOMEM;
-	memset(p->name_slots, 0xff, cap * sizeof(int));
 	p->name_cap = cap;
 	for (i = 0; i < p->n_models; i++) {
 		const char *name = p->models[i]->name;
-		size_t k = name_hash(name, strlen(name)) & (cap - 1);
+		size_t n = strlen(name);
+		uint32_t h = name_hash(name, n);
+		size_t k = h & (cap - 1);
 
-		while (p->name_slots[k] >= 0)
+		while (p->names[k].name)
 			k = (k + 1) & (cap - 1);
-		p->name_slots[k] = (int)i;
+		p->names[k].name = name;
+		p->names[k].hash = h;
+		p->names[k].len = (uint32_t)n;
+		p->names[k].idx = (int)i;
 	}
 	return 0;
 }
 
 static int find_n(const struct project *p, const char *name, size_t n)
 {
+	uint32_t h;
 	size_t k;
 
-	if (p->name_slots == NULL)
+	if (p->names == NULL)
 		return -1;
-	k = name_hash(name, n) & (p->name_cap - 1);
-	for (; p->name_slots[k] >= 0; k = (k + 1) & (p->name_cap - 1)) {
-		const char *s = p->models[p->name_slots[k]]->name;
+	h = name_hash(name, n);
+	for (k = h & (p->name_cap - 1); p->names[k].name;
+	     k = (k + 1) & (p->name_cap - 1)) {
+		const struct project_name *e = &p->names[k];
 
-		if (strncmp(s, name, n) == 0 && s[n] == '\0')
-			return p->name_slots[k];
+		if (e->hash == h && e->len == n && memcmp(e->name, name, n) == 0)
+			return e->idx;
 	}
 	return -1;
 }

@@ -8,6 +8,7 @@
 #include "core/model.h"
 
 struct arena;
+struct project_name;
 struct project_short;
 
 struct project {
@@ -21,7 +22,7 @@ struct project {
 	struct dag dag;           /* edges upstream -> model, after finish */
 	struct project_short *shorts;  /* short-name index (project.c) */
 	size_t n_shorts;
-	int *name_slots;          /* name -> index hash table (project.c) */
+	struct project_name *names;  /* name -> index hash table (project.c) */
 	size_t name_cap;
 	int finished;
 	/* set before project_finish when another project shares the parse
