@@ -84,6 +84,8 @@ export IRONLAYER_DATABRICKS_MAX_RETRIES=2
 # keeps its default (5): each test uses accounts of its own.
 export IRONLAYER_LOGIN_MAX_FAILURES_PER_ADDRESS=100000
 export IRONLAYER_SIGNUP_MAX_PER_ADDRESS_PER_HOUR=100000
+# the origin test_sessions.c sends its browser requests from
+export IRONLAYER_CORS_ALLOWED_ORIGINS=http://app.ironlayer.test
 
 # IL_TEST_VALGRIND=1: every worker runs under valgrind; leaks fail the run below
 if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
