@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -127,7 +128,8 @@ char *cookie_set(struct resp *r, const char *name, char **attrs)
 	return NULL;
 }
 
-int access_log_has_client(const char *addr)
+/* One look at the access logs. */
+static int logged_client(const char *addr)
 {
 	static const char *const logs[] = { "lighttpd-access.log", "apache-access.log" };
 	char path[512], line[4096];
@@ -146,6 +148,19 @@ int access_log_has_client(const char *addr)
 		fclose(f);
 	}
 	return found;
+}
+
+int access_log_has_client(const char *addr)
+{
+	int tries;
+
+	/* the web server writes its access log in batches, about once a second */
+	for (tries = 0; tries < 50; tries++) {
+		if (logged_client(addr))
+			return 1;
+		usleep(100 * 1000);
+	}
+	return 0;
 }
 
 char *login_json(const char *email, const char *password)
