@@ -193,7 +193,6 @@ int api_auth_session(struct req *r)
 int api_auth_logout(struct req *r)
 {
 	struct db_refresh row;
-	char hash[IL_SHA256_HEX_LEN + 1];
 	const char *tenant, *token;
 	enum source src;
 	int rc = 0;
@@ -201,6 +200,8 @@ int api_auth_logout(struct req *r)
 	if (presented_token(&token, &src, r))
 		return 0;
 	if (token != NULL) {
+		char hash[IL_SHA256_HEX_LEN + 1];
+
 		token_refresh_hash(token, hash);
 		rc = open_refresh(&row, &tenant, r, hash);
 		if (rc == 0)
