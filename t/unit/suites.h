@@ -13,5 +13,6 @@ Suite *suite_sqlsplit(void);
 Suite *suite_query(void);
 Suite *suite_router(void);
 Suite *suite_body(void);
+Suite *suite_netguard(void);
 
 #endif
