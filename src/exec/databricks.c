@@ -463,8 +463,8 @@ static int opts_ok(const struct exec_databricks_opts *o)
 
 /*
  * The host's one "host:port:address" entry, so curl connects to the address
- * that was checked and never asks DNS itself; NULL when invalid. An address
- * literal host needs none, but must be that address.
+ * that was checked and never asks DNS itself. An address literal host needs
+ * none, but must be that address. 0, IL_EINVALID or IL_ENOMEM.
  */
 static int pin_address(struct dbx *d, struct arena *a, const struct exec_dbx_url *u,
 		       const char *address)
