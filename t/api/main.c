@@ -18,6 +18,7 @@ int main(void)
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_security_net,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

@@ -143,7 +143,7 @@ static void env_with_connection(const struct tenant *t, const char *name)
 	struct resp *r;
 
 	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"schema_prefix\":\"%s\",\"executor\":"
-		 "\"postgres\",\"connection\":\"host=/nonexistent dbname=%s user=x\"}", name,
+		 "\"postgres\",\"connection\":\"host=203.0.113.10 dbname=%s user=x password=pw\"}", name,
 		 name, name);
 	r = api_json("POST", "/api/v1/environments", t->token, body);
 	ck_assert_status(r, 201);
@@ -172,7 +172,7 @@ START_TEST(test_settings__sealed_secret_moved_to_another_column_does_not_open)
 	r = api_json("POST", "/api/v1/settings/llm-key/test", t.token, "{}");
 	ck_assert_status(r, 409);
 	ck_assert_str_eq(resp_str(r, "code"), "key_unreadable");
-	ck_assert_ptr_null(strstr(r->body, "nonexistent"));
+	ck_assert_ptr_null(strstr(r->body, "203.0.113.10"));
 	resp_free(r);
 	ck_assert_int_eq(llm_count_requests("dbname=colwh"), 0);
 
@@ -405,7 +405,7 @@ START_TEST(test_settings__rotation_keeps_every_secret_readable)
 	/* a sealed environment connection of the same tenant, sealed as a connection */
 	r = api_json("POST", "/api/v1/environments", t.token,
 		     "{\"name\":\"rotwh\",\"schema_prefix\":\"rotwh\",\"executor\":\"postgres\","
-		     "\"connection\":\"host=/nonexistent dbname=rotwh user=x\"}");
+		     "\"connection\":\"host=203.0.113.10 dbname=rotwh user=x password=pw\"}");
 	ck_assert_status(r, 201);
 	resp_free(r);
 
