@@ -196,7 +196,7 @@ static void wh_tenant_ready(struct wh_tenant *w)
 START_TEST(test_security_wh__model_sql_cannot_escape_its_role)
 {
 	struct wh_tenant a, b;
-	char other_role[160], reset_read[256];
+	char other_role[160], reset_read[256], cross_db[256];
 	struct model_file m[] = {
 		{ "attack.set_admin", NULL,
 		  "SELECT set_config('role', 'ironlayer_wh_admin', false) AS r" },
@@ -204,6 +204,7 @@ START_TEST(test_security_wh__model_sql_cannot_escape_its_role)
 		{ "attack.session_auth", NULL,
 		  "SELECT set_config('session_authorization', 'postgres', false) AS r" },
 		{ "attack.reset_role", NULL, reset_read },
+		{ "attack.cross_db", NULL, cross_db },
 		{ "attack.read_file", NULL, "SELECT pg_read_file('/etc/passwd') AS f" },
 		{ "attack.use_dblink", NULL,
 		  "SELECT x FROM dblink('dbname=ironlayer_wh user=ironlayer_wh_admin', "
@@ -220,12 +221,15 @@ START_TEST(test_security_wh__model_sql_cannot_escape_its_role)
 		 a.role);
 	snprintf(reset_read, sizeof(reset_read), "SELECT set_config('role', 'none', false) AS r, "
 		 "(SELECT count(*) FROM \"%s_src\".orders) AS n", a.t.prefix);
+	snprintf(cross_db, sizeof(cross_db), "SELECT * FROM %s.\"%s_src\".orders", a.role,
+		 a.t.prefix);
 	r = apply_models(&b.t, m, sizeof(m) / sizeof(m[0]));
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
 	assert_failed(r, "attack.set_admin", "permission denied to set role");
 	assert_failed(r, "attack.set_other", "permission denied to set role");
 	assert_failed(r, "attack.session_auth", "permission denied to set session authorization");
 	assert_failed(r, "attack.reset_role", "does not exist");
+	assert_failed(r, "attack.cross_db", "cross-database references are not implemented");
 	assert_failed(r, "attack.read_file", "permission denied for function pg_read_file");
 	assert_failed(r, "attack.use_dblink", "function dblink");
 	assert_failed(r, "attack.lock_shared", "permission denied for foreign table source_orders");
@@ -568,6 +572,59 @@ START_TEST(test_security_wh__shared_sources_are_read_only_and_refreshed)
 }
 END_TEST
 
+/* The README's demo, end to end: its models read raw.orders & co. through the tenant database. */
+START_TEST(test_security_wh__the_demo_builds_from_the_shared_sources)
+{
+	struct wh_tenant w;
+	char cmd[2048], repo[512], *dsn, body[1024], path[256], *id;
+	const char *revs[2][2] = { { "HEAD~2", "HEAD~1" }, { "HEAD~1", "HEAD" } };
+	char shas[2][48];
+	struct resp *r;
+	int i;
+
+	wh_tenant_new(&w);
+	dsn = conf_value("warehouse_admin_dsn");
+	ck_assert_ptr_nonnull(dsn);
+	snprintf(repo, sizeof(repo), "%s/repos/%s", getenv("IL_TEST_VAR"), unique("demo"));
+	snprintf(cmd, sizeof(cmd), "psql -X -q -v ON_ERROR_STOP=1 '%s' -f %s/examples/demo-project/"
+		 "seed.sql >/dev/null && %s/examples/make-demo-repo.sh %s/examples/demo-project %s "
+		 ">/dev/null", dsn, getenv("IL_TEST_SRCDIR"), getenv("IL_TEST_SRCDIR"),
+		 getenv("IL_TEST_SRCDIR"), repo);
+	free(dsn);
+	ck_assert_int_eq(system(cmd), 0);
+	for (i = 0; i < 2; i++) {
+		git_rev(repo, revs[i][0], shas[0]);
+		git_rev(repo, revs[i][1], shas[1]);
+		snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\","
+			 "\"target_sha\":\"%s\"}", repo, shas[0], shas[1]);
+		r = api_json("POST", "/api/v1/plans/generate", w.t.token, body);
+		ck_assert_msg(r->status == 201, "%ld %s", r->status, r->body);
+		id = must_str(r, "plan_id");
+		resp_free(r);
+		snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
+		resp_free(api_json("POST", path, w.t.token, "{}"));
+		snprintf(path, sizeof(path), "/api/v1/plans/%s/apply", id);
+		free(id);
+		r = api_json("POST", path, w.t.token, "{}");
+		ck_assert_status(r, 200);
+		ck_assert_msg(strcmp(resp_str(r, "status"), "applied") == 0, "%s", r->body);
+		resp_free(r);
+	}
+	ck_assert_int_eq(su_count(w.role, "SELECT count(*) FROM \"%s_staging\".stg_customers",
+				  w.t.prefix),
+			 su_count("ironlayer_wh", "SELECT count(*) FROM raw.customers"));
+	ck_assert_int_gt(su_count(w.role, "SELECT count(*) FROM \"%s_analytics\".revenue_summary",
+				  w.t.prefix), 0);
+	ck_assert_int_eq(su_count(w.role, "SELECT sum(orders) FROM \"%s_analytics\".revenue_summary",
+				  w.t.prefix),
+			 su_count("ironlayer_wh", "SELECT sum(n) FROM (SELECT count(DISTINCT o.order_id)"
+				  " AS n FROM raw.payments p JOIN raw.orders o ON o.order_id = "
+				  "p.order_id WHERE p.succeeded AND o.status NOT IN ('cancelled', "
+				  "'returned') GROUP BY p.method) AS x"));
+	wh_tenant_free(&w);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- the role and the database */
 
 START_TEST(test_security_wh__tenant_role_and_database_are_locked_down)
@@ -712,6 +769,7 @@ Suite *suite_security_wh(void)
 	tcase_add_test(tc, test_security_wh__the_tenant_role_can_do_nothing_else);
 	tcase_add_test(tc, test_security_wh__catalogs_show_nothing_of_another_tenant);
 	tcase_add_test(tc, test_security_wh__shared_sources_are_read_only_and_refreshed);
+	tcase_add_test(tc, test_security_wh__the_demo_builds_from_the_shared_sources);
 	tcase_add_test(tc, test_security_wh__tenant_role_and_database_are_locked_down);
 	tcase_add_test(tc, test_security_wh__cluster_is_closed_to_other_local_users);
 	tcase_add_test(tc, test_security_wh__schema_prefix_stays_out_of_system_schemas);
