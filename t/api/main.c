@@ -10,12 +10,16 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		suite_foundation,
 		suite_auth,
+		suite_sessions,
+		suite_throttle,
 		suite_billing,
 		suite_billing_webhook,
 		suite_settings,
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_security_net,
+		suite_security_wh,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;
