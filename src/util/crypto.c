@@ -6,19 +6,36 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 
 #include "util/parse.h"
 
+/*
+ * SHA256() looks the digest up in OpenSSL's provider store on every call
+ * (a locked search that cost more than hashing a model file, and threads
+ * queued on its lock): fetched once instead.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+	sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 void crypto_sha256(const void *data, size_t n, unsigned char out[IL_SHA256_LEN])
 {
-	SHA256(data, n, out);
+	pthread_once(&sha256_once, fetch_sha256);
+	if (sha256_md == NULL ||
+	    EVP_Digest(data, n, out, NULL, sha256_md, NULL) != 1)
+		SHA256(data, n, out);
 }
 
 void crypto_sha256_hex(const void *data, size_t n, char out[IL_SHA256_HEX_LEN + 1])
 {
 	unsigned char md[IL_SHA256_LEN];
 
-	SHA256(data, n, md);
+	crypto_sha256(data, n, md);
 	hex_encode(md, sizeof(md), out);
 }
 
