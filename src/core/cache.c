@@ -11,9 +11,16 @@
 #include "util/error.h"
 #include "util/limits.h"
 
+/* A slot keeps the key's hash, so a probe reads an entry only when the
+ * hashes match (entries are spread out in memory). */
+struct slot {
+	uint64_t hash;
+	struct cache_entry *e;       /* NULL: empty */
+};
+
 struct parse_cache {
 	struct arena *arena;
-	struct cache_entry **slots;  /* open addressing, power-of-two size */
+	struct slot *slots;          /* open addressing, power-of-two size */
 	size_t cap;
 	size_t n;
 	const struct parse_store_ops *ops;   /* a longer-lived store, or NULL */
@@ -74,28 +81,36 @@ static size_t key_hash(const unsigned char *k, size_t n)
 	return (size_t)(h ^ h >> 29);
 }
 
-static struct cache_entry **find_slot(struct cache_entry **slots, size_t cap,
-				      const unsigned char *key, size_t n)
+static struct slot *find_slot(struct slot *slots, size_t cap,
+			      const unsigned char *key, size_t n, uint64_t h)
 {
-	size_t i = key_hash(key, n) & (cap - 1);
+	size_t i = h & (cap - 1);
 
-	while (slots[i] && (slots[i]->key_len != n ||
-			    memcmp(slots[i]->key, key, n) != 0))
+	while (slots[i].e && (slots[i].hash != h || slots[i].e->key_len != n ||
+			      memcmp(slots[i].e->key, key, n) != 0))
 		i = (i + 1) & (cap - 1);
 	return &slots[i];
+}
+
+/* The entry with key in the cache itself, or NULL. */
+static struct cache_entry *cached(const struct parse_cache *c,
+				  const void *key, size_t n)
+{
+	return find_slot(c->slots, c->cap, key, n, key_hash(key, n))->e;
 }
 
 static int grow(struct parse_cache *c)
 {
 	size_t cap = c->cap * 2, i;
-	struct cache_entry **slots = arena_calloc(c->arena, cap, sizeof(*slots));
+	struct slot *slots = arena_calloc(c->arena, cap, sizeof(*slots));
 
 	if (slots == NULL)
 		return IL_ENOMEM;
 	for (i = 0; i < c->cap; i++)
-		if (c->slots[i])
-			*find_slot(slots, cap, c->slots[i]->key,
-				   c->slots[i]->key_len) = c->slots[i];
+		if (c->slots[i].e)
+			*find_slot(slots, cap, c->slots[i].e->key,
+				   c->slots[i].e->key_len,
+				   c->slots[i].hash) = c->slots[i];
 	c->slots = slots;
 	c->cap = cap;
 	return 0;
@@ -106,6 +121,8 @@ static struct cache_entry *insert(struct parse_cache *c, const void *key,
 				  size_t n)
 {
 	struct cache_entry *e;
+	struct slot *slot;
+	uint64_t h;
 
 	if (c->n * 2 >= c->cap && grow(c) < 0)
 		return NULL;
@@ -113,7 +130,10 @@ static struct cache_entry *insert(struct parse_cache *c, const void *key,
 		return NULL;
 	memcpy(e->key, key, n);
 	e->key_len = n;
-	*find_slot(c->slots, c->cap, key, n) = e;
+	h = key_hash(key, n);
+	slot = find_slot(c->slots, c->cap, key, n, h);
+	slot->hash = h;
+	slot->e = e;
 	c->n++;
 	return e;
 }
@@ -158,15 +178,14 @@ static struct cache_entry *from_store(struct parse_cache *c, const void *key,
 struct cache_entry *cache__lookup(struct parse_cache *c, const void *key,
 				  size_t n)
 {
-	struct cache_entry *e = *find_slot(c->slots, c->cap, key, n);
+	struct cache_entry *e = cached(c, key, n);
 
 	return e || c->frozen ? e : from_store(c, key, n);
 }
 
 int parse_cache_has(const struct parse_cache *c, const void *key, size_t len)
 {
-	return len <= PARSE_CACHE_MAX_KEY &&
-		*find_slot(c->slots, c->cap, key, len) != NULL;
+	return len <= PARSE_CACHE_MAX_KEY && cached(c, key, len) != NULL;
 }
 
 void parse_cache_freeze(struct parse_cache *c, int frozen)
@@ -220,7 +239,7 @@ int cache__store(struct parse_cache *c, const void *key, size_t n,
 
 	c->stats.parsed++;
 	if (rc == 0 && n <= PARSE_CACHE_MAX_KEY &&
-	    (e = *find_slot(c->slots, c->cap, key, n)) != NULL)
+	    (e = cached(c, key, n)) != NULL)
 		e->unsaved = 1;
 	return rc;
 }
@@ -272,12 +291,12 @@ int parse_cache_add_parsed(struct parse_cache *c, const void *key,
 	if (key_len > PARSE_CACHE_MAX_KEY)
 		return IL_EINVALID;
 	c->stats.bad_entries += pf->bad_entry;
-	if (*find_slot(c->slots, c->cap, key, key_len) != NULL)
+	if (cached(c, key, key_len) != NULL)
 		return 0;     /* parsed twice: keep the first */
 	rc = store_entry(c, key, key_len, pf->m, pf->diags, pf->n_diags);
 	if (rc < 0)
 		return rc;
-	e = *find_slot(c->slots, c->cap, key, key_len);
+	e = cached(c, key, key_len);
 	if (pf->from_store) {
 		c->stats.from_store++;
 		return 0;
@@ -332,7 +351,7 @@ int parse_cache_sync(struct parse_cache *c)
 	if (c == NULL || c->ops == NULL)
 		return 0;
 	for (i = 0; i < c->cap; i++) {
-		struct cache_entry *e = c->slots[i];
+		struct cache_entry *e = c->slots[i].e;
 		int memo_changed;
 
 		if (e == NULL)

@@ -555,6 +555,12 @@ static int load_entries(struct parse_store *s, const unsigned char *p,
 {
 	uint64_t i;
 
+	/* the table at its final size at once (count is bounded by the
+	 * payload's size) */
+	while (s->cap < 2 * (s->n + count))
+		if (grow(s) < 0)
+			return -1;
+
 	for (i = 0; i < count; i++) {
 		size_t key_len, len;
 		uint64_t gen;
