@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,31 +46,103 @@ int parse_store_read_file(struct parse_store *s, const char *path)
 	return parse_store_load(s, img, got);
 }
 
+/*
+ * The image goes out with writev: small pieces (entry prefixes) are copied
+ * into a buffer, entries' bytes are written from where the store keeps
+ * them (they stay put while it writes), so the 40 MiB of a large project
+ * are not copied once more on the way.
+ */
+#define SINK_IOV 256
+#define SINK_BUF (64 * 1024)
+#define SINK_DIRECT 256        /* pieces this big are not copied */
+
+struct sink {
+	int fd;
+	int failed;
+	struct iovec v[SINK_IOV];
+	int n;
+	unsigned char buf[SINK_BUF];
+	size_t used;
+};
+
+static int sink_flush(struct sink *k)
+{
+	int i = 0;
+
+	while (i < k->n && !k->failed) {
+		ssize_t w = writev(k->fd, k->v + i, k->n - i);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			k->failed = 1;
+			break;
+		}
+		/* past what was written, whole pieces then part of one */
+		while (i < k->n && (size_t)w >= k->v[i].iov_len)
+			w -= (ssize_t)k->v[i++].iov_len;
+		if (i < k->n) {
+			k->v[i].iov_base = (char *)k->v[i].iov_base + w;
+			k->v[i].iov_len -= (size_t)w;
+		}
+	}
+	k->n = 0;
+	k->used = 0;
+	return k->failed ? -1 : 0;
+}
+
 static int put_file(void *ctx, const void *p, size_t n)
 {
-	return fwrite(p, 1, n, ctx) == n ? 0 : -1;
+	struct sink *k = ctx;
+	struct iovec *last = k->n ? &k->v[k->n - 1] : NULL;
+
+	if (k->n == SINK_IOV || (n < SINK_DIRECT && k->used + n > SINK_BUF))
+		if (sink_flush(k) < 0)
+			return -1;
+	last = k->n ? &k->v[k->n - 1] : NULL;
+	if (n >= SINK_DIRECT) {
+		k->v[k->n].iov_base = (void *)p;
+		k->v[k->n++].iov_len = n;
+		return 0;
+	}
+	memcpy(k->buf + k->used, p, n);
+	/* next to the last piece in the buffer: one piece */
+	if (last && (unsigned char *)last->iov_base + last->iov_len ==
+	    k->buf + k->used)
+		last->iov_len += n;
+	else {
+		k->v[k->n].iov_base = k->buf + k->used;
+		k->v[k->n++].iov_len = n;
+	}
+	k->used += n;
+	return 0;
 }
 
 /* The payload streamed out after room for the header, then the header. */
 static int write_image(const struct parse_store *s, int fd)
 {
 	unsigned char header[STORE_HEADER_BYTES] = { 0 };
-	FILE *f = fdopen(fd, "wb");
-	int rc;
+	struct sink *k = malloc(sizeof(*k));
+	int rc = IL_ERR;
 
-	if (f == NULL) {
+	if (k == NULL) {
 		close(fd);
-		return IL_ERR;
+		return IL_ENOMEM;
 	}
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	rc = fwrite(header, 1, sizeof(header), f) == sizeof(header) ? 0 : IL_ERR;
-	if (rc == 0)
-		rc = parse_store_write(s, put_file, f, header);
-	if (rc == 0 && (fseek(f, 0, SEEK_SET) != 0 ||
-			fwrite(header, 1, sizeof(header), f) != sizeof(header)))
+	k->fd = fd;
+	k->failed = 0;
+	k->n = 0;
+	k->used = 0;
+	if (lseek(fd, STORE_HEADER_BYTES, SEEK_SET) == STORE_HEADER_BYTES)
+		rc = parse_store_write(s, put_file, k, header);
+	if (rc == 0 && sink_flush(k) < 0)
 		rc = IL_ERR;
-	if (fclose(f) != 0 && rc == 0)
+	if (rc == 0 && pwrite(fd, header, sizeof(header), 0) !=
+	    (ssize_t)sizeof(header))
 		rc = IL_ERR;
+	if (close(fd) < 0 && rc == 0)
+		rc = IL_ERR;
+	free(k);
 	return rc;
 }
 
