@@ -37,6 +37,7 @@ struct planner {
 	int *near_dist;       /* its distance in edges */
 	int *queue;
 	struct plan_buf step_json;   /* scratch for step ids */
+	struct plan_hasher id;       /* the plan_id, hashed as steps come */
 	double round_in[2], round_out[2];   /* plan__round6 of recent values */
 };
 
@@ -414,9 +415,10 @@ static int finish_step(struct planner *pl, int v, struct plan_step *s)
 	s->compute_seconds = round6(pl, estimate_seconds(pl, s->model));
 	s->cost_usd = round6(pl, s->compute_seconds *
 			     pl->in->cost_per_compute_second);
-	if ((g = plan__contract_check(s, pl->a, pl->t->models[v])) < 0)
+	if ((g = plan__contract_check(s, pl->a, pl->t->models[v])) < 0 ||
+	    (g = plan__set_step_id(s, &pl->step_json)) < 0)
 		return g;
-	return plan__set_step_id(s, &pl->step_json);
+	return plan__hash_step(&pl->id, &pl->step_json, s->step_id);
 }
 
 static int alloc_work(struct planner *pl)
@@ -551,7 +553,9 @@ static int start_plan(struct planner *pl, const char **err)
 	if (!p->base || !p->target || !p->environment)
 		return IL_ENOMEM;
 	date_format(pl->as_of, p->as_of);
-	return alloc_work(pl);
+	if ((rc = alloc_work(pl)) < 0)
+		return rc;
+	return plan__hash_begin(&pl->id, p);
 }
 
 int plan_build(struct plan **out, struct arena *a, const struct project *base,
@@ -586,10 +590,11 @@ int plan_build(struct plan **out, struct arena *a, const struct project *base,
 	for (i = 0; i < pl.plan->n_steps; i++)
 		total += pl.plan->steps[i].cost_usd;
 	pl.plan->estimated_cost_usd = plan__round6(total);
-	if ((rc = plan__set_plan_id(pl.plan)) < 0)
+	if ((rc = plan__hash_end(&pl.id, pl.plan)) < 0)
 		goto out;
 	*out = pl.plan;
 out:
+	plan__hash_abort(&pl.id);
 	plan__buf_free(&pl.step_json);
 	if (rc == IL_ENOMEM && *err == NULL)
 		*err = "out of memory";

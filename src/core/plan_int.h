@@ -29,8 +29,25 @@ void plan__buf_free(struct plan_buf *b);
 /* step_id = SHA-256 of the step's compact canonical JSON without step_id;
  * scratch is reused from step to step. 0 or IL_ETOOBIG. */
 int plan__set_step_id(struct plan_step *s, struct plan_buf *scratch);
-/* plan_id = SHA-256 of the plan's compact canonical JSON without plan_id. */
-int plan__set_plan_id(struct plan *p);
+/*
+ * plan_id = SHA-256 of the plan's compact canonical JSON without plan_id,
+ * hashed while the plan is made: begin once p's ids, environment and
+ * as_of are set; step after each step's plan__set_step_id (its compact
+ * JSON still in the scratch buffer); end once the summary is complete
+ * (sets p->plan_id). abort frees a hasher that will not end. 0,
+ * IL_ETOOBIG or IL_ENOMEM.
+ */
+struct crypto_sha256_stream;
+struct plan_hasher {
+	struct crypto_sha256_stream *sha;
+	struct plan_buf b;
+	size_t n_steps;
+};
+int plan__hash_begin(struct plan_hasher *h, const struct plan *p);
+int plan__hash_step(struct plan_hasher *h, const struct plan_buf *step,
+		    const char *step_id);
+int plan__hash_end(struct plan_hasher *h, struct plan *p);
+void plan__hash_abort(struct plan_hasher *h);
 /* x rounded to 6 decimals (through its decimal text, so exactly once). */
 double plan__round6(double x);
 #endif

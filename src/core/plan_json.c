@@ -338,10 +338,9 @@ static void write_summary(struct jw *w, const struct plan *p)
 	jw_close(w, '}');
 }
 
-static void write_plan(struct jw *w, const struct plan *p, int with_id)
+/* The plan up to the opening of its steps array. */
+static void write_plan_head(struct jw *w, const struct plan *p, int with_id)
 {
-	size_t i;
-
 	jw_open(w, '{');
 	jw_key(w, "as_of");
 	jw_str(w, p->as_of);
@@ -355,15 +354,28 @@ static void write_plan(struct jw *w, const struct plan *p, int with_id)
 	}
 	jw_key(w, "steps");
 	jw_open(w, '[');
-	for (i = 0; i < p->n_steps; i++) {
-		jw_next(w);
-		write_step(w, &p->steps[i], 1);
-	}
+}
+
+/* From the end of the steps array to the end. */
+static void write_plan_tail(struct jw *w, const struct plan *p)
+{
 	jw_close(w, ']');
 	write_summary(w, p);
 	jw_key(w, "target");
 	jw_str(w, p->target);
 	jw_close(w, '}');
+}
+
+static void write_plan(struct jw *w, const struct plan *p, int with_id)
+{
+	size_t i;
+
+	write_plan_head(w, p, with_id);
+	for (i = 0; i < p->n_steps; i++) {
+		jw_next(w);
+		write_step(w, &p->steps[i], 1);
+	}
+	write_plan_tail(w, p);
 }
 
 int plan__set_step_id(struct plan_step *s, struct plan_buf *scratch)
@@ -379,21 +391,76 @@ int plan__set_step_id(struct plan_step *s, struct plan_buf *scratch)
 	return 0;
 }
 
-int plan__set_plan_id(struct plan *p)
+/*
+ * plan_id is the SHA-256 of the compact plan without plan_id, hashed as it
+ * is made: the head when the plan starts, each step as its id is known
+ * (the compact step just written for its id, with the id added as its
+ * last key), the summary at the end. So the steps are not written a
+ * second time for the plan's id.
+ */
+static int feed(struct plan_hasher *h)
 {
-	struct plan_buf b;
+	int rc = h->b.failed ? -1 : crypto_sha256_add(h->sha, h->b.p, h->b.len);
+
+	h->b.len = 0;
+	return rc;
+}
+
+int plan__hash_begin(struct plan_hasher *h, const struct plan *p)
+{
 	struct jw w;
+
+	memset(h, 0, sizeof(*h));
+	if ((h->sha = crypto_sha256_begin()) == NULL)
+		return IL_ENOMEM;
+	jw_init(&w, &h->b, 0);
+	write_plan_head(&w, p, 0);
+	return feed(h) < 0 ? IL_ENOMEM : 0;
+}
+
+int plan__hash_step(struct plan_hasher *h, const struct plan_buf *step,
+		    const char *step_id)
+{
+	static const char key[] = ",\"step_id\":\"";
 	int rc = 0;
 
-	memset(&b, 0, sizeof(b));
-	jw_init(&w, &b, 0);
-	write_plan(&w, p, 0);
-	if (b.failed)
-		rc = IL_ETOOBIG;
-	else
-		crypto_sha256_hex(b.p, b.len, p->plan_id);
-	plan__buf_free(&b);
-	return rc;
+	if (step->failed || step->len == 0)
+		return IL_ETOOBIG;
+	if (h->n_steps++ > 0)
+		rc |= crypto_sha256_add(h->sha, ",", 1);
+	rc |= crypto_sha256_add(h->sha, step->p, step->len - 1); /* no '}' */
+	rc |= crypto_sha256_add(h->sha, key, sizeof(key) - 1);
+	rc |= crypto_sha256_add(h->sha, step_id, IL_SHA256_HEX_LEN);
+	rc |= crypto_sha256_add(h->sha, "\"}", 2);
+	return rc ? IL_ENOMEM : 0;
+}
+
+int plan__hash_end(struct plan_hasher *h, struct plan *p)
+{
+	struct jw w;
+	int rc;
+
+	jw_init(&w, &h->b, 0);
+	/* inside the plan object and its steps array */
+	w.depth = 2;
+	w.empty[1] = h->n_steps == 0;
+	write_plan_tail(&w, p);
+	rc = feed(h);
+	if (crypto_sha256_end_hex(h->sha, p->plan_id) < 0)
+		rc = -1;
+	h->sha = NULL;
+	plan__buf_free(&h->b);
+	return rc < 0 ? IL_ENOMEM : 0;
+}
+
+void plan__hash_abort(struct plan_hasher *h)
+{
+	char unused[IL_SHA256_HEX_LEN + 1];
+
+	if (h->sha)
+		crypto_sha256_end_hex(h->sha, unused);
+	h->sha = NULL;
+	plan__buf_free(&h->b);
 }
 
 int plan_to_json(const char **out, size_t *len, struct arena *a,

@@ -39,6 +39,44 @@ void crypto_sha256_hex(const void *data, size_t n, char out[IL_SHA256_HEX_LEN + 
 	hex_encode(md, sizeof(md), out);
 }
 
+struct crypto_sha256_stream *crypto_sha256_begin(void)
+{
+	EVP_MD_CTX *ctx;
+
+	pthread_once(&sha256_once, fetch_sha256);
+	if (sha256_md == NULL || (ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_DigestInit_ex(ctx, sha256_md, NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return (struct crypto_sha256_stream *)ctx;
+}
+
+int crypto_sha256_add(struct crypto_sha256_stream *st, const void *data,
+		      size_t n)
+{
+	if (st == NULL)
+		return -1;
+	return EVP_DigestUpdate((EVP_MD_CTX *)st, data, n) == 1 ? 0 : -1;
+}
+
+int crypto_sha256_end_hex(struct crypto_sha256_stream *st,
+			  char out[IL_SHA256_HEX_LEN + 1])
+{
+	unsigned char md[IL_SHA256_LEN];
+	int ok;
+
+	if (st == NULL)
+		return -1;
+	ok = EVP_DigestFinal_ex((EVP_MD_CTX *)st, md, NULL) == 1;
+	EVP_MD_CTX_free((EVP_MD_CTX *)st);
+	if (!ok)
+		return -1;
+	hex_encode(md, sizeof(md), out);
+	return 0;
+}
+
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
 		       size_t n, unsigned char out[IL_SHA256_LEN])
 {

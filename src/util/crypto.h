@@ -10,6 +10,18 @@
 void crypto_sha256(const void *data, size_t n, unsigned char out[IL_SHA256_LEN]);
 /* SHA-256 as 64 lower-case hex digits plus NUL. */
 void crypto_sha256_hex(const void *data, size_t n, char out[IL_SHA256_HEX_LEN + 1]);
+/*
+ * SHA-256 of data given in pieces: begin, add each piece, end (which
+ * writes the hex digest and frees the state; NULL or a failed add give
+ * -1). begin returns NULL when memory runs out.
+ */
+struct crypto_sha256_stream;
+struct crypto_sha256_stream *crypto_sha256_begin(void);
+int crypto_sha256_add(struct crypto_sha256_stream *st, const void *data,
+		      size_t n);
+int crypto_sha256_end_hex(struct crypto_sha256_stream *st,
+			  char out[IL_SHA256_HEX_LEN + 1]);
+
 /* HMAC-SHA256 of data under key. */
 int crypto_hmac_sha256(const void *key, size_t keylen, const void *data,
 		       size_t n, unsigned char out[IL_SHA256_LEN]);
