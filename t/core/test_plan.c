@@ -527,6 +527,32 @@ START_TEST(test_plan__contract_violations)
 }
 END_TEST
 
+/* Strings with characters JSON escapes, short and past eight bytes. */
+START_TEST(test_plan__json_escapes)
+{
+	static const struct tfile t[] = {
+		{ "e", "-- name: s.e\n-- kind: FULL_REFRESH\n"
+		  "-- contract_mode: warn\n"
+		  "-- contract_columns: q\"x:int, a_long_column\\name:int, "
+		  "c\x7f\x01" "d:int\n"
+		  "SELECT 1 AS id" },
+	};
+	struct plan_inputs in;
+	const char *out;
+
+	inputs(&in);
+	out = json(build(t, 0, t, N(t), &in));
+	ck_assert_ptr_nonnull(strstr(out, "\"column_name\": \"q\\\"x\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"column_name\": "
+				     "\"a_long_column\\\\name\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"column_name\": "
+				     "\"c\\u007f\\u0001d\""));
+	ck_assert_ptr_nonnull(strstr(out, "\"message\": \"contract column "
+				     "'a_long_column\\\\name' is not in the "
+				     "model's SELECT list\""));
+}
+END_TEST
+
 START_TEST(test_plan__range_rules)
 {
 	static const struct tfile b[] = {
@@ -665,6 +691,7 @@ Suite *suite_plan(void)
 	tcase_add_test(tc, test_plan__invalid_inputs);
 	tcase_add_test(tc, test_plan__null_base_adds_everything);
 	tcase_add_test(tc, test_plan__contract_violations);
+	tcase_add_test(tc, test_plan__json_escapes);
 	tcase_add_test(tc, test_plan__range_rules);
 	tcase_add_test(tc, test_plan__state_file);
 	suite_add_tcase(s, tc);
