@@ -35,6 +35,7 @@ struct planner {
 	int *step_of;         /* node -> step index, or -1 */
 	int *near;            /* nearest directly changed ancestor (or self) */
 	int *near_dist;       /* its distance in edges */
+	const char **reasons; /* "downstream of <model>", made once per model */
 	int *queue;
 	struct plan_buf step_json;   /* scratch for step ids */
 	struct plan_hasher id;       /* the plan_id, hashed as steps come */
@@ -363,13 +364,17 @@ static const char *reason_for(struct planner *pl, int v)
 		return "new model added";
 	if (pl->diff.target_kind[v] == CHANGE_MODIFIED)
 		return "SQL logic changed";
-	name = pl->near[v] >= 0 ? pl->t->models[pl->near[v]]->name : "?";
+	if (pl->near[v] < 0)
+		return "downstream of ?";
+	if (pl->reasons[pl->near[v]])
+		return pl->reasons[pl->near[v]];
+	name = pl->t->models[pl->near[v]]->name;
 	n = strlen(name);
 	if ((r = arena_alloc(pl->a, sizeof(prefix) + n)) == NULL)
 		return NULL;
 	memcpy(r, prefix, sizeof(prefix) - 1);
 	memcpy(r + sizeof(prefix) - 1, name, n + 1);
-	return r;
+	return pl->reasons[pl->near[v]] = r;
 }
 
 /* plan__round6 (a decimal round trip) once per distinct value: a plan
@@ -433,10 +438,12 @@ static int alloc_work(struct planner *pl)
 	pl->step_of = arena_calloc(pl->a, n, sizeof(int));
 	pl->near = arena_alloc(pl->a, n * sizeof(int));
 	pl->near_dist = arena_calloc(pl->a, n, sizeof(int));
+	pl->reasons = arena_calloc(pl->a, n, sizeof(*pl->reasons));
 	pl->queue = arena_calloc(pl->a, n, sizeof(int));
 	pl->plan->steps = arena_calloc(pl->a, n, sizeof(struct plan_step));
 	if (!pl->affected || !pl->emitted || !pl->eff || !pl->n_eff ||
 	    !pl->group || !pl->step_of || !pl->near || !pl->near_dist ||
+	    !pl->reasons ||
 	    !pl->queue || !pl->plan->steps)
 		return IL_ENOMEM;
 	memset(pl->near, 0xff, n * sizeof(int));
