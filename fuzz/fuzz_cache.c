@@ -107,7 +107,8 @@ static void from_text(const uint8_t *data, size_t size)
 	unsigned char *e;
 
 	if (a && scratch && entries &&
-	    parse_file(&pf, a, scratch, entries, (const char *)data, tlen) == 0 &&
+	    parse_file(&pf, a, scratch, entries, (const char *)data, tlen,
+		       0) == 0 &&
 	    pf.entry_len > 0) {
 		e = pf.entry;
 		for (i = tlen + 1; i + 3 <= size; i += 3)

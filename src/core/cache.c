@@ -332,7 +332,7 @@ int parse_entry_decode(struct parsed_file *out, struct arena *a,
 static int save_entry(struct parse_cache *c, struct cache_entry *e)
 {
 	int rc = cache__encode(&c->buf, e->tmpl,
-			       e->diags, e->n_diags);
+			       e->diags, e->n_diags, NULL);
 
 	if (rc < 0)
 		return rc;
@@ -399,10 +399,11 @@ static int keep_canon(struct model *m, struct arena *a)
 
 int parse_file(struct parsed_file *out, struct arena *a,
 	       struct arena *scratch, struct arena *entries, const char *text,
-	       size_t len)
+	       size_t len, int text_is_scratch)
 {
 	struct entry_buf b = { NULL, 0, 0, 0 };
 	struct diag_list dl;
+	size_t text_off = 0;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -420,7 +421,7 @@ int parse_file(struct parsed_file *out, struct arena *a,
 	if (entries == NULL)
 		return 0;
 	/* a buffer per file keeps this thread's heap from growing */
-	rc = cache__encode(&b, out->m, dl.items, dl.n);
+	rc = cache__encode(&b, out->m, dl.items, dl.n, &text_off);
 	if (rc == 0 && (out->entry = arena_alloc(entries, b.len)) == NULL)
 		rc = IL_ENOMEM;
 	if (rc == 0) {
@@ -428,5 +429,11 @@ int parse_file(struct parsed_file *out, struct arena *a,
 		out->entry_len = b.len;
 	}
 	cache__buf_free(&b);
+	if (rc == 0 && text_is_scratch && out->m) {
+		/* the entry keeps the text: one copy instead of two */
+		out->m->body = (const char *)out->entry + text_off +
+			(out->m->body - out->m->text);
+		out->m->text = (const char *)out->entry + text_off;
+	}
 	return rc;
 }

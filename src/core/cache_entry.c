@@ -149,7 +149,7 @@ static void put_model(struct entry_buf *b, const struct model *m)
 }
 
 int cache__encode(struct entry_buf *b, const struct model *m,
-		  const struct diag *diags, size_t n_diags)
+		  const struct diag *diags, size_t n_diags, size_t *text_off)
 {
 	size_t i;
 
@@ -162,6 +162,8 @@ int cache__encode(struct entry_buf *b, const struct model *m,
 		put_u8(b, diags[i].severity);
 		put_str(b, diags[i].message);
 	}
+	if (text_off)
+		*text_off = b->len + 4;   /* after the text's length */
 	if (m)
 		put_model(b, m);
 	return b->failed ? IL_ENOMEM : 0;

@@ -51,9 +51,10 @@ struct entry_buf {
 	int failed;
 };
 void cache__buf_free(struct entry_buf *b);
-/* The bytes of one entry (layout in cache_entry.c). 0 or IL_ENOMEM. */
+/* The bytes of one entry (layout in cache_entry.c); *text_off (unless
+ * NULL) where the model's text starts in them. 0 or IL_ENOMEM. */
 int cache__encode(struct entry_buf *b, const struct model *m,
-		  const struct diag *diags, size_t n_diags);
+		  const struct diag *diags, size_t n_diags, size_t *text_off);
 /* Fills e's model, diags and memo (in a) from untrusted bytes: 0, or
  * IL_EINVALID when they are not an entry this version wrote. */
 int cache__decode(struct cache_entry *e, struct arena *a, const void *data,

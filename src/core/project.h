@@ -109,7 +109,9 @@ int project_add_file_cached(struct project *p, struct parse_cache *c,
  * diags (file ""), its content hash guessed (model_prehash) and, when
  * entries is not NULL, its store entry (in entries). a must live as long
  * as the cache the file goes to; scratch is for temporaries; entries only
- * until parse_cache_add_parsed. 0 or IL_ENOMEM.
+ * until parse_cache_add_parsed, unless text_is_scratch: text is then a
+ * temporary (in scratch) and the model keeps the entry's copy of it, so
+ * entries must live as long as a. 0 or IL_ENOMEM.
  */
 struct parsed_file {
 	struct model *m;
@@ -122,7 +124,7 @@ struct parsed_file {
 };
 int parse_file(struct parsed_file *out, struct arena *a,
 	       struct arena *scratch, struct arena *entries, const char *text,
-	       size_t len);
+	       size_t len, int text_is_scratch);
 /*
  * A store entry decoded away from the cache, like parse_file (any thread,
  * its own arena; the model points into data, which must live as long).

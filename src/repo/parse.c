@@ -46,6 +46,7 @@ struct pool {
 	size_t n;
 	atomic_size_t next;
 	int encode;                 /* the cache has a store: encode entries */
+	int entries_kept;           /* the store keeps the entries' arenas */
 	struct worker w[REPO_MAX_THREADS];
 	int n_workers;
 };
@@ -73,15 +74,18 @@ static void parse_blob(struct worker *w, struct job *j)
 		return;
 	}
 	size = (size_t)git_blob_rawsize(blob);
+	/* when the store keeps the entries, the model's text is the
+	 * entry's and this copy is only needed while parsing */
 	if (size > IL_MAX_SQL_FILE) {
 		j->too_big = size;
-	} else if ((text = arena_alloc(w->a, size + 1)) == NULL) {
+	} else if ((text = arena_alloc(w->pool->entries_kept ? w->scratch :
+				       w->a, size + 1)) == NULL) {
 		j->rc = IL_ENOMEM;
 	} else {
 		memcpy(text, git_blob_rawcontent(blob), size);
 		text[size] = '\0';
 		j->rc = parse_file(&j->pf, w->a, w->scratch, w->entries, text,
-				   size);
+				   size, w->pool->entries_kept);
 		arena_reset(w->scratch);
 	}
 	git_blob_free(blob);
@@ -309,6 +313,7 @@ int repo__parse_files(struct repo *r, struct file_list *lists, size_t n)
 	memset(&p, 0, sizeof(p));
 	atomic_init(&p.next, 0);
 	p.encode = r->store != NULL;
+	p.entries_kept = p.encode && parse_store_keeps_all(r->store);
 	if ((rc = missing_jobs(&p, r, lists, n)) < 0)
 		return rc;
 	if (p.n == 0)

@@ -243,6 +243,11 @@ void parse_store_keep_all(struct parse_store *s)
 	s->keep_all = 1;
 }
 
+int parse_store_keeps_all(const struct parse_store *s)
+{
+	return s->keep_all;
+}
+
 int parse_store_adopt(struct parse_store *s, struct arena *a)
 {
 	struct adopted *node;

@@ -30,6 +30,7 @@ extern const struct parse_store_ops parse_store_ops;
  * the caller's); put_kept 0 or -1.
  */
 void parse_store_keep_all(struct parse_store *s);
+int parse_store_keeps_all(const struct parse_store *s);
 int parse_store_adopt(struct parse_store *s, struct arena *a);
 int parse_store_put_kept(struct parse_store *s, const void *key,
 			 size_t key_len, const void *data, size_t len);

@@ -236,6 +236,29 @@ START_TEST(test_cache__memo_is_checked_against_resolution)
 }
 END_TEST
 
+/* With the text only in a temporary buffer, the model keeps the entry's
+ * copy of it: the buffer can be overwritten at once. */
+START_TEST(test_cache__model_text_from_the_entry)
+{
+	struct arena *scratch = arena_new(0), *entries = arena_new(0);
+	const char *text = files[0].text;
+	size_t len = strlen(text);
+	char *tmp = arena_strdup(scratch, text);
+	struct parsed_file pf;
+
+	ck_assert_int_eq(parse_file(&pf, a, scratch, entries, tmp, len, 1), 0);
+	memset(tmp, 'x', len);
+	ck_assert_ptr_nonnull(pf.m);
+	ck_assert_uint_eq(pf.m->text_len, len);
+	ck_assert_int_eq(memcmp(pf.m->text, text, len), 0);
+	ck_assert_int_eq(strncmp(pf.m->body, "SELECT id, d FROM", 17), 0);
+	ck_assert(pf.m->text >= (const char *)pf.entry &&
+		  pf.m->text < (const char *)pf.entry + pf.entry_len);
+	arena_free(scratch);
+	arena_free(entries);
+}
+END_TEST
+
 /* Any cut of an entry and any flipped byte: refused or read, never a
  * crash (the sanitizers watch), and a cut one is always refused. */
 START_TEST(test_cache__damaged_entries)
@@ -248,7 +271,7 @@ START_TEST(test_cache__damaged_entries)
 	for (f = 0; f < N(files); f++) {
 		ck_assert_int_eq(parse_file(&pf, a, scratch, entries,
 					    files[f].text,
-					    strlen(files[f].text)), 0);
+					    strlen(files[f].text), 0), 0);
 		copy = arena_alloc(a, pf.entry_len);
 		for (i = 0; i < pf.entry_len; i++)
 			ck_assert_int_eq(parse_entry_decode(&out, a, pf.entry, i),
@@ -418,6 +441,7 @@ Suite *suite_cache(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_cache__entries_round_trip);
 	tcase_add_test(tc, test_cache__memo_is_checked_against_resolution);
+	tcase_add_test(tc, test_cache__model_text_from_the_entry);
 	tcase_add_test(tc, test_cache__damaged_entries);
 	tcase_add_test(tc, test_cache__store_image);
 	tcase_add_test(tc, test_cache__store_is_bounded);
