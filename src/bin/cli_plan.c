@@ -1,5 +1,6 @@
 /* cli_plan.c: ironlayer plan, models, lineage and check */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct cli {
 	struct il_config cfg;
 	struct repo *repo;
 	struct parse_store *store;    /* the cache file's entries, or NULL */
+	pthread_t saver;              /* writes the cache file meanwhile */
+	int saving;
+	int saved;
 	char cache_dir[4096];
 	char cache_path[4200];
 	int cache_stats;              /* --cache-stats: say what it did */
@@ -110,26 +114,51 @@ static void cache_open(struct cli *c, const struct cache_flags *f)
 	repo_set_store(c->repo, c->store);
 }
 
+static void *save_cache(void *arg)
+{
+	struct cli *c = arg;
+
+	c->saved = parse_store_write_file(c->store, c->cache_path) == 0;
+	cache_dir_evict(c->cache_dir, CACHE_DIR_BYTES);
+	return NULL;
+}
+
+/*
+ * Once the models are loaded nothing changes the store any more: when
+ * this run parsed anything new, the cache file is written on another
+ * thread while this one makes the plan (cache_close waits for it).
+ */
+static void cache_save_soon(struct cli *c)
+{
+	struct parse_store_info info;
+
+	if (c->store == NULL)
+		return;
+	parse_store_get_info(c->store, &info);
+	if (info.changed &&
+	    pthread_create(&c->saver, NULL, save_cache, c) == 0)
+		c->saving = 1;
+}
+
 /* Saves the cache file when this run parsed anything new. */
 static void cache_close(struct cli *c)
 {
 	struct parse_cache_stats st;
 	struct parse_store_info info;
-	int saved = 0;
 
 	if (c->store == NULL)
 		return;
 	parse_store_get_info(c->store, &info);
-	if (info.changed) {
-		saved = parse_store_write_file(c->store, c->cache_path) == 0;
-		cache_dir_evict(c->cache_dir, CACHE_DIR_BYTES);
-	}
+	if (c->saving)
+		pthread_join(c->saver, NULL);
+	else if (info.changed)
+		save_cache(c);
 	if (c->cache_stats) {
 		repo_cache_stats(c->repo, &st);
 		fprintf(stderr, "%s: cache %s: %zu files from the cache, %zu "
 			"parsed, %zu bad entries; %s\n", c->prog, c->cache_path,
 			st.from_store, st.parsed, st.bad_entries, !info.changed ?
-			"unchanged" : saved ? "saved" : "not saved");
+			"unchanged" : c->saved ? "saved" : "not saved");
 	}
 }
 
@@ -378,6 +407,7 @@ static int run_plan(struct cli *c, const struct plan_args *pa)
 
 	if (load_both(&base, &target, base_sha, target_sha, c, pa) < 0)
 		return 1;
+	cache_save_soon(c);
 	if (target->diags.n_errors > 0) {
 		print_diags(target, 0);
 		fprintf(stderr, "%s: %zu problems at %s; no plan written\n",
