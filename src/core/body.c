@@ -62,6 +62,7 @@ int model__add_ref(struct model *m, struct arena *a, const char *name,
 	r->line = line;
 	r->from_header = from_header;
 	r->target = -1;
+	r->dotted = memchr(name, '.', len) != NULL;
 	m->n_refs++;
 	return 0;
 }

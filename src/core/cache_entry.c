@@ -326,6 +326,7 @@ static void get_refs(struct reader *r, struct model *m)
 		ref->line = (unsigned)get_u32(r, UINT32_MAX);
 		ref->from_header = get_u8(r, 1);
 		ref->target = -1;
+		ref->dotted = ref->name && strchr(ref->name, '.') != NULL;
 	}
 }
 

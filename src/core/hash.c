@@ -216,7 +216,7 @@ static const char **names_in(const struct model *m, const struct project *p,
 
 		if (r->target < 0)
 			names[k] = NULL;
-		else if (strchr(r->name, '.') != NULL)
+		else if (r->dotted)
 			names[k] = r->name;
 		else
 			names[k] = p->models[r->target]->name;

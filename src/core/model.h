@@ -57,6 +57,7 @@ struct model_ref {
 	unsigned line;         /* file line of the ref or the header line */
 	int from_header;       /* 1 for the dependencies header */
 	int target;            /* resolved model index in the project, or -1 */
+	int dotted;            /* name is schema.name: resolves only to itself */
 	size_t canon_off;      /* body refs: where the ref is in model.canon */
 	size_t canon_len;
 };
