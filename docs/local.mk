@@ -9,6 +9,7 @@ dist_doc_DATA = \
 	docs/security.md \
 	docs/model-format.md \
 	docs/plan-json.md \
+	docs/performance.md \
 	docs/security.md
 
 EXTRA_DIST += \

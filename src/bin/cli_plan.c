@@ -170,7 +170,8 @@ static int cli_start(struct cli *c, const char *prog, const char *repo_path,
 
 	memset(c, 0, sizeof(*c));
 	c->prog = prog;
-	if ((c->a = arena_new(1024 * 1024)) == NULL) {
+	/* 4 MiB blocks: in 2 MiB pages (util/arena.c) */
+	if ((c->a = arena_new((size_t)4 << 20)) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -20,6 +21,22 @@
 /* No cache file is read past this (the store's bound keeps them smaller). */
 #define CACHE_FILE_MAX ((off_t)1 << 31)
 
+/* Room for an image (free()d by the store): in 2 MiB pages where the
+ * kernel gives them on request, as a large project's image is tens of MiB
+ * and each 4 KiB page is a fault to take. */
+static unsigned char *image_buffer(size_t n)
+{
+	const size_t huge = (size_t)2 << 20;
+	void *p;
+
+	if (n < huge)
+		return malloc(n);
+	if (posix_memalign(&p, huge, n) != 0)
+		return NULL;
+	madvise(p, n - n % huge, MADV_HUGEPAGE);   /* a hint: may fail */
+	return p;
+}
+
 int parse_store_read_file(struct parse_store *s, const char *path)
 {
 	struct stat st;
@@ -32,7 +49,7 @@ int parse_store_read_file(struct parse_store *s, const char *path)
 		return IL_ENOTFOUND;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_size > CACHE_FILE_MAX ||
-	    (img = malloc((size_t)st.st_size + 1)) == NULL) {
+	    (img = image_buffer((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
 		return IL_EINVALID;
 	}

@@ -328,7 +328,7 @@ static int prepare(struct commit_load *cl, int n, struct repo *r,
 		cl[i].models_dir = models_dir;
 		cl[i].git = i ? repo__handle(r, 1) : r->git;
 		cl[i].a = r->arena;
-		if (i && cl[i].git && (cl[i].a = arena_new(1024 * 1024)) == NULL)
+		if (i && cl[i].git && (cl[i].a = arena_new(REPO_ARENA_BLOCK)) == NULL)
 			return IL_ENOMEM;
 		if (i && cl[i].git && arena_on_reset(r->arena, free_arena,
 						     cl[i].a) < 0)

@@ -137,9 +137,9 @@ static int threads_wanted(size_t n)
 /* Worker i's arenas; what it parses lives as long as the request. */
 static int worker_arenas(struct worker *w, struct repo *r, int i, int encode)
 {
-	w->a = i == 0 ? r->arena : arena_new(1024 * 1024);
+	w->a = i == 0 ? r->arena : arena_new(REPO_ARENA_BLOCK);
 	w->scratch = arena_new(0);
-	w->entries = encode ? arena_new(1024 * 1024) : NULL;
+	w->entries = encode ? arena_new(REPO_ARENA_BLOCK) : NULL;
 	if (w->a == NULL || w->scratch == NULL || (encode && !w->entries) ||
 	    (i > 0 && arena_on_reset(r->arena, free_arena, w->a) < 0)) {
 		arena_free(w->scratch);

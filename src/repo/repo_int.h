@@ -10,6 +10,9 @@ struct parse_store;
 
 /* What a worker keeps of the files it parsed (its store's bound). */
 #define REPO_WORKER_STORE_BYTES ((size_t)128 << 20)
+/* The block size of the arenas a load makes: big enough for 2 MiB pages
+ * (see util/arena.c). */
+#define REPO_ARENA_BLOCK ((size_t)4 << 20)
 /* Threads one load uses at most (one per core). */
 #define REPO_MAX_THREADS 8
 

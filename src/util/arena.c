@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define ARENA_ALIGN 16
 #define ARENA_DEFAULT_BLOCK (64 * 1024)
@@ -31,13 +32,27 @@ struct arena {
 	unsigned long fail_countdown;
 };
 
+/* Blocks this big go in 2 MiB pages where the kernel gives them on
+ * request: a block of 4 KiB pages costs a fault per page as it fills, and
+ * a large plan fills hundreds of MiB. */
+#define ARENA_HUGE ((size_t)2 << 20)
+
 static struct block *block_new(size_t size)
 {
 	struct block *b;
+	void *p;
 
 	if (size > SIZE_MAX - sizeof(*b))
 		return NULL;
-	b = malloc(sizeof(*b) + size);
+	if (sizeof(*b) + size < ARENA_HUGE) {
+		b = malloc(sizeof(*b) + size);
+	} else {
+		b = posix_memalign(&p, ARENA_HUGE, sizeof(*b) + size) == 0 ?
+			p : NULL;
+		if (b != NULL)   /* a hint only: it may fail */
+			madvise(b, (sizeof(*b) + size) & ~(ARENA_HUGE - 1),
+				MADV_HUGEPAGE);
+	}
 	if (b == NULL)
 		return NULL;
 	b->next = NULL;
