@@ -37,7 +37,8 @@ static int lists_eq(const struct str_list *a, const struct str_list *b)
 
 static enum change_kind classify(const struct model *b, const struct model *t)
 {
-	if (strcmp(b->content_hash, t->content_hash) != 0)
+	if (memcmp(b->content_hash, t->content_hash,
+		   sizeof(b->content_hash)) != 0)
 		return CHANGE_MODIFIED;
 	if (!str_eq(b->owner, t->owner) || !lists_eq(&b->tags, &t->tags))
 		return CHANGE_METADATA;

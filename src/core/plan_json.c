@@ -166,11 +166,12 @@ static void jw_str(struct jw *w, const char *s)
 }
 
 /* Keys are our own words: nothing to escape. */
-static void jw_key(struct jw *w, const char *k)
+static inline void jw_key(struct jw *w, const char *k)
 {
 	jw_next(w);
 	jw_putc(w, '"');
-	jw_put(w, k, strlen(k));
+	/* keys are literals: their length is known at compile time */
+	jw_put(w, k, __builtin_strlen(k));
 	jw_put(w, w->pretty ? "\": " : "\":", w->pretty ? 3 : 2);
 }
 
