@@ -91,6 +91,11 @@ void repo_set_store(struct repo *r, struct parse_store *s)
 	parse_cache_set_store(r->cache, s ? &parse_store_ops : NULL, s);
 }
 
+void repo_global_init(void)
+{
+	pthread_once(&git_once, git_setup);
+}
+
 int repo_open(struct repo **out, struct arena *a, const char *path)
 {
 	struct repo *r = arena_calloc(a, 1, sizeof(*r));
@@ -99,7 +104,7 @@ int repo_open(struct repo **out, struct arena *a, const char *path)
 	*out = NULL;
 	if (r == NULL)
 		return IL_ENOMEM;
-	pthread_once(&git_once, git_setup);
+	repo_global_init();
 	if (git_repository_open_ext(&git, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL) < 0) {
 		repo__save_error(r);

@@ -14,6 +14,10 @@ struct repo;
 /* Tried, in order, when the configured models directory is absent. */
 #define REPO_DEFAULT_MODELS_DIR "models"
 
+/* Sets libgit2 up for the process (once; repo_open does it too, waiting
+ * for a call running on another thread). */
+void repo_global_init(void);
+
 /*
  * Opens the git repository at path (work tree or bare; no searching of
  * parent directories). The repository is closed when a is reset or freed.
