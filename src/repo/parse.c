@@ -33,6 +33,7 @@ struct pool;
 struct worker {
 	struct pool *pool;
 	git_repository *git;        /* this thread's own handle */
+	git_odb *odb;               /* its object database */
 	struct arena *a;            /* what it parses lives here */
 	struct arena *scratch;
 	struct arena *entries;      /* store entries of what it parsed */
@@ -59,21 +60,26 @@ static void set_err(struct worker *w)
 		 "unknown libgit2 error");
 }
 
-/* Reads one blob into w's arena and parses it. */
+/* Reads one blob into w's arena and parses it (straight from the object
+ * database: blobs are read once, libgit2's object cache would only keep
+ * them). */
 static void parse_blob(struct worker *w, struct job *j)
 {
-	git_blob *blob = NULL;
+	git_odb_object *blob = NULL;
 	git_oid oid;
 	size_t size;
 	char *text;
 
 	memcpy(oid.id, j->id, GIT_OID_RAWSZ);
-	if (git_blob_lookup(&blob, w->git, &oid) < 0) {
+	if ((w->odb == NULL && git_repository_odb(&w->odb, w->git) < 0) ||
+	    git_odb_read(&blob, w->odb, &oid) < 0 ||
+	    git_odb_object_type(blob) != GIT_OBJECT_BLOB) {
 		set_err(w);
+		git_odb_object_free(blob);
 		j->rc = IL_ERR;
 		return;
 	}
-	size = (size_t)git_blob_rawsize(blob);
+	size = git_odb_object_size(blob);
 	/* when the store keeps the entries, the model's text is the
 	 * entry's and this copy is only needed while parsing */
 	if (size > IL_MAX_SQL_FILE) {
@@ -82,13 +88,13 @@ static void parse_blob(struct worker *w, struct job *j)
 				       w->a, size + 1)) == NULL) {
 		j->rc = IL_ENOMEM;
 	} else {
-		memcpy(text, git_blob_rawcontent(blob), size);
+		memcpy(text, git_odb_object_data(blob), size);
 		text[size] = '\0';
 		j->rc = parse_file(&j->pf, w->a, w->scratch, w->entries, text,
 				   size, w->pool->entries_kept);
 		arena_reset(w->scratch);
 	}
-	git_blob_free(blob);
+	git_odb_object_free(blob);
 }
 
 static void run_job(struct worker *w, struct job *j)
@@ -183,6 +189,7 @@ static void stop_workers(struct pool *p)
 
 		if (w->started)
 			pthread_join(w->thread, NULL);
+		git_odb_free(w->odb);
 		arena_free(w->scratch);
 		w->scratch = NULL;
 	}
