@@ -122,7 +122,7 @@ int db_run_history(PGresult **out, struct db *db, struct arena *a, const char *t
 		" SELECT model_name, status, runtime_seconds, row_number() OVER"
 		"  (PARTITION BY model_name ORDER BY finished_at DESC, run_id) AS n"
 		" FROM runs WHERE tenant_id = $1 AND environment = $2"
-		"  AND model_name = ANY ($3::text[]) AND status IN ('SUCCESS', 'FAILED')"
+		"  AND model_name = ANY ($3::text[]) AND status IN ('SUCCESS', 'FAIL')"
 		"  AND finished_at IS NOT NULL) h"
 		" WHERE n <= $4 ORDER BY model_name, n";
 	char limit[16];
