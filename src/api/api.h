@@ -57,6 +57,7 @@ int api_environments_list(struct req *r);
 int api_environments_create(struct req *r);
 int api_environments_delete(struct req *r);
 int api_environments_promotions(struct req *r);
+int api_environments_cleanup(struct req *r);
 int api_runs_list(struct req *r);
 int api_runs_get(struct req *r);
 int api_runs_telemetry(struct req *r);

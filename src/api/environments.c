@@ -45,6 +45,20 @@ int api_environments_promotions(struct req *r)
 	return 0;
 }
 
+/*
+ * POST /api/v1/environments/cleanup (admin): the reference's removal of
+ * expired ephemeral environments. No environment here is ephemeral, so none
+ * ever expires: 200 {"deleted_count": 0}.
+ */
+int api_environments_cleanup(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "deleted_count", json_object_new_int(0));
+	req_json(r, 200, o);
+	return 0;
+}
+
 static const char *check_executor(const char *s)
 {
 	return strcmp(s, "postgres") == 0 || strcmp(s, "databricks") == 0 ? NULL :

@@ -356,6 +356,11 @@ START_TEST(test_compat__telemetry_has_the_references_fields)
 	run_id = must_str(r, "0.run_id");
 	ck_assert_str_eq(resp_str(r, "0.input_range.start"), "2026-11-01");
 	ck_assert_str_eq(resp_str(r, "0.input_range.end"), "2026-11-05");
+	/* the run record's fields the run detail screen shows */
+	ck_assert_str_eq(resp_str(r, "0.executor_version"), "postgres");
+	ck_assert_int_eq(resp_int(r, "0.retry_count"), 0);
+	assert_type(json_object_array_get_idx(r->json, 0), "logs_uri", json_type_null);
+	assert_type(json_object_array_get_idx(r->json, 0), "cluster_used", json_type_null);
 	resp_free(r);
 
 	r = call("GET", &t, "/api/v1/runs/%s/telemetry", run_id);
@@ -603,6 +608,14 @@ START_TEST(test_compat__environment_create_list_delete)
 	resp_free(r);
 	r = api("GET", "/api/v1/environments/promotions", NULL, NULL, NULL, NULL);
 	ck_assert_status(r, 401);
+	resp_free(r);
+	/* nothing here is ephemeral, so nothing expires */
+	r = api("POST", "/api/v1/environments/cleanup", t.token, NULL, "", NULL);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(r->body, "{\"deleted_count\":0}");
+	resp_free(r);
+	r = call("GET", &t, "/api/v1/environments");
+	ck_assert_int_eq(resp_total(r), 2);
 	resp_free(r);
 	tenant_free(&t);
 }
