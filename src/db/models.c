@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "db/db.h"
+#include "db/runs.h"
 #include "util/arena.h"
 #include "util/error.h"
 
@@ -92,7 +93,8 @@ int db_model_detail(const char **json, struct db *db, struct arena *a, const cha
 		"   ORDER BY v.created_at DESC) FROM (SELECT * FROM model_versions v"
 		"   WHERE v.tenant_id = m.tenant_id AND v.model_name = m.name"
 		"   ORDER BY v.created_at DESC LIMIT 20) v), '[]'),"
-		" 'recent_runs', coalesce((SELECT json_agg(run_json(r) ORDER BY r.started_at DESC)"
+		" 'recent_runs', coalesce((SELECT json_agg(" DB_RUN_JSON "::json"
+		"   ORDER BY r.started_at DESC)"
 		"   FROM (SELECT * FROM runs r WHERE r.tenant_id = m.tenant_id"
 		"   AND r.model_name = m.name ORDER BY r.started_at DESC LIMIT 10) r), '[]')"
 		"))::text FROM models m WHERE m.tenant_id = $1 AND m.name = $2";

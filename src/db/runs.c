@@ -8,14 +8,6 @@
 #include "util/arena.h"
 #include "util/error.h"
 
-/*
- * run_json plus the run-record fields the reference's clients show: we never
- * retry a step, keep no log URI or cluster, and name the executor that ran it.
- */
-#define RUN_ITEM \
-	"(run_json(r)::jsonb || jsonb_build_object('executor_version', r.executor," \
-	" 'retry_count', 0, 'logs_uri', NULL::text, 'cluster_used', NULL::text))::text"
-
 int db_run_start(const char **run_id, struct db *db, struct arena *a, const char *tenant_id,
 		 const struct db_run_new *n)
 {
@@ -67,7 +59,7 @@ int db_run_json_list(PGresult **out, struct db *db, struct arena *a, const char 
 		     const char *ids)
 {
 	static const char sql[] =
-		"SELECT " RUN_ITEM " FROM runs r WHERE r.tenant_id = $1"
+		"SELECT " DB_RUN_JSON " FROM runs r WHERE r.tenant_id = $1"
 		" AND r.run_id = ANY ($2::uuid[]) ORDER BY r.started_at, r.run_id";
 	const char *p[2] = { tenant_id, ids };
 
@@ -79,7 +71,7 @@ int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a
 		const char *status, long long limit, long long offset)
 {
 	static const char sql[] =
-		"SELECT " RUN_ITEM ", count(*) OVER () FROM runs r WHERE r.tenant_id = $1"
+		"SELECT " DB_RUN_JSON ", count(*) OVER () FROM runs r WHERE r.tenant_id = $1"
 		" AND ($2::text IS NULL OR r.plan_id = $2)"
 		" AND ($3::text IS NULL OR r.model_name = $3)"
 		" AND ($4::text IS NULL OR r.status = $4)"
@@ -112,7 +104,7 @@ int db_run_get(const char **json, struct db *db, struct arena *a, const char *te
 	       const char *run_id, int telemetry)
 {
 	static const char sql[] =
-		"SELECT " RUN_ITEM " FROM runs r WHERE r.tenant_id = $1 AND r.run_id = $2";
+		"SELECT " DB_RUN_JSON " FROM runs r WHERE r.tenant_id = $1 AND r.run_id = $2";
 	static const char tel_sql[] =
 		"SELECT run_telemetry_json(r)::text FROM runs r"
 		" WHERE r.tenant_id = $1 AND r.run_id = $2";

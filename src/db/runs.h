@@ -7,6 +7,15 @@
 struct arena;
 struct db;
 
+/*
+ * SQL for run r as JSON text: run_json plus the run-record fields the
+ * reference's clients show (we never retry a step, keep no log URI or
+ * cluster, and name the executor that ran it).
+ */
+#define DB_RUN_JSON \
+	"(run_json(r)::jsonb || jsonb_build_object('executor_version', r.executor," \
+	" 'retry_count', 0, 'logs_uri', NULL::text, 'cluster_used', NULL::text))::text"
+
 struct db_run_new {
 	const char *plan_id, *step_id, *model, *environment, *run_type;
 	const char *start, *end;      /* NULL without a range */
