@@ -8,7 +8,8 @@ dist_doc_DATA = \
 	docs/api-guide.md \
 	docs/compatibility.md \
 	docs/model-format.md \
-	docs/plan-json.md
+	docs/plan-json.md \
+	docs/security.md
 
 EXTRA_DIST += \
 	debian/changelog debian/control debian/copyright debian/rules \
