@@ -347,7 +347,9 @@ START_TEST(test_compat__telemetry_has_the_references_fields)
 	json_object *u;
 
 	tenant_new(&t, "telem");
-	resp_free(approve_apply(&t, plan(&t, "c1", "c2", "2026-11-01")));
+	id = plan(&t, "c1", "c2", "2026-11-01");
+	resp_free(approve_apply(&t, id));
+	free(id);
 	/* four days later the incremental model catches up over four daily partitions */
 	id = plan(&t, "c2", "c4", "2026-11-05");
 	resp_free(approve_apply(&t, id));
