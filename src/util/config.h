@@ -50,6 +50,10 @@ struct il_config {
 	const char *warehouse_admin_dsn;
 	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */
 	const char *warehouse_allowed_hosts; /* non-public hosts/CIDRs a tenant DSN may reach */
+	const char *warehouse_template_db;    /* each tenant database is made from it */
+	const char *warehouse_shared_server;  /* its postgres_fdw server for the shared schemas */
+	const char *warehouse_shared_reader;  /* the login of that server's user mapping */
+	long warehouse_connection_limit;      /* CONNECTION LIMIT of each tenant role */
 	long databricks_timeout_seconds;
 	long databricks_poll_interval_ms;
 	long databricks_max_retries;
@@ -58,7 +62,12 @@ struct il_config {
 	long max_body_bytes;
 	enum il_log_level log_level;
 	int allow_signup;
-	const char *trusted_proxies;
+	const char *trusted_proxies;      /* addresses/CIDRs whose X-Forwarded-For is believed */
+	long login_max_failures_per_account; /* per window, from any address */
+	long login_max_failures_per_address; /* per window, for any accounts */
+	long login_failure_window_seconds;
+	long signup_max_per_address_per_hour;
+	const char *cors_allowed_origins; /* origins answered with CORS headers; "" none */
 	long argon2_memory_kib;
 	long argon2_iterations;
 	long argon2_parallelism;

@@ -10,6 +10,8 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		suite_foundation,
 		suite_auth,
+		suite_sessions,
+		suite_throttle,
 		suite_billing,
 		suite_billing_webhook,
 		suite_settings,
@@ -18,6 +20,7 @@ int main(void)
 		suite_apply,
 		suite_compat,
 		suite_security_net,
+		suite_security_wh,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

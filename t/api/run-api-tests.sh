@@ -88,6 +88,14 @@ export IRONLAYER_DATABRICKS_ALLOWED_HOSTS="*.cloud.databricks.com, *.azuredatabr
 export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 export IRONLAYER_DATABRICKS_MAX_RETRIES=2
 
+# Every suite signs up and logs in from 127.0.0.1: limits no run of the suite
+# reaches (test_throttle.c lowers them to prove them). The per-account limit
+# keeps its default (5): each test uses accounts of its own.
+export IRONLAYER_LOGIN_MAX_FAILURES_PER_ADDRESS=100000
+export IRONLAYER_SIGNUP_MAX_PER_ADDRESS_PER_HOUR=100000
+# the origin test_sessions.c sends its browser requests from
+export IRONLAYER_CORS_ALLOWED_ORIGINS=http://app.ironlayer.test
+
 # IL_TEST_VALGRIND=1: every worker runs under valgrind; leaks fail the run below
 if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
 	export IRONLAYER_WORKER_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite --log-file=$var/log/valgrind.%p.log"
@@ -121,7 +129,7 @@ done
 "$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
 mkdir -p "$var/repos/notgit" "$var/outside"
 # the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
-psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=ironlayer_wh user=ironlayer_wh_admin" \
+psql -X -q -v ON_ERROR_STOP=1 "$(sed -n 's/^warehouse_admin_dsn = //p' "$var/ironlayer.conf")" \
 	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the warehouse" >&2; exit 1; }
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS raw.source_orders (id int, customer_id int, amount numeric, order_date date);
@@ -131,12 +139,12 @@ SELECT g, 1 + g % 5, (g % 7) * 10, date '2026-10-25' + (g % 11) FROM generate_se
 SQL
 # a tenant's own warehouse: its login (a password, as every TCP login) and database
 tenant_pw=$(od -An -v -tx1 -N12 /dev/urandom | tr -d ' \n')
-psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=postgres user=postgres" \
+psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=postgres user=postgres passfile=$var/secrets/pgpass" \
 	>>"$var/log/harness.log" 2>&1 <<SQL || { echo "cannot make the tenant's own warehouse" >&2; exit 1; }
 CREATE ROLE il_tenant_own LOGIN PASSWORD '$tenant_pw';
 CREATE DATABASE il_tenant_own OWNER il_tenant_own;
 SQL
-psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=il_tenant_own user=postgres" \
+psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=il_tenant_own user=postgres passfile=$var/secrets/pgpass" \
 	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the tenant's own warehouse" >&2; exit 1; }
 CREATE SCHEMA raw AUTHORIZATION il_tenant_own;
 CREATE TABLE raw.source_orders (id int, customer_id int, amount numeric, order_date date);
