@@ -55,8 +55,15 @@ const browser = await chromium.launch({ executablePath: process.env.IL_CHROMIUM 
                                         args: ['--no-sandbox'] });
 const page = await browser.newPage();
 page.on('pageerror', (e) => note('pageerror', e.message));
-page.on('console', (m) => { if (m.type() === 'error') note('console', m.text().slice(0, 200)); });
+// failed requests are reported (better) by the response handler below
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+    note('console', m.text().slice(0, 200));
+});
+let signedIn = false;   // before, GET /auth/session answers 401: there is no session yet
 page.on('response', (r) => {
+  if (!signedIn && r.status() === 401 && r.url().endsWith('/api/v1/auth/session'))
+    return;
   if (r.url().includes('/api/') && r.status() >= 400)
     note('http', `${r.request().method()} ${r.url().replace(BASE, '')} -> ${r.status()}`);
 });
@@ -71,6 +78,7 @@ await page.fill('#password', password);
 await page.fill('#confirmPassword', password);
 await page.click('button[type=submit]');
 await page.waitForURL(`${BASE}/`, { timeout: 15000 }).catch(() => note('nav', 'signup did not land on /'));
+signedIn = true;
 await finish(page, 'signup');
 
 // data, made through the API as the same user
@@ -192,6 +200,16 @@ await page.goto(`${BASE}/models`);
 await page.waitForTimeout(2000);
 if (page.url().includes('/login')) note('session', 'reload went to /login');
 await finish(page, 'reload');
+
+// sign out: back to the login page, and a reload does not sign in again
+await page.getByRole('button', { name: /Walker/ }).click().catch(() => note('button', 'user menu'));
+await page.getByRole('button', { name: /Sign out/ }).click().catch(() => note('button', 'Sign out'));
+await page.waitForTimeout(1500);
+signedIn = false;
+await page.goto(`${BASE}/models`);
+await page.waitForTimeout(2000);
+if (!page.url().includes('/login')) note('session', 'still signed in after sign out and reload');
+await finish(page, 'logout');
 
 await browser.close();
 for (const r of report)
