@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -399,6 +400,25 @@ char *fixture_sha(const char *tag)
 	buf[strcspn(buf, "\n")] = '\0';
 	ck_assert_uint_eq(strlen(buf), 40);
 	return strdup(buf);
+}
+
+const char *tenant_repo(const struct tenant *t)
+{
+	static char ring[8][1024];
+	static int slot;
+	char *path = ring[slot++ % 8], args[2048], *out = NULL;
+	struct stat st;
+
+	snprintf(path, sizeof(ring[0]), "%s/repos/%s/api", getenv("IL_TEST_VAR"), t->tenant_id);
+	if (stat(path, &st) == 0)
+		return path;
+	snprintf(args, sizeof(args), "repo add --tenant %s %s api", t->tenant_id,
+		 getenv("IL_TEST_REPO"));
+	ck_assert_msg(run_cli(args, NULL, &out) == 0, "ironlayer %s: %s", args, out);
+	out[strcspn(out, "\n")] = '\0';
+	ck_assert_msg(strcmp(out, path) == 0, "repo add printed %s, not %s", out, path);
+	free(out);
+	return path;
 }
 
 /* ---- helpers of the settings and augment tests ---------------------- */

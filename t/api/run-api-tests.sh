@@ -85,9 +85,11 @@ if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
 	export IL_TEST_SANITIZERS=1   # RSS figures mean nothing under valgrind
 fi
 
-# a port picked as free can be taken by another test run before lighttpd binds it
+# a port picked as free can be taken by another test run before lighttpd binds it;
+# $var/shared is the root the operator shares read-only with every tenant
 for attempt in 1 2 3; do
-	"$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1 && break
+	"$stack" up --var "$var" --port "$port" --builddir "$builddir" \
+		--set shared_repo_roots="$var/shared" >"$var/log/stack-up.log" 2>&1 && break
 	if [ "$attempt" = 3 ] || ! grep -q "Address already in use" "$var/log/"*.log 2>/dev/null; then
 		echo "stack did not come up:" >&2
 		cat "$var/log/stack-up.log" >&2
@@ -98,8 +100,11 @@ for attempt in 1 2 3; do
 	port=$(free_port) || exit 1
 done
 
-# repositories to plan against: one inside the repo root, and traps around it
-"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
+# repositories to plan against: the fixture lies outside every root (each
+# tenant gets a copy in its own root, see tenant_repo in harness.c), a copy of
+# it in the shared root, and traps around them
+"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/fixtures/api" >>"$var/log/harness.log" 2>&1
+git clone -q --no-hardlinks "$var/fixtures/api" "$var/shared/api" >>"$var/log/harness.log" 2>&1
 mkdir -p "$var/repos/notgit" "$var/outside"
 # the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
 psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=ironlayer_wh user=ironlayer_wh_admin" \
@@ -114,7 +119,7 @@ git -c init.defaultBranch=main init -q "$var/outside/repo"
 ln -sfn "$var/outside/repo" "$var/repos/escape"
 
 export IL_TEST_URL="http://127.0.0.1:$port" IL_TEST_VAR="$var" IL_TEST_STACK="$stack"
-export IL_TEST_REPO="$var/repos/api"
+export IL_TEST_REPO="$var/fixtures/api" IL_TEST_SHARED_REPO="$var/shared/api"
 export IL_TEST_SRCDIR="$top_srcdir" IL_TEST_BUILDDIR="$builddir"
 "$builddir/t/api_tests"
 rc=$?
