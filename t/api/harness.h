@@ -110,3 +110,4 @@ Suite *suite_billing(void);
 Suite *suite_settings(void);
 Suite *suite_plans(void);
 Suite *suite_apply(void);
+Suite *suite_security_repo(void);

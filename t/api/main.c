@@ -16,6 +16,7 @@ int main(void)
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_security_repo,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;
