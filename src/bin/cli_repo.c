@@ -90,7 +90,7 @@ static int place(const struct il_config *cfg, const char *tenant, const char *so
 		fprintf(stderr, "ironlayer repo add: %s already exists\n", dest);
 		return 1;
 	}
-	if (repo_clone_mirror(source, dest, err, sizeof(err)) != 0) {
+	if (repo_clone_bare(source, dest, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ironlayer repo add: cannot clone %s: %s\n", source, err);
 		return 1;
 	}

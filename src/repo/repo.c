@@ -342,15 +342,7 @@ out:
 	return rc;
 }
 
-/* A remote that fetches every ref to the same name: the clone is a mirror. */
-static int mirror_remote(git_remote **out, git_repository *repo, const char *name,
-			 const char *url, void *payload)
-{
-	(void)payload;
-	return git_remote_create_with_fetchspec(out, repo, name, url, "+refs/*:refs/*");
-}
-
-int repo_clone_mirror(const char *source, const char *dest, char *err, size_t errlen)
+int repo_clone_bare(const char *source, const char *dest, char *err, size_t errlen)
 {
 	git_clone_options opts;
 	git_repository *git = NULL;
@@ -360,7 +352,6 @@ int repo_clone_mirror(const char *source, const char *dest, char *err, size_t er
 	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
 	opts.bare = 1;
 	opts.local = GIT_CLONE_LOCAL_NO_LINKS;
-	opts.remote_cb = mirror_remote;
 	opts.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
 	if (git_clone(&git, source, dest, &opts) < 0) {
 		const git_error *e = git_error_last();

@@ -70,12 +70,13 @@ int repo_read_file(const char **out, size_t *len, struct arena *a,
 
 /*
  * Clones source (a local path or a URL the operator gives) into dest as a
- * bare mirror: every ref, and for a local source its objects copied as they
- * are (never hard-linked, so no file is shared with the source). dest must
- * not exist. Returns 0, or IL_ERR with libgit2's message in err (for the
- * operator's terminal).
+ * bare repository: HEAD and its branch, every other branch as
+ * refs/remotes/origin/NAME, every tag; for a local source its objects are
+ * copied as they are (never hard-linked, so no file is shared with the
+ * source). dest must not exist. Returns 0, or IL_ERR with libgit2's message
+ * in err (for the operator's terminal).
  */
-int repo_clone_mirror(const char *source, const char *dest, char *err, size_t errlen);
+int repo_clone_bare(const char *source, const char *dest, char *err, size_t errlen);
 
 /* The last libgit2 message, for the log only (never for clients). */
 const char *repo_last_error(const struct repo *r);
