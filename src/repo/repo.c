@@ -58,9 +58,11 @@ static int is_inside(const char *path, const char *dir, const char *sub)
 		return 0;
 	n = strcmp(want, "/") == 0 ? 0 : strlen(want);   /* "/" + "/sub" is not "//sub" */
 	if (sub != NULL) {
-		if (n + 1 + strlen(sub) >= sizeof(want))
+		int added = snprintf(want + n, sizeof(want) - n, "/%s", sub);
+
+		if (added < 0 || (size_t)added >= sizeof(want) - n)
 			return 0;
-		n += (size_t)sprintf(want + n, "/%s", sub);
+		n += (size_t)added;
 	}
 	return strncmp(path, want, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
