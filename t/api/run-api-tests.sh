@@ -85,11 +85,13 @@ if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
 	export IL_TEST_SANITIZERS=1   # RSS figures mean nothing under valgrind
 fi
 
-# a port picked as free can be taken by another test run before lighttpd binds it;
-# $var/shared is the root the operator shares read-only with every tenant
+# $var/shared is the root the operator shares read-only with every tenant (from
+# the environment, so the workers keep it when a test restarts the stack)
+export IRONLAYER_SHARED_REPO_ROOTS="$var/shared"
+
+# a port picked as free can be taken by another test run before lighttpd binds it
 for attempt in 1 2 3; do
-	"$stack" up --var "$var" --port "$port" --builddir "$builddir" \
-		--set shared_repo_roots="$var/shared" >"$var/log/stack-up.log" 2>&1 && break
+	"$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1 && break
 	if [ "$attempt" = 3 ] || ! grep -q "Address already in use" "$var/log/"*.log 2>/dev/null; then
 		echo "stack did not come up:" >&2
 		cat "$var/log/stack-up.log" >&2
