@@ -2,7 +2,7 @@
 check_PROGRAMS += t/api_tests
 TESTS += t/api/run-api-tests.sh
 EXTRA_DIST += t/api/run-api-tests.sh t/fakes/fake_stripe.py \
-	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh
+	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh t/api/lsan-cli.supp
 t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
 	t/api/test_foundation.c t/api/test_auth.c t/api/test_billing.c t/api/test_billing_webhook.c \
 	t/api/billing_util.c t/api/billing_util.h \
