@@ -6,9 +6,9 @@ dist_doc_DATA = \
 	docs/quickstart.md \
 	docs/admin-guide.md \
 	docs/api-guide.md \
-	docs/security.md \
 	docs/model-format.md \
-	docs/plan-json.md
+	docs/plan-json.md \
+	docs/security.md
 
 EXTRA_DIST += \
 	debian/changelog debian/control debian/copyright debian/rules \

@@ -60,7 +60,9 @@ static int own_connection(const char **plain, struct apply *ap)
 static int open_databricks(struct apply *ap, const char *conn)
 {
 	struct exec_databricks_opts o;
+	struct exec_dbx_url url;
 	json_object *j = api_json_parse(conn), *v;
+	const char *why = NULL;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -73,12 +75,43 @@ static int open_databricks(struct apply *ap, const char *conn)
 	if (json_object_object_get_ex(j, "warehouse_id", &v))
 		o.warehouse_id = arena_strdup(ap->r->arena, json_object_get_string(v));
 	json_object_put(j);
+	/* checked again at every connect: the config or DNS may have changed since create */
+	rc = exec_dbx_target_check(&url, &o.address, &why, ap->r->arena, o.host ? o.host : "",
+				   ap->r->cfg);
+	if (rc == IL_EINVALID) {
+		ap->ex_error = arena_printf(ap->r->arena, "the Databricks host is not allowed: %s",
+					    why);
+		return ap->ex_error != NULL ? 0 : IL_ENOMEM;
+	}
+	if (rc < 0)
+		return rc;
+	o.ca_file = ap->r->cfg->databricks_ca_file;
 	o.timeout_seconds = ap->r->cfg->databricks_timeout_seconds;
 	o.poll_interval_ms = ap->r->cfg->databricks_poll_interval_ms;
 	o.max_retries = (int)ap->r->cfg->databricks_max_retries;
 	rc = exec_databricks_open(&ap->ex, ap->r->arena, &o);
 	if (rc < 0)
 		ap->ex_error = "cannot use the Databricks connection of this environment";
+	return 0;
+}
+
+/* The tenant's own PostgreSQL warehouse, its DSN checked again before anything connects. */
+static int open_own_postgres(struct apply *ap, const char *dsn)
+{
+	struct exec_pg_target t;
+	const char *why = NULL;
+	int rc = exec_pg_target_check(&t, &why, ap->r->arena, dsn, ap->r->cfg);
+
+	if (rc == IL_EINVALID) {
+		ap->ex_error = arena_printf(ap->r->arena, "the environment's connection is not "
+					    "allowed: %s", why);
+		return ap->ex_error != NULL ? 0 : IL_ENOMEM;
+	}
+	if (rc < 0)
+		return rc;
+	if (exec_postgres_open_target(&ap->ex, ap->r->arena, &t,
+				      ap->r->cfg->statement_timeout_ms) < 0)
+		ap->ex_error = "cannot connect to the environment's warehouse";
 	return 0;
 }
 
@@ -197,8 +230,5 @@ int apply_open_executor(struct apply *ap)
 	}
 	if (conn == NULL)
 		return open_shared_warehouse(ap);
-	if (exec_postgres_open(&ap->ex, ap->r->arena, conn, NULL, NULL,
-			       ap->r->cfg->statement_timeout_ms) < 0)
-		ap->ex_error = "cannot connect to the environment's warehouse";
-	return 0;
+	return open_own_postgres(ap, conn);
 }

@@ -51,9 +51,12 @@ struct il_config {
 	const char *warehouse_dsn;
 	const char *warehouse_admin_dsn;
 	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */
+	const char *warehouse_allowed_hosts; /* non-public hosts/CIDRs a tenant DSN may reach */
 	long databricks_timeout_seconds;
 	long databricks_poll_interval_ms;
 	long databricks_max_retries;
+	const char *databricks_allowed_hosts; /* the hosts a Databricks environment may name */
+	const char *databricks_ca_file;   /* CA bundle for Databricks TLS; "" = the system's */
 	long max_body_bytes;
 	enum il_log_level log_level;
 	int allow_signup;

@@ -111,3 +111,4 @@ Suite *suite_settings(void);
 Suite *suite_plans(void);
 Suite *suite_apply(void);
 Suite *suite_security_repo(void);
+Suite *suite_security_net(void);
