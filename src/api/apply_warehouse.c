@@ -162,7 +162,7 @@ static int tenant_role(const char **role, const char **password, struct apply *a
 }
 
 /* Every distinct target schema of the plan's steps. */
-static const char **plan_schemas(struct apply *ap, size_t *n)
+static const char *const *plan_schemas(struct apply *ap, size_t *n)
 {
 	json_object *steps = json_object_object_get(ap->doc, "steps");
 	size_t i, j, count = json_object_array_length(steps);
@@ -182,13 +182,17 @@ static const char **plan_schemas(struct apply *ap, size_t *n)
 	return out;
 }
 
+/*
+ * The tenant's own database in the shared warehouse, prepared through the
+ * admin connection (the tenant's SQL never runs there), then opened as the
+ * tenant's role: warehouse_dsn with that database and role.
+ */
 static int open_shared_warehouse(struct apply *ap)
 {
 	const struct il_config *cfg = ap->r->cfg;
-	const char *role = NULL, *password = NULL, *err = NULL;
+	const char *role = NULL, *password = NULL, *err = NULL, *dsn;
 	const char *admin = *cfg->warehouse_admin_dsn ? cfg->warehouse_admin_dsn : cfg->warehouse_dsn;
-	const char **schemas;
-	size_t n;
+	struct exec_pg_tenant t;
 	int rc;
 
 	if (*cfg->warehouse_dsn == '\0') {
@@ -197,18 +201,26 @@ static int open_shared_warehouse(struct apply *ap)
 	}
 	if ((rc = tenant_role(&role, &password, ap)) < 0)
 		return rc;
-	schemas = plan_schemas(ap, &n);
-	if (schemas == NULL)
+	memset(&t, 0, sizeof(t));
+	t.role = role;
+	t.password = password;
+	t.connection_limit = cfg->warehouse_connection_limit;
+	t.template_db = cfg->warehouse_template_db;
+	t.shared_server = cfg->warehouse_shared_server;
+	t.shared_reader = cfg->warehouse_shared_reader;
+	t.shared_schemas = cfg->warehouse_shared_schemas;
+	t.schemas = plan_schemas(ap, &t.n_schemas);
+	if (t.schemas == NULL)
 		return IL_ENOMEM;
-	rc = exec_postgres_provision(&err, ap->r->arena, admin, role, password,
-				     cfg->warehouse_shared_schemas, schemas, n);
+	rc = exec_postgres_provision(&err, ap->r->arena, admin, &t);
 	if (rc < 0) {
 		log_error("warehouse provisioning for role %s failed: %s", role, err ? err : "");
 		ap->ex_error = "cannot prepare the warehouse for this tenant";
 		return 0;
 	}
-	if (exec_postgres_open(&ap->ex, ap->r->arena, cfg->warehouse_dsn, role, password,
-			       cfg->statement_timeout_ms) < 0)
+	dsn = exec_conninfo_dbname(ap->r->arena, cfg->warehouse_dsn, role);
+	if (dsn == NULL || exec_postgres_open(&ap->ex, ap->r->arena, dsn, role, password,
+					      cfg->statement_timeout_ms) < 0)
 		ap->ex_error = "cannot connect to the warehouse";
 	return 0;
 }

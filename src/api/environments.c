@@ -35,8 +35,13 @@ static const char *check_executor(const char *s)
 		"must be postgres or databricks";
 }
 
+/*
+ * A schema prefix names schemas <prefix>_<schema>: none may fall among
+ * PostgreSQL's own (pg_*, information_schema) or the public schema.
+ */
 static const char *check_prefix(const char *s)
 {
+	static const char *const reserved[] = { "pg", "information_schema", "public" };
 	size_t i, n = strlen(s);
 
 	if (n == 0 || n > 40 || s[0] < 'a' || s[0] > 'z')
@@ -44,6 +49,9 @@ static const char *check_prefix(const char *s)
 	for (i = 1; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return "must match ^[a-z][a-z0-9_]{0,39}$";
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strncmp(s, reserved[i], strlen(reserved[i])) == 0)
+			return "may not start with pg, information_schema or public";
 	return NULL;
 }
 

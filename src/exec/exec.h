@@ -164,16 +164,36 @@ int exec_pg_target_check(struct exec_pg_target *t, const char **why, struct aren
  */
 int exec_postgres_open_target(struct executor **out, struct arena *a,
 			      const struct exec_pg_target *t, long statement_timeout_ms);
+/* At most this many schemas of warehouse_shared_schemas are shared (the rest are ignored). */
+#define EXEC_MAX_SHARED_SCHEMAS 32
+
+/* A tenant of the shared PostgreSQL warehouse; names must be valid identifiers. */
+struct exec_pg_tenant {
+	const char *role;             /* its login role, also the name of its database */
+	const char *password;         /* set when the role is created */
+	long connection_limit;        /* the role's CONNECTION LIMIT */
+	const char *template_db;      /* the tenant database is created from it */
+	const char *shared_server;    /* the template's postgres_fdw server (warehouse database) */
+	const char *shared_reader;    /* the login of that server's user mapping */
+	const char *shared_schemas;   /* comma-separated, in the warehouse database */
+	const char *const *schemas;   /* the tenant's own schemas to create */
+	size_t n_schemas;
+};
 
 /*
  * Prepares the shared warehouse for a tenant through the admin connection:
- * creates the login role (when missing) with password, lets it read the
- * shared source schemas (comma-separated, those that exist), and creates
- * each schema in schemas[] owned by the role (when missing). Names must be
- * valid identifiers. 0, or IL_EUNAVAIL / IL_ERR with *err for the log.
+ * the login role (created with password when missing; NOINHERIT, member of
+ * nothing, no CREATEDB/CREATEROLE, the connection limit), its database (from
+ * the template, owned by the role, no PUBLIC privileges), the shared schemas
+ * that exist in the warehouse database as admin-owned schemas of foreign
+ * tables it may only SELECT (tables new in the source are imported), and each
+ * schema in schemas[] owned by the role. 0, or IL_EINVALID / IL_EUNAVAIL /
+ * IL_ERR with *err for the log.
  */
 int exec_postgres_provision(const char **err, struct arena *a, const char *admin_conninfo,
-			    const char *role, const char *password, const char *shared_schemas,
-			    const char *const *schemas, size_t n);
+			    const struct exec_pg_tenant *t);
+
+/* conninfo (key=value or URI) with its dbname replaced, as key='value' text; NULL if unparsable. */
+const char *exec_conninfo_dbname(struct arena *a, const char *conninfo, const char *dbname);
 
 #endif

@@ -52,6 +52,10 @@ struct il_config {
 	const char *warehouse_admin_dsn;
 	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */
 	const char *warehouse_allowed_hosts; /* non-public hosts/CIDRs a tenant DSN may reach */
+	const char *warehouse_template_db;    /* each tenant database is made from it */
+	const char *warehouse_shared_server;  /* its postgres_fdw server for the shared schemas */
+	const char *warehouse_shared_reader;  /* the login of that server's user mapping */
+	long warehouse_connection_limit;      /* CONNECTION LIMIT of each tenant role */
 	long databricks_timeout_seconds;
 	long databricks_poll_interval_ms;
 	long databricks_max_retries;

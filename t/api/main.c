@@ -18,6 +18,7 @@ int main(void)
 		suite_apply,
 		suite_security_repo,
 		suite_security_net,
+		suite_security_wh,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

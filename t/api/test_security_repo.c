@@ -120,18 +120,25 @@ static long plan_runs(const struct tenant *t, const char *id)
 
 /*
  * How many rows of the tenant's table match where, read as the superuser in
- * the warehouse (the tenant's schemas <prefix>_<schema>); -1 when the table
- * does not exist.
+ * the tenant's warehouse database (schemas <prefix>_<schema>); -1 when the
+ * table (or the database) does not exist.
  */
 static long wh_count(const struct tenant *t, const char *schema, const char *table,
 		     const char *where)
 {
-	char sql[1024], *out;
+	char sql[1024], db[128], *out;
 	long n;
 
+	snprintf(db, sizeof(db), "%s", tenant_wh_db(t));
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_database WHERE datname = '%s'", db);
+	out = psql("postgres", sql);
+	n = strtol(out, NULL, 10);
+	free(out);
+	if (n == 0)
+		return -1;
 	snprintf(sql, sizeof(sql), "SELECT to_regclass('\"%s_%s\".%s') IS NULL", t->prefix, schema,
 		 table);
-	out = psql("ironlayer_wh", sql);
+	out = psql(db, sql);
 	if (out[0] == 't') {
 		free(out);
 		return -1;
@@ -139,7 +146,7 @@ static long wh_count(const struct tenant *t, const char *schema, const char *tab
 	free(out);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s_%s\".%s WHERE %s", t->prefix, schema,
 		 table, where);
-	out = psql("ironlayer_wh", sql);
+	out = psql(db, sql);
 	ck_assert_msg(out[0] >= '0' && out[0] <= '9', "%s: %s", sql, out);
 	n = strtol(out, NULL, 10);
 	free(out);
