@@ -138,12 +138,12 @@ SELECT g, 1 + g % 5, (g % 7) * 10, date '2026-10-25' + (g % 11) FROM generate_se
 SQL
 # a tenant's own warehouse: its login (a password, as every TCP login) and database
 tenant_pw=$(od -An -v -tx1 -N12 /dev/urandom | tr -d ' \n')
-psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=postgres user=postgres" \
+psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=postgres user=postgres passfile=$var/secrets/pgpass" \
 	>>"$var/log/harness.log" 2>&1 <<SQL || { echo "cannot make the tenant's own warehouse" >&2; exit 1; }
 CREATE ROLE il_tenant_own LOGIN PASSWORD '$tenant_pw';
 CREATE DATABASE il_tenant_own OWNER il_tenant_own;
 SQL
-psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=il_tenant_own user=postgres" \
+psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=il_tenant_own user=postgres passfile=$var/secrets/pgpass" \
 	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the tenant's own warehouse" >&2; exit 1; }
 CREATE SCHEMA raw AUTHORIZATION il_tenant_own;
 CREATE TABLE raw.source_orders (id int, customer_id int, amount numeric, order_date date);
