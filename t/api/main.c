@@ -19,6 +19,7 @@ int main(void)
 		suite_plans,
 		suite_apply,
 		suite_compat,
+		suite_security_repo,
 		suite_security_net,
 		suite_security_wh,
 	};
