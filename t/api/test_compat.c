@@ -28,7 +28,7 @@ static char *plan(const struct tenant *t, const char *base, const char *target,
 	char *id;
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
-		 "\"%s\",\"as_of\":\"%s\"}", getenv("IL_TEST_REPO"), sha(base), sha(target), as_of);
+		 "\"%s\",\"as_of\":\"%s\"}", tenant_repo(t), sha(base), sha(target), as_of);
 	r = api_json("POST", "/api/v1/plans/generate", t->token, body);
 	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
 	id = must_str(r, "plan_id");
