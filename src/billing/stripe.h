@@ -1,4 +1,4 @@
-/* stripe.h (billing): a small Stripe API client (libcurl, form-encoded) */
+/* stripe.h (billing): a small Stripe API client (util/httpc, form-encoded) */
 #ifndef IL_BILLING_STRIPE_H
 #define IL_BILLING_STRIPE_H
 
