@@ -6,7 +6,7 @@ FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-I$(top_srcdir)/src -I$(top_builddir)
 fuzz_req_srcs = $(srcdir)/src/http/req.c $(srcdir)/src/http/query.c \
-	$(srcdir)/src/core/json_arena.c $(srcdir)/src/util/arena.c \
+	$(srcdir)/src/util/json.c $(srcdir)/src/util/arena.c \
 	$(srcdir)/src/util/strbuf.c $(srcdir)/src/util/parse.c \
 	$(srcdir)/src/util/ipmatch.c $(srcdir)/src/util/crypto.c
 fuzz_dispatch_srcs = $(fuzz_req_srcs) $(srcdir)/src/http/router.c \

@@ -8,6 +8,7 @@
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/httpc.h"
+#include "util/json.h"
 #include "util/log.h"
 
 const char *llm_provider_name(enum llm_provider p)
@@ -83,16 +84,6 @@ static const char *const *request_headers(struct arena *a, const struct llm_requ
 	return lines[1] != NULL ? lines : NULL;
 }
 
-/* A string at obj[key], or NULL. */
-static const char *str_at(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static long long_at(json_object *obj, const char *key)
 {
 	json_object *v;
@@ -112,19 +103,19 @@ static int parse_success(struct llm_reply *out, struct arena *a, enum llm_provid
 	    json_object_is_type(list, json_type_array)) {
 		for (i = 0; text == NULL && i < json_object_array_length(list); i++) {
 			item = json_object_array_get_idx(list, i);
-			if (str_at(item, "type") && strcmp(str_at(item, "type"), "text") == 0)
-				text = str_at(item, "text");
+			if (json_str(item, "type") && strcmp(json_str(item, "type"), "text") == 0)
+				text = json_str(item, "text");
 		}
 	} else if (p == LLM_OPENAI && json_object_object_get_ex(o, "choices", &list) &&
 		   json_object_is_type(list, json_type_array) &&
 		   json_object_array_length(list) > 0 &&
 		   json_object_object_get_ex(json_object_array_get_idx(list, 0), "message", &msg)) {
-		text = str_at(msg, "content");
+		text = json_str(msg, "content");
 	}
 	if (text == NULL)
 		return -1;
 	out->text = arena_strdup(a, text);
-	out->model = str_at(o, "model") ? arena_strdup(a, str_at(o, "model")) : NULL;
+	out->model = json_str(o, "model") ? arena_strdup(a, json_str(o, "model")) : NULL;
 	if (json_object_object_get_ex(o, "usage", &usage)) {
 		out->input_tokens = long_at(usage, p == LLM_ANTHROPIC ? "input_tokens" :
 					    "prompt_tokens");
@@ -141,9 +132,9 @@ static const char *error_type(json_object *o)
 
 	if (o == NULL || !json_object_object_get_ex(o, "error", &e))
 		return "unknown";
-	if (str_at(e, "code") != NULL)
-		return str_at(e, "code");
-	return str_at(e, "type") ? str_at(e, "type") : "unknown";
+	if (json_str(e, "code") != NULL)
+		return json_str(e, "code");
+	return json_str(e, "type") ? json_str(e, "type") : "unknown";
 }
 
 static void classify_status(struct llm_reply *out, long status)

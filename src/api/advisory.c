@@ -5,7 +5,6 @@
 #include "advise/advise.h"
 #include "advise/llm.h"
 #include "api/api.h"
-#include "core/json_arena.h"
 #include "core/project.h"
 #include "db/auth.h"
 #include "db/db.h"
@@ -15,6 +14,7 @@
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
@@ -45,14 +45,6 @@ static int plan_source(struct augment *g, struct req *r)
 	return 0;
 }
 
-static const char *str_of(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : NULL;
-}
-
 /* The steps of the stored plan text (read only: the plan never changes). */
 static int read_steps(struct augment *g, struct req *r, const char *plan_text)
 {
@@ -71,10 +63,10 @@ static int read_steps(struct augment *g, struct req *r, const char *plan_text)
 		struct advise_step *st = &g->steps[i];
 
 		s = json_object_array_get_idx(steps, i);
-		st->step_id = arena_strdup(r->arena, str_of(s, "step_id") ? str_of(s, "step_id") : "");
-		st->model = arena_strdup(r->arena, str_of(s, "model") ? str_of(s, "model") : "");
-		st->full_refresh = str_of(s, "run_type") == NULL ||
-				   strcmp(str_of(s, "run_type"), "FULL_REFRESH") == 0;
+		st->step_id = arena_strdup(r->arena, json_str(s, "step_id") ? json_str(s, "step_id") : "");
+		st->model = arena_strdup(r->arena, json_str(s, "model") ? json_str(s, "model") : "");
+		st->full_refresh = json_str(s, "run_type") == NULL ||
+				   strcmp(json_str(s, "run_type"), "FULL_REFRESH") == 0;
 		if (json_object_object_get_ex(s, "estimated_compute_seconds", &v))
 			st->planned_seconds = json_object_get_double(v);
 		if (st->step_id == NULL || st->model == NULL)

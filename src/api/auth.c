@@ -6,7 +6,7 @@
 
 #include "api/api.h"
 #include "api/auth.h"
-#include "core/json_arena.h"
+#include "util/json.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "http/body.h"

@@ -7,7 +7,7 @@
 #include "billing/store.h"
 #include "billing/stripe.h"
 #include "billing/tiers.h"
-#include "core/json_arena.h"
+#include "util/json.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "util/arena.h"

@@ -3,7 +3,7 @@
 
 #include "api/api.h"
 #include "core/date.h"
-#include "core/json_arena.h"
+#include "util/json.h"
 #include "db/db.h"
 #include "db/runs.h"
 #include "util/error.h"

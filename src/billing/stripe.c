@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/json_arena.h"
+#include "util/json.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/crypto.h"
@@ -161,11 +161,7 @@ json_object *stripe_get(json_object *o, const char *path)
 
 const char *stripe_str(json_object *o, const char *path)
 {
-	json_object *v = stripe_get(o, path);
-	const char *s;
+	const char *s = json_str(stripe_get(o, path), NULL);
 
-	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	return *s != '\0' ? s : NULL;
+	return s != NULL && *s != '\0' ? s : NULL;
 }

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/json_arena.h"
+#include "util/json.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"

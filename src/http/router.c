@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/json_arena.h"
+#include "util/json.h"
 #include "db/db.h"
 #include "http/cors.h"
 #include "http/csrf.h"
