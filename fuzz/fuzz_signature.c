@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "billing/stripe.h"
+#include "billing/signature.h"
 #include "util/arena.h"
 #include "util/crypto.h"
 #include "util/error.h"

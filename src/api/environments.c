@@ -68,6 +68,11 @@ static const char *check_executor(const char *s)
 		"must be postgres or databricks";
 }
 
+const char *api_check_env_name(const char *s)
+{
+	return ident_ok(s, IL_MAX_IDENT, 0) ? NULL : "must match ^[a-z][a-z0-9_]{0,62}$";
+}
+
 /*
  * A schema prefix names schemas <prefix>_<schema>: none may fall among
  * PostgreSQL's own (pg_*, information_schema) or the public schema.

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/json.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/crypto.h"
 #include "util/error.h"
 #include "util/httpc.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/parse.h"
 

@@ -1,18 +1,11 @@
-/* common.c: what several resources share: name checks, pagination, JSON rows */
+/* paging.c: pagination (limit/offset, Link, X-Total-Count) and the JSON values list rows share */
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
 #include "http/body.h"
 #include "util/arena.h"
-#include "util/limits.h"
-#include "util/parse.h"
 #include "util/strbuf.h"
-
-const char *api_check_env_name(const char *s)
-{
-	return ident_ok(s, IL_MAX_IDENT, 0) ? NULL : "must match ^[a-z][a-z0-9_]{0,62}$";
-}
 
 int api_page_read_max(struct api_page *pg, struct req *r, int64_t def, int64_t max)
 {
