@@ -11,6 +11,7 @@
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 /* Risk levels: a score up to LOW_MAX is low, up to MEDIUM_MAX medium. */
@@ -28,7 +29,7 @@ static json_object *num(double v, int decimals)
 	if (!isfinite(v))
 		v = 0;
 	snprintf(text, sizeof(text), "%.*f", decimals, v);
-	return json_object_new_double_s(strtod(text, NULL), text);
+	return json_object_new_double_s(parse_double_or(text, v), text);
 }
 
 static int by_value(const void *x, const void *y)
@@ -300,15 +301,17 @@ static int step_json(json_object **out, struct totals *t, struct arena *a,
 		     const struct advise_input *in, const struct advise_step *s)
 {
 	struct step_models m;
-	json_object *o, *cost, *risk = NULL, *sugg = NULL;
+	json_object *o, *cost, *risk = NULL, *sugg = NULL, *change = NULL;
 	int score = 0, rc;
 
 	find_models(&m, in, s->model);
 	cost = cost_json(a, s, in->cost_per_second);
 	if ((rc = risk_json(&risk, &score, a, in, s, &m)) < 0 ||
-	    (rc = suggestions_json(&sugg, &t->suggestions, a, &m)) < 0) {
+	    (rc = suggestions_json(&sugg, &t->suggestions, a, &m)) < 0 ||
+	    (rc = advise_classify_change(&change, a, in, s)) < 0) {
 		json_object_put(cost);
 		json_object_put(risk);
+		json_object_put(sugg);
 		return rc;
 	}
 	t->cost += field_double(cost, "estimated_cost_usd");
@@ -326,6 +329,7 @@ static int step_json(json_object **out, struct totals *t, struct arena *a,
 	json_object_object_add(o, "cost", cost);
 	json_object_object_add(o, "risk", risk);
 	json_object_object_add(o, "suggestions", sugg);
+	json_object_object_add(o, "change", change);
 	*out = o;
 	return 0;
 }
@@ -341,7 +345,8 @@ static json_object *summary_json(const struct totals *t, size_t n_steps)
 	if (t->top_model != NULL) {
 		top = json_object_new_object();
 		json_object_object_add(top, "score", json_object_new_int(t->top_score));
-		json_object_object_add(top, "level", json_object_new_string(level_of(t->top_score)));
+		json_object_object_add(top, "level",
+				       json_object_new_string(level_of(t->top_score)));
 		json_object_object_add(top, "model", json_object_new_string(t->top_model));
 	}
 	json_object_object_add(o, "highest_risk", top);

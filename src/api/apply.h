@@ -33,6 +33,17 @@ struct apply {
  */
 int apply_open_executor(struct apply *ap);
 
+/*
+ * What was approved is what runs (apply_verify.c), checked before any run
+ * row exists: the plan's repo_path still resolves, inside the tenant's
+ * roots, to the path generate resolved; the models at the target commit
+ * read back with every object hash-checked; and each step's model content
+ * hash equals the one stored at generate. Sets ap->project (what the steps
+ * then run). Returns 0, 1 after a 409 plan_content_changed, or a negative
+ * code.
+ */
+int apply_verify_content(struct apply *ap);
+
 /* The warehouse schema of a model name (prefix_schemapart), or NULL. */
 const char *apply_schema_of(struct apply *ap, const char *model);
 /* The fully qualified, quoted warehouse name of a model for this executor. */

@@ -1,9 +1,11 @@
 /* repo.h: reading model files out of a git commit (libgit2) */
 #ifndef IL_REPO_H
 #define IL_REPO_H
+#include <limits.h>
 #include <stddef.h>
 
 struct arena;
+struct il_config;
 struct parse_cache_stats;
 struct parse_store;
 struct project;
@@ -19,11 +21,24 @@ struct repo;
 void repo_global_init(void);
 
 /*
+ * Resolves a repository path given by a tenant (realpath: symlinks and ".."
+ * too) into out and checks that it lies inside a root the tenant may read:
+ * <root>/<tenant_id>/ for each of cfg's repo_roots, or one of cfg's
+ * shared_repo_roots (the root itself or below it). Returns 0, or
+ * IL_ENOTFOUND alike for a missing path and for one outside those roots
+ * (another tenant's repository looks exactly like a missing one).
+ */
+int repo_path_resolve(char out[PATH_MAX], const struct il_config *cfg,
+		      const char *tenant_id, const char *given);
+
+/*
  * Opens the git repository at path (work tree or bare; no searching of
  * parent directories). The repository is closed when a is reset or freed.
- * Files it parses are kept in the process's store (a worker keeps them
+ * Every object read is checked against its id (libgit2's strict hash
+ * verification): an object overwritten on disk is a read error. Files it
+ * parses are kept in the process's store by blob id (a worker keeps them
  * for its next requests, up to 128 MiB, trimmed when a is reset) unless
- * repo_set_store says otherwise.
+ * repo_set_store says otherwise: what is kept was checked when read.
  * Returns 0, IL_ENOTFOUND when path is not a repository, or IL_ENOMEM.
  */
 int repo_open(struct repo **out, struct arena *a, const char *path);
@@ -57,8 +72,8 @@ int repo_resolve(char out[REPO_OID_HEX_LEN + 1], struct repo *r,
  * the repository was opened with. Each blob is parsed once for all
  * commits (and not at all when the store has it), on every core.
  * Returns 0, IL_ENOTFOUND (unknown commit), IL_ETOOBIG (too many
- * models), IL_ERR (repository read error), IL_EINVALID (another arena)
- * or IL_ENOMEM.
+ * models), IL_ERR (repository read error, an object failing its hash
+ * check included), IL_EINVALID (another arena) or IL_ENOMEM.
  */
 int repo_load_project(struct project **out, struct arena *a, struct repo *r,
 		      const char *commit, const char *models_dir);
@@ -80,6 +95,16 @@ int repo_load_projects(struct project **base, struct project **target,
  */
 int repo_read_file(const char **out, size_t *len, struct arena *a,
 		   struct repo *r, const char *commit, const char *path);
+
+/*
+ * Clones source (a local path or a URL the operator gives) into dest as a
+ * bare repository: HEAD and its branch, every other branch as
+ * refs/remotes/origin/NAME, every tag; for a local source its objects are
+ * copied as they are (never hard-linked, so no file is shared with the
+ * source). dest must not exist. Returns 0, or IL_ERR with libgit2's message
+ * in err (for the operator's terminal).
+ */
+int repo_clone_bare(const char *source, const char *dest, char *err, size_t errlen);
 
 /* The last libgit2 message, for the log only (never for clients). */
 const char *repo_last_error(const struct repo *r);

@@ -22,6 +22,7 @@ enum il_tier { IL_TIER_COMMUNITY, IL_TIER_TEAM, IL_TIER_ENTERPRISE, IL_TIER_COUN
 /* One tier's Stripe price and limits; a limit of -1 means unlimited. */
 struct il_tier_config {
 	const char *price_id;             /* "" when the tier cannot be bought */
+	const char *price_label;          /* shown to buyers, e.g. "$29/user/mo"; "" unknown */
 	long plans_per_month;
 	long environments;
 	int ai_augment;
@@ -44,7 +45,10 @@ struct il_config {
 	long master_key_previous_version;
 	const char *repo_roots;           /* colon-separated, as written */
 	const char *repo_root[IL_MAX_REPO_ROOTS];
-	int n_repo_roots;
+	int n_repo_roots;                 /* a tenant plans under <root>/<tenant id>/ */
+	const char *shared_repo_roots;    /* colon-separated: every tenant may plan here */
+	const char *shared_repo_root[IL_MAX_REPO_ROOTS];
+	int n_shared_repo_roots;
 	const char *warehouse_dsn;
 	const char *warehouse_admin_dsn;
 	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */

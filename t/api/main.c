@@ -18,6 +18,8 @@ int main(void)
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_compat,
+		suite_security_repo,
 		suite_security_net,
 		suite_security_wh,
 	};

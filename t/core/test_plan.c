@@ -216,10 +216,12 @@ START_TEST(test_plan__empty_diff_is_empty_plan)
 		"  \"base\": \"" TARGET "\",\n"
 		"  \"environment\": \"dev\",\n"
 		/* sha256 of the compact form, computed independently */
-		"  \"plan_id\": \"34bea24e06bd4c17e2bb70f9c126231c646ea3afb7c58184"
-		"fce8a35ae3de119a\",\n"
+		"  \"plan_id\": \"436c7de034d8b2d66e631bebb8537a181b714477509a67c2"
+		"8b80bc2eaed3d12f\",\n"
 		"  \"steps\": [],\n"
 		"  \"summary\": {\n"
+		"    \"breaking_contract_violations\": 0,\n"
+		"    \"contract_violations_count\": 0,\n"
 		"    \"cosmetic_changes_skipped\": [],\n"
 		"    \"estimated_cost_usd\": 0.0,\n"
 		"    \"metadata_changes\": [],\n"
@@ -502,16 +504,24 @@ START_TEST(test_plan__contract_violations)
 		{ "w", "-- name: s.w\n-- kind: FULL_REFRESH\n"
 		  "-- contract_mode: warn\n-- contract_columns: id:int\n"
 		  "SELECT * FROM t" },
+		{ "v", "-- name: s.v\n-- kind: FULL_REFRESH\n"
+		  "-- contract_mode: warn\n-- contract_columns: id:int, gone:int\n"
+		  "SELECT id FROM t" },
 	};
 	struct plan_inputs in;
 	struct plan *p;
 
 	inputs(&in);
 	p = build(t, 0, t, N(t), &in);
-	ck_assert_uint_eq(p->n_steps, 2);
+	ck_assert_uint_eq(p->n_steps, 3);
 	ck_assert_uint_eq(p->steps[0].n_violations, 1);
+	ck_assert_uint_eq(p->steps[1].n_violations, 1);
 	/* SELECT * cannot be checked: no violation claimed */
-	ck_assert_uint_eq(p->steps[1].n_violations, 0);
+	ck_assert_uint_eq(p->steps[2].n_violations, 0);
+	/* the summary counts them, BREAKING (strict) apart */
+	ck_assert_ptr_nonnull(strstr(json(p), "  \"summary\": {\n"
+		"    \"breaking_contract_violations\": 1,\n"
+		"    \"contract_violations_count\": 2,\n"));
 	ck_assert_ptr_nonnull(strstr(json(p),
 		"      \"contract_violations\": [\n"
 		"        {\n"

@@ -11,6 +11,7 @@
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/ipmatch.h"
+#include "util/limits.h"
 #include "util/parse.h"
 #include "util/secret.h"
 #include "util/strbuf.h"
@@ -192,6 +193,23 @@ START_TEST(test_parse__hex_round_trip_and_bools)
 }
 END_TEST
 
+START_TEST(test_parse__identifiers_and_stored_numbers)
+{
+	ck_assert_int_eq(ident_ok("stg_orders2", IL_MAX_IDENT, 0), 1);
+	ck_assert_int_eq(ident_ok("_tmp", IL_MAX_IDENT, 0), 0);
+	ck_assert_int_eq(ident_ok("_tmp", IL_MAX_IDENT, IDENT_LEADING_UNDERSCORE), 1);
+	ck_assert_int_eq(ident_ok("", IL_MAX_IDENT, IDENT_LEADING_UNDERSCORE), 0);
+	ck_assert_int_eq(ident_ok("Orders", IL_MAX_IDENT, 0), 0);
+	ck_assert_int_eq(ident_ok("a\"b", IL_MAX_IDENT, 0), 0);
+	ck_assert_int_eq(ident_ok("abcd", 4, 0), 1);
+	ck_assert_int_eq(ident_ok("abcde", 4, 0), 0);
+	ck_assert_double_eq(parse_double_or("2.5", 7), 2.5);
+	ck_assert_double_eq(parse_double_or("2.5x", 7), 7);
+	ck_assert_double_eq(parse_double_or("inf", 7), 7);
+	ck_assert_double_eq(parse_double_or(NULL, 7), 7);
+}
+END_TEST
+
 Suite *suite_parse(void)
 {
 	Suite *s = suite_create("parse");
@@ -199,6 +217,7 @@ Suite *suite_parse(void)
 
 	tcase_add_test(tc, test_parse__i64_accepts_only_whole_numbers_in_range);
 	tcase_add_test(tc, test_parse__hex_round_trip_and_bools);
+	tcase_add_test(tc, test_parse__identifiers_and_stored_numbers);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -228,7 +247,8 @@ START_TEST(test_config__file_then_environment_override)
 	char err[256] = "";
 	const char *path = write_temp("# comment\n database_url = dbname=x \n"
 				      "max_body_bytes = 2048\n" GOOD_SECRETS
-				      "repo_roots = /srv/a:/srv/b\n");
+				      "repo_roots = /srv/a:/srv/b\n"
+				      "shared_repo_roots = /srv/shared\n");
 
 	setenv("IRONLAYER_MAX_BODY_BYTES", "4096", 1);
 	ck_assert_int_eq(config_load(&cfg, a, path, CONFIG_NEED_DB | CONFIG_NEED_SECRETS,
@@ -239,6 +259,8 @@ START_TEST(test_config__file_then_environment_override)
 	ck_assert_int_eq(cfg.max_body_bytes, 4096);
 	ck_assert_int_eq(cfg.n_repo_roots, 2);
 	ck_assert_str_eq(cfg.repo_root[1], "/srv/b");
+	ck_assert_int_eq(cfg.n_shared_repo_roots, 1);
+	ck_assert_str_eq(cfg.shared_repo_root[0], "/srv/shared");
 	ck_assert_int_eq(cfg.master_key[1], 0x11);
 	ck_assert_int_eq(cfg.access_token_ttl, 900);
 	unlink(path);
@@ -256,6 +278,11 @@ START_TEST(test_config__errors_name_the_problem)
 	path = write_temp("databse_url = x\n");
 	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, ":1: unknown key 'databse_url'"));
+	unlink(path);
+
+	path = write_temp("shared_repo_roots = /srv/ok:relative/dir\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "shared_repo_roots: 'relative/dir' is not an absolute path"));
 	unlink(path);
 
 	path = write_temp("max_body_bytes = 10\n");
