@@ -67,6 +67,8 @@ static int load_target(struct apply *ap, const char *path)
 		return refuse(ap, "its repository is not a git repository any more", NULL);
 	if (rc < 0)
 		return rc;
+	/* every object read from disk and checked: none served from the worker's parse store */
+	repo_set_store(repo, NULL);
 	rc = repo_load_project(&ap->project, ap->r->arena, repo, db_val(ap->plan, 0, PLAN_TARGET),
 			       ap->r->cfg->models_dir);
 	if (rc == IL_ENOMEM || rc == 0)

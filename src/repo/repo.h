@@ -38,7 +38,9 @@ int repo_path_resolve(char out[PATH_MAX], const struct il_config *cfg,
  * verification): an object overwritten on disk is a read error. Files it
  * parses are kept in the process's store by blob id (a worker keeps them
  * for its next requests, up to 128 MiB, trimmed when a is reset) unless
- * repo_set_store says otherwise: what is kept was checked when read.
+ * repo_set_store says otherwise: what is kept was checked when read (a
+ * caller that must find a damaged repository damaged, as apply does, sets
+ * no store: then every tree and blob is read from disk and checked).
  * Returns 0, IL_ENOTFOUND when path is not a repository, or IL_ENOMEM.
  */
 int repo_open(struct repo **out, struct arena *a, const char *path);
