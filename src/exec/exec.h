@@ -21,6 +21,14 @@ struct exec_step {
 	const char *start, *end;      /* YYYY-MM-DD, [start, end); NULL without a range */
 	const char *sql;              /* the rendered SELECT */
 	const char *run_id;           /* for naming and tracing */
+	/*
+	 * When the step must be over, on the exec_now_ms() clock (0: no limit),
+	 * and the seconds that gives it, for the message. The executor stops
+	 * waiting then, asks the warehouse to cancel, and fails the step with
+	 * "timed out after N s": nothing the step's SQL does moves it.
+	 */
+	long long deadline_ms;
+	long timeout_seconds;
 };
 
 /* What came back; strings live in the arena given to run(). */
@@ -48,6 +56,9 @@ struct executor {
 /* Longest warehouse error message kept in a run record. */
 #define EXEC_MAX_ERROR 2000
 
+/* Milliseconds on a monotonic clock: the clock of exec_step.deadline_ms. */
+long long exec_now_ms(void);
+
 /* 1 when s is a lower-case identifier we splice into SQL: [a-z_][a-z0-9_]{0,62}. */
 int exec_ident_ok(const char *s);
 /* s as a double-quoted identifier (for validated names only), in a. */
@@ -72,7 +83,7 @@ struct exec_databricks_opts {
 	const char *host;             /* base URL, e.g. https://adb-1.azuredatabricks.net */
 	const char *token;            /* bearer token: never logged */
 	const char *warehouse_id;
-	long timeout_seconds;         /* per statement, then cancel */
+	long timeout_seconds;         /* per statement (capped by the step's deadline), then cancel */
 	long poll_interval_ms;
 	int max_retries;              /* on 429 and 5xx, with backoff */
 };
@@ -82,11 +93,16 @@ int exec_databricks_open(struct executor **out, struct arena *a,
 
 /*
  * PostgreSQL warehouse (postgres.c): conninfo is a libpq connection string
- * or URI; user and password, when not NULL, replace the ones it names.
- * 0, IL_EUNAVAIL (cannot connect; details logged) or IL_ENOMEM.
+ * or URI; user and password, when not NULL, replace the ones it names, and
+ * connecting gives up after connect_timeout_s seconds whatever it says. Every
+ * statement is sent asynchronously and waited for until the step's deadline;
+ * a connection dropped after a timeout is opened again for the next step.
+ * 0, IL_EUNAVAIL (cannot connect: *why says so for a run record, details
+ * are logged) or IL_ENOMEM.
  */
-int exec_postgres_open(struct executor **out, struct arena *a, const char *conninfo,
-		       const char *user, const char *password, long statement_timeout_ms);
+int exec_postgres_open(struct executor **out, const char **why, struct arena *a,
+		       const char *conninfo, const char *user, const char *password,
+		       long statement_timeout_ms, long connect_timeout_s);
 
 /*
  * Prepares the shared warehouse for a tenant through the admin connection:
