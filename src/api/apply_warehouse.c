@@ -149,6 +149,15 @@ static const char **plan_schemas(struct apply *ap, size_t *n)
 	return out;
 }
 
+/* warehouse_connect_timeout_seconds, or what is left of the apply's time when less. */
+static long connect_timeout(const struct apply *ap)
+{
+	long long left = (ap->deadline_ms - exec_now_ms()) / 1000 + 1;
+	long t = ap->r->cfg->warehouse_connect_timeout_seconds;
+
+	return left < t ? (long)(left > 0 ? left : 1) : t;
+}
+
 static int open_shared_warehouse(struct apply *ap)
 {
 	const struct il_config *cfg = ap->r->cfg;
@@ -174,9 +183,9 @@ static int open_shared_warehouse(struct apply *ap)
 		ap->ex_error = "cannot prepare the warehouse for this tenant";
 		return 0;
 	}
-	if (exec_postgres_open(&ap->ex, ap->r->arena, cfg->warehouse_dsn, role, password,
-			       cfg->statement_timeout_ms) < 0)
-		ap->ex_error = "cannot connect to the warehouse";
+	if (exec_postgres_open(&ap->ex, &ap->ex_error, ap->r->arena, cfg->warehouse_dsn, role,
+			       password, cfg->statement_timeout_ms, connect_timeout(ap)) < 0)
+		ap->ex_error = ap->ex_error ? ap->ex_error : "cannot connect to the warehouse";
 	return 0;
 }
 
@@ -197,8 +206,10 @@ int apply_open_executor(struct apply *ap)
 	}
 	if (conn == NULL)
 		return open_shared_warehouse(ap);
-	if (exec_postgres_open(&ap->ex, ap->r->arena, conn, NULL, NULL,
-			       ap->r->cfg->statement_timeout_ms) < 0)
-		ap->ex_error = "cannot connect to the environment's warehouse";
+	if (exec_postgres_open(&ap->ex, &ap->ex_error, ap->r->arena, conn, NULL, NULL,
+			       ap->r->cfg->statement_timeout_ms, connect_timeout(ap)) < 0)
+		ap->ex_error = ap->ex_error ? arena_printf(ap->r->arena, "%s (the environment's)",
+							   ap->ex_error) :
+			       "cannot connect to the environment's warehouse";
 	return 0;
 }

@@ -7,8 +7,26 @@
 #include "db/environments.h"
 #include "http/body.h"
 #include "util/arena.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/secret.h"
+
+/*
+ * An environment as the API shows it: the stored JSON plus
+ * step_timeout_seconds, the limit its steps run under (its own, or the
+ * server's step_timeout_seconds when that is lower or it has none).
+ */
+static json_object *env_json(struct req *r, const char *json, long own_step_timeout)
+{
+	json_object *o = api_json_parse(json);
+	long limit = r->cfg->step_timeout_seconds;
+
+	if (own_step_timeout > 0 && own_step_timeout < limit)
+		limit = own_step_timeout;
+	if (o != NULL)
+		json_object_object_add(o, "step_timeout_seconds", json_object_new_int64(limit));
+	return o;
+}
 
 /* GET /api/v1/environments (viewer): {"items": [...]}; connections never shown. */
 int api_environments_list(struct req *r)
@@ -21,7 +39,7 @@ int api_environments_list(struct req *r)
 		return rc;
 	items = json_object_new_array();
 	for (i = 0; i < db_rows(res); i++)
-		json_object_array_add(items, api_json_parse(db_val(res, i, 0)));
+		json_object_array_add(items, env_json(r, db_val(res, i, 0), db_long(res, i, 1)));
 	o = json_object_new_object();
 	json_object_object_add(o, "items", items);
 	req_json(r, 200, o);
@@ -53,9 +71,11 @@ static const struct field env_fields[] = {
 	{ "schema_prefix", FIELD_STRING, 1, 40, 0, 0, check_prefix },
 	{ "required_approvals", FIELD_INT, 0, 0, 1, 10, NULL },
 	{ "allow_self_approval", FIELD_BOOL, 0, 0, 0, 0, NULL },
+	/* at most the server's step_timeout_seconds: checked in read_environment */
+	{ "step_timeout_seconds", FIELD_INT, 0, 0, 1, 86400, NULL },
 	/* "connection" is read by connection_text: a string or an object by executor */
 };
-enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_COUNT };
+enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_STEP_TIMEOUT, F_COUNT };
 
 static const char *const dbx_keys[] = { "host", "warehouse_id", "token" };
 
@@ -121,24 +141,32 @@ static int read_environment(struct db_env_new *e, struct req *r)
 	e->schema_prefix = v[F_PREFIX].str;
 	e->required_approvals = v[F_APPROVALS].present ? (int)v[F_APPROVALS].i : 1;
 	e->allow_self_approval = v[F_SELF].present ? v[F_SELF].b : 1;
+	e->step_timeout_seconds = v[F_STEP_TIMEOUT].present ? (long)v[F_STEP_TIMEOUT].i : 0;
+	/* a tenant may shorten its steps' time, never lengthen it */
+	if (e->step_timeout_seconds > r->cfg->step_timeout_seconds)
+		req_invalid(r, "body", "step_timeout_seconds", arena_printf(r->arena,
+			    "must be at most %ld, the server's step_timeout_seconds",
+			    r->cfg->step_timeout_seconds), "less_than_equal");
 	return req_validation_finish(r);
 }
 
 /*
  * POST /api/v1/environments (admin): 201 with the environment (the
  * connection is sealed with the master key and never shown); 409 for a
- * taken name; 402 past the tier's environment limit; 422 for bad fields.
+ * taken name; 402 past the tier's environment limit; 422 for bad fields
+ * (step_timeout_seconds above the server's is one).
  */
 int api_environments_create(struct req *r)
 {
 	struct db_env_new e;
 	const char *json;
+	long step_timeout = 0;
 	int rc;
 
 	if ((rc = read_environment(&e, r)) != 0)
 		return rc > 0 ? 0 : rc;
 	/* a taken name is a conflict whatever the tier allows */
-	if ((rc = db_env_json(&json, r->db, r->arena, r->who.tenant_id, e.name)) == 0)
+	if ((rc = db_env_json(&json, &step_timeout, r->db, r->arena, r->who.tenant_id, e.name)) == 0)
 		rc = IL_ECONFLICT;
 	else if (rc == IL_ENOTFOUND &&
 		 (rc = billing_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) == 0)
@@ -153,10 +181,10 @@ int api_environments_create(struct req *r)
 		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				     "environment_created", "environment", e.name, NULL);
 	if (rc == 0)
-		rc = db_env_json(&json, r->db, r->arena, r->who.tenant_id, e.name);
+		rc = db_env_json(&json, &step_timeout, r->db, r->arena, r->who.tenant_id, e.name);
 	if (rc < 0)
 		return rc;
-	req_json(r, 201, api_json_parse(json));
+	req_json(r, 201, env_json(r, json, step_timeout));
 	return 0;
 }
 

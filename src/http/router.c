@@ -8,6 +8,7 @@
 #include "core/json_arena.h"
 #include "db/db.h"
 #include "http/query.h"
+#include "http/slots.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -177,7 +178,10 @@ static void run_handler(const struct http_app *app, const struct route *rt, stru
 			return;
 		}
 	}
-	rc = rt->handler(r);
+	if ((rt->flags & ROUTE_SETTLE) && app->settle != NULL && (rc = app->settle(r)) < 0)
+		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+	else
+		rc = rt->handler(r);
 	if (rc < 0 && r->status == 0)
 		req_error_from_code(r, rc);
 	if (r->status == 0)
@@ -190,6 +194,29 @@ static void run_handler(const struct http_app *app, const struct route *rt, stru
 		r->error_code = NULL;
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 	}
+}
+
+/* Seconds a client refused for want of a slot is told to wait. */
+#define HTTP_BUSY_RETRY_AFTER "5"
+
+/*
+ * A slot for long work, or -1 after a 503: refused at once rather than queued,
+ * so a full apply pool never makes anyone wait on a socket.
+ */
+static int take_slot(struct req *r)
+{
+	int fd = slot_take(r->cfg->run_dir, r->cfg->apply_workers);
+
+	if (fd >= 0)
+		return fd;
+	if (fd == IL_ECONFLICT)
+		req_error(r, 503, "apply_busy", "all %ld apply workers are busy; try again in "
+			  HTTP_BUSY_RETRY_AFTER " s", r->cfg->apply_workers);
+	else
+		req_error(r, 503, "apply_busy", "no apply worker can be reserved now; try again"
+			  " in " HTTP_BUSY_RETRY_AFTER " s");
+	req_header_add(r, "Retry-After", HTTP_BUSY_RETRY_AFTER);
+	return -1;
 }
 
 void http_dispatch(const struct http_app *app, struct req *r)
@@ -218,5 +245,14 @@ void http_dispatch(const struct http_app *app, struct req *r)
 	r->route = rt;
 	if (admit(app, rt, r) != 0)
 		return;
+	if ((rt->flags & ROUTE_LONG) && r->cfg != NULL) {
+		int slot = take_slot(r);
+
+		if (slot < 0)
+			return;
+		run_handler(app, rt, r);
+		slot_release(slot);
+		return;
+	}
 	run_handler(app, rt, r);
 }

@@ -11,7 +11,14 @@ typedef int (*handler_fn)(struct req *r);
 enum route_flag {
 	ROUTE_PUBLIC = 1 << 0,     /* no bearer token needed */
 	ROUTE_JSON_BODY = 1 << 1,  /* the body must be a JSON object */
-	ROUTE_TENANT_TXN = 1 << 2  /* run inside a transaction bound to the caller's tenant */
+	ROUTE_TENANT_TXN = 1 << 2, /* run inside a transaction bound to the caller's tenant */
+	/*
+	 * Long work (apply, generate, augment): runs only in one of the
+	 * host's apply_workers slots (http/slots.h), else 503 apply_busy at once.
+	 */
+	ROUTE_LONG = 1 << 3,
+	/* app->settle runs first, in the tenant transaction (ROUTE_TENANT_TXN only) */
+	ROUTE_SETTLE = 1 << 4
 };
 
 /*
@@ -42,6 +49,12 @@ struct http_app {
 	 * NULL: a plain db_begin_tenant.
 	 */
 	int (*bind_tenant)(struct req *r);
+	/*
+	 * Settles what a dead worker left behind (the API ends the applies
+	 * whose worker is gone) before a ROUTE_SETTLE handler looks; returns
+	 * 0 or a negative il_err code. NULL: nothing to settle.
+	 */
+	int (*settle)(struct req *r);
 };
 
 /*
@@ -56,8 +69,9 @@ int router_match(const struct route **out, const struct route *routes, size_t n,
 /*
  * Runs the steps every request goes through, in this order: body size (413),
  * route (404), method (405 with Allow), authentication (401), role (403),
- * content type (415), JSON syntax (400), tenant transaction (503), handler.
- * The response is left in r.
+ * content type (415), JSON syntax (400), a slot for long work (503
+ * apply_busy), tenant transaction (503), settling, handler. The response is
+ * left in r.
  */
 void http_dispatch(const struct http_app *app, struct req *r);
 

@@ -16,6 +16,8 @@ int main(void)
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_apply_limits,
+		suite_apply_recovery,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

@@ -78,6 +78,8 @@ export IL_TEST_DATABRICKS_RECORD="$var/databricks-requests.jsonl"
 export IL_TEST_DATABRICKS_TOKEN="$dbx_token" IL_TEST_DATABRICKS_WAREHOUSE="$dbx_warehouse"
 export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 export IRONLAYER_DATABRICKS_MAX_RETRIES=2
+# a warehouse that never answers fails an apply's steps after 2 s, not 10
+export IRONLAYER_WAREHOUSE_CONNECT_TIMEOUT_SECONDS=2
 
 # IL_TEST_VALGRIND=1: every worker runs under valgrind; leaks fail the run below
 if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
