@@ -9,11 +9,14 @@
 #   3. apt-get install -y ./ironlayer_*.deb, then check what it installed
 #   4. a throwaway PostgreSQL cluster with the roles of docs/admin-guide.md;
 #      /etc/ironlayer/ironlayer.conf pointed at it; `ironlayer migrate`
-#   5. the pool started with the ExecStart command of the installed systemd
-#      unit (as user ironlayer, socket /run/ironlayer/fcgi.sock), and lighttpd
-#      (as www-data) with the installed conf-available snippet
+#   5. the two pools started with the ExecStart commands of the installed
+#      systemd units (as user ironlayer; sockets /run/ironlayer/fcgi.sock and
+#      fcgi-apply.sock), and lighttpd (as www-data) with the installed
+#      conf-available snippet
 #   6. GET /api/v1/health and /ready (200), signup + auth/me (bearer token
-#      through the web server), GET /docs and /openapi.json (200 if the
+#      through the web server), POST /plans/generate reaching the apply pool
+#      (a 422 from a worker whose environment is the apply unit's),
+#      GET /docs and /openapi.json (200 if the
 #      package has the Swagger UI assets; skipped with a message otherwise)
 #   7. cleanup: everything started is stopped, the package purged (unless it
 #      was installed before), the user it created removed, temporary files gone
@@ -34,6 +37,8 @@ export DEBIAN_FRONTEND=noninteractive
 CONF=/etc/ironlayer/ironlayer.conf
 UNIT=/lib/systemd/system/ironlayer-fcgi.service
 SOCK=/run/ironlayer/fcgi.sock
+APPLY_UNIT=/lib/systemd/system/ironlayer-fcgi-apply.service
+APPLY_SOCK=/run/ironlayer/fcgi-apply.sock
 WORK=$(mktemp -d /tmp/ironlayer-deb.XXXXXX)
 chmod 0755 "$WORK" # the postgres and ironlayer users pass through it
 LOGDIR=$WORK/log
@@ -45,7 +50,7 @@ getent passwd ironlayer >/dev/null && had_user=true
 id -nG www-data 2>/dev/null | tr ' ' '\n' | grep -qx ironlayer && had_www_member=true
 $had_pkg && die "the ironlayer package is already installed here: not touching it"
 
-PG_BIN= POOL_PID= LIGHTTPD_PID=$WORK/lighttpd.pid installed=false
+PG_BIN= POOL_PID= APPLY_POOL_PID= LIGHTTPD_PID=$WORK/lighttpd.pid installed=false
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
@@ -58,11 +63,12 @@ cleanup() {
 		kill -TERM "$p" 2>/dev/null
 		for i in $(seq 1 50); do pid_alive "$p" || break; sleep 0.1; done
 	fi
-	if pid_alive "$POOL_PID"; then
-		kill -TERM "$POOL_PID" 2>/dev/null # multiwatch forwards it to the workers
-		for i in $(seq 1 100); do pid_alive "$POOL_PID" || break; sleep 0.1; done
-		pid_alive "$POOL_PID" && kill -KILL "$POOL_PID"
-	fi
+	for p in "$POOL_PID" "$APPLY_POOL_PID"; do
+		pid_alive "$p" || continue
+		kill -TERM "$p" 2>/dev/null # multiwatch forwards it to the workers
+		for i in $(seq 1 100); do pid_alive "$p" || break; sleep 0.1; done
+		pid_alive "$p" && kill -KILL "$p"
+	done
 	if [ -n "$PG_BIN" ] && [ -f "$WORK/pg/data/postmaster.pid" ]; then
 		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null
 	fi
@@ -143,7 +149,7 @@ say "apt-get install -y $deb"
 installed=true
 apt-get install -y -q "$deb" </dev/null >"$LOGDIR/install.log" 2>&1 ||
 	{ cat "$LOGDIR/install.log"; die "apt-get install failed"; }
-for f in /usr/sbin/ironlayer-fcgi /usr/bin/ironlayer "$CONF" "$UNIT" \
+for f in /usr/sbin/ironlayer-fcgi /usr/bin/ironlayer "$CONF" "$UNIT" "$APPLY_UNIT" \
 	/etc/lighttpd/conf-available/50-ironlayer.conf /etc/apache2/sites-available/ironlayer.conf \
 	/usr/share/ironlayer/sql/001_foundation.sql /usr/share/ironlayer/errors/503.html \
 	/usr/share/man/man1/ironlayer.1.gz /usr/share/man/man8/ironlayer-fcgi.8.gz; do
@@ -204,22 +210,30 @@ say "ironlayer migrate (as user ironlayer)"
 	{ cat "$LOGDIR/migrate.log"; die "ironlayer migrate failed"; }
 tail -n 1 "$LOGDIR/migrate.log"
 
-# ---------------------------------------------------------------- 5. pool and lighttpd
-# The unit's ExecStart (continuation lines joined), run as its User= with its
-# Environment= and RuntimeDirectory=, as systemd would.
-exec_start=$(sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$UNIT" | sed -n 's/^ExecStart=//p')
-unit_env=$(sed -n 's/^Environment=//p' "$UNIT")
-unit_user=$(sed -n 's/^User=//p' "$UNIT")
-[ -n "$exec_start" ] && [ -n "$unit_user" ] || die "cannot read ExecStart/User from $UNIT"
-install -d -o "$unit_user" -g "$unit_user" -m 0750 /run/ironlayer
-say "starting the pool: $exec_start"
-read -r -a cmd <<<"$exec_start"
-read -r -a envs <<<"$unit_env"
-(cd /var/lib/ironlayer && umask 0007 && exec setsid runuser -u "$unit_user" -- env "${envs[@]}" "${cmd[@]}") \
-	>>"$LOGDIR/worker.log" 2>&1 </dev/null &
-POOL_PID=$!
-for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || die "the pool did not create $SOCK"
+# ---------------------------------------------------------------- 5. pools and lighttpd
+# A unit's ExecStart (continuation lines joined; "$$" is systemd's literal
+# "$"), run as its User= with its Environment= lines and RuntimeDirectory=, as
+# systemd would. Sets STARTED_PID (spawn-fcgi execs multiwatch: its pid).
+start_unit() { # unit socket
+	local unit=$1 sock=$2 exec_start unit_user cmd=() envs=()
+	exec_start=$(sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$unit" | sed -n 's/^ExecStart=//p' |
+		sed 's/\$\$/$/g')
+	mapfile -t envs < <(sed -n 's/^Environment=//p' "$unit")
+	unit_user=$(sed -n 's/^User=//p' "$unit")
+	[ -n "$exec_start" ] && [ -n "$unit_user" ] || die "cannot read ExecStart/User from $unit"
+	eval "cmd=($exec_start)" # the unit's own quoting (single quotes around sh -c)
+	install -d -o "$unit_user" -g "$unit_user" -m 0750 /run/ironlayer
+	say "starting $(basename "$unit"): $exec_start"
+	(cd /var/lib/ironlayer && umask 0007 && exec setsid runuser -u "$unit_user" -- env "${envs[@]}" "${cmd[@]}") \
+		>>"$LOGDIR/worker.log" 2>&1 </dev/null &
+	STARTED_PID=$!
+	for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	[ -S "$sock" ] || die "$(basename "$unit") did not create $sock"
+}
+start_unit "$UNIT" "$SOCK"
+POOL_PID=$STARTED_PID
+start_unit "$APPLY_UNIT" "$APPLY_SOCK"
+APPLY_POOL_PID=$STARTED_PID
 
 # lighttpd as www-data, which reaches the socket through the group ironlayer
 adduser --quiet www-data ironlayer
@@ -276,6 +290,12 @@ token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$WORK/body")
 [ -n "$token" ] || die "no access_token in the signup answer"
 expect 200 GET /api/v1/auth/me "" "$token"
 grep -q "$email" "$WORK/body" || die "auth/me does not name $email"
+# generate goes to the apply pool: a body without repo_path is a 422 from a worker there
+expect 422 POST /api/v1/plans/generate "{}" "$token"
+grep -q '"repo_path"' "$WORK/body" || die "generate's 422 does not name repo_path"
+# 4 api workers (ironlayer-fcgi.service), 2 + 1 apply workers (IRONLAYER_APPLY_WORKERS = 2)
+[ "$(pgrep -c -x -u ironlayer ironlayer-fcgi)" = 7 ] ||
+	die "$(pgrep -c -x -u ironlayer ironlayer-fcgi) workers run, not 4 + 3 (api + apply pools)"
 if [ -f /usr/share/ironlayer/www/docs/index.html ]; then
 	got=$(curl -s -L -o "$WORK/body" -w '%{http_code} %{content_type}' "$base/docs")
 	case "$got" in 200\ text/html*) ;; *) die "GET /docs: $got" ;; esac
