@@ -21,11 +21,14 @@ START_TEST(test_plans__public_tiers_with_limits_and_prices)
 	ck_assert_status(r, 200);
 	ck_assert_ptr_nonnull(strstr(r->body, "{\"plans\":[{\"tier\":\"community\",\"price_id\":"
 				     "null,\"limits\":{\"plans_per_month\":25,\"environments\":2,"
-				     "\"ai_augment\":false}},{\"tier\":\"team\",\"price_id\":"
+				     "\"ai_augment\":false,\"max_concurrent_applies\":1}},{\"tier\":"
+				     "\"team\",\"price_id\":"
 				     "\"price_team_test\",\"limits\":{\"plans_per_month\":1000,"
-				     "\"environments\":10,\"ai_augment\":true}},{\"tier\":\"enterprise\","
+				     "\"environments\":10,\"ai_augment\":true,\"max_concurrent_applies\":3}},"
+				     "{\"tier\":\"enterprise\","
 				     "\"price_id\":\"price_enterprise_test\",\"limits\":{\"plans_per_month\":"
-				     "null,\"environments\":null,\"ai_augment\":true}}],"
+				     "null,\"environments\":null,\"ai_augment\":true,"
+				     "\"max_concurrent_applies\":null}}],"
 				     "\"billing_enabled\":true}"));
 	ck_assert_ptr_null(strstr(r->body, SECRET_KEY));
 	resp_free(r);
@@ -40,7 +43,8 @@ START_TEST(test_subscription__new_tenant_is_community_with_usage)
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(r->body, "{\"tier\":\"community\",\"status\":\"none\","
 			 "\"current_period_end\":null,\"cancel_at_period_end\":false,\"limits\":"
-			 "{\"plans_per_month\":25,\"environments\":2,\"ai_augment\":false},"
+			 "{\"plans_per_month\":25,\"environments\":2,\"ai_augment\":false,"
+			 "\"max_concurrent_applies\":1},"
 			 "\"usage\":{\"plans_this_month\":0,\"environments\":1},"
 			 "\"billing_enabled\":true}");
 	resp_free(r);
