@@ -509,8 +509,12 @@ int api_authenticate(struct req *r)
 int api_bind_tenant(struct req *r)
 {
 	const char *email = NULL;
-	int rc = db_begin_tenant_as_user(&email, r->db, r->arena, r->who.tenant_id,
-					 r->who.user_id);
+	int applying = 1;
+	int settles = r->route != NULL && (r->route->flags & ROUTE_SETTLE);
+	int rc = db_begin_tenant_as_user(&email, settles ? &applying : NULL, r->db, r->arena,
+					 r->who.tenant_id, r->who.user_id);
 
+	/* no plan of the tenant is applying: no apply can have lost its worker */
+	r->nothing_to_settle = !applying;
 	return user_checked(r, rc, email);
 }

@@ -116,17 +116,22 @@ int db_user_active(const char **email, struct db *db, struct arena *a, const cha
 	return *email == NULL ? IL_ENOTFOUND : 0;
 }
 
-int db_begin_tenant_as_user(const char **email, struct db *db, struct arena *a,
+int db_begin_tenant_as_user(const char **email, int *applying, struct db *db, struct arena *a,
 			    const char *tenant_id, const char *user_id)
 {
 	static const char sql[] = "SELECT auth_active_user($1, $2)";
+	static const char applying_sql[] =
+		"SELECT auth_active_user($1, $2), tenant_applying($2)";
 	const char *p[2] = { user_id, tenant_id };
 	PGresult *res = NULL;
-	int rc = db_begin_tenant_and(&res, db, a, tenant_id, sql, 2, p);
+	int rc = db_begin_tenant_and(&res, db, a, tenant_id, applying ? applying_sql : sql, 2, p);
 
 	if (rc < 0)
 		return rc;
 	*email = res != NULL ? db_val(res, 0, 0) : NULL;
+	if (applying != NULL)
+		*applying = res == NULL || db_val(res, 0, 1) == NULL ||
+			    strcmp(db_val(res, 0, 1), "f") != 0;
 	if (*email == NULL) {
 		db_rollback(db, a);
 		return IL_ENOTFOUND;

@@ -42,9 +42,10 @@ int db_user_touch_login(struct db *db, struct arena *a, const char *tenant_id,
 /*
  * Opens the request's transaction bound to tenant_id and checks, in the same
  * round trip, that the user is active there: *email, or IL_ENOTFOUND with
- * nothing left open.
+ * nothing left open. *applying, when not NULL: whether a plan of the
+ * tenant is applying (only then can an apply have lost its worker).
  */
-int db_begin_tenant_as_user(const char **email, struct db *db, struct arena *a,
+int db_begin_tenant_as_user(const char **email, int *applying, struct db *db, struct arena *a,
 			    const char *tenant_id, const char *user_id);
 /* The user's email when the user is active in an existing tenant, else IL_ENOTFOUND. */
 int db_user_active(const char **email, struct db *db, struct arena *a, const char *user_id,

@@ -178,7 +178,8 @@ static void run_handler(const struct http_app *app, const struct route *rt, stru
 			return;
 		}
 	}
-	if ((rt->flags & ROUTE_SETTLE) && app->settle != NULL && (rc = app->settle(r)) < 0)
+	if ((rt->flags & ROUTE_SETTLE) && app->settle != NULL && !r->nothing_to_settle &&
+	    (rc = app->settle(r)) < 0)
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 	else
 		rc = rt->handler(r);

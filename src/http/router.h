@@ -52,7 +52,8 @@ struct http_app {
 	/*
 	 * Settles what a dead worker left behind (the API ends the applies
 	 * whose worker is gone) before a ROUTE_SETTLE handler looks; returns
-	 * 0 or a negative il_err code. NULL: nothing to settle.
+	 * 0 or a negative il_err code. NULL: nothing to settle. Skipped when
+	 * bind_tenant set r->nothing_to_settle (it can tell in its round trip).
 	 */
 	int (*settle)(struct req *r);
 };
