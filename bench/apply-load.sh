@@ -95,19 +95,26 @@ running() { # token plan -> 0 when its run is RUNNING
 	curl -s "$api/runs?plan_id=$2" -H "Authorization: Bearer $1" | grep -q '"status":"RUNNING"'
 }
 
+wait_running() { # token plan round
+	for _ in $(seq 1 100); do
+		running "$1" "$2" && return 0
+		sleep 0.1
+	done
+	echo "round $(($3 + 1)): an apply did not start" >&2
+	exit 1
+}
+
+# One after the other: a tenant's first apply prepares its warehouse role, and
+# two of those at once can collide in the shared warehouse's catalog.
 start_applies() { # round
 	curl -s -o "$var/apply-a.json" -X POST "$api/plans/${plans_a[$1]}/apply" \
 		-H "Authorization: Bearer $tok_a" -H 'Content-Type: application/json' -d '{}' &
 	pid_a=$!
+	wait_running "$tok_a" "${plans_a[$1]}" "$1"
 	curl -s -o "$var/apply-b.json" -X POST "$api/plans/${plans_b[$1]}/apply" \
 		-H "Authorization: Bearer $tok_b" -H 'Content-Type: application/json' -d '{}' &
 	pid_b=$!
-	for _ in $(seq 1 100); do
-		running "$tok_a" "${plans_a[$1]}" && running "$tok_b" "${plans_b[$1]}" && return 0
-		sleep 0.1
-	done
-	echo "round $(($1 + 1)): the applies did not start" >&2
-	exit 1
+	wait_running "$tok_b" "${plans_b[$1]}" "$1"
 }
 
 end_applies() { # round

@@ -296,8 +296,8 @@ static int run_step(struct apply *ap, const struct step *s)
 	 * the run starts once the model is ours */
 	if ((rc = apply_lock_model(ap, model_lock)) != 0)
 		return rc < 0 ? rc : run_not_started(ap, s, arena_printf(ap->r->arena,
-			"timed out after %ld s (apply_timeout_seconds) waiting for another apply of"
-			" this model", ap->r->cfg->apply_timeout_seconds));
+			"timed out: the apply ran out of time (apply_timeout_seconds = %ld) waiting"
+			" for another apply of this model", ap->r->cfg->apply_timeout_seconds));
 	rc = record_start(&run_id, ap, s, RUN_RUNNING, NULL);
 	if (rc == 0) {
 		e.run_id = run_id;

@@ -292,7 +292,7 @@ static int pg_connect(struct pg_exec *pg, struct arena *a, long long deadline_ms
 	const char *keys[5] = { "dbname", "connect_timeout", "user", "password", NULL };
 	const char *vals[5] = { pg->conninfo, NULL, pg->user, pg->password, NULL };
 	long long t0 = exec_now_ms(), left = deadline_ms > 0 ? deadline_ms - t0 : 0;
-	long timeout = pg->connect_timeout_s;
+	long timeout = pg->connect_timeout_s, saved_timeout = pg->timeout_s;
 	long long saved_deadline = pg->deadline_ms;
 
 	if (left > 0 && left / 1000 + 1 < timeout)
@@ -311,10 +311,17 @@ static int pg_connect(struct pg_exec *pg, struct arena *a, long long deadline_ms
 					 timeout) : "cannot connect to the warehouse";
 		return -1;
 	}
+	/* the set-up shares the connection's time */
 	pg->deadline_ms = t0 + timeout * 1000;
-	if (set_up_session(pg, a) < 0)
+	pg->timeout_s = timeout;
+	if (set_up_session(pg, a) < 0) {
 		log_error("warehouse session set-up failed: %s", pg->error);
+		/* a session that works without its settings is still bound by the deadlines */
+		pg->error = pg->conn != NULL ? NULL :
+			    arena_printf(a, "cannot set up the warehouse session: %s", pg->error);
+	}
 	pg->deadline_ms = saved_deadline;
+	pg->timeout_s = saved_timeout;
 	return pg->conn != NULL ? 0 : -1;
 }
 
