@@ -8,6 +8,7 @@
 
 #include "exec/exec.h"
 #include "exec/pg_int.h"
+#include "exec/postgres_int.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -15,7 +16,9 @@
 
 struct pg_exec {
 	PGconn *conn;         /* NULL after a drop, until the next step connects again */
-	const char *conninfo, *user, *password;
+	const char **keys, **vals;  /* how it connects (again): PQconnectdbParams' arrays */
+	int expand_dbname;
+	int tenant;           /* a tenant's server: the worker's environment hidden meanwhile */
 	long statement_timeout_ms;
 	long connect_timeout_s;
 	long long deadline_ms;  /* of the step running (exec_now_ms clock); 0: none */
@@ -281,30 +284,43 @@ static int set_up_session(struct pg_exec *pg, struct arena *a)
 	return res != NULL ? 0 : -1;
 }
 
+/* PQconnectdbParams with the executor's keywords, the worker's environment hidden for a tenant. */
+static PGconn *dial(struct pg_exec *pg, struct arena *a)
+{
+	struct exec_pg_ambient saved;
+	PGconn *c;
+
+	if (pg->tenant && exec_pg_hide_ambient(&saved, a) < 0)
+		return NULL;
+	c = PQconnectdbParams(pg->keys, pg->vals, pg->expand_dbname);
+	if (pg->tenant)
+		exec_pg_restore_ambient(&saved);
+	return c;
+}
+
 /*
  * Connects, giving up after connect_timeout_s seconds (or what is left
- * before the deadline, when that is sooner). connect_timeout comes after the
- * connection string, so the one it may name does not count. 0, or -1 with
- * pg->error set.
+ * before the deadline, when that is sooner): the connect_timeout keyword
+ * comes last, so no other value counts. 0, or -1 with pg->error set.
  */
 static int pg_connect(struct pg_exec *pg, struct arena *a, long long deadline_ms)
 {
-	const char *keys[5] = { "dbname", "connect_timeout", "user", "password", NULL };
-	const char *vals[5] = { pg->conninfo, NULL, pg->user, pg->password, NULL };
 	long long t0 = exec_now_ms(), left = deadline_ms > 0 ? deadline_ms - t0 : 0;
 	long timeout = pg->connect_timeout_s, saved_timeout = pg->timeout_s;
 	long long saved_deadline = pg->deadline_ms;
+	size_t last;
 
 	if (left > 0 && left / 1000 + 1 < timeout)
 		timeout = left / 1000 + 1;
 	if (timeout < 2)
 		timeout = 2;    /* libpq's least */
-	vals[1] = arena_printf(a, "%ld", timeout);
-	if (pg->user == NULL)
-		keys[2] = NULL;
-	pg->conn = PQconnectdbParams(keys, vals, 1);
+	for (last = 0; pg->keys[last + 1] != NULL; last++)
+		;
+	pg->vals[last] = arena_printf(a, "%ld", timeout);
+	pg->conn = pg->vals[last] != NULL ? dial(pg, a) : NULL;
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
-		log_error("warehouse connection failed: %s", PQerrorMessage(pg->conn));
+		log_error("warehouse connection failed: %s",
+			  pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 		drop(pg);
 		pg->error = exec_now_ms() - t0 >= timeout * 1000 - 500 ?
 			    arena_printf(a, "cannot connect to the warehouse: timed out after %ld s",
@@ -366,28 +382,62 @@ static int pg_run(struct executor *ex, struct arena *a, const struct exec_step *
 	return 0;
 }
 
-int exec_postgres_open(struct executor **out, const char **why, struct arena *a,
-		       const char *conninfo, const char *user, const char *password,
-		       long statement_timeout_ms, long connect_timeout_s)
+/* Copies keys and vals, with connect_timeout last (its value set at each connect). */
+static int keep_params(struct pg_exec *pg, struct arena *a, const char *const *keys,
+		       const char *const *vals)
+{
+	size_t i, n = 0, count;
+
+	for (count = 0; keys[count] != NULL; count++)
+		;
+	pg->keys = arena_calloc(a, count + 2, sizeof(*pg->keys));
+	pg->vals = arena_calloc(a, count + 2, sizeof(*pg->vals));
+	if (pg->keys == NULL || pg->vals == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < count; i++) {
+		if (strcmp(keys[i], "connect_timeout") == 0)
+			continue;
+		pg->keys[n] = keys[i];
+		pg->vals[n++] = vals[i];
+	}
+	pg->keys[n] = "connect_timeout";
+	return 0;
+}
+
+int exec_postgres_connect(struct executor **out, const char **why, struct arena *a,
+			  const struct exec_pg_dial *d)
 {
 	struct executor *ex = arena_calloc(a, 1, sizeof(*ex));
 	struct pg_exec *pg = arena_calloc(a, 1, sizeof(*pg));
 
-	if (ex == NULL || pg == NULL)
+	*why = NULL;
+	if (ex == NULL || pg == NULL || keep_params(pg, a, d->keys, d->vals) < 0)
 		return IL_ENOMEM;
 	ex->name = "postgres";
 	ex->run = pg_run;
 	ex->close = pg_close;
 	ex->state = pg;
-	pg->conninfo = conninfo;
-	pg->user = user;
-	pg->password = password;
-	pg->statement_timeout_ms = statement_timeout_ms;
-	pg->connect_timeout_s = connect_timeout_s;
+	pg->expand_dbname = d->expand_dbname;
+	pg->tenant = d->tenant;
+	pg->statement_timeout_ms = d->statement_timeout_ms;
+	pg->connect_timeout_s = d->connect_timeout_s;
 	if (pg_connect(pg, a, 0) < 0) {
 		*why = pg->error;
 		return IL_EUNAVAIL;
 	}
 	*out = ex;
 	return 0;
+}
+
+int exec_postgres_open(struct executor **out, const char **why, struct arena *a,
+		       const char *conninfo, const char *user, const char *password,
+		       long statement_timeout_ms, long connect_timeout_s)
+{
+	const char *keys[4] = { "dbname", "user", "password", NULL };
+	const char *vals[4] = { conninfo, user, password, NULL };
+	struct exec_pg_dial d = { keys, vals, 1, 0, statement_timeout_ms, connect_timeout_s };
+
+	if (user == NULL)
+		keys[1] = NULL;
+	return exec_postgres_connect(out, why, a, &d);
 }

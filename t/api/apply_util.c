@@ -191,7 +191,7 @@ void wait_run_status(const struct tenant *t, const char *plan_id, const char *mo
 	ck_abort_msg("no %s run of %s within %.0f s: %s", status, model, seconds, last);
 }
 
-long long wh_number(const char *fmt, ...)
+long long wh_number(const char *db, const char *fmt, ...)
 {
 	char sql[1024], *out;
 	long long v;
@@ -200,7 +200,7 @@ long long wh_number(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	out = psql("ironlayer_wh", sql);
+	out = psql(db, sql);
 	ck_assert_msg((out[0] >= '0' && out[0] <= '9') || out[0] == '-', "%s: %s", sql, out);
 	v = strtoll(out, NULL, 10);
 	free(out);
@@ -268,7 +268,8 @@ int hold_advisory_lock(const char *key)
 	pid_t pid;
 
 	snprintf(conninfo, sizeof(conninfo), "host=%s/pg/run port=5432 dbname=ironlayer "
-		 "user=postgres", getenv("IL_TEST_VAR"));
+		 "user=postgres passfile=%s/secrets/pgpass", getenv("IL_TEST_VAR"),
+		 getenv("IL_TEST_VAR"));
 	snprintf(lock_sql, sizeof(lock_sql), "SELECT pg_advisory_lock(hashtextextended('%s', 0))",
 		 key);
 	pid = fork();

@@ -53,8 +53,8 @@ void bg_apply_join(struct bg_apply *b);
 void wait_run_status(const struct tenant *t, const char *plan_id, const char *model,
 		     const char *status, double seconds);
 
-/* One number from the warehouse database, as the superuser. */
-long long wh_number(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One number from a database of the cluster (a tenant's: tenant_wh_db), as the superuser. */
+long long wh_number(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Seconds on a monotonic clock. */
 double now_s(void);
 /* The pid of the worker holding an apply slot of the stack (0 if none). */

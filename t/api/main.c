@@ -16,6 +16,8 @@ int main(void)
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_security_net,
+		suite_security_wh,
 		suite_apply_limits,
 		suite_apply_recovery,
 	};

@@ -79,11 +79,11 @@ START_TEST(test_deadline__lifted_statement_timeout_cannot_outlast_step_timeout)
 	resp_free(r);
 	/* nothing half-built under the model's name, and the sleep was cancelled */
 	prefix = env_prefix(&t, "fast");
-	ck_assert_int_eq(wh_number("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
-				   "n.oid = c.relnamespace WHERE n.nspname = '%s_lim' AND "
-				   "c.relname LIKE 'nap%%'", prefix), 0);
-	ck_assert_int_eq(wh_number("SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
-				   "'%%pg_sleep(30)%%' AND pid <> pg_backend_pid()"), 0);
+	ck_assert_int_eq(wh_number(tenant_wh_db(&t), "SELECT count(*) FROM pg_class c JOIN "
+				   "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+				   "'%s_lim' AND c.relname LIKE 'nap%%'", prefix), 0);
+	ck_assert_int_eq(wh_number("postgres", "SELECT count(*) FROM pg_stat_activity WHERE "
+				   "query LIKE '%%pg_sleep(30)%%' AND pid <> pg_backend_pid()"), 0);
 	free(prefix);
 	free(id);
 	tenant_free(&t);
@@ -175,11 +175,12 @@ START_TEST(test_deadline__unanswering_warehouse_fails_by_connect_timeout)
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	/* a loopback listener that never accepts: the handshake completes in the
-	 * kernel, and nothing ever answers the client's first message */
+	 * kernel, and nothing ever answers the client's first message. On the
+	 * address the test stack lets tenants' connections reach. */
 	ck_assert_int_ge(fd, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(inet_pton(AF_INET, getenv("IL_TEST_PG_TCP"), &sa.sin_addr), 1);
 	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	ck_assert_int_eq(listen(fd, 16), 0);
 	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
@@ -187,8 +188,8 @@ START_TEST(test_deadline__unanswering_warehouse_fails_by_connect_timeout)
 	limits_tenant(&t, "silent");
 	/* connect_timeout=0 (wait forever) in the tenant's DSN does not count */
 	snprintf(body, sizeof(body), "{\"name\":\"far\",\"executor\":\"postgres\",\"schema_prefix\":"
-		 "\"%s\",\"connection\":\"host=127.0.0.1 port=%d dbname=wh user=u password=p "
-		 "connect_timeout=0\"}", unique("far"), ntohs(sa.sin_port));
+		 "\"%s\",\"connection\":\"host=%s port=%d dbname=wh user=u password=p "
+		 "connect_timeout=0\"}", unique("far"), getenv("IL_TEST_PG_TCP"), ntohs(sa.sin_port));
 	r = api_json("POST", "/api/v1/environments", t.token, body);
 	ck_assert_status(r, 201);
 	resp_free(r);

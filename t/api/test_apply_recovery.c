@@ -38,7 +38,8 @@ static void start_slow_rebuild(struct recovery *x, const char *prefix)
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
 	free(first);
-	ck_assert_int_eq(wh_number("SELECT count(*) FROM \"%s_rec\".t", x->t.prefix), 5);
+	ck_assert_int_eq(wh_number(tenant_wh_db(&x->t), "SELECT count(*) FROM \"%s_rec\".t",
+				   x->t.prefix), 5);
 	x->plan_id = plan_approved(&x->t, repo, c1, c2, "dev");
 	bg_apply_start(&x->apply, &x->t, x->plan_id);
 	wait_run_status(&x->t, x->plan_id, "rec.t", "RUNNING", 10);
@@ -79,17 +80,19 @@ static void assert_recovered(struct recovery *x)
 	ck_assert_msg(err != NULL && strstr(err, "worker lost") != NULL, "error: %s", err);
 	resp_free(r);
 	/* never a partial build: the old rows, all of them, and no scratch table */
-	ck_assert_int_eq(wh_number("SELECT count(*) FROM \"%s_rec\".t", x->t.prefix), 5);
-	ck_assert_int_eq(wh_number("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
-				   "n.oid = c.relnamespace WHERE n.nspname = '%s_rec' AND "
-				   "c.relname <> 't'", x->t.prefix), 0);
+	ck_assert_int_eq(wh_number(tenant_wh_db(&x->t), "SELECT count(*) FROM \"%s_rec\".t",
+				   x->t.prefix), 5);
+	ck_assert_int_eq(wh_number(tenant_wh_db(&x->t), "SELECT count(*) FROM pg_class c JOIN "
+				   "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = "
+				   "'%s_rec' AND c.relname <> 't'", x->t.prefix), 0);
 
 	r = apply_plan(&x->t, x->plan_id);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	ck_assert_str_eq(run_of(r, "rec.t", NULL), "SUCCESS");
 	resp_free(r);
-	ck_assert_int_eq(wh_number("SELECT count(*) FROM \"%s_rec\".t", x->t.prefix), 7);
+	ck_assert_int_eq(wh_number(tenant_wh_db(&x->t), "SELECT count(*) FROM \"%s_rec\".t",
+				   x->t.prefix), 7);
 	free(x->plan_id);
 	tenant_free(&x->t);
 }
