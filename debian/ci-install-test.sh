@@ -9,14 +9,16 @@
 #   3. apt-get install -y ./ironlayer_*.deb, then check what it installed
 #   4. a throwaway PostgreSQL cluster with the roles of docs/admin-guide.md;
 #      /etc/ironlayer/ironlayer.conf pointed at it; `ironlayer migrate`
-#   5. the two pools started with the ExecStart commands of the installed
-#      systemd units (as user ironlayer; sockets /run/ironlayer/fcgi.sock and
-#      fcgi-apply.sock), and lighttpd (as www-data) with the installed
-#      conf-available snippet
-#   6. GET /api/v1/health and /ready (200), signup + auth/me (bearer token
-#      through the web server), POST /plans/generate reaching the apply pool
-#      (a 422 from a worker whose environment is the apply unit's),
-#      GET /docs and /openapi.json (200 if the
+#   5. both pools started as the installed systemd units would: the socket of
+#      each .socket unit (owner, group www-data, mode) made by spawn-fcgi as
+#      root, the service's ExecStart run on it as user ironlayer (the api pool
+#      on fcgi.sock; the apply pool, IRONLAYER_APPLY_WORKERS + 1 workers, on
+#      fcgi-apply.sock); and lighttpd (as www-data, in no group of ours) with
+#      the installed conf-available snippet
+#   6. www-data cannot read the configuration; GET /api/v1/health and /ready
+#      (200) through the web server all the same, signup + auth/me (bearer
+#      token through the web server), POST /plans/generate answered by the
+#      apply pool, GET /docs and /openapi.json (200 if the
 #      package has the Swagger UI assets; skipped with a message otherwise)
 #   7. cleanup: everything started is stopped, the package purged (unless it
 #      was installed before), the user it created removed, temporary files gone
@@ -36,18 +38,18 @@ export DEBIAN_FRONTEND=noninteractive
 
 CONF=/etc/ironlayer/ironlayer.conf
 UNIT=/lib/systemd/system/ironlayer-fcgi.service
-SOCK=/run/ironlayer/fcgi.sock
+SOCKET_UNIT=/lib/systemd/system/ironlayer-fcgi.socket
 APPLY_UNIT=/lib/systemd/system/ironlayer-fcgi-apply.service
-APPLY_SOCK=/run/ironlayer/fcgi-apply.sock
+APPLY_SOCKET_UNIT=/lib/systemd/system/ironlayer-fcgi-apply.socket
+SOCK=/run/ironlayer/fcgi.sock
 WORK=$(mktemp -d /tmp/ironlayer-deb.XXXXXX)
 chmod 0755 "$WORK" # the postgres and ironlayer users pass through it
 LOGDIR=$WORK/log
 mkdir -p "$LOGDIR"
 
-had_pkg=false had_user=false had_www_member=false
+had_pkg=false had_user=false
 dpkg-query -W -f='${db:Status-Status}' ironlayer 2>/dev/null | grep -qx installed && had_pkg=true
 getent passwd ironlayer >/dev/null && had_user=true
-id -nG www-data 2>/dev/null | tr ' ' '\n' | grep -qx ironlayer && had_www_member=true
 $had_pkg && die "the ironlayer package is already installed here: not touching it"
 
 PG_BIN= POOL_PID= APPLY_POOL_PID= LIGHTTPD_PID=$WORK/lighttpd.pid installed=false
@@ -84,12 +86,11 @@ cleanup() {
 			say "purging the package"
 			apt-get purge -y -q ironlayer >"$LOGDIR/purge.log" 2>&1 || cat "$LOGDIR/purge.log"
 		fi
-		$had_www_member || gpasswd -d www-data ironlayer >/dev/null 2>&1
 		if ! $had_user && getent passwd ironlayer >/dev/null; then
 			deluser --system --quiet ironlayer >/dev/null 2>&1
 			delgroup --system --quiet ironlayer >/dev/null 2>&1
 		fi
-		rm -rf /run/ironlayer "$WORK"
+		rm -rf /run/ironlayer /run/ironlayer-apply "$WORK"
 	else
 		say "kept $WORK (IL_DEB_KEEP=1)"
 	fi
@@ -149,7 +150,8 @@ say "apt-get install -y $deb"
 installed=true
 apt-get install -y -q "$deb" </dev/null >"$LOGDIR/install.log" 2>&1 ||
 	{ cat "$LOGDIR/install.log"; die "apt-get install failed"; }
-for f in /usr/sbin/ironlayer-fcgi /usr/bin/ironlayer "$CONF" "$UNIT" "$APPLY_UNIT" \
+for f in /usr/sbin/ironlayer-fcgi /usr/bin/ironlayer "$CONF" "$UNIT" "$SOCKET_UNIT" \
+	"$APPLY_UNIT" "$APPLY_SOCKET_UNIT" \
 	/etc/lighttpd/conf-available/50-ironlayer.conf /etc/apache2/sites-available/ironlayer.conf \
 	/usr/share/ironlayer/sql/001_foundation.sql /usr/share/ironlayer/errors/503.html \
 	/usr/share/man/man1/ironlayer.1.gz /usr/share/man/man8/ironlayer-fcgi.8.gz; do
@@ -211,32 +213,53 @@ say "ironlayer migrate (as user ironlayer)"
 tail -n 1 "$LOGDIR/migrate.log"
 
 # ---------------------------------------------------------------- 5. pools and lighttpd
-# A unit's ExecStart (continuation lines joined; "$$" is systemd's literal
-# "$"), run as its User= with its Environment= lines and RuntimeDirectory=, as
-# systemd would. Sets STARTED_PID (spawn-fcgi execs multiwatch: its pid).
-start_unit() { # unit socket
-	local unit=$1 sock=$2 exec_start unit_user cmd=() envs=()
-	exec_start=$(sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$unit" | sed -n 's/^ExecStart=//p' |
-		sed 's/\$\$/$/g')
+# As systemd would: the socket unit's socket (made here by spawn-fcgi as root,
+# with the unit's owner, group and mode, then handed over on fd 0), and the
+# service's ExecStart (continuation lines joined; "$$" is systemd's literal
+# "$"; the unit's own quoting) run on it as its User= with its Environment=
+# lines, in its RuntimeDirectory=. Sets STARTED_PID.
+unit_key() { sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$1" | sed -n "s/^$2=//p" | tail -n 1; }
+command -v spawn-fcgi >/dev/null || apt-get install -y -q spawn-fcgi </dev/null >"$LOGDIR/apt-spawn.log" 2>&1
+start_pool() { # service-unit socket-unit socket
+	local unit=$1 socket_unit=$2 sock=$3 exec_start unit_user unit_group runtime
+	local sock_user sock_group sock_mode cmd=() envs=()
+	exec_start=$(unit_key "$unit" ExecStart | sed 's/\$\$/$/g')
 	mapfile -t envs < <(sed -n 's/^Environment=//p' "$unit")
-	unit_user=$(sed -n 's/^User=//p' "$unit")
-	[ -n "$exec_start" ] && [ -n "$unit_user" ] || die "cannot read ExecStart/User from $unit"
-	eval "cmd=($exec_start)" # the unit's own quoting (single quotes around sh -c)
-	install -d -o "$unit_user" -g "$unit_user" -m 0750 /run/ironlayer
-	say "starting $(basename "$unit"): $exec_start"
-	(cd /var/lib/ironlayer && umask 0007 && exec setsid runuser -u "$unit_user" -- env "${envs[@]}" "${cmd[@]}") \
-		>>"$LOGDIR/worker.log" 2>&1 </dev/null &
+	unit_user=$(unit_key "$unit" User)
+	unit_group=$(unit_key "$unit" Group)
+	runtime=$(unit_key "$unit" RuntimeDirectory)
+	[ "$(unit_key "$unit" StandardInput)" = socket ] || die "$unit does not take its socket on stdin"
+	[ "$(unit_key "$socket_unit" ListenStream)" = "$sock" ] || die "$socket_unit does not listen on $sock"
+	sock_user=$(unit_key "$socket_unit" SocketUser)
+	sock_group=$(unit_key "$socket_unit" SocketGroup)
+	sock_mode=$(unit_key "$socket_unit" SocketMode)
+	[ -n "$exec_start" ] && [ -n "$unit_user" ] && [ -n "$sock_group" ] && [ -n "$sock_mode" ] ||
+		die "cannot read ExecStart/User from $unit or SocketGroup/SocketMode from $socket_unit"
+	install -d -m "$(unit_key "$socket_unit" DirectoryMode)" /run/ironlayer
+	if [ -n "$runtime" ]; then
+		install -d -o "$unit_user" -g "$unit_group" \
+			-m "$(unit_key "$unit" RuntimeDirectoryMode)" "/run/$runtime"
+	fi
+	say "starting $(basename "$unit"): $exec_start (socket $sock_user:$sock_group $sock_mode)"
+	eval "cmd=($exec_start)"
+	(cd /var/lib/ironlayer && umask 0007 && exec setsid env "${envs[@]}" spawn-fcgi -n -s "$sock" \
+		-M "$sock_mode" -U "$sock_user" -G "$sock_group" -u "$unit_user" -g "$unit_group" -b 1024 \
+		-- "${cmd[@]}") >>"$LOGDIR/worker.log" 2>&1 </dev/null &
 	STARTED_PID=$!
 	for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
 	[ -S "$sock" ] || die "$(basename "$unit") did not create $sock"
+	[ "$(stat -c '%a %U:%G' "$sock")" = "${sock_mode#0} $sock_user:$sock_group" ] ||
+		die "$sock is $(stat -c '%a %U:%G' "$sock")"
 }
-start_unit "$UNIT" "$SOCK"
+start_pool "$UNIT" "$SOCKET_UNIT" "$SOCK"
 POOL_PID=$STARTED_PID
-start_unit "$APPLY_UNIT" "$APPLY_SOCK"
+start_pool "$APPLY_UNIT" "$APPLY_SOCKET_UNIT" /run/ironlayer/fcgi-apply.sock
 APPLY_POOL_PID=$STARTED_PID
 
-# lighttpd as www-data, which reaches the socket through the group ironlayer
-adduser --quiet www-data ironlayer
+# lighttpd as www-data, which reaches the socket through its own group only
+if id -nG www-data | tr ' ' '\n' | grep -qx ironlayer; then
+	die "www-data is in the group ironlayer"
+fi
 sed -e "s|\":8000\"|\"127.0.0.1:$PORT\"|" /etc/lighttpd/conf-available/50-ironlayer.conf \
 	>"$WORK/50-ironlayer.conf"
 cat >"$WORK/lighttpd.conf" <<EOF
@@ -280,6 +303,11 @@ expect() { # status method path [body [token]]
 	[ "$got" = "$want" ] || die "$1 $2: status $got, expected $want: $(head -c 300 "$WORK/body")"
 	say "$1 $2 -> $got $(head -c 120 "$WORK/body")"
 }
+# the web server's user cannot read the secrets, yet serves the API
+if runuser -u www-data -- cat "$CONF" >/dev/null 2>&1; then
+	die "www-data can read $CONF"
+fi
+say "runuser -u www-data -- cat $CONF: refused"
 expect 200 GET /api/v1/health
 grep -q '"status":"ok"' "$WORK/body" || die "health body"
 expect 200 GET /ready

@@ -87,12 +87,20 @@ static int read_steps(struct augment *g, struct req *r, const char *plan_text)
 /*
  * The projects at both commits. A repository that moved or lost a commit
  * since the plan was made is not an error: the SQL-based advice is left out.
+ * The path must still resolve, inside the tenant's roots, to where it did at
+ * generate, so no other repository's SQL reaches the advice (or the LLM).
  */
 static void load_projects(struct augment *g, struct req *r)
 {
 	struct repo *repo;
 	struct project *base = NULL, *target = NULL;
+	char real[PATH_MAX];
 
+	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, g->repo_path) != 0 ||
+	    strcmp(real, g->repo_path) != 0) {
+		log_warn("augment %s: the plan's repository path no longer leads to it", g->plan_id);
+		return;
+	}
 	if (repo_open(&repo, r->arena, g->repo_path) < 0) {
 		log_warn("augment %s: the plan's repository cannot be opened", g->plan_id);
 		return;
@@ -145,7 +153,7 @@ static int load_history(struct augment *g, struct req *r)
 			if (strcmp(db_val(h, row, 0), g->steps[i].model) != 0)
 				continue;
 			hi->recent_runs++;
-			if (strcmp(db_val(h, row, 1), "FAILED") == 0)
+			if (strcmp(db_val(h, row, 1), "FAIL") == 0)
 				hi->recent_failures++;
 			else if (db_val(h, row, 2) != NULL)
 				secs[hi->n_runtimes++] = strtod(db_val(h, row, 2), NULL);

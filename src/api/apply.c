@@ -13,7 +13,6 @@
 #include "db/db.h"
 #include "db/plans.h"
 #include "db/runs.h"
-#include "repo/repo.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -136,6 +135,8 @@ static int begin_apply(struct apply *ap)
 		rc = IL_ERR;
 	if (rc == 0)
 		rc = check_fresh(ap);
+	if (rc == 0)
+		rc = apply_verify_content(ap);   /* before the plan is marked applying */
 	if (rc == 0 &&
 	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, ap->plan_id, "applying")) == 0)
 		rc = db_commit(r->db, r->arena);
@@ -145,21 +146,6 @@ static int begin_apply(struct apply *ap)
 		apply_release_tenant_slot(ap);
 		db_advisory_unlock(r->db, r->arena, apply_key(ap));
 	}
-	return rc;
-}
-
-static int load_models(struct apply *ap)
-{
-	struct repo *repo;
-	const char *path = db_val(ap->plan, 0, PLAN_REPO_PATH);
-	int rc = repo_open(&repo, ap->r->arena, path);
-
-	if (rc == 0)
-		rc = repo_load_project(&ap->project, ap->r->arena, repo,
-				       db_val(ap->plan, 0, PLAN_TARGET), ap->r->cfg->models_dir);
-	if (rc < 0)
-		log_error("apply %s: cannot read the models at the plan's target commit",
-			  ap->plan_id);
 	return rc;
 }
 
@@ -347,13 +333,13 @@ static const char *failed_dependency(struct apply *ap, const struct step *s, PGr
 	return NULL;
 }
 
-/* Records step s as skipped, for why. */
+/* Records step s as not run (cancelled), for why. */
 static int skip_step(struct apply *ap, const struct step *s, const char *why)
 {
 	const char *run_id;
 
 	ap->all_ok = 0;
-	return record_start(&run_id, ap, s, RUN_SKIPPED, why);
+	return record_start(&run_id, ap, s, RUN_CANCELLED, why);
 }
 
 static int run_steps(struct apply *ap)
@@ -444,10 +430,7 @@ int api_plans_apply(struct req *r)
 	ap.plan_id = id;
 	if ((rc = begin_apply(&ap)) != 0)
 		return rc > 0 ? 0 : rc;
-	if (load_models(&ap) < 0)
-		ap.ex_error = "cannot read the models at the plan's target commit";
-	else
-		rc = apply_open_executor(&ap);
+	rc = apply_open_executor(&ap);   /* ap.project was read and verified by begin_apply */
 	if (rc == 0)
 		rc = run_steps(&ap);
 	if (ap.ex != NULL)

@@ -40,6 +40,17 @@ struct apply {
  */
 int apply_open_executor(struct apply *ap);
 
+/*
+ * What was approved is what runs (apply_verify.c), checked before any run
+ * row exists: the plan's repo_path still resolves, inside the tenant's
+ * roots, to the path generate resolved; the models at the target commit
+ * read back with every object hash-checked; and each step's model content
+ * hash equals the one stored at generate. Sets ap->project (what the steps
+ * then run). Returns 0, 1 after a 409 plan_content_changed, or a negative
+ * code.
+ */
+int apply_verify_content(struct apply *ap);
+
 /* apply_limits.c */
 /*
  * Takes one of the tenant's apply slots (its tier's max_concurrent_applies,

@@ -107,7 +107,7 @@ void apply_step_deadline(const struct apply *ap, struct exec_step *e)
 /*
  * The route table's settle hook: before a read of plans, runs or models,
  * the tenant's applies whose worker died (SIGKILL, a lost state connection)
- * end as failed, their RUNNING runs FAILED "worker lost". The sign is the
+ * end as failed, their RUNNING runs FAIL "worker lost". The sign is the
  * apply lock: a worker holds it on its session for as long as it applies,
  * and PostgreSQL drops it with the session.
  */

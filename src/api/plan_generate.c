@@ -33,9 +33,12 @@ struct generate {
 	const char *plan_text;
 };
 
+/* Shorter prefixes are cheap to guess across repositories and often ambiguous. */
+#define MIN_SHA_PREFIX 7
+
 static const char *check_sha(const char *s)
 {
-	return is_hex_string(s, 4, 40) ? NULL : "must be 4 to 40 hexadecimal digits";
+	return is_hex_string(s, MIN_SHA_PREFIX, 40) ? NULL : "must be 7 to 40 hexadecimal digits";
 }
 
 static const char *check_date(const char *s)
@@ -53,33 +56,20 @@ static const struct field generate_fields[] = {
 	{ "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
 };
 
-/* 1 when path (resolved) is root (resolved) or below it. */
-static int is_inside(const char *path, const char *root)
-{
-	char real_root[PATH_MAX];
-	size_t n;
-
-	if (realpath(root, real_root) == NULL)
-		return 0;
-	n = strlen(real_root);
-	if (n == 1)
-		return 1;
-	return strncmp(path, real_root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* Resolves repo_path (symlinks too) and insists it is inside a repo root. */
+/*
+ * Resolves repo_path (symlinks too) and insists it is inside the tenant's own
+ * root or a shared one.
+ */
 static int resolve_repo_path(struct generate *g, struct req *r, const char *given)
 {
 	char real[PATH_MAX];
-	int i;
 
-	if (realpath(given, real) != NULL)
-		for (i = 0; i < r->cfg->n_repo_roots; i++)
-			if (is_inside(real, r->cfg->repo_root[i])) {
-				g->repo_path = arena_strdup(r->arena, real);
-				return 0;
-			}
-	/* one message whether the path is missing or outside: reveal nothing */
+	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, given) == 0) {
+		g->repo_path = arena_strdup(r->arena, real);
+		return g->repo_path != NULL ? 0 : IL_ENOMEM;
+	}
+	/* one message whether the path is missing, another tenant's or outside:
+	 * reveal nothing */
 	req_invalid(r, "body", "repo_path",
 		    "repo_path must be an existing directory inside a configured repository root",
 		    "value_error");
@@ -263,14 +253,39 @@ static const char *step_models(struct req *r, const struct plan *p)
 	return strbuf_cstr(&sb);
 }
 
+/*
+ * Each step model's content hash at the target commit, as a JSON object
+ * {"schema.name": "<sha256>"}: what the approval covers, and what apply
+ * recomputes before it runs anything (names and hashes need no escaping).
+ */
+static const char *step_hashes(struct req *r, const struct generate *g)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb, r->arena, 1 << 24);
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < g->plan->n_steps; i++) {
+		const char *model = g->plan->steps[i].model;
+		int k = project_find(g->target, model);
+
+		if (k < 0)
+			return NULL;   /* every step is a model of the target */
+		strbuf_addf(&sb, "%s\"%s\":\"%s\"", i ? "," : "", model,
+			    g->target->models[k]->content_hash);
+	}
+	strbuf_addc(&sb, '}');
+	return strbuf_cstr(&sb);
+}
+
 static int store_plan(int *created, struct generate *g, struct req *r)
 {
 	struct db_plan_row row;
 	char digest[IL_SHA256_HEX_LEN + 1];
-	const char *models = step_models(r, g->plan);
+	const char *models = step_models(r, g->plan), *hashes = step_hashes(r, g);
 	int rc;
 
-	if (models == NULL)
+	if (models == NULL || hashes == NULL)
 		return IL_ENOMEM;
 	rc = db_state_digest(digest, r->db, r->arena, r->who.tenant_id, g->environment, models);
 	if (rc < 0)
@@ -285,6 +300,7 @@ static int store_plan(int *created, struct generate *g, struct req *r)
 	row.target_sha = g->target_sha;
 	row.as_of = g->as_of;
 	row.plan_text = g->plan_text;
+	row.model_hashes = hashes;
 	row.total_steps = (int)g->plan->n_steps;
 	row.models_changed = (int)(g->plan->models_changed.n + g->plan->models_added.n);
 	row.cost = g->plan->estimated_cost_usd;

@@ -10,8 +10,12 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/signup", api_auth_signup, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "POST", "/api/v1/auth/login", api_auth_login, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "POST", "/api/v1/auth/refresh", api_auth_refresh, ROLE_NONE, PUBLIC_JSON, "auth" },
+	{ "GET", "/api/v1/auth/session", api_auth_session, ROLE_NONE, ROUTE_PUBLIC, "auth" },
 	{ "POST", "/api/v1/auth/logout", api_auth_logout, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "GET", "/api/v1/auth/me", api_auth_me, ROLE_VIEWER, ROUTE_TENANT_TXN, "auth" },
+	/* its own transactions: a wrong password's throttle charge must outlive the rollback */
+	{ "POST", "/api/v1/auth/password", api_auth_password, ROLE_VIEWER, ROUTE_JSON_BODY,
+	  "auth" },
 
 	/* long work (ROUTE_LONG) runs in the apply pool, in one of its slots */
 	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR,
@@ -34,6 +38,10 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/environments", api_environments_list, ROLE_VIEWER, ROUTE_TENANT_TXN,
 	  "environments" },
 	{ "POST", "/api/v1/environments", api_environments_create, ROLE_ADMIN, TENANT_JSON,
+	  "environments" },
+	{ "GET", "/api/v1/environments/promotions", api_environments_promotions, ROLE_VIEWER,
+	  0, "environments" },
+	{ "POST", "/api/v1/environments/cleanup", api_environments_cleanup, ROLE_ADMIN, 0,
 	  "environments" },
 	{ "DELETE", "/api/v1/environments/:name", api_environments_delete, ROLE_ADMIN,
 	  TENANT_SETTLED, "environments" },

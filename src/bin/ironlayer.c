@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{ "lineage", cli_lineage, "show a model's upstream and downstream" },
 	{ "check", cli_check, "validate the models at a commit" },
 	{ "user", cli_user, "add, list, set-role or disable users of a tenant" },
+	{ "repo", cli_repo, "add a repository to a tenant's own repository root" },
 	{ "audit", cli_audit, "verify the audit log's hash chains" },
 	{ "rotate-master-key", cli_rotate_master_key,
 	  "re-encrypt every stored secret under the current master key" },

@@ -58,8 +58,8 @@ int db_admin_user_set_role(struct db *db, struct arena *a, const char *email,
 int db_admin_user_disable(struct db *db, struct arena *a, const char *email)
 {
 	static const char sql[] =
-		"WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now())"
-		"  WHERE email = $1 RETURNING id)"
+		"WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()),"
+		"  token_epoch = token_epoch + 1 WHERE email = $1 RETURNING id)"
 		" UPDATE refresh_tokens SET revoked_at = now()"
 		" WHERE user_id = (SELECT id FROM u) AND revoked_at IS NULL";
 	static const char check[] = "SELECT 1 FROM users WHERE email = $1";
@@ -81,6 +81,18 @@ int db_admin_user_tenant(const char **tenant_id, struct db *db, struct arena *a,
 		return rc;
 	*tenant_id = db_val(res, 0, 0);
 	return 0;
+}
+
+int db_admin_tenant_resolve(const char **tenant_id, struct db *db, struct arena *a,
+			    const char *id_or_email)
+{
+	static const char sql[] =
+		"SELECT id::text FROM tenants WHERE id::text = lower($1)"
+		" UNION ALL SELECT tenant_id::text FROM users WHERE email = lower($1)"
+		" LIMIT 1";
+	const char *p[1] = { id_or_email };
+
+	return db_exec_value(tenant_id, db, a, sql, 1, p);
 }
 
 /* The text a row's hash covers; must match audit_row_text in 002_auth.sql. */

@@ -12,12 +12,15 @@ struct db_env_new {
 	int required_approvals;
 	int allow_self_approval;
 	const char *connection_sealed;   /* bytea hex text, or NULL */
+	int is_production;
+	const char *created_by;          /* the creating user's id */
 	long step_timeout_seconds;       /* 0: the server's step_timeout_seconds */
 };
 
 /*
- * Rows (JSON text, step_timeout_seconds or NULL): each environment, by name.
- * The JSON leaves out step_timeout_seconds: its shown value depends on the
+ * Rows (step_timeout_seconds or NULL, JSON text): each environment as JSON
+ * text (ours and the reference's fields, never the connection), by name. The
+ * JSON leaves out step_timeout_seconds: its shown value depends on the
  * server's configuration.
  */
 int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);

@@ -40,6 +40,7 @@ int db_state_digest(char out[65], struct db *db, struct arena *a, const char *te
 struct db_plan_row {
 	const char *plan_id, *environment, *state_digest, *repo_path, *base_sha, *target_sha;
 	const char *as_of, *plan_text;
+	const char *model_hashes;   /* JSON object: step model -> content hash */
 	int env_version, total_steps, models_changed;
 	double cost;
 	const char *created_by;
@@ -48,6 +49,13 @@ struct db_plan_row {
 /* Stores a new plan; *created is 0 when the tenant already had this plan id. */
 int db_plan_insert(int *created, struct db *db, struct arena *a, const char *tenant_id,
 		   const struct db_plan_row *p);
+
+/*
+ * The plan's step model content hashes as stored at generate (a JSON object
+ * text); *out is NULL for a plan made before they were recorded. IL_ENOTFOUND.
+ */
+int db_plan_model_hashes(const char **out, struct db *db, struct arena *a,
+			 const char *tenant_id, const char *plan_id);
 
 /*
  * Columns of db_plan_get and db_plan_list rows, in order. Strings borrowed
@@ -62,7 +70,12 @@ enum db_plan_col {
 /* One plan (optionally locked FOR UPDATE); IL_ENOTFOUND. */
 int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 		const char *plan_id, int for_update);
-/* A page of plans, newest first, filtered by environment/status when not NULL. */
+/*
+ * A page of plans, newest first, filtered by environment/status when not
+ * NULL. Rows have PLAN_NCOLS columns, then the total and the plan's
+ * summary.models_changed (a JSON array text): PLAN_LIST_MODELS_CHANGED.
+ */
+#define PLAN_LIST_MODELS_CHANGED (PLAN_NCOLS + 1)
 int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *a,
 		 const char *tenant_id, const char *env, const char *status, long long limit,
 		 long long offset);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/arena.h"
+#include "util/ipmatch.h"
 #include "util/parse.h"
 
 #ifndef IL_SYSCONFDIR
@@ -44,6 +45,7 @@ static const struct key keys[] = {
 	{ "master_key_previous", K_STR, OFF(master_key_previous_hex), "", 0, 0, 0 },
 	{ "master_key_previous_version", K_LONG, OFF(master_key_previous_version), "0", 0, 255, 0 },
 	{ "repo_roots", K_STR, OFF(repo_roots), "/var/lib/ironlayer/repos", 0, 0, 0 },
+	{ "shared_repo_roots", K_STR, OFF(shared_repo_roots), "", 0, 0, 0 },
 	{ "warehouse_dsn", K_STR, OFF(warehouse_dsn), "", 0, 0, 0 },
 	{ "warehouse_admin_dsn", K_STR, OFF(warehouse_admin_dsn), "", 0, 0, 0 },
 	{ "warehouse_shared_schemas", K_STR, OFF(warehouse_shared_schemas), "raw", 0, 0, 0 },
@@ -62,6 +64,15 @@ static const struct key keys[] = {
 	{ "log_level", K_LOGLEVEL, OFF(log_level), "info", 0, 0, 0 },
 	{ "allow_signup", K_BOOL, OFF(allow_signup), "true", 0, 0, 0 },
 	{ "trusted_proxies", K_STR, OFF(trusted_proxies), "", 0, 0, 0 },
+	{ "login_max_failures_per_account", K_LONG, OFF(login_max_failures_per_account), "5",
+	  1, 1000000, 0 },
+	{ "login_max_failures_per_address", K_LONG, OFF(login_max_failures_per_address), "50",
+	  1, 1000000, 0 },
+	{ "login_failure_window_seconds", K_LONG, OFF(login_failure_window_seconds), "900",
+	  60, 86400, 0 },
+	{ "signup_max_per_address_per_hour", K_LONG, OFF(signup_max_per_address_per_hour), "10",
+	  1, 1000000, 0 },
+	{ "cors_allowed_origins", K_STR, OFF(cors_allowed_origins), "", 0, 0, 0 },
 	{ "argon2_memory_kib", K_LONG, OFF(argon2_memory_kib), "19456", 19456, 4194304, 0 },
 	{ "argon2_iterations", K_LONG, OFF(argon2_iterations), "2", 2, 100, 0 },
 	{ "argon2_parallelism", K_LONG, OFF(argon2_parallelism), "1", 1, 64, 0 },
@@ -73,7 +84,7 @@ static const struct key keys[] = {
 	{ "warehouse_connect_timeout_seconds", K_LONG, OFF(warehouse_connect_timeout_seconds), "10",
 	  2, 300, 0 },
 	{ "apply_workers", K_LONG, OFF(apply_workers), "2", 1, 256, 0 },
-	{ "run_dir", K_STR, OFF(run_dir), "/run/ironlayer", 0, 0, 0 },
+	{ "run_dir", K_STR, OFF(run_dir), "/run/ironlayer-apply", 0, 0, 0 },
 	{ "models_dir", K_STR, OFF(models_dir), "models", 0, 0, 0 },
 	{ "sql_dir", K_STR, OFF(sql_dir), IL_DATADIR "/sql", 0, 0, 0 },
 	{ "stripe_secret_key", K_STR, OFF(stripe_secret_key), "", 0, 0, 0 },
@@ -91,8 +102,9 @@ static const struct key keys[] = {
 	  "claude-sonnet-4-5", 0, 0, 0 },
 	{ "llm_default_model_openai", K_STR, OFF(llm_default_model_openai), "gpt-4o-mini", 0, 0, 0 },
 	{ "ai_advisory_enabled", K_BOOL, OFF(ai_advisory_enabled), "true", 0, 0, 0 },
-#define TIER_KEYS(name, i, plans, envs, ai, applies)                                     \
+#define TIER_KEYS(name, i, label, plans, envs, ai, applies)                              \
 	{ "tier_" name "_price_id", K_STR, OFF(tier[i].price_id), "", 0, 0, 0 },          \
+	{ "tier_" name "_price_label", K_STR, OFF(tier[i].price_label), label, 0, 0, 0 }, \
 	{ "tier_" name "_plans_per_month", K_LONG, OFF(tier[i].plans_per_month), plans,   \
 	  -1, 100000000, 0 },                                                               \
 	{ "tier_" name "_environments", K_LONG, OFF(tier[i].environments), envs,          \
@@ -100,9 +112,9 @@ static const struct key keys[] = {
 	{ "tier_" name "_ai_augment", K_BOOL, OFF(tier[i].ai_augment), ai, 0, 0, 0 },     \
 	{ "tier_" name "_max_concurrent_applies", K_LONG,                                 \
 	  OFF(tier[i].max_concurrent_applies), applies, -1, 1000, 0 },
-	TIER_KEYS("community", IL_TIER_COMMUNITY, "25", "2", "false", "1")
-	TIER_KEYS("team", IL_TIER_TEAM, "1000", "10", "true", "3")
-	TIER_KEYS("enterprise", IL_TIER_ENTERPRISE, "-1", "-1", "true", "-1")
+	TIER_KEYS("community", IL_TIER_COMMUNITY, "Free", "25", "2", "false", "1")
+	TIER_KEYS("team", IL_TIER_TEAM, "", "1000", "10", "true", "3")
+	TIER_KEYS("enterprise", IL_TIER_ENTERPRISE, "", "-1", "-1", "true", "-1")
 #undef TIER_KEYS
 };
 #undef OFF
@@ -249,27 +261,38 @@ static int read_environment(struct il_config *cfg, struct arena *a, char *err,
 	return 0;
 }
 
-static int split_repo_roots(struct il_config *cfg, struct arena *a, char *err,
-			    size_t errlen)
+/* Splits a colon-separated list of absolute directories (key names it in errors). */
+static int split_roots(const char **out, int *n, const char *key, const char *text,
+		       struct arena *a, char *err, size_t errlen)
 {
-	char *copy = arena_strdup(a, cfg->repo_roots), *tok, *save = NULL;
+	char *copy = arena_strdup(a, text), *tok, *save = NULL;
 
 	if (copy == NULL)
 		return -1;
-	cfg->n_repo_roots = 0;
+	*n = 0;
 	for (tok = strtok_r(copy, ":", &save); tok != NULL;
 	     tok = strtok_r(NULL, ":", &save)) {
 		if (tok[0] != '/') {
-			snprintf(err, errlen, "repo_roots: '%.200s' is not an absolute path", tok);
+			snprintf(err, errlen, "%s: '%.200s' is not an absolute path", key, tok);
 			return -1;
 		}
-		if (cfg->n_repo_roots == IL_MAX_REPO_ROOTS) {
-			snprintf(err, errlen, "repo_roots: at most %d roots", IL_MAX_REPO_ROOTS);
+		if (*n == IL_MAX_REPO_ROOTS) {
+			snprintf(err, errlen, "%s: at most %d roots", key, IL_MAX_REPO_ROOTS);
 			return -1;
 		}
-		cfg->repo_root[cfg->n_repo_roots++] = tok;
+		out[(*n)++] = tok;
 	}
 	return 0;
+}
+
+static int split_repo_roots(struct il_config *cfg, struct arena *a, char *err,
+			    size_t errlen)
+{
+	if (split_roots(cfg->repo_root, &cfg->n_repo_roots, "repo_roots", cfg->repo_roots, a,
+			err, errlen) < 0)
+		return -1;
+	return split_roots(cfg->shared_repo_root, &cfg->n_shared_repo_roots,
+			   "shared_repo_roots", cfg->shared_repo_roots, a, err, errlen);
 }
 
 static int check_required(struct il_config *cfg, unsigned need, char *err, size_t errlen)
@@ -310,6 +333,47 @@ static int check_required(struct il_config *cfg, unsigned need, char *err, size_
 	return 0;
 }
 
+/* Each trusted_proxies entry is an IPv4/IPv6 address, optionally /prefix. */
+static int check_trusted_proxies(const struct il_config *cfg, struct arena *a, char *err,
+				 size_t errlen)
+{
+	char *copy = arena_strdup(a, cfg->trusted_proxies), *tok, *save = NULL;
+
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
+		if (ip_match(tok, NULL) < 0) {
+			snprintf(err, errlen, "trusted_proxies: '%.100s' is not an IP address or"
+				 " address/prefix", tok);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Each cors_allowed_origins entry is an origin as browsers send it:
+ * http(s)://host[:port], no path, never "*" (credentials are allowed).
+ */
+static int check_cors_origins(const struct il_config *cfg, struct arena *a, char *err,
+			      size_t errlen)
+{
+	char *copy = arena_strdup(a, cfg->cors_allowed_origins), *tok, *save = NULL;
+
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		const char *host = strncmp(tok, "https://", 8) == 0 ? tok + 8 :
+				   strncmp(tok, "http://", 7) == 0 ? tok + 7 : NULL;
+
+		if (host == NULL || *host == '\0' || strpbrk(host, "/?#*@") != NULL) {
+			snprintf(err, errlen, "cors_allowed_origins: '%.100s' is not an origin"
+				 " (scheme://host[:port], no path, no wildcard)", tok);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int config_load(struct il_config *cfg, struct arena *a, const char *path,
 		unsigned need, char *err, size_t errlen)
 {
@@ -329,7 +393,9 @@ int config_load(struct il_config *cfg, struct arena *a, const char *path,
 		path = config_default_path();
 	if (read_file(cfg, a, path, explicit_path, err, errlen) < 0 ||
 	    read_environment(cfg, a, err, errlen) < 0 ||
-	    split_repo_roots(cfg, a, err, errlen) < 0)
+	    split_repo_roots(cfg, a, err, errlen) < 0 ||
+	    check_trusted_proxies(cfg, a, err, errlen) < 0 ||
+	    check_cors_origins(cfg, a, err, errlen) < 0)
 		return -1;
 	if (cfg->migrate_database_url == NULL)
 		cfg->migrate_database_url = cfg->database_url;

@@ -22,6 +22,7 @@ enum il_tier { IL_TIER_COMMUNITY, IL_TIER_TEAM, IL_TIER_ENTERPRISE, IL_TIER_COUN
 /* One tier's Stripe price and limits; a limit of -1 means unlimited. */
 struct il_tier_config {
 	const char *price_id;             /* "" when the tier cannot be bought */
+	const char *price_label;          /* shown to buyers, e.g. "$29/user/mo"; "" unknown */
 	long plans_per_month;
 	long environments;
 	int ai_augment;
@@ -45,7 +46,10 @@ struct il_config {
 	long master_key_previous_version;
 	const char *repo_roots;           /* colon-separated, as written */
 	const char *repo_root[IL_MAX_REPO_ROOTS];
-	int n_repo_roots;
+	int n_repo_roots;                 /* a tenant plans under <root>/<tenant id>/ */
+	const char *shared_repo_roots;    /* colon-separated: every tenant may plan here */
+	const char *shared_repo_root[IL_MAX_REPO_ROOTS];
+	int n_shared_repo_roots;
 	const char *warehouse_dsn;
 	const char *warehouse_admin_dsn;
 	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */
@@ -62,7 +66,12 @@ struct il_config {
 	long max_body_bytes;
 	enum il_log_level log_level;
 	int allow_signup;
-	const char *trusted_proxies;
+	const char *trusted_proxies;      /* addresses/CIDRs whose X-Forwarded-For is believed */
+	long login_max_failures_per_account; /* per window, from any address */
+	long login_max_failures_per_address; /* per window, for any accounts */
+	long login_failure_window_seconds;
+	long signup_max_per_address_per_hour;
+	const char *cors_allowed_origins; /* origins answered with CORS headers; "" none */
 	long argon2_memory_kib;
 	long argon2_iterations;
 	long argon2_parallelism;

@@ -44,11 +44,11 @@ static void head_sha(const char *repo, char *sha)
 	ck_assert_uint_eq(strlen(sha), 40);
 }
 
-void repo_new(char *path, char *base, const char *name)
+void repo_new(char *path, char *base, const struct tenant *t, const char *name)
 {
 	char cmd[1024];
 
-	snprintf(path, 512, "%s/repos/%s", getenv("IL_TEST_VAR"), unique(name));
+	snprintf(path, 512, "%s/repos/%s/%s", getenv("IL_TEST_VAR"), t->tenant_id, unique(name));
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/models'", path);
 	ck_assert_int_eq(system(cmd), 0);
 	git(path, "-c init.defaultBranch=main init -q .");
@@ -124,11 +124,10 @@ struct resp *apply_plan(const struct tenant *t, const char *plan_id)
 
 const char *run_of(struct resp *r, const char *model, const char **error)
 {
-	json_object *runs = json_object_object_get(r->json, "runs");
+	json_object *runs = json_object_is_type(r->json, json_type_array) ? r->json :
+			    json_object_object_get(r->json, "runs");
 	size_t i;
 
-	if (runs == NULL)
-		runs = json_object_object_get(r->json, "items");
 	for (i = 0; runs != NULL && i < json_object_array_length(runs); i++) {
 		json_object *run = json_object_array_get_idx(runs, i);
 

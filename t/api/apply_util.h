@@ -15,10 +15,11 @@ struct model_file {
 };
 
 /*
- * A new git repository under the stack's repo root, with an empty first
- * commit; path gets its location (512 bytes), base that commit (48 bytes).
+ * A new git repository of tenant t (under its own directory of the stack's
+ * repo root), with an empty first commit; path gets its location (512
+ * bytes), base that commit (48 bytes).
  */
-void repo_new(char *path, char *base, const char *name);
+void repo_new(char *path, char *base, const struct tenant *t, const char *name);
 /* Writes the n files and commits them; sha gets the commit (48 bytes). */
 void repo_commit(const char *repo, char *sha, const struct model_file *files, size_t n);
 
@@ -31,7 +32,7 @@ char *plan_approved(const struct tenant *t, const char *repo, const char *base,
 		    const char *target, const char *env);
 /* POST /plans/:id/apply. */
 struct resp *apply_plan(const struct tenant *t, const char *plan_id);
-/* The status (and error) of model's run in a response's runs, or NULL. */
+/* The status (and error) of model's run in an apply's runs or a list of runs, or NULL. */
 const char *run_of(struct resp *r, const char *model, const char **error);
 
 /* An apply running in a thread, and what it came to. */

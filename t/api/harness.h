@@ -32,6 +32,10 @@ const char *resp_header(struct resp *r, const char *name);
 const char *resp_str(struct resp *r, const char *path);
 /* An integer field at a dotted path; aborts the test when missing. */
 long long resp_int(struct resp *r, const char *path);
+/* X-Total-Count of a list response; fails the test when it is missing. */
+long long resp_total(struct resp *r);
+/* The length of a bare JSON array body; fails the test when the body is not one. */
+size_t resp_len(struct resp *r);
 
 /* Runs scripts/stack with the given arguments for the test stack; 0 on success. */
 int stack(const char *args);
@@ -83,6 +87,13 @@ void tenant_free(struct tenant *t);
 const char *tenant_wh_db(const struct tenant *t);
 /* The full commit id of a tag of the fixture repository $IL_TEST_REPO (malloc'd). */
 char *fixture_sha(const char *tag);
+/*
+ * The tenant's own copy of the fixture repository, <repo root>/<tenant id>/api,
+ * placed on first use the way an operator does it (`ironlayer repo add --tenant
+ * ID $IL_TEST_REPO api`); the fixture itself lies outside every root. The
+ * path lives in a small ring of buffers (valid for the next few calls).
+ */
+const char *tenant_repo(const struct tenant *t);
 
 /* PUT /settings/llm-key for t (model may be NULL). */
 struct resp *llm_put_key(const struct tenant *t, const char *provider, const char *key,
@@ -99,12 +110,16 @@ const char *json_str2(json_object *o, const char *a, const char *b);
 int worker_log_has(const char *s);
 
 Suite *suite_auth(void);
+Suite *suite_sessions(void);
+Suite *suite_throttle(void);
 Suite *suite_augment(void);
 Suite *suite_billing_webhook(void);
 Suite *suite_billing(void);
 Suite *suite_settings(void);
 Suite *suite_plans(void);
 Suite *suite_apply(void);
+Suite *suite_compat(void);
+Suite *suite_security_repo(void);
 Suite *suite_security_net(void);
 Suite *suite_security_wh(void);
 Suite *suite_apply_limits(void);

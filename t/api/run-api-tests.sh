@@ -90,6 +90,14 @@ export IRONLAYER_DATABRICKS_MAX_RETRIES=2
 # a warehouse that never answers fails an apply's steps after 2 s, not 10
 export IRONLAYER_WAREHOUSE_CONNECT_TIMEOUT_SECONDS=2
 
+# Every suite signs up and logs in from 127.0.0.1: limits no run of the suite
+# reaches (test_throttle.c lowers them to prove them). The per-account limit
+# keeps its default (5): each test uses accounts of its own.
+export IRONLAYER_LOGIN_MAX_FAILURES_PER_ADDRESS=100000
+export IRONLAYER_SIGNUP_MAX_PER_ADDRESS_PER_HOUR=100000
+# the origin test_sessions.c sends its browser requests from
+export IRONLAYER_CORS_ALLOWED_ORIGINS=http://app.ironlayer.test
+
 # IL_TEST_VALGRIND=1: every worker runs under valgrind; leaks fail the run below
 if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
 	export IRONLAYER_WORKER_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite --log-file=$var/log/valgrind.%p.log"
@@ -106,6 +114,10 @@ done
 export IRONLAYER_STACK_PG_TCP="$pg_tcp" IRONLAYER_WAREHOUSE_ALLOWED_HOSTS="$pg_tcp"
 export IL_TEST_PG_TCP="$pg_tcp"
 
+# $var/shared is the root the operator shares read-only with every tenant (from
+# the environment, so the workers keep it when a test restarts the stack)
+export IRONLAYER_SHARED_REPO_ROOTS="$var/shared"
+
 # a port picked as free can be taken by another test run before lighttpd binds it
 for attempt in 1 2 3; do
 	"$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1 && break
@@ -119,8 +131,11 @@ for attempt in 1 2 3; do
 	port=$(free_port) || exit 1
 done
 
-# repositories to plan against: one inside the repo root, and traps around it
-"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
+# repositories to plan against: the fixture lies outside every root (each
+# tenant gets a copy in its own root, see tenant_repo in harness.c), a copy of
+# it in the shared root, and traps around them
+"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/fixtures/api" >>"$var/log/harness.log" 2>&1
+git clone -q --no-hardlinks "$var/fixtures/api" "$var/shared/api" >>"$var/log/harness.log" 2>&1
 mkdir -p "$var/repos/notgit" "$var/outside"
 # the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
 psql -X -q -v ON_ERROR_STOP=1 "$(sed -n 's/^warehouse_admin_dsn = //p' "$var/ironlayer.conf")" \
@@ -151,7 +166,7 @@ git -c init.defaultBranch=main init -q "$var/outside/repo"
 ln -sfn "$var/outside/repo" "$var/repos/escape"
 
 export IL_TEST_URL="http://127.0.0.1:$port" IL_TEST_VAR="$var" IL_TEST_STACK="$stack"
-export IL_TEST_REPO="$var/repos/api"
+export IL_TEST_REPO="$var/fixtures/api" IL_TEST_SHARED_REPO="$var/shared/api"
 export IL_TEST_SRCDIR="$top_srcdir" IL_TEST_BUILDDIR="$builddir"
 "$builddir/t/api_tests"
 rc=$?

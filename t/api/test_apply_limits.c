@@ -54,7 +54,7 @@ START_TEST(test_deadline__lifted_statement_timeout_cannot_outlast_step_timeout)
 
 	limits_tenant(&t, "deadline");
 	env_with_step_timeout(&t, "fast", 3);
-	repo_new(repo, base, "lift");
+	repo_new(repo, base, &t, "lift");
 	repo_commit(repo, head, lift_then_sleep, 3);
 	id = plan_approved(&t, repo, base, head, "fast");
 	bg_apply_start(&b, &t, id);
@@ -72,9 +72,9 @@ START_TEST(test_deadline__lifted_statement_timeout_cannot_outlast_step_timeout)
 	ck_assert_msg(b.seconds < 15, "the apply took %.1f s", b.seconds);
 
 	r = api("GET", path, t.token, NULL, NULL, NULL);
-	ck_assert_str_eq(run_of(r, "lim.nap", &err), "FAILED");
+	ck_assert_str_eq(run_of(r, "lim.nap", &err), "FAIL");
 	ck_assert_msg(err != NULL && strstr(err, "timed out after 3 s") != NULL, "error: %s", err);
-	ck_assert_str_eq(run_of(r, "lim.after", &err), "SKIPPED");
+	ck_assert_str_eq(run_of(r, "lim.after", &err), "CANCELLED");
 	ck_assert_ptr_nonnull(strstr(err, "did not succeed"));
 	resp_free(r);
 	/* nothing half-built under the model's name, and the sleep was cancelled */
@@ -135,7 +135,7 @@ START_TEST(test_deadline__databricks_statement_is_cancelled_at_the_step_deadline
 	r = api_json("POST", "/api/v1/environments", t.token, body);
 	ck_assert_status(r, 201);
 	resp_free(r);
-	repo_new(repo, base, "hang");
+	repo_new(repo, base, &t, "hang");
 	repo_commit(repo, head, hang, 1);
 	id = plan_approved(&t, repo, base, head, "lake");
 	t0 = now_s();
@@ -144,7 +144,7 @@ START_TEST(test_deadline__databricks_statement_is_cancelled_at_the_step_deadline
 	/* the step's 2 s, before databricks_timeout_seconds (5 s in the test stack) */
 	ck_assert_msg(now_s() - t0 < 4.5, "the apply took %.1f s", now_s() - t0);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
-	ck_assert_str_eq(run_of(r, "lake.hang", &err), "FAILED");
+	ck_assert_str_eq(run_of(r, "lake.hang", &err), "FAIL");
 	ck_assert_msg(err != NULL && strcmp(err, "timed out after 2 s; statement cancelled") == 0,
 		      "error: %s", err);
 	statement = resp_str(r, "runs.0.external_run_id");
@@ -193,7 +193,7 @@ START_TEST(test_deadline__unanswering_warehouse_fails_by_connect_timeout)
 	r = api_json("POST", "/api/v1/environments", t.token, body);
 	ck_assert_status(r, 201);
 	resp_free(r);
-	repo_new(repo, base, "far");
+	repo_new(repo, base, &t, "far");
 	repo_commit(repo, head, one, 1);
 	id = plan_approved(&t, repo, base, head, "far");
 	t0 = now_s();
@@ -202,7 +202,7 @@ START_TEST(test_deadline__unanswering_warehouse_fails_by_connect_timeout)
 	/* warehouse_connect_timeout_seconds is 2 in the test stack */
 	ck_assert_msg(now_s() - t0 < 8, "the apply took %.1f s", now_s() - t0);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
-	ck_assert_str_eq(run_of(r, "far.one", &err), "FAILED");
+	ck_assert_str_eq(run_of(r, "far.one", &err), "FAIL");
 	ck_assert_msg(err != NULL && strstr(err, "timed out after 2 s") != NULL, "error: %s", err);
 	resp_free(r);
 	close(fd);
@@ -222,7 +222,7 @@ static char *sleepy_plan(struct tenant *t, const char *prefix)
 	char repo[512], base[48], head[48];
 
 	limits_tenant(t, prefix);
-	repo_new(repo, base, "sleepy");
+	repo_new(repo, base, t, "sleepy");
 	repo_commit(repo, head, sleepy, 1);
 	return plan_approved(t, repo, base, head, "dev");
 }
@@ -309,7 +309,7 @@ START_TEST(test_tenant__second_concurrent_apply_is_429)
 	struct resp *r;
 
 	limits_tenant(&t, "twice");
-	repo_new(repo, base, "twice");
+	repo_new(repo, base, &t, "twice");
 	repo_commit(repo, first, sleepy, 1);
 	repo_commit(repo, second, other, 1);
 	p1 = plan_approved(&t, repo, base, first, "dev");
@@ -360,10 +360,10 @@ START_TEST(test_environments__step_timeout_seconds_only_lowers_the_servers)
 	env_with_step_timeout(&t, "quick", 30);
 	r = api("GET", "/api/v1/environments", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(resp_str(r, "items.0.name"), "dev");
-	ck_assert_int_eq(resp_int(r, "items.0.step_timeout_seconds"), 900);  /* the server's */
-	ck_assert_str_eq(resp_str(r, "items.1.name"), "quick");
-	ck_assert_int_eq(resp_int(r, "items.1.step_timeout_seconds"), 30);
+	ck_assert_str_eq(resp_str(r, "0.name"), "dev");
+	ck_assert_int_eq(resp_int(r, "0.step_timeout_seconds"), 900);  /* the server's */
+	ck_assert_str_eq(resp_str(r, "1.name"), "quick");
+	ck_assert_int_eq(resp_int(r, "1.step_timeout_seconds"), 30);
 	resp_free(r);
 	tenant_free(&t);
 }

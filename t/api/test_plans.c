@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -20,7 +21,7 @@ static struct resp *generate(const struct tenant *t, const char *repo, const cha
 static char *generate_c1_c2(const struct tenant *t)
 {
 	char *c1 = fixture_sha("c1"), *c2 = fixture_sha("c2"), *id;
-	struct resp *r = generate(t, getenv("IL_TEST_REPO"), c1, c2, NULL);
+	struct resp *r = generate(t, tenant_repo(t), c1, c2, NULL);
 
 	ck_assert_int_eq(r->status == 200 || r->status == 201, 1);
 	id = must_str(r, "plan_id");
@@ -37,11 +38,11 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 	struct resp *r;
 
 	tenant_new(&t, "gen");
-	r = generate(&t, getenv("IL_TEST_REPO"), "", c2, NULL);
+	r = generate(&t, tenant_repo(&t), "", c2, NULL);
 	ck_assert_status(r, 422); /* empty base_sha */
 	resp_free(r);
 
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, c2, NULL);
+	r = generate(&t, tenant_repo(&t), c1, c2, NULL);
 	ck_assert_status(r, 201);
 	id = must_str(r, "plan_id");
 	ck_assert_str_eq(resp_str(r, "status"), "pending");
@@ -63,7 +64,7 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 		char short_c1[8];
 
 		snprintf(short_c1, sizeof(short_c1), "%.7s", c1);
-		r = generate(&t, getenv("IL_TEST_REPO"), short_c1, c2, NULL);
+		r = generate(&t, tenant_repo(&t), short_c1, c2, NULL);
 	}
 	ck_assert_status(r, 200); /* the same plan again, from a short sha */
 	ck_assert_str_eq(resp_str(r, "plan_id"), id);
@@ -83,7 +84,7 @@ END_TEST
 
 static void expect_repo_422(const struct tenant *t, const char *path, const char *msg)
 {
-	struct resp *r = generate(t, path, "abcd", "abcd", NULL);
+	struct resp *r = generate(t, path, "abcdef0", "abcdef0", NULL);
 
 	ck_assert_msg(r->status == 422, "%s: got %ld %s", path, r->status, r->body);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "repo_path");
@@ -110,6 +111,12 @@ START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 	expect_repo_422(&t, path, outside);
 	expect_repo_422(&t, "/etc", outside);
 	snprintf(path, sizeof(path), "%s/repos/notgit", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, outside);   /* under a root, but in no tenant's directory */
+	snprintf(path, sizeof(path), "%s/repos/%s/missing", getenv("IL_TEST_VAR"), t.tenant_id);
+	expect_repo_422(&t, path, outside);
+	snprintf(path, sizeof(path), "%s/repos/%s/notgit", getenv("IL_TEST_VAR"), t.tenant_id);
+	tenant_repo(&t);   /* the tenant's directory exists once a repository was added */
+	ck_assert_int_eq(mkdir(path, 0755), 0);
 	expect_repo_422(&t, path, "repo_path is not a git repository");
 	tenant_free(&t);
 }
@@ -122,21 +129,21 @@ START_TEST(test_generate__unknown_sha_env_and_cycles)
 	struct resp *r;
 
 	tenant_new(&t, "shas");
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, "deadbeef", NULL);
+	r = generate(&t, tenant_repo(&t), c1, "deadbeef", NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "target_sha");
 	ck_assert_str_eq(resp_str(r, "detail.0.msg"), "does not name a commit in the repository");
 	resp_free(r);
-	r = generate(&t, getenv("IL_TEST_REPO"), "xyz", c1, NULL);
+	r = generate(&t, tenant_repo(&t), "xyz", c1, NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "base_sha");
 	resp_free(r);
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, c1, ",\"environment\":\"prod\"");
+	r = generate(&t, tenant_repo(&t), c1, c1, ",\"environment\":\"prod\"");
 	ck_assert_status(r, 404);
 	ck_assert_str_eq(resp_str(r, "detail"), "environment prod not found");
 	resp_free(r);
 
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, cyc, NULL);
+	r = generate(&t, tenant_repo(&t), c1, cyc, NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "code"), "model_errors");
 	ck_assert_msg(strstr(r->body, "analytics.ltv \\u2192 staging.customers \\u2192 analytics.ltv") ||
@@ -145,7 +152,7 @@ START_TEST(test_generate__unknown_sha_env_and_cycles)
 	ck_assert_ptr_nonnull(resp_str(r, "errors.0.file"));
 	resp_free(r);
 
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, c1, NULL);
+	r = generate(&t, tenant_repo(&t), c1, c1, NULL);
 	ck_assert_status(r, 201); /* an empty diff is an empty plan */
 	ck_assert_int_eq(resp_int(r, "summary.total_steps"), 0);
 	resp_free(r);
@@ -166,9 +173,9 @@ START_TEST(test_list__pagination_edges_and_link)
 	tenant_new(&t, "page");
 	for (i = 0; i < 4; i++)
 		c[i] = fixture_sha(tags[i]);
-	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[1], NULL));
-	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[1], c[2], NULL));
-	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[2], NULL));
+	resp_free(generate(&t, tenant_repo(&t), c[0], c[1], NULL));
+	resp_free(generate(&t, tenant_repo(&t), c[1], c[2], NULL));
+	resp_free(generate(&t, tenant_repo(&t), c[0], c[2], NULL));
 
 	r = api("GET", "/api/v1/plans?limit=0", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 422);
@@ -183,26 +190,28 @@ START_TEST(test_list__pagination_edges_and_link)
 
 	r = api("GET", "/api/v1/plans?limit=2&environment=dev", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
-	ck_assert_int_eq(resp_int(r, "total"), 3);
-	ck_assert_int_eq(resp_int(r, "limit"), 2);
-	ck_assert_int_eq((long long)json_object_array_length(
-				 json_object_object_get(r->json, "items")), 2);
+	ck_assert_int_eq(resp_total(r), 3);
+	ck_assert_int_eq((long long)resp_len(r), 2);
 	ck_assert_str_eq(resp_header(r, "Link"),
-			 "</api/v1/plans?environment=dev&limit=2&offset=2>; rel=\"next\"");
-	ck_assert_str_eq(resp_str(r, "items.0.status"), "pending");
-	ck_assert_str_eq(resp_str(r, "items.0.created_by"), t.email);
+			 "</api/v1/plans?environment=dev&limit=2&offset=2>; rel=\"next\", "
+			 "</api/v1/plans?environment=dev&limit=2&offset=2>; rel=\"last\"");
+	ck_assert_str_eq(resp_str(r, "0.status"), "pending");
+	ck_assert_str_eq(resp_str(r, "0.created_by"), t.email);
 	resp_free(r);
 
 	snprintf(path, sizeof(path), "/api/v1/plans?offset=50");
 	r = api("GET", path, t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
-	ck_assert_int_eq(resp_int(r, "total"), 3);
-	ck_assert_ptr_nonnull(strstr(r->body, "\"items\":[]"));
-	ck_assert_ptr_null(resp_header(r, "Link"));
+	ck_assert_int_eq(resp_total(r), 3);
+	ck_assert_str_eq(r->body, "[]");
+	/* past the end, the way back leads to the last page */
+	ck_assert_str_eq(resp_header(r, "Link"),
+			 "</api/v1/plans?limit=20&offset=0>; rel=\"prev\", "
+			 "</api/v1/plans?limit=20&offset=0>; rel=\"first\"");
 	resp_free(r);
 
 	r = api("GET", "/api/v1/plans?status=approved", t.token, NULL, NULL, NULL);
-	ck_assert_int_eq(resp_int(r, "total"), 0);
+	ck_assert_int_eq(resp_total(r), 0);
 	resp_free(r);
 	r = api("GET", "/api/v1/plans?status=bogus", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 422);
@@ -317,10 +326,10 @@ START_TEST(test_tenants__another_tenant_gets_404_everywhere)
 	ck_assert_status(r, 404);
 	resp_free(r);
 	r = api("GET", "/api/v1/plans", b.token, NULL, NULL, NULL);
-	ck_assert_int_eq(resp_int(r, "total"), 0);
+	ck_assert_int_eq(resp_total(r), 0);
 	resp_free(r);
 	r = api("GET", "/api/v1/models", b.token, NULL, NULL, NULL);
-	ck_assert_int_eq(resp_int(r, "total"), 0);
+	ck_assert_int_eq(resp_total(r), 0);
 	resp_free(r);
 	r = api("GET", "/api/v1/plans/not-a-plan-id", a.token, NULL, NULL, NULL);
 	ck_assert_status(r, 404);
@@ -340,7 +349,7 @@ static long long total_of(const struct tenant *t, const char *query)
 	snprintf(path, sizeof(path), "/api/v1/models%s", query);
 	r = api("GET", path, t->token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
-	n = resp_int(r, "total");
+	n = resp_total(r);
 	resp_free(r);
 	return n;
 }
@@ -362,9 +371,9 @@ START_TEST(test_models__filters_each_narrow_the_list)
 	ck_assert_int_eq(total_of(&t, "?search=nothing-like-this"), 0);
 
 	r = api("GET", "/api/v1/models?search=ltv", t.token, NULL, NULL, NULL);
-	ck_assert_str_eq(resp_str(r, "items.0.name"), "analytics.ltv");
-	ck_assert_str_eq(resp_str(r, "items.0.materialization"), "MERGE");
-	ck_assert_str_eq(resp_str(r, "items.0.unique_key"), "customer_id");
+	ck_assert_str_eq(resp_str(r, "0.name"), "analytics.ltv");
+	ck_assert_str_eq(resp_str(r, "0.materialization"), "MERGE");
+	ck_assert_str_eq(resp_str(r, "0.unique_key"), "customer_id");
 	ck_assert_ptr_nonnull(strstr(r->body, "\"watermark_range\":null"));
 	resp_free(r);
 

@@ -80,7 +80,7 @@ static int environment_count(const struct tenant *t)
 	int n;
 
 	ck_assert_status(r, 200);
-	n = (int)json_object_array_length(json_object_object_get(r->json, "items"));
+	n = (int)resp_len(r);
 	resp_free(r);
 	return n;
 }
@@ -203,11 +203,11 @@ static const char *tag_sha(const char *tag)
 /* Generates c1..c2 in env and approves it; the plan id (malloc'd). */
 static char *approved_plan(const struct tenant *t, const char *env)
 {
-	char body[1024], path[256], *id;
+	char body[2048], path[256], *id;
 	struct resp *r;
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
-		 "\"%s\",\"as_of\":\"2026-11-01\",\"environment\":\"%s\"}", getenv("IL_TEST_REPO"),
+		 "\"%s\",\"as_of\":\"2026-11-01\",\"environment\":\"%s\"}", tenant_repo(t),
 		 tag_sha("c1"), tag_sha("c2"), env);
 	r = api_json("POST", "/api/v1/plans/generate", t->token, body);
 	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
@@ -230,7 +230,7 @@ static struct resp *apply(const struct tenant *t, const char *id)
 
 /*
  * The runs of an apply answer: all SUCCESS (n1 NULL), or none ran: each is
- * FAILED with an error_message holding n1 and n2, or SKIPPED after one that was.
+ * FAIL with an error_message holding n1 and n2, or CANCELLED after one that was.
  */
 static void assert_runs(struct resp *r, const char *n1, const char *n2)
 {
@@ -248,9 +248,9 @@ static void assert_runs(struct resp *r, const char *n1, const char *n2)
 			ck_assert_msg(strcmp(st, "SUCCESS") == 0, "run %zu is %s: %s", i, st, r->body);
 			continue;
 		}
-		if (strcmp(st, "SKIPPED") == 0)
+		if (strcmp(st, "CANCELLED") == 0)
 			continue;
-		ck_assert_msg(strcmp(st, "FAILED") == 0, "run %zu is %s: %s", i, st, r->body);
+		ck_assert_msg(strcmp(st, "FAIL") == 0, "run %zu is %s: %s", i, st, r->body);
 		ck_assert_msg(err != NULL && strstr(err, n1) != NULL && strstr(err, n2) != NULL,
 			      "error: %s", err);
 		failed++;

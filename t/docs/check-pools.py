@@ -8,7 +8,7 @@ path is made from its pattern; the apply-pool rule of each of lighttpd.conf,
 lighttpd-ironlayer.conf, apache2-ironlayer.conf and apache2-test.conf must
 match it exactly when the route is long, so that no long request can hold a
 worker of the api pool and no short one waits in the apply pool. Also checks
-that the apply pool's socket is the one its systemd unit creates.
+that the apply pool's socket is the one its systemd socket unit creates.
 Exit 0 when everything holds, 1 otherwise.
 """
 import json
@@ -68,7 +68,7 @@ def apply_rules():
 def main():
     table = routes()
     rules = apply_rules()
-    unit = open(os.path.join(CONF, "ironlayer-fcgi-apply.service"), encoding="utf-8").read()
+    unit = open(os.path.join(CONF, "ironlayer-fcgi-apply.socket"), encoding="utf-8").read()
     for name, rule, sock in rules:
         if name != "apache2-test.conf" and sock != "/run/ironlayer/fcgi-apply.sock":
             problems.append("%s sends long work to %s" % (name, sock))
@@ -78,8 +78,8 @@ def main():
                 problems.append("%s %s the apply pool: %s %s" % (
                     name, "sends it to" if rule.search(path) else "does not send it to",
                     route["method"], route["pattern"]))
-    if "-s /run/ironlayer/fcgi-apply.sock" not in unit:
-        problems.append("ironlayer-fcgi-apply.service does not listen on "
+    if not re.search(r"^ListenStream=/run/ironlayer/fcgi-apply\.sock$", unit, re.M):
+        problems.append("ironlayer-fcgi-apply.socket does not listen on "
                         "/run/ironlayer/fcgi-apply.sock")
     if not any(r.get("long") for r in table):
         problems.append("no route is long work")
