@@ -30,8 +30,10 @@ command -v wrk >/dev/null || { echo "bench/apply-load.sh needs wrk: apt-get inst
 var=$(mktemp -d /tmp/ironlayer-bench-apply.XXXXXX)
 port=$((20000 + RANDOM % 12000))   # below the ephemeral range (32768+)
 trap '"$top/scripts/stack" down --var "$var" >/dev/null 2>&1; rm -rf "$var"' EXIT
+# the repository below is shared read-only with every tenant (shared_repo_roots)
 IRONLAYER_LOG_LEVEL=warn "$top/scripts/stack" up --var "$var" --port "$port" \
 	--workers "$workers" --apply-workers "$apply_workers" --builddir "$top" \
+	--set shared_repo_roots="$var/repos/shared" \
 	>"$var/stack.log" 2>&1 || { cat "$var/stack.log" >&2; exit 1; }
 url="http://127.0.0.1:$port"
 api="$url/api/v1"
@@ -45,7 +47,7 @@ signup() { # email -> access token
 
 # A repository with one model per round: commit i makes the model sleep again
 # (its text changes), so each round applies a new plan.
-repo=$var/repos/sleepy
+repo=$var/repos/shared/sleepy
 mkdir -p "$repo/models"
 git -C "$repo" -c init.defaultBranch=main init -q
 gitc() { git -C "$repo" -c user.name=bench -c user.email=bench@example.com "$@"; }
