@@ -70,7 +70,10 @@ int apply_begin(struct apply *ap);
  * the apply's deadline: 0 once held, 1 when the time ran out, or a negative code.
  */
 int apply_lock_model(struct apply *ap, const char *key);
-/* The step's deadline: its time (step_timeout_seconds, lowered by the environment), within the apply's. */
+/*
+ * The step's deadline: its time (step_timeout_seconds, lowered by the
+ * environment), within the apply's.
+ */
 void apply_step_deadline(const struct apply *ap, struct exec_step *e);
 
 /* The warehouse schema of a model name (prefix_schemapart), or NULL. */

@@ -60,8 +60,9 @@ int apply_begin(struct apply *ap)
 
 	if (rc == 0 && r->db->generation != ap->db_generation) {
 		db_rollback(r->db, r->arena);
-		log_error("apply %s: the state database connection was lost and with it the apply's"
-			  " locks: the apply stops; the next look at the plan ends it", ap->plan_id);
+		log_error("apply %s: the state database connection was lost and with it the"
+			  " apply's locks: the apply stops; the next look at the plan ends it",
+			  ap->plan_id);
 		return IL_EUNAVAIL;
 	}
 	return rc;
@@ -117,8 +118,8 @@ int api_end_lost_applies(struct req *r)
 	int rc = db_apply_end_lost(&ended, r->db, r->arena, r->who.tenant_id, APPLY_LOST_WHY), i;
 
 	for (i = 0; rc == 0 && i < db_rows(ended); i++) {
-		log_warn("plan %s: its apply lost its worker or its state connection; it is now failed",
-			 db_val(ended, i, 0));
+		log_warn("plan %s: its apply lost its worker or its state connection; it is now"
+			 " failed", db_val(ended, i, 0));
 		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, "system", "plan_apply_lost",
 				     "plan", db_val(ended, i, 0), NULL);
 	}

@@ -28,7 +28,8 @@
 int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
 {
 	static const char sql[] =
-		"SELECT e.step_timeout_seconds, " ENV_ITEM " WHERE e.tenant_id = $1 ORDER BY e.name";
+		"SELECT e.step_timeout_seconds, " ENV_ITEM
+		" WHERE e.tenant_id = $1 ORDER BY e.name";
 	const char *p[1] = { tenant_id };
 
 	return db_exec(out, db, a, sql, 1, p);
@@ -38,7 +39,8 @@ int db_env_json(const char **json, long *step_timeout, struct db *db, struct are
 		const char *tenant_id, const char *name)
 {
 	static const char sql[] =
-		"SELECT e.step_timeout_seconds, " ENV_ITEM " WHERE e.tenant_id = $1 AND e.name = $2";
+		"SELECT e.step_timeout_seconds, " ENV_ITEM
+		" WHERE e.tenant_id = $1 AND e.name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
 	int rc = db_exec_one(&res, db, a, sql, 2, p);

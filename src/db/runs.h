@@ -26,7 +26,7 @@ struct db_run_new {
 	const char *plan_id, *step_id, *model, *environment, *run_type;
 	const char *start, *end;      /* NULL without a range */
 	const char *executor;
-	const char *status;           /* RUN_RUNNING, or RUN_CANCELLED (not run: finished at once) */
+	const char *status;           /* RUN_RUNNING, or RUN_CANCELLED (not run: ends at once) */
 	const char *error;            /* why it was not run */
 };
 

@@ -370,7 +370,8 @@ static int await(struct dbx *d, struct arena *a, struct reply *rp, struct stmt *
 		if ((rc = api_call(d, a, path, NULL, rp)) < 0)
 			return rc;
 		if (rp->error != NULL)  /* the statement may still be running */
-			return cancel(d, a, st, exec_now_ms() >= deadline_ms ? timed_out : rp->error);
+			return cancel(d, a, st,
+				      exec_now_ms() >= deadline_ms ? timed_out : rp->error);
 	}
 	finish(a, rp->body, state, st);
 	return 0;

@@ -116,7 +116,8 @@ void pgw_cancel(PGconn *c)
 	pthread_t t;
 
 	if (atomic_load(&cancels_in_flight) >= PGW_MAX_CANCELS) {
-		log_warn("warehouse cancel requests are still pending; dropping the connection only");
+		log_warn("warehouse cancel requests are still pending; only dropping the"
+			 " connection");
 		return;
 	}
 	if ((cancel = PQgetCancel(c)) == NULL)
