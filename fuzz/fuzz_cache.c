@@ -1,4 +1,7 @@
-/* fuzz_cache.c: libFuzzer target for what reads a parse cache back: the file image, its entries, tree listings */
+/*
+ * fuzz_cache.c: libFuzzer target for what reads a parse cache back: the file
+ * image, its entries, tree listings
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
