@@ -174,7 +174,7 @@ static int cli_start(struct cli *c, const char *prog, const char *repo_path,
 {
 	pthread_t git_thread;
 	char err[256];
-	int rc;
+	int rc, git_started;
 
 	memset(c, 0, sizeof(*c));
 	c->prog = prog;
@@ -188,9 +188,14 @@ static int cli_start(struct cli *c, const char *prog, const char *repo_path,
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}
-	if (pthread_create(&git_thread, NULL, set_up_git, NULL) == 0)
-		pthread_detach(git_thread);   /* repo_open waits for it */
+	/*
+	 * joined, not detached: a thread still ending at exit leaves what it
+	 * frees on its way out (OpenSSL's per-thread state) to look leaked
+	 */
+	git_started = pthread_create(&git_thread, NULL, set_up_git, NULL) == 0;
 	cache_read(c, f, repo_path);
+	if (git_started)
+		pthread_join(git_thread, NULL);
 	rc = repo_open(&c->repo, c->a, repo_path);
 	if (rc == IL_ENOTFOUND) {
 		fprintf(stderr, "%s: '%s' is not a git repository\n", prog,
