@@ -43,8 +43,9 @@ int api_plans_reject(struct req *r);
 /* Responds with the stored plan (plan JSON plus status, approvals …). */
 int api_plan_respond(struct req *r, const char *plan_id, int status);
 
-/* apply.c, environments.c, runs.c */
+/* apply.c, plan_sql.c, environments.c, runs.c */
 int api_plans_apply(struct req *r);
+int api_plans_sql(struct req *r);
 int api_environments_list(struct req *r);
 int api_environments_create(struct req *r);
 int api_environments_delete(struct req *r);

@@ -24,6 +24,23 @@ struct apply {
 	int all_ok;
 };
 
+/* One step of the plan JSON; strings are borrowed from it. */
+struct step {
+	const char *id, *model, *run_type, *start, *end;
+	json_object *depends_on;
+};
+
+/* apply_step.c: what apply and the SQL preview (plan_sql.c) share */
+void apply_read_step(struct step *s, json_object *o);
+/* Loads ap->project, the models at the plan's target commit; logs why not. */
+int apply_load_models(struct apply *ap);
+/*
+ * Fills the executor's view of step s (ap->project loaded): its target,
+ * materialization, range and rendered SQL. NULL on success, else why the
+ * step cannot run.
+ */
+const char *apply_step_prepare(struct exec_step *e, struct apply *ap, const struct step *s);
+
 /*
  * Opens the environment's executor: its own sealed connection, or for a
  * postgres environment without one the server's shared warehouse, logged in

@@ -1,4 +1,5 @@
 /* plan_generate.c: POST /api/v1/plans/generate */
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,23 @@ struct generate {
 	const char *plan_text;
 };
 
+/*
+ * A commit: a sha or its first digits, or any revision the CLI takes (a
+ * tag, a branch, HEAD~1, main^2): letters, digits and . _ / ~ ^ @ { } -,
+ * not starting with a dash. libgit2 resolves it in the tenant's repository.
+ */
 static const char *check_sha(const char *s)
 {
-	return is_hex_string(s, 4, 40) ? NULL : "must be 4 to 40 hexadecimal digits";
+	static const char bad[] = "must be a commit sha (or its first 4 or more digits) or a "
+		"revision such as HEAD~1, a tag or a branch";
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 255 || s[0] == '-')
+		return bad;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._/~^@{}-", s[i]) == NULL)
+			return bad;
+	return NULL;
 }
 
 static const char *check_date(const char *s)
@@ -47,42 +62,92 @@ static const char *check_date(const char *s)
 
 static const struct field generate_fields[] = {
 	{ "repo_path", FIELD_STRING, 1, PATH_MAX, 0, 0, NULL },
-	{ "base_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
-	{ "target_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
+	{ "base_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
+	{ "target_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
 	{ "environment", FIELD_STRING, 0, 63, 0, 0, api_check_env_name },
 	{ "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
 };
 
-/* 1 when path (resolved) is root (resolved) or below it. */
-static int is_inside(const char *path, const char *root)
+/* 1 when path is root or below it (both spelled without "." or ".." parts). */
+static int is_below(const char *path, const char *root)
 {
-	char real_root[PATH_MAX];
-	size_t n;
+	size_t n = strlen(root);
 
-	if (realpath(root, real_root) == NULL)
-		return 0;
-	n = strlen(real_root);
-	if (n == 1)
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	if (n == 1 && root[0] == '/')
 		return 1;
-	return strncmp(path, real_root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+	return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
-/* Resolves repo_path (symlinks too) and insists it is inside a repo root. */
+/* 1 when path is inside a configured root, as written or with the root resolved. */
+static int in_a_root(const struct il_config *cfg, const char *path)
+{
+	char real_root[PATH_MAX];
+	int i;
+
+	for (i = 0; i < cfg->n_repo_roots; i++)
+		if (is_below(path, cfg->repo_root[i]) ||
+		    (realpath(cfg->repo_root[i], real_root) != NULL && is_below(path, real_root)))
+			return 1;
+	return 0;
+}
+
+/* An absolute path with "//", "." and ".." folded away, without touching the disk. */
+static char *lexical(struct arena *a, const char *given)
+{
+	char *out = arena_strdup(a, given), *w = out;
+	const char *p = given;
+
+	if (out == NULL)
+		return NULL;
+	while (*p != '\0') {
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (w > out && *--w != '/')
+				;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			*w++ = '/';
+			memcpy(w, p, n);
+			w += n;
+		}
+		p += n;
+	}
+	if (w == out)
+		*w++ = '/';
+	*w = '\0';
+	return out;
+}
+
+/*
+ * Resolves repo_path (symlinks too) and insists it is inside a repo root.
+ * Whether a path exists is said only inside the roots, so nothing is learnt
+ * about the rest of the server's disk.
+ */
 static int resolve_repo_path(struct generate *g, struct req *r, const char *given)
 {
 	char real[PATH_MAX];
-	int i;
+	const char *why = NULL, *folded = lexical(r->arena, given);
 
-	if (realpath(given, real) != NULL)
-		for (i = 0; i < r->cfg->n_repo_roots; i++)
-			if (is_inside(real, r->cfg->repo_root[i])) {
-				g->repo_path = arena_strdup(r->arena, real);
-				return 0;
-			}
-	/* one message whether the path is missing or outside: reveal nothing */
-	req_invalid(r, "body", "repo_path",
-		    "repo_path must be an existing directory inside a configured repository root",
-		    "value_error");
+	if (folded == NULL)
+		return IL_ENOMEM;
+	if (given[0] != '/')
+		why = "repo_path must be an absolute path";
+	else if (!in_a_root(r->cfg, folded))
+		why = "repo_path is outside the configured repository roots";
+	else if (realpath(given, real) == NULL)
+		why = "repo_path does not exist";
+	else if (!in_a_root(r->cfg, real))
+		why = "repo_path is outside the configured repository roots";   /* a symlink out */
+	if (why == NULL) {
+		g->repo_path = arena_strdup(r->arena, real);
+		return g->repo_path != NULL ? 0 : IL_ENOMEM;
+	}
+	req_invalid(r, "body", "repo_path", why, "value_error");
 	return req_validation_finish(r);
 }
 

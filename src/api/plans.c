@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/plan.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "db/plans.h"
@@ -85,6 +86,17 @@ int api_plans_get(struct req *r)
 	return rc == IL_ENOTFOUND ? 0 : rc;
 }
 
+/* A cost written the way plan JSON writes it (0.000013, never 1.3e-05). */
+static json_object *cost_json(const char *text)
+{
+	char buf[PLAN_NUMBER_LEN];
+	double v = strtod(text, NULL);
+
+	if (plan_format_number(buf, v) < 0)
+		return json_object_new_double(v);
+	return json_object_new_double_s(v, buf);
+}
+
 static json_object *plan_item(PGresult *res, int i)
 {
 	json_object *o = json_object_new_object();
@@ -96,8 +108,7 @@ static json_object *plan_item(PGresult *res, int i)
 	json_object_object_add(o, "status", api_str(db_val(res, i, PLAN_STATUS)));
 	json_object_object_add(o, "total_steps",
 			       json_object_new_int((int)db_long(res, i, PLAN_STEPS)));
-	json_object_object_add(o, "estimated_cost_usd",
-			       json_object_new_double(strtod(db_val(res, i, PLAN_COST), NULL)));
+	json_object_object_add(o, "estimated_cost_usd", cost_json(db_val(res, i, PLAN_COST)));
 	json_object_object_add(o, "models_changed",
 			       json_object_new_int((int)db_long(res, i, PLAN_CHANGED)));
 	json_object_object_add(o, "created_at", api_str(db_val(res, i, PLAN_CREATED_AT)));

@@ -81,21 +81,26 @@ static void jw_int(struct jw *w, long v)
 	strbuf_addf(w->sb, "%ld", v);
 }
 
-/*
- * Fixed notation with up to 6 decimals, trailing zeros dropped but one
- * kept: 300.0, 0.21, 0.000007. Never an exponent.
- */
+int plan_format_number(char *out, double v)
+{
+	int n = snprintf(out, PLAN_NUMBER_LEN, "%.6f", v);
+
+	if (n < 0 || n >= PLAN_NUMBER_LEN)
+		return -1;
+	while (n > 2 && out[n - 1] == '0' && out[n - 2] != '.')
+		out[--n] = '\0';
+	return n;
+}
+
 static void jw_num(struct jw *w, double v)
 {
-	char buf[64];
-	int n = snprintf(buf, sizeof(buf), "%.6f", v);
+	char buf[PLAN_NUMBER_LEN];
+	int n = plan_format_number(buf, v);
 
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
+	if (n < 0) {
 		w->sb->failed = 1;
 		return;
 	}
-	while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
-		n--;
 	strbuf_add(w->sb, buf, (size_t)n);
 }
 

@@ -68,6 +68,20 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 	ck_assert_status(r, 200); /* the same plan again, from a short sha */
 	ck_assert_str_eq(resp_str(r, "plan_id"), id);
 	resp_free(r);
+	/* and from revisions, as the CLI takes them: a tag and c2's parent */
+	r = generate(&t, getenv("IL_TEST_REPO"), "c2~1", "c2", NULL);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "plan_id"), id);
+	ck_assert_str_eq(resp_str(r, "base"), c1);
+	resp_free(r);
+	r = generate(&t, getenv("IL_TEST_REPO"), "--upload-pack=x", "c2", NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "base_sha");
+	resp_free(r);
+	r = generate(&t, getenv("IL_TEST_REPO"), "c1", "c2:models", NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "target_sha");
+	resp_free(r);
 
 	/* the CLI with no server state produces the same plan id */
 	snprintf(args, sizeof(args), "plan %s c1 c2 --as-of 2026-11-01", getenv("IL_TEST_REPO"));
@@ -94,8 +108,7 @@ static void expect_repo_422(const struct tenant *t, const char *path, const char
 
 START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 {
-	static const char outside[] =
-		"repo_path must be an existing directory inside a configured repository root";
+	static const char outside[] = "repo_path is outside the configured repository roots";
 	char path[1024];
 	struct tenant t;
 
@@ -106,9 +119,14 @@ START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 	expect_repo_422(&t, path, outside);
 	snprintf(path, sizeof(path), "%s/repos/escape", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);
-	snprintf(path, sizeof(path), "%s/repos/missing", getenv("IL_TEST_VAR"));
-	expect_repo_422(&t, path, outside);
+	/* whether a path outside the roots exists is never said */
 	expect_repo_422(&t, "/etc", outside);
+	expect_repo_422(&t, "/no/such/dir", outside);
+	snprintf(path, sizeof(path), "%s/repos/missing", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, "repo_path does not exist");
+	snprintf(path, sizeof(path), "%s/repos/./api/../missing", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, "repo_path does not exist");
+	expect_repo_422(&t, "repos/api", "repo_path must be an absolute path");
 	snprintf(path, sizeof(path), "%s/repos/notgit", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, "repo_path is not a git repository");
 	tenant_free(&t);
