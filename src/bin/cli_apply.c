@@ -182,7 +182,8 @@ static void observe(struct progress *p, json_object *items)
 
 		if (s == NULL || s->ended)
 			continue;
-		if (!s->started && !done)
+		/* a step seen only once it was done still gets its start line first */
+		if (!s->started)
 			start_line(p, o[i].run);
 		s->started = 1;
 		if (done) {

@@ -2,7 +2,8 @@ bin_PROGRAMS += ironlayer
 sbin_PROGRAMS += ironlayer-fcgi
 
 ironlayer_SOURCES = src/bin/ironlayer.c src/bin/cli.h src/bin/cli_migrate.c src/bin/cli_user.c \
-	src/bin/cli_plan.c src/bin/cli_secrets.c src/bin/cli_routes.c \
+	src/bin/cli_plan.c src/bin/cli_models.c src/bin/cli_repo.c src/bin/cli_repo.h \
+	src/bin/cli_diff.c src/bin/cli_diff.h src/bin/cli_secrets.c src/bin/cli_routes.c \
 	src/bin/cli_out.c src/bin/cli_out.h src/bin/cli_render.c src/bin/cli_render.h \
 	src/bin/cli_api.c src/bin/cli_api.h src/bin/cli_credentials.c src/bin/cli_login.c \
 	src/bin/cli_remote.c src/bin/cli_remote.h src/bin/cli_lists.c src/bin/cli_apply.c
