@@ -388,7 +388,7 @@ int api_auth_refresh(struct req *r)
 	struct db_refresh t;
 	struct db_user u;
 	char hash[IL_SHA256_HEX_LEN + 1];
-	const char *tenant = NULL;
+	const char *tenant = NULL, *why = "refresh token is invalid or expired";
 	json_object *body = NULL;
 	int rc;
 
@@ -400,8 +400,13 @@ int api_auth_refresh(struct req *r)
 		log_warn("refresh token reused: family revoked (tenant %s)", tenant);
 		rc = revoke_family(r, tenant, &t, "reuse");
 		rc = rc < 0 ? rc : IL_ENOTFOUND;
+		why = "this refresh token was already used, so its session is now revoked "
+		      "(a copied token cannot be replayed); log in again";
 	} else if (rc == 0 && (t.used || t.revoked || t.expired)) {
 		rc = IL_ENOTFOUND;
+		why = t.expired && !t.revoked ? "refresh token expired; log in again" :
+			"this session was revoked (logged out, or a refresh token was used "
+			"twice); log in again";
 	}
 	if (rc == 0)
 		rc = db_user_get(&u, r->db, r->arena, tenant, t.user_id);
@@ -411,7 +416,7 @@ int api_auth_refresh(struct req *r)
 	    (rc = issue_tokens(&body, r, &u, t.family_id, hash)) == 0)
 		rc = db_commit(r->db, r->arena);
 	if (rc == IL_ENOTFOUND || rc == IL_EINVALID) {
-		unauthorized(r, "invalid_refresh_token", "refresh token is invalid or expired");
+		unauthorized(r, "invalid_refresh_token", why);
 		return 0;
 	}
 	if (rc < 0)
@@ -489,12 +494,23 @@ int api_authenticate(struct req *r)
 	const char *email = NULL;
 	int rc;
 
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+	if (h == NULL || *h == '\0') {
 		unauthorized(r, "not_authenticated", "missing bearer token");
 		return -1;
 	}
-	if (token_verify_access(&c, r->arena, r->cfg, h + 7) < 0) {
-		unauthorized(r, "invalid_token", "invalid or expired token");
+	if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+		unauthorized(r, "not_authenticated",
+			     "the Authorization header must be 'Bearer <access token>'");
+		return -1;
+	}
+	rc = token_verify_access(&c, r->arena, r->cfg, h + 7);
+	if (rc == IL_ESTALE) {
+		unauthorized(r, "token_expired", "access token expired: get a new one from "
+			     "POST /api/v1/auth/refresh with your refresh token, or log in again");
+		return -1;
+	}
+	if (rc < 0) {
+		unauthorized(r, "invalid_token", "invalid access token");
 		return -1;
 	}
 	r->who.user_id = c.sub;

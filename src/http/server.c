@@ -94,6 +94,28 @@ static void read_body(struct req *r, FCGX_Request *fr)
 	r->body = buf;
 }
 
+/*
+ * lighttpd answers a POST without Content-Length (curl -X POST, no -d) with
+ * 411 itself. Its server.error-handler (fcgi-conf/lighttpd.conf) hands such
+ * an error to us as a GET with REDIRECT_STATUS and the original REQUEST_URI;
+ * only the web server sets REDIRECT_STATUS (client headers come as HTTP_*).
+ * A 411 only ever comes from a POST: it is served as that POST with an empty
+ * body, which JSON routes read as {}. Returns any other status handed over,
+ * for serve_one to answer as that error; else 0.
+ */
+static int web_server_error(struct req *r, FCGX_Request *fr)
+{
+	const char *st = FCGX_GetParam("REDIRECT_STATUS", fr->envp);
+	int64_t status = 0;
+
+	if (st == NULL || parse_i64(st, 400, 599, &status) < 0)
+		return 0;
+	if (status != 411)
+		return (int)status;
+	r->method = "POST";
+	return 0;
+}
+
 static void read_request(struct req *r, FCGX_Request *fr)
 {
 	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
@@ -101,6 +123,7 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	const char *q;
 
 	r->method = m ? m : "GET";
+	r->web_error = web_server_error(r, fr);
 	if (uri == NULL)
 		uri = FCGX_GetParam("SCRIPT_NAME", fr->envp);
 	if (uri == NULL || *uri == '\0')
@@ -113,7 +136,39 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	r->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
 	r->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	set_request_id(r);
-	read_body(r, fr);
+	if (FCGX_GetParam("REDIRECT_STATUS", fr->envp) == NULL)
+		read_body(r, fr);
+}
+
+/* The JSON of an error the web server met itself (as in fcgi-conf/errors/). */
+static void answer_web_error(struct req *r)
+{
+	static const struct {
+		int status;
+		const char *code, *detail;
+	} errors[] = {
+		{ 400, "bad_request", "bad request" }, { 403, "forbidden", "forbidden" },
+		{ 404, "not_found", "not found" }, { 405, "method_not_allowed", "method not allowed" },
+		{ 408, "request_timeout", "request timeout" },
+		{ 413, "payload_too_large", "request too large" },
+		{ 414, "uri_too_long", "request URI too long" },
+		{ 416, "range_not_satisfiable", "range not satisfiable" },
+		{ 417, "expectation_failed", "expectation failed" },
+		{ 431, "request_header_fields_too_large", "request header fields too large" },
+		{ 501, "not_implemented", "not implemented" }, { 502, "bad_gateway", "bad gateway" },
+		{ 503, "service_unavailable", "service unavailable" },
+		{ 504, "gateway_timeout", "gateway timeout" },
+		{ 505, "http_version_not_supported", "HTTP version not supported" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (errors[i].status == r->web_error) {
+			req_error(r, r->web_error, errors[i].code, "%s", errors[i].detail);
+			return;
+		}
+	req_error(r, r->web_error >= 500 ? 500 : 400, r->web_error >= 500 ? "internal_error" :
+		  "bad_request", "%s", r->web_error >= 500 ? "internal server error" : "bad request");
 }
 
 static const char *reason_phrase(int status)
@@ -152,8 +207,10 @@ static void write_response(struct req *r, FCGX_Request *fr)
 		     reason_phrase(r->status));
 	if (r->body_out != NULL)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-			      "Content-Type: application/json; charset=utf-8\r\n"
-			      "Content-Length: %zu\r\n", r->body_out_len);
+			      "Content-Type: %s\r\n"
+			      "Content-Length: %zu\r\n",
+			      r->type_out ? r->type_out : "application/json; charset=utf-8",
+			      r->body_out_len);
 	snprintf(head + n, sizeof(head) - (size_t)n,
 		 "X-Content-Type-Options: nosniff\r\n"
 		 "Cache-Control: no-store\r\n"
@@ -212,7 +269,10 @@ static void serve_one(const struct http_app *app, const struct il_config *cfg,
 	req_init(&r, a, cfg, db, fr->envp);
 	r.ctx = ctx;
 	read_request(&r, fr);
-	http_dispatch(app, &r);
+	if (r.web_error)
+		answer_web_error(&r);
+	else
+		http_dispatch(app, &r);
 	db_rollback(db, a); /* a handler that left a transaction open loses it */
 	write_response(&r, fr);
 	log_request(&r, &t0);
