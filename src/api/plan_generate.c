@@ -358,8 +358,9 @@ static int store_plan(int *created, struct generate *g, struct req *r)
 }
 
 /*
- * POST /api/v1/plans/generate (operator). 201 with a new plan; 200 with the
- * stored plan when this tenant generated the same plan before; 404 for an
+ * POST /api/v1/plans/generate (operator). 201 with a new plan (already
+ * "applied" when it has no steps: there is nothing to approve or run); 200
+ * with the stored plan when this tenant generated the same plan before; 404 for an
  * unknown environment; 422 for a bad repo_path or sha, or model errors (every
  * one listed).
  */
@@ -381,6 +382,11 @@ int api_plans_generate(struct req *r)
 	    (rc = load_projects(&g, r)) != 0 || (rc = build_plan(&g, r)) != 0)
 		return rc > 0 ? 0 : rc;
 	if ((rc = store_plan(&created, &g, r)) < 0)
+		return rc;
+	/* nothing to run: nothing to approve either */
+	if (created && g.plan->n_steps == 0 &&
+	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, g.plan->plan_id,
+				     "applied")) < 0)
 		return rc;
 	if (created && ((rc = api_catalog_update(r, g.target, g.target_sha)) < 0 ||
 			(rc = billing_count_plan_generation(r)) < 0 ||

@@ -1,4 +1,5 @@
 /* cli_user.c: ironlayer user add|list|set-role|disable, ironlayer audit verify */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,29 @@ static char *read_password(struct arena *a)
 	return arena_strdup(a, line);
 }
 
+/* 1 for a tenant id as IronLayer writes them: a UUID in its 36-character form. */
+static int tenant_id_ok(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 after saying so when tenant is not a tenant id. */
+static int bad_tenant(const char *what, const char *tenant)
+{
+	if (tenant == NULL || tenant_id_ok(tenant))
+		return 0;
+	fprintf(stderr, "ironlayer user %s: '%s' is not a tenant id (a UUID such as the "
+		"tenant_id of the signup answer or of GET /api/v1/auth/me)\n", what, tenant);
+	return 1;
+}
+
 static int report(const char *what, int rc)
 {
 	if (rc == 0)
@@ -94,6 +118,8 @@ static int user_add(struct session *s, int argc, char **argv)
 				"(password from $IRONLAYER_PASSWORD or the first line of stdin)\n");
 		return 2;
 	}
+	if (bad_tenant("add", tenant))
+		return 1;
 	pw = read_password(s->a);
 	if (pw == NULL || strlen(pw) < 10 || strlen(pw) > 1024) {
 		fprintf(stderr, "ironlayer user add: the password must be 10 to 1024 bytes\n");
@@ -152,6 +178,7 @@ int cli_user(int argc, char **argv)
 		const char *tenant = opt(argc - 1, argv + 1, "--tenant");
 
 		rc = tenant == NULL ? (fprintf(stderr, "usage: ironlayer user list --tenant ID\n"), 2)
+			: bad_tenant("list", tenant) ? 1
 			: report("list", db_admin_user_list(&s.db, s.a, tenant, stdout));
 	} else {
 		rc = user_change(&s, argc - 1, argv + 1, strcmp(sub, "disable") == 0);
