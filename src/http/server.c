@@ -97,23 +97,18 @@ static void read_body(struct req *r, FCGX_Request *fr)
 /*
  * lighttpd answers a POST without Content-Length (curl -X POST, no -d) with
  * 411 itself. Its server.error-handler (fcgi-conf/lighttpd.conf) hands such
- * an error to us as a GET with REDIRECT_STATUS and the original REQUEST_URI;
- * only the web server sets REDIRECT_STATUS (client headers come as HTTP_*).
- * A 411 only ever comes from a POST: it is served as that POST with an empty
- * body, which JSON routes read as {}. Returns any other status handed over,
- * for serve_one to answer as that error; else 0.
+ * an error to us as a GET with the error in REDIRECT_STATUS (otherwise 200)
+ * and the original REQUEST_URI; only the web server sets REDIRECT_STATUS
+ * (client headers come as HTTP_*). The error status, or 0.
  */
-static int web_server_error(struct req *r, FCGX_Request *fr)
+static int web_server_error(FCGX_Request *fr)
 {
 	const char *st = FCGX_GetParam("REDIRECT_STATUS", fr->envp);
 	int64_t status = 0;
 
 	if (st == NULL || parse_i64(st, 400, 599, &status) < 0)
 		return 0;
-	if (status != 411)
-		return (int)status;
-	r->method = "POST";
-	return 0;
+	return (int)status;
 }
 
 static void read_request(struct req *r, FCGX_Request *fr)
@@ -123,7 +118,13 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	const char *q;
 
 	r->method = m ? m : "GET";
-	r->web_error = web_server_error(r, fr);
+	r->web_error = web_server_error(fr);
+	/* a 411 only ever comes from a POST: served as that POST with an empty
+	 * body, which JSON routes read as {}; any other error is answered as such */
+	if (r->web_error == 411) {
+		r->method = "POST";
+		r->web_error = 0;
+	}
 	if (uri == NULL)
 		uri = FCGX_GetParam("SCRIPT_NAME", fr->envp);
 	if (uri == NULL || *uri == '\0')
@@ -136,7 +137,7 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	r->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
 	r->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
 	set_request_id(r);
-	if (FCGX_GetParam("REDIRECT_STATUS", fr->envp) == NULL)
+	if (web_server_error(fr) == 0)    /* a handed-over error has no body left */
 		read_body(r, fr);
 }
 

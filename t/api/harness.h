@@ -103,3 +103,5 @@ Suite *suite_billing(void);
 Suite *suite_settings(void);
 Suite *suite_plans(void);
 Suite *suite_apply(void);
+Suite *suite_plan_sql(void);
+Suite *suite_messages(void);

@@ -16,6 +16,8 @@ int main(void)
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_plan_sql,
+		suite_messages,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;
