@@ -31,6 +31,8 @@ void api_page_respond(struct req *r, const struct api_page *pg, json_object *ite
 		      long long total);
 /* JSON text from the database into an object (NULL stays NULL). */
 json_object *api_json_parse(const char *text);
+/* Rewrites the number o.key the one way costs are written (0.000002, never 2e-06). */
+void api_number_field(json_object *o, const char *key);
 /* A JSON string, or NULL (JSON null) for a NULL pointer. */
 json_object *api_str(const char *s);
 

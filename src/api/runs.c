@@ -49,6 +49,7 @@ static int respond_run(struct req *r, int telemetry)
 {
 	const char *id = req_param(r, 0), *json = NULL;
 	int rc = db_run_get(&json, r->db, r->arena, r->who.tenant_id, id, telemetry);
+	json_object *o;
 
 	if (rc == IL_ENOTFOUND) {
 		req_error(r, 404, "not_found", "run %.80s not found", id);
@@ -56,7 +57,10 @@ static int respond_run(struct req *r, int telemetry)
 	}
 	if (rc < 0)
 		return rc;
-	req_json(r, 200, api_json_parse(json));
+	o = api_json_parse(json);
+	if (telemetry)
+		api_number_field(o, "cost_usd");
+	req_json(r, 200, o);
 	return 0;
 }
 

@@ -161,6 +161,11 @@ START_TEST(test_messages__costs_are_written_one_way_and_empty_plans_need_no_appr
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/apply", id);
 	r = api_json("POST", path, t.token, "{}");
 	ck_assert_status(r, 200);
+	snprintf(path, sizeof(path), "/api/v1/runs/%s/telemetry", resp_str(r, "runs.0.run_id"));
+	resp_free(r);
+	r = api("GET", path, t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_msg(strstr(r->body, "e-0") == NULL, "exponent in %s", r->body);
 	resp_free(r);
 	/* estimated from the runs just made: costs of a few millionths of a dollar */
 	again = generate(&t, "c2", "c4", &r);
