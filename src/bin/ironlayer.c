@@ -7,6 +7,7 @@
 #include "bin/cli.h"
 #include "bin/cli_out.h"
 #include "build-config.h"
+#include "util/config.h"
 
 const char *cli_config_path;
 
@@ -112,7 +113,9 @@ static void usage(FILE *out)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-18s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`ironlayer COMMAND --help` describes a command. The API commands use\n"
-		"$IRONLAYER_URL and $IRONLAYER_TOKEN when set; NO_COLOR turns colour off.\n");
+		"$IRONLAYER_URL and $IRONLAYER_TOKEN when set; NO_COLOR turns colour off.\n"
+		"The operator commands read %s\n(or --config FILE, or $IRONLAYER_CONFIG).\n",
+		config_default_path());
 }
 
 /* 1 when argv asks for help anywhere (every command answers --help the same way). */
