@@ -247,6 +247,22 @@ static void end_poll(struct progress *p, CURLM *m, CURL **e, struct curl_slist *
 	*h = NULL;
 }
 
+/* The apply's answer once its transfer is over (result: how it ended). */
+static void take_answer(struct progress *p, struct cli_reply *answer, CURL *apply,
+			const struct strbuf *sink, CURLcode result)
+{
+	memset(answer, 0, sizeof(*answer));
+	if (result != CURLE_OK) {
+		fprintf(stderr, "ironlayer apply: cannot reach %s: %s\n", p->rm->api.url,
+			curl_easy_strerror(result));
+		return;
+	}
+	curl_easy_getinfo(apply, CURLINFO_RESPONSE_CODE, &answer->status);
+	answer->body = strbuf_cstr(sink);
+	answer->len = sink->len;
+	answer->json = answer->body ? cli_api_parse(p->rm->a, answer->body, answer->len) : NULL;
+}
+
 /*
  * Sends the apply and, while it is in flight, polls the plan's runs on a
  * second connection (one multi handle drives both), printing each step's
@@ -286,16 +302,7 @@ static int drive(struct progress *p, struct cli_reply *answer)
 	}
 	if (poll != NULL)
 		end_poll(p, m, &poll, &ph, &poll_sink, 0);
-	memset(answer, 0, sizeof(*answer));
-	if (result == CURLE_OK) {
-		curl_easy_getinfo(apply, CURLINFO_RESPONSE_CODE, &answer->status);
-		answer->body = strbuf_cstr(&sink);
-		answer->len = sink.len;
-		answer->json = answer->body ? cli_api_parse(p->rm->a, answer->body, answer->len) : NULL;
-	} else {
-		fprintf(stderr, "ironlayer apply: cannot reach %s: %s\n", p->rm->api.url,
-			curl_easy_strerror(result));
-	}
+	take_answer(p, answer, apply, &sink, result);
 	if (apply != NULL) {
 		curl_multi_remove_handle(m, apply);
 		curl_easy_cleanup(apply);

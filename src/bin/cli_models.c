@@ -347,7 +347,7 @@ static int check_json(const struct project *p)
 
 static int run_check(struct cli *c, const struct repo_args *ra)
 {
-	char sha[REPO_OID_HEX_LEN + 1], b[3][48];
+	char sha[REPO_OID_HEX_LEN + 1];
 	struct project *p;
 
 	if (cli_load_at(&p, sha, c, ra->at) < 0)
@@ -355,6 +355,8 @@ static int run_check(struct cli *c, const struct repo_args *ra)
 	if (ra->json && check_json(p) != 0)
 		return 1;
 	if (!ra->json) {
+		char b[3][48];
+
 		cli_print_diags(p, 1);
 		printf("%s, %s, %s\n", cli_count(b[0], 48, (long long)p->n_models, "model", NULL),
 		       cli_count(b[1], 48, (long long)p->diags.n_errors, "error", NULL),

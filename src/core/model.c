@@ -180,19 +180,19 @@ static int looks_like_key(const char *k, size_t n)
 static int distance(const char *a, const char *b)
 {
 	size_t na = strlen(a), nb = strlen(b), i, j;
-	int row[64], prev, tmp;
+	int row[64];
 
 	if (na > 63 || nb > 63)
 		return 9;
 	for (j = 0; j <= nb; j++)
 		row[j] = (int)j;
 	for (i = 1; i <= na; i++) {
-		prev = row[0];
+		int prev = row[0];
+
 		row[0] = (int)i;
 		for (j = 1; j <= nb; j++) {
-			int best = prev + (a[i - 1] != b[j - 1]);
+			int best = prev + (a[i - 1] != b[j - 1]), tmp = row[j];
 
-			tmp = row[j];
 			if (row[j] + 1 < best)
 				best = row[j] + 1;
 			if (row[j - 1] + 1 < best)
@@ -208,13 +208,16 @@ static int distance(const char *a, const char *b)
 static const char *closest_key(const char *k)
 {
 	const char *best = NULL;
-	int i, d, best_d = 3;
+	int i, best_d = 3;
 
-	for (i = 0; i < H__MAX; i++)
-		if ((d = distance(k, hkey_names[i])) < best_d) {
+	for (i = 0; i < H__MAX; i++) {
+		int d = distance(k, hkey_names[i]);
+
+		if (d < best_d) {
 			best_d = d;
 			best = hkey_names[i];
 		}
+	}
 	return best;
 }
 

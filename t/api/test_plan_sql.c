@@ -75,9 +75,39 @@ static char *statements_of(struct resp *r, const char *model)
 	return NULL;
 }
 
+/* No schema, no table, no run after a preview; another tenant gets 404, no token 401. */
+static void nothing_ran_and_only_the_tenant_sees_it(const struct tenant *t, const char *id)
+{
+	struct tenant other;
+	char path[256], sql[256], *out;
+	struct resp *r;
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%s%%'",
+		 t->prefix);
+	out = psql("ironlayer_wh", sql);
+	ck_assert_str_eq(out, "0\n");
+	free(out);
+	snprintf(path, sizeof(path), "/api/v1/runs?plan_id=%s", id);
+	r = api("GET", path, t->token, NULL, NULL, NULL);
+	ck_assert_ptr_null(strstr(r->body, "run_id"));
+	resp_free(r);
+	tenant_new(&other, "sqlother");
+	snprintf(path, sizeof(path), "/api/v1/plans/%s/sql", id);
+	r = api("GET", path, other.token, NULL, NULL, NULL);
+	ck_assert_status(r, 404);
+	resp_free(r);
+	r = api("GET", "/api/v1/plans/nope/sql", t->token, NULL, NULL, NULL);
+	ck_assert_status(r, 404);
+	resp_free(r);
+	r = api("GET", path, NULL, NULL, NULL, NULL);
+	ck_assert_status(r, 401);
+	resp_free(r);
+	tenant_free(&other);
+}
+
 START_TEST(test_plan_sql__each_materialization_on_postgres_and_nothing_runs)
 {
-	struct tenant t, other;
+	struct tenant t;
 	char path[256], want[512], *id, *sql;
 	struct resp *r;
 
@@ -122,32 +152,9 @@ START_TEST(test_plan_sql__each_materialization_on_postgres_and_nothing_runs)
 	free(sql);
 	resp_free(r);
 
-	/* nothing ran: no schema, no table, no run, and the plan still waits */
-	snprintf(want, sizeof(want), "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%s%%'",
-		 t.prefix);
-	sql = psql("ironlayer_wh", want);
-	ck_assert_str_eq(sql, "0\n");
-	free(sql);
-	snprintf(path, sizeof(path), "/api/v1/runs?plan_id=%s", id);
-	r = api("GET", path, t.token, NULL, NULL, NULL);
-	ck_assert_ptr_null(strstr(r->body, "run_id"));
-	resp_free(r);
-
-	/* another tenant cannot see it; an unknown id is 404 */
-	tenant_new(&other, "sqlother");
-	snprintf(path, sizeof(path), "/api/v1/plans/%s/sql", id);
-	r = api("GET", path, other.token, NULL, NULL, NULL);
-	ck_assert_status(r, 404);
-	resp_free(r);
-	r = api("GET", "/api/v1/plans/nope/sql", t.token, NULL, NULL, NULL);
-	ck_assert_status(r, 404);
-	resp_free(r);
-	r = api("GET", path, NULL, NULL, NULL, NULL);
-	ck_assert_status(r, 401);
-	resp_free(r);
+	nothing_ran_and_only_the_tenant_sees_it(&t, id);
 	free(id);
 	tenant_free(&t);
-	tenant_free(&other);
 }
 END_TEST
 
