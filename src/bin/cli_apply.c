@@ -114,27 +114,32 @@ static json_object *telemetry(struct progress *p, const char *run_id)
 	return t;
 }
 
+static int skipped(const char *status)
+{
+	return status != NULL && strcmp(status, "SKIPPED") == 0;
+}
+
 static void end_line(struct progress *p, json_object *run)
 {
 	const char *status = cli_str(run, "status"), *err = cli_str(run, "error_message");
 	json_object *t = telemetry(p, cli_str(run, "run_id"));
 	int colour = p->rm->colour, ok = status != NULL && strcmp(status, "SUCCESS") == 0;
-	int skipped = status != NULL && strcmp(status, "SKIPPED") == 0;
+	int skip = skipped(status);
 	char type[80], rows[48] = "";
 
 	p->ok += ok;
-	p->skipped += skipped;
-	p->failed += !ok && !skipped;
+	p->skipped += skip;
+	p->failed += !ok && !skip;
 	p->cost += cli_num(t, "cost_usd", 0);
 	if (t != NULL && cli_num(t, "rows_processed", -1) >= 0)
 		cli_count(rows, sizeof(rows), (long long)cli_num(t, "rows_processed", 0), "row", NULL);
 	printf("[%d/%zu] %s%-5s%s %s (%s)", step_index(p, cli_str(run, "step_id")),
 	       json_object_array_length(p->steps),
-	       cli_c(colour, ok ? C_GREEN : skipped ? C_DIM : C_RED),
-	       ok ? "OK" : skipped ? "SKIP" : run_failed(status) ? "FAIL" : status,
+	       cli_c(colour, ok ? C_GREEN : skip ? C_DIM : C_RED),
+	       ok ? "OK" : skip ? "SKIP" : run_failed(status) ? "FAIL" : status,
 	       cli_c(colour, C_RESET), cli_str(run, "model_name"),
 	       render_run_type(type, sizeof(type), run));
-	if (!skipped)
+	if (!skip)
 		printf(" in %.2fs", cli_num(t, "runtime_seconds", 0));
 	if (*rows != '\0')
 		printf(", %s", rows);
@@ -182,8 +187,9 @@ static void observe(struct progress *p, json_object *items)
 
 		if (s == NULL || s->ended)
 			continue;
-		/* a step seen only once it was done still gets its start line first */
-		if (!s->started)
+		/* a step seen only once it was done still gets its start line first;
+		 * a skipped one never started */
+		if (!s->started && !skipped(cli_str(o[i].run, "status")))
 			start_line(p, o[i].run);
 		s->started = 1;
 		if (done) {

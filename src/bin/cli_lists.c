@@ -1,5 +1,6 @@
 /* cli_lists.c: ironlayer plans [show], runs and envs */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bin/cli.h"
@@ -27,21 +28,36 @@ static const char *with_query(struct remote *rm, const char *path, const char *c
 	return strbuf_cstr(&sb);
 }
 
+/* How many items the whole list has: X-Total-Count, or the envelope's "total"; -1. */
+static long long list_total(const struct cli_reply *r)
+{
+	if (r->total != NULL)
+		return strtoll(r->total, NULL, 10);
+	return (long long)cli_num(r->json, "total", -1);
+}
+
 /* A list answer: its items as JSON, or a table by render; the exit status. */
 static int show_list(struct remote *rm, const char *path,
 		     void (*render)(FILE *, json_object *, int))
 {
-	json_object *reply, *items;
+	struct cli_reply r;
+	json_object *items;
+	long long total;
 
-	if (path == NULL || remote_get(rm, path, &reply) != 0)
+	if (path == NULL || cli_api_call(&rm->api, "GET", path, NULL, &r) != 0 ||
+	    cli_api_ok(&rm->api, &r) != 0)
 		return 1;
-	if ((items = cli_list_items(reply)) == NULL) {
+	if ((items = cli_list_items(r.json)) == NULL) {
 		fprintf(stderr, "ironlayer %s: the server's answer is not a list\n", rm->api.cmd);
 		return 1;
 	}
 	if (rm->json)
 		return cli_print_json(items);
 	render(stdout, items, rm->colour);
+	total = list_total(&r);
+	if (total > (long long)json_object_array_length(items))
+		printf("(%zu of %lld shown, newest first: --limit N shows up to 100)\n",
+		       json_object_array_length(items), total);
 	return 0;
 }
 

@@ -143,6 +143,39 @@ START_TEST(test_cli__login_plan_review_apply_runs)
 }
 END_TEST
 
+START_TEST(test_cli__a_failed_step_fails_the_apply)
+{
+	struct timed_line *lines;
+	struct cli_user u;
+	struct tenant t;
+	struct run r;
+	size_t n;
+	char *id;
+
+	tenant_new(&t, "clifail");
+	user_new(&u);
+	login(&u, t.email);
+	/* staging.customers reads a column that does not exist; revenue is downstream of it */
+	cli(&r, &u, NULL, NULL, "remote plan %s c4 bad --as-of 2026-11-05", getenv("IL_TEST_REPO"));
+	ck_assert_msg(r.status == 0, "%s", r.err);
+	run_free(&r);
+	id = newest_plan(&u);
+	cli(&r, &u, NULL, NULL, "approve %s", id);
+	run_free(&r);
+	ck_assert_int_eq(cli_timed(&lines, &n, &u, "apply %s", id), 1);
+	ck_assert_int_ge(line_with(lines, n, "[1/2] FAIL  staging.customers (FULL_REFRESH) in "), 0);
+	ck_assert_int_ge(line_with(lines, n, "[2/2] SKIP  analytics.revenue (FULL_REFRESH): "
+				   "skipped: upstream step"), 0);
+	ck_assert_int_eq(line_with(lines, n, "[2/2] START"), -1);   /* it never started */
+	ck_assert_ptr_nonnull(strstr(lines[n - 1].text, "failed: 0 steps succeeded, 1 failed, "
+				     "1 skipped"));
+	timed_free(lines, n);
+	free(id);
+	user_free(&u);
+	tenant_free(&t);
+}
+END_TEST
+
 /* The stored credentials with the access token replaced by an expired one. */
 static void expire_access_token(const struct cli_user *u, const char *sub, const char *tenant)
 {
@@ -298,6 +331,7 @@ Suite *suite_workflow(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_cli__login_plan_review_apply_runs);
+	tcase_add_test(tc, test_cli__a_failed_step_fails_the_apply);
 	tcase_add_test(tc, test_cli__tokens_refresh_env_token_and_logout);
 	tcase_add_test(tc, test_cli__errors_are_the_servers_detail_and_exit_non_zero);
 	suite_add_tcase(s, tc);
