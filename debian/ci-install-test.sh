@@ -176,7 +176,7 @@ PGHOST="host=$WORK/pg/run port=5432"
 CREATE ROLE ironlayer_owner LOGIN;
 CREATE ROLE ironlayer_worker NOLOGIN;
 CREATE ROLE ironlayer_app LOGIN NOBYPASSRLS IN ROLE ironlayer_worker;
-CREATE ROLE ironlayer_wh_admin LOGIN CREATEROLE;
+CREATE ROLE ironlayer_wh_admin LOGIN CREATEROLE CREATEDB;
 CREATE DATABASE ironlayer OWNER ironlayer_owner;
 CREATE DATABASE ironlayer_wh OWNER ironlayer_wh_admin;
 REVOKE ALL ON DATABASE ironlayer FROM PUBLIC;

@@ -7,7 +7,8 @@ dist_doc_DATA = \
 	docs/admin-guide.md \
 	docs/api-guide.md \
 	docs/model-format.md \
-	docs/plan-json.md
+	docs/plan-json.md \
+	docs/security.md
 
 EXTRA_DIST += \
 	debian/changelog debian/control debian/copyright debian/rules \

@@ -60,7 +60,9 @@ static int own_connection(const char **plain, struct apply *ap)
 static int open_databricks(struct apply *ap, const char *conn)
 {
 	struct exec_databricks_opts o;
+	struct exec_dbx_url url;
 	json_object *j = api_json_parse(conn), *v;
+	const char *why = NULL;
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -73,12 +75,43 @@ static int open_databricks(struct apply *ap, const char *conn)
 	if (json_object_object_get_ex(j, "warehouse_id", &v))
 		o.warehouse_id = arena_strdup(ap->r->arena, json_object_get_string(v));
 	json_object_put(j);
+	/* checked again at every connect: the config or DNS may have changed since create */
+	rc = exec_dbx_target_check(&url, &o.address, &why, ap->r->arena, o.host ? o.host : "",
+				   ap->r->cfg);
+	if (rc == IL_EINVALID) {
+		ap->ex_error = arena_printf(ap->r->arena, "the Databricks host is not allowed: %s",
+					    why);
+		return ap->ex_error != NULL ? 0 : IL_ENOMEM;
+	}
+	if (rc < 0)
+		return rc;
+	o.ca_file = ap->r->cfg->databricks_ca_file;
 	o.timeout_seconds = ap->r->cfg->databricks_timeout_seconds;
 	o.poll_interval_ms = ap->r->cfg->databricks_poll_interval_ms;
 	o.max_retries = (int)ap->r->cfg->databricks_max_retries;
 	rc = exec_databricks_open(&ap->ex, ap->r->arena, &o);
 	if (rc < 0)
 		ap->ex_error = "cannot use the Databricks connection of this environment";
+	return 0;
+}
+
+/* The tenant's own PostgreSQL warehouse, its DSN checked again before anything connects. */
+static int open_own_postgres(struct apply *ap, const char *dsn)
+{
+	struct exec_pg_target t;
+	const char *why = NULL;
+	int rc = exec_pg_target_check(&t, &why, ap->r->arena, dsn, ap->r->cfg);
+
+	if (rc == IL_EINVALID) {
+		ap->ex_error = arena_printf(ap->r->arena, "the environment's connection is not "
+					    "allowed: %s", why);
+		return ap->ex_error != NULL ? 0 : IL_ENOMEM;
+	}
+	if (rc < 0)
+		return rc;
+	if (exec_postgres_open_target(&ap->ex, ap->r->arena, &t,
+				      ap->r->cfg->statement_timeout_ms) < 0)
+		ap->ex_error = "cannot connect to the environment's warehouse";
 	return 0;
 }
 
@@ -129,7 +162,7 @@ static int tenant_role(const char **role, const char **password, struct apply *a
 }
 
 /* Every distinct target schema of the plan's steps. */
-static const char **plan_schemas(struct apply *ap, size_t *n)
+static const char *const *plan_schemas(struct apply *ap, size_t *n)
 {
 	json_object *steps = json_object_object_get(ap->doc, "steps");
 	size_t i, j, count = json_object_array_length(steps);
@@ -149,13 +182,17 @@ static const char **plan_schemas(struct apply *ap, size_t *n)
 	return out;
 }
 
+/*
+ * The tenant's own database in the shared warehouse, prepared through the
+ * admin connection (the tenant's SQL never runs there), then opened as the
+ * tenant's role: warehouse_dsn with that database and role.
+ */
 static int open_shared_warehouse(struct apply *ap)
 {
 	const struct il_config *cfg = ap->r->cfg;
-	const char *role = NULL, *password = NULL, *err = NULL;
+	const char *role = NULL, *password = NULL, *err = NULL, *dsn;
 	const char *admin = *cfg->warehouse_admin_dsn ? cfg->warehouse_admin_dsn : cfg->warehouse_dsn;
-	const char **schemas;
-	size_t n;
+	struct exec_pg_tenant t;
 	int rc;
 
 	if (*cfg->warehouse_dsn == '\0') {
@@ -164,18 +201,26 @@ static int open_shared_warehouse(struct apply *ap)
 	}
 	if ((rc = tenant_role(&role, &password, ap)) < 0)
 		return rc;
-	schemas = plan_schemas(ap, &n);
-	if (schemas == NULL)
+	memset(&t, 0, sizeof(t));
+	t.role = role;
+	t.password = password;
+	t.connection_limit = cfg->warehouse_connection_limit;
+	t.template_db = cfg->warehouse_template_db;
+	t.shared_server = cfg->warehouse_shared_server;
+	t.shared_reader = cfg->warehouse_shared_reader;
+	t.shared_schemas = cfg->warehouse_shared_schemas;
+	t.schemas = plan_schemas(ap, &t.n_schemas);
+	if (t.schemas == NULL)
 		return IL_ENOMEM;
-	rc = exec_postgres_provision(&err, ap->r->arena, admin, role, password,
-				     cfg->warehouse_shared_schemas, schemas, n);
+	rc = exec_postgres_provision(&err, ap->r->arena, admin, &t);
 	if (rc < 0) {
 		log_error("warehouse provisioning for role %s failed: %s", role, err ? err : "");
 		ap->ex_error = "cannot prepare the warehouse for this tenant";
 		return 0;
 	}
-	if (exec_postgres_open(&ap->ex, ap->r->arena, cfg->warehouse_dsn, role, password,
-			       cfg->statement_timeout_ms) < 0)
+	dsn = exec_conninfo_dbname(ap->r->arena, cfg->warehouse_dsn, role);
+	if (dsn == NULL || exec_postgres_open(&ap->ex, ap->r->arena, dsn, role, password,
+					      cfg->statement_timeout_ms) < 0)
 		ap->ex_error = "cannot connect to the warehouse";
 	return 0;
 }
@@ -197,8 +242,5 @@ int apply_open_executor(struct apply *ap)
 	}
 	if (conn == NULL)
 		return open_shared_warehouse(ap);
-	if (exec_postgres_open(&ap->ex, ap->r->arena, conn, NULL, NULL,
-			       ap->r->cfg->statement_timeout_ms) < 0)
-		ap->ex_error = "cannot connect to the environment's warehouse";
-	return 0;
+	return open_own_postgres(ap, conn);
 }

@@ -5,6 +5,7 @@
 #include "db/auth.h"
 #include "db/db.h"
 #include "db/environments.h"
+#include "exec/exec.h"
 #include "http/body.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -34,8 +35,13 @@ static const char *check_executor(const char *s)
 		"must be postgres or databricks";
 }
 
+/*
+ * A schema prefix names schemas <prefix>_<schema>: none may fall among
+ * PostgreSQL's own (pg_*, information_schema) or the public schema.
+ */
 static const char *check_prefix(const char *s)
 {
+	static const char *const reserved[] = { "pg", "information_schema", "public" };
 	size_t i, n = strlen(s);
 
 	if (n == 0 || n > 40 || s[0] < 'a' || s[0] > 'z')
@@ -43,6 +49,9 @@ static const char *check_prefix(const char *s)
 	for (i = 1; i < n; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
 			return "must match ^[a-z][a-z0-9_]{0,39}$";
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strncmp(s, reserved[i], strlen(reserved[i])) == 0)
+			return "may not start with pg, information_schema or public";
 	return NULL;
 }
 
@@ -60,20 +69,44 @@ enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_COUNT };
 static const char *const dbx_keys[] = { "host", "warehouse_id", "token" };
 
 /*
+ * 1 when a tenant's connection target passes (the DSN's keywords and host,
+ * or the Databricks URL, and every address either resolves to); otherwise
+ * records a 422 naming the problem and returns 0. Apply checks it again.
+ */
+static int connection_allowed(struct req *r, const char *executor, const char *target)
+{
+	struct exec_pg_target pg;
+	struct exec_dbx_url url;
+	const char *why = NULL, *address;
+	int rc = strcmp(executor, "postgres") == 0 ?
+		 exec_pg_target_check(&pg, &why, r->arena, target, r->cfg) :
+		 exec_dbx_target_check(&url, &address, &why, r->arena, target, r->cfg);
+
+	if (rc == 0)
+		return 1;
+	req_invalid(r, "body", "connection", why ? why : "the connection cannot be checked now",
+		    "value_error");
+	return 0;
+}
+
+/*
  * The connection as text to seal: a PostgreSQL DSN as given, or the
  * Databricks object {host, warehouse_id, token} as compact JSON. NULL after
  * recording a 422.
  */
 static const char *connection_text(struct req *r, const char *executor, int *absent)
 {
-	json_object *c = NULL;
+	json_object *c = NULL, *v;
 	size_t i;
 
 	*absent = !json_object_object_get_ex(r->json, "connection", &c) ||
 		  json_object_is_type(c, json_type_null);
 	if (strcmp(executor, "postgres") == 0) {
-		if (*absent || json_object_is_type(c, json_type_string))
-			return *absent ? NULL : json_object_get_string(c);
+		if (*absent)
+			return NULL;
+		if (json_object_is_type(c, json_type_string))
+			return connection_allowed(r, executor, json_object_get_string(c)) ?
+			       json_object_get_string(c) : NULL;
 		req_invalid(r, "body", "connection", "a postgres connection is a DSN string",
 			    "string_type");
 		return NULL;
@@ -84,8 +117,6 @@ static const char *connection_text(struct req *r, const char *executor, int *abs
 		return NULL;
 	}
 	for (i = 0; i < 3; i++) {
-		json_object *v;
-
 		if (!json_object_object_get_ex(c, dbx_keys[i], &v) ||
 		    !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
 		    json_object_get_string_len(v) > 2048) {
@@ -95,6 +126,9 @@ static const char *connection_text(struct req *r, const char *executor, int *abs
 			return NULL;
 		}
 	}
+	json_object_object_get_ex(c, "host", &v);
+	if (!connection_allowed(r, executor, json_object_get_string(v)))
+		return NULL;
 	return json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
 }
 

@@ -10,6 +10,7 @@
 #include "build-config.h"
 #include "db/db.h"
 #include "db/migrate.h"
+#include "exec/exec.h"
 #include "http/server.h"
 #include "util/arena.h"
 #include "util/config.h"
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
 	if (life == NULL ||
 	    config_load(&cfg, life, config_path, CONFIG_NEED_DB | CONFIG_NEED_SECRETS,
 			err, sizeof(err)) < 0 ||
+	    exec_outbound_check_config(&cfg, err, sizeof(err)) < 0 ||
 	    migrate_scan(&m, &ctx.nmigrations, life, cfg.sql_dir, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ironlayer-fcgi: %s\n", life ? err : "out of memory");
 		arena_free(life);

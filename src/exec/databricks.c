@@ -1,5 +1,6 @@
 /* databricks.c (exec): runs plan steps through the Databricks SQL Statement Execution API */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include "core/json_arena.h"
 #include "exec/databricks_int.h"
 #include "exec/exec.h"
+#include "exec/netguard.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -34,6 +36,7 @@ struct dbx {
 	int max_retries;
 	CURL *curl;                  /* one handle, so connections are reused */
 	struct curl_slist *headers;  /* carries the bearer token */
+	struct curl_slist *resolve;  /* host:port:address, the checked address pinned */
 };
 
 /* One HTTP exchange after retries; error is set when it did not succeed. */
@@ -441,6 +444,8 @@ static void dbx_close(struct executor *ex)
 	d->curl = NULL;
 	curl_slist_free_all(d->headers);
 	d->headers = NULL;
+	curl_slist_free_all(d->resolve);
+	d->resolve = NULL;
 }
 
 static void close_hook(void *ex)
@@ -450,11 +455,33 @@ static void close_hook(void *ex)
 
 static int opts_ok(const struct exec_databricks_opts *o)
 {
-	return o->host != NULL && (strncmp(o->host, "https://", 8) == 0 ||
-				   strncmp(o->host, "http://", 7) == 0) &&
+	return o->host != NULL && o->address != NULL &&
 	       o->token != NULL && *o->token != '\0' && strpbrk(o->token, "\r\n") == NULL &&
 	       o->warehouse_id != NULL && *o->warehouse_id != '\0' && o->timeout_seconds > 0 &&
 	       o->poll_interval_ms > 0 && o->max_retries >= 0 && o->max_retries <= 20;
+}
+
+/*
+ * The host's one "host:port:address" entry, so curl connects to the address
+ * that was checked and never asks DNS itself. An address literal host needs
+ * none, but must be that address. 0, IL_EINVALID or IL_ENOMEM.
+ */
+static int pin_address(struct dbx *d, struct arena *a, const struct exec_dbx_url *u,
+		       const char *address)
+{
+	struct net_addr want, got;
+	const char *entry;
+
+	if (net_addr_parse(&want, address) < 0)
+		return IL_EINVALID;
+	if (u->literal)
+		return net_addr_parse(&got, u->host) == 0 && got.family == want.family &&
+		       memcmp(got.b, want.b, sizeof(got.b)) == 0 ? 0 : IL_EINVALID;
+	entry = arena_printf(a, want.family == AF_INET6 ? "%s:%ld:[%s]" : "%s:%ld:%s", u->host,
+			     u->port, address);
+	if (entry == NULL || (d->resolve = curl_slist_append(NULL, entry)) == NULL)
+		return IL_ENOMEM;
+	return 0;
 }
 
 /* The fixed headers; the Authorization line is the only copy curl keeps of the token. */
@@ -476,10 +503,23 @@ static int set_headers(struct dbx *d, struct arena *a)
 	return 0;
 }
 
-/* Options shared by every request of the executor. */
-static void set_options(struct dbx *d)
+/*
+ * Options shared by every request of the executor: HTTPS only, to the
+ * pinned address, no redirect followed, no proxy from the environment (a
+ * proxy would resolve the name itself).
+ */
+static void set_options(struct dbx *d, const char *ca_file)
 {
-	curl_easy_setopt(d->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(d->curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(d->curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(d->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(d->curl, CURLOPT_MAXREDIRS, 0L);
+	curl_easy_setopt(d->curl, CURLOPT_PROXY, "");
+	curl_easy_setopt(d->curl, CURLOPT_RESOLVE, d->resolve);
+	curl_easy_setopt(d->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(d->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (ca_file != NULL && *ca_file != '\0')
+		curl_easy_setopt(d->curl, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, DBX_HTTP_TIMEOUT_S);
 	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT, DBX_CONNECT_TIMEOUT_S);
@@ -493,17 +533,18 @@ int exec_databricks_open(struct executor **out, struct arena *a,
 {
 	struct executor *ex = arena_calloc(a, 1, sizeof(*ex));
 	struct dbx *d = arena_calloc(a, 1, sizeof(*d));
-	size_t host_len;
+	struct exec_dbx_url u;
+	const char *why;
+	int rc;
 
 	*out = NULL;
 	if (!opts_ok(opts))
 		return IL_EINVALID;
 	if (ex == NULL || d == NULL)
 		return IL_ENOMEM;
-	host_len = strlen(opts->host);
-	while (host_len > 0 && opts->host[host_len - 1] == '/')
-		host_len--;
-	d->host = arena_strndup(a, opts->host, host_len);
+	if ((rc = exec_dbx_url_parse(&u, &why, a, opts->host)) < 0)
+		return rc;
+	d->host = u.base;
 	d->token = arena_strdup(a, opts->token);
 	d->warehouse_id = arena_strdup(a, opts->warehouse_id);
 	d->timeout_seconds = opts->timeout_seconds;
@@ -516,12 +557,14 @@ int exec_databricks_open(struct executor **out, struct arena *a,
 	/* closes the handle at the arena's reset if the caller never does; close is idempotent */
 	if (arena_on_reset(a, close_hook, ex) < 0)
 		return IL_ENOMEM;
-	if (d->host == NULL || d->token == NULL || d->warehouse_id == NULL ||
+	if ((rc = pin_address(d, a, &u, opts->address)) < 0)
+		return rc;
+	if (d->token == NULL || d->warehouse_id == NULL ||
 	    (d->curl = curl_easy_init()) == NULL || set_headers(d, a) < 0) {
 		dbx_close(ex);
 		return IL_ENOMEM;
 	}
-	set_options(d);
+	set_options(d, opts->ca_file);
 	*out = ex;
 	return 0;
 }

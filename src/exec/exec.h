@@ -7,6 +7,8 @@
 #include "core/model.h"
 
 struct arena;
+struct il_config;
+struct net_policy;
 
 /* What an executor needs to run one step; strings are borrowed. */
 struct exec_step {
@@ -85,9 +87,52 @@ int exec_render(const char **out, const char **err, struct arena *a, const char 
 		size_t len, const char *start, const char *end, exec_qualify_fn qualify,
 		void *payload);
 
+/*
+ * Outbound policies for tenant connections (outbound.c). A tenant's own
+ * PostgreSQL host is checked against warehouse_allowed_hosts (a host name on
+ * it lets its addresses through); a Databricks host against
+ * databricks_allowed_hosts (names say which hosts may be named; only address
+ * and CIDR entries let non-public addresses through).
+ */
+enum exec_outbound { EXEC_OUTBOUND_WAREHOUSE, EXEC_OUTBOUND_DATABRICKS };
+/*
+ * The policy for kind, in a: the allow list, and the addresses of the
+ * server's own databases (the TCP hosts of database_url, migrate_database_url,
+ * warehouse_dsn and warehouse_admin_dsn), which are refused unless listed.
+ * 0, IL_EINVALID (the list is invalid; logged) or IL_ENOMEM.
+ */
+int exec_outbound_policy(struct net_policy *p, struct arena *a, const struct il_config *cfg,
+			 enum exec_outbound kind);
+/* Checks the outbound keys of cfg at startup; -1 with a one-line err when invalid. */
+int exec_outbound_check_config(const struct il_config *cfg, char *err, size_t errlen);
+
+/* A Databricks workspace URL taken apart (dbx_target.c). */
+struct exec_dbx_url {
+	const char *host;             /* lower case, without brackets */
+	long port;                    /* 443 unless given */
+	const char *base;             /* https://host[:port]: where requests go */
+	int literal;                  /* host is an IP address */
+};
+/*
+ * Accepts only https://host[:port] with an optional trailing "/": no
+ * credentials, path, query or fragment. 0; IL_EINVALID with *why (for the
+ * tenant, starting "connection.host"); IL_ENOMEM.
+ */
+int exec_dbx_url_parse(struct exec_dbx_url *u, const char **why, struct arena *a,
+		       const char *url);
+/*
+ * exec_dbx_url_parse, then the host must be on databricks_allowed_hosts and
+ * every address it resolves to must pass the policy. 0 with *address the
+ * numeric address to connect to; IL_EINVALID with *why; IL_ENOMEM.
+ */
+int exec_dbx_target_check(struct exec_dbx_url *u, const char **address, const char **why,
+			  struct arena *a, const char *url, const struct il_config *cfg);
+
 /* Databricks SQL Statement Execution API (databricks.c). */
 struct exec_databricks_opts {
-	const char *host;             /* base URL, e.g. https://adb-1.azuredatabricks.net */
+	const char *host;             /* https://host[:port] (see exec_dbx_url_parse) */
+	const char *address;          /* the checked address connections go to (pinned) */
+	const char *ca_file;          /* CA bundle to verify TLS with; NULL or "" = the system's */
 	const char *token;            /* bearer token: never logged */
 	const char *warehouse_id;
 	long timeout_seconds;         /* per statement, then cancel */
@@ -100,21 +145,73 @@ int exec_databricks_open(struct executor **out, struct arena *a,
 
 /*
  * PostgreSQL warehouse (postgres.c): conninfo is a libpq connection string
- * or URI; user and password, when not NULL, replace the ones it names.
- * 0, IL_EUNAVAIL (cannot connect; details logged) or IL_ENOMEM.
+ * or URI from the operator's config (never a tenant's: see
+ * exec_postgres_open_target); user and password, when not NULL, replace the
+ * ones it names. 0, IL_EUNAVAIL (cannot connect; details logged) or IL_ENOMEM.
  */
 int exec_postgres_open(struct executor **out, struct arena *a, const char *conninfo,
 		       const char *user, const char *password, long statement_timeout_ms);
 
+/* A tenant's own PostgreSQL connection, checked (pg_target.c); strings in the arena. */
+struct exec_pg_target {
+	const char *host;             /* the name given (for TLS checks), or NULL */
+	const char *address;          /* the checked numeric address: the only one dialled */
+	const char *port;
+	const char *dbname;
+	const char *user;
+	const char *password;
+	const char *sslmode;
+	const char *application_name;
+	long connect_timeout;         /* seconds, at most 30 */
+};
+/*
+ * Parses a tenant's DSN (key=value or URI) with PQconninfoParse. Only host
+ * or hostaddr, port, dbname, user, password, sslmode, connect_timeout and
+ * application_name; a user and a password; one TCP host, whose every
+ * address must pass warehouse_allowed_hosts' policy. 0; IL_EINVALID with
+ * *why (for the tenant: names the keyword or the address); IL_ENOMEM.
+ */
+int exec_pg_target_check(struct exec_pg_target *t, const char **why, struct arena *a,
+			 const char *dsn, const struct il_config *cfg);
+/*
+ * Connects to a checked target: hostaddr pinned to t->address, GSS
+ * encryption off, every option that would read a file of the worker's set to
+ * a path that cannot exist, and the worker's PG*, KRB5* and GSS* environment
+ * hidden while it connects. 0, IL_EUNAVAIL (details logged), IL_EINVALID or
+ * IL_ENOMEM.
+ */
+int exec_postgres_open_target(struct executor **out, struct arena *a,
+			      const struct exec_pg_target *t, long statement_timeout_ms);
+/* At most this many schemas of warehouse_shared_schemas are shared (the rest are ignored). */
+#define EXEC_MAX_SHARED_SCHEMAS 32
+
+/* A tenant of the shared PostgreSQL warehouse; names must be valid identifiers. */
+struct exec_pg_tenant {
+	const char *role;             /* its login role, also the name of its database */
+	const char *password;         /* set when the role is created */
+	long connection_limit;        /* the role's CONNECTION LIMIT */
+	const char *template_db;      /* the tenant database is created from it */
+	const char *shared_server;    /* the template's postgres_fdw server (warehouse database) */
+	const char *shared_reader;    /* the login of that server's user mapping */
+	const char *shared_schemas;   /* comma-separated, in the warehouse database */
+	const char *const *schemas;   /* the tenant's own schemas to create */
+	size_t n_schemas;
+};
+
 /*
  * Prepares the shared warehouse for a tenant through the admin connection:
- * creates the login role (when missing) with password, lets it read the
- * shared source schemas (comma-separated, those that exist), and creates
- * each schema in schemas[] owned by the role (when missing). Names must be
- * valid identifiers. 0, or IL_EUNAVAIL / IL_ERR with *err for the log.
+ * the login role (created with password when missing; NOINHERIT, member of
+ * nothing, no CREATEDB/CREATEROLE, the connection limit), its database (from
+ * the template, owned by the role, no PUBLIC privileges), the shared schemas
+ * that exist in the warehouse database as admin-owned schemas of foreign
+ * tables it may only SELECT (tables new in the source are imported), and each
+ * schema in schemas[] owned by the role. 0, or IL_EINVALID / IL_EUNAVAIL /
+ * IL_ERR with *err for the log.
  */
 int exec_postgres_provision(const char **err, struct arena *a, const char *admin_conninfo,
-			    const char *role, const char *password, const char *shared_schemas,
-			    const char *const *schemas, size_t n);
+			    const struct exec_pg_tenant *t);
+
+/* conninfo (key=value or URI) with its dbname replaced, as key='value' text; NULL if unparsable. */
+const char *exec_conninfo_dbname(struct arena *a, const char *conninfo, const char *dbname);
 
 #endif

@@ -94,11 +94,9 @@ static int pg_run(struct executor *ex, struct arena *a, const struct exec_step *
 	return 0;
 }
 
-int exec_postgres_open(struct executor **out, struct arena *a, const char *conninfo,
-		       const char *user, const char *password, long statement_timeout_ms)
+int exec_postgres_connect(struct executor **out, struct arena *a, const char *const *keys,
+			  const char *const *vals, int expand_dbname, long statement_timeout_ms)
 {
-	const char *keys[4] = { "dbname", "user", "password", NULL };
-	const char *vals[4] = { conninfo, user, password, NULL };
 	struct executor *ex = arena_calloc(a, 1, sizeof(*ex));
 	struct pg_exec *pg = arena_calloc(a, 1, sizeof(*pg));
 	char timeout[64];
@@ -109,9 +107,7 @@ int exec_postgres_open(struct executor **out, struct arena *a, const char *conni
 	ex->run = pg_run;
 	ex->close = pg_close;
 	ex->state = pg;
-	if (user == NULL)
-		keys[1] = NULL;
-	pg->conn = PQconnectdbParams(keys, vals, 1);
+	pg->conn = PQconnectdbParams(keys, vals, expand_dbname);
 	if (PQstatus(pg->conn) != CONNECTION_OK) {
 		log_error("warehouse connection failed: %s", PQerrorMessage(pg->conn));
 		pg_close(ex);
@@ -122,4 +118,15 @@ int exec_postgres_open(struct executor **out, struct arena *a, const char *conni
 	PQclear(PQexec(pg->conn, "SET client_min_messages = warning"));
 	*out = ex;
 	return 0;
+}
+
+int exec_postgres_open(struct executor **out, struct arena *a, const char *conninfo,
+		       const char *user, const char *password, long statement_timeout_ms)
+{
+	const char *keys[4] = { "dbname", "user", "password", NULL };
+	const char *vals[4] = { conninfo, user, password, NULL };
+
+	if (user == NULL)
+		keys[1] = NULL;
+	return exec_postgres_connect(out, a, keys, vals, 1, statement_timeout_ms);
 }

@@ -48,9 +48,16 @@ struct il_config {
 	const char *warehouse_dsn;
 	const char *warehouse_admin_dsn;
 	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */
+	const char *warehouse_allowed_hosts; /* non-public hosts/CIDRs a tenant DSN may reach */
+	const char *warehouse_template_db;    /* each tenant database is made from it */
+	const char *warehouse_shared_server;  /* its postgres_fdw server for the shared schemas */
+	const char *warehouse_shared_reader;  /* the login of that server's user mapping */
+	long warehouse_connection_limit;      /* CONNECTION LIMIT of each tenant role */
 	long databricks_timeout_seconds;
 	long databricks_poll_interval_ms;
 	long databricks_max_retries;
+	const char *databricks_allowed_hosts; /* the hosts a Databricks environment may name */
+	const char *databricks_ca_file;   /* CA bundle for Databricks TLS; "" = the system's */
 	long max_body_bytes;
 	enum il_log_level log_level;
 	int allow_signup;

@@ -191,7 +191,8 @@ char *psql(const char *db, const char *sql)
 	fclose(f);
 	snprintf(cmd, sizeof(cmd),
 		 "psql -X -q -A -t -v ON_ERROR_STOP=1 'host=%s/pg/run port=5432 dbname=%s "
-		 "user=postgres' -f %s 2>&1", getenv("IL_TEST_VAR"), db, path);
+		 "user=postgres passfile=%s/secrets/pgpass' -f %s 2>&1", getenv("IL_TEST_VAR"), db,
+		 getenv("IL_TEST_VAR"), path);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
@@ -383,6 +384,18 @@ void tenant_free(struct tenant *t)
 	free(t->token);
 	free(t->tenant_id);
 	free(t->prefix);
+}
+
+const char *tenant_wh_db(const struct tenant *t)
+{
+	static char ring[8][24];
+	static int slot;
+	char *out = ring[slot++ % 8];
+	const char *id = t->tenant_id;
+
+	/* il_t + the first 16 hex digits of the tenant id, like its warehouse role */
+	snprintf(out, 24, "il_t%.8s%.4s%.4s", id, id + 9, id + 14);
+	return out;
 }
 
 char *fixture_sha(const char *tag)

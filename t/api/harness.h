@@ -79,6 +79,8 @@ struct tenant {
 /* Signs up a new tenant whose admin's email starts with prefix. */
 void tenant_new(struct tenant *t, const char *prefix);
 void tenant_free(struct tenant *t);
+/* The tenant's database in the shared warehouse (named like its role); valid for a few calls. */
+const char *tenant_wh_db(const struct tenant *t);
 /* The full commit id of a tag of the fixture repository $IL_TEST_REPO (malloc'd). */
 char *fixture_sha(const char *tag);
 
@@ -105,3 +107,5 @@ Suite *suite_plans(void);
 Suite *suite_apply(void);
 Suite *suite_plan_sql(void);
 Suite *suite_messages(void);
+Suite *suite_security_net(void);
+Suite *suite_security_wh(void);

@@ -2,15 +2,17 @@
 check_PROGRAMS += t/api_tests
 TESTS += t/api/run-api-tests.sh
 EXTRA_DIST += t/api/run-api-tests.sh t/fakes/fake_stripe.py \
-	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh
+	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh t/fixtures/make-test-tls.sh
 t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
 	t/api/test_foundation.c t/api/test_auth.c t/api/test_billing.c t/api/test_billing_webhook.c \
 	t/api/billing_util.c t/api/billing_util.h \
 	t/api/test_settings.c t/api/test_augment.c \
-	t/api/test_plans.c t/api/test_apply.c t/api/test_plan_sql.c t/api/test_messages.c
+	t/api/test_plans.c t/api/test_apply.c t/api/test_plan_sql.c t/api/test_messages.c \
+	t/api/test_security_net.c t/api/test_security_wh.c
 t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) $(JWT_CFLAGS) \
-	$(CRYPTO_CFLAGS)
-t_api_tests_LDADD = -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS)
+	$(CRYPTO_CFLAGS) $(PQ_CFLAGS)
+t_api_tests_LDADD = -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS) \
+	$(PQ_LIBS)
 
 # serial-tests reads TESTS_ENVIRONMENT (AM_TESTS_ENVIRONMENT is the parallel harness')
 if IL_SANITIZERS

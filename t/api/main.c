@@ -18,6 +18,8 @@ int main(void)
 		suite_apply,
 		suite_plan_sql,
 		suite_messages,
+		suite_security_net,
+		suite_security_wh,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

@@ -65,17 +65,26 @@ export IRONLAYER_LLM_TIMEOUT_SECONDS=2 IRONLAYER_LLM_TEST_TIMEOUT_SECONDS=2
 export IL_TEST_LLM_RECORD="$var/llm-requests.jsonl"
 
 # A fake Databricks SQL Statement API (t/fakes/fake_databricks.py) for
-# environments whose executor is databricks; short polls and timeouts.
-dbx_token=dapi-ironlayer-api-tests-0123456789 dbx_warehouse=wh-api-tests
+# environments whose executor is databricks; short polls and timeouts. Like
+# Databricks it speaks HTTPS only: a CA made for this run signs its certificate,
+# and databricks_ca_file points the workers at that CA. The fake's address is
+# on databricks_allowed_hosts; so is the name localhost, to show that a listed
+# name still cannot lead to a loopback address.
+dbx_token=dapi-ironlayer-api-tests-0123456789 dbx_warehouse=wh-api-tests dbx_address=127.0.0.2
+"$top_srcdir/t/fixtures/make-test-tls.sh" "$var/tls" "IP:$dbx_address" >>"$var/log/harness.log" 2>&1 ||
+	{ echo "cannot make the test certificates" >&2; exit 1; }
 python3 "$top_srcdir/t/fakes/fake_databricks.py" --port-file "$var/databricks.port" \
 	--record "$var/databricks-requests.jsonl" --token "$dbx_token" --warehouse "$dbx_warehouse" \
+	--host "$dbx_address" --tls-cert "$var/tls/server.pem" --tls-key "$var/tls/server.key" \
 	>"$var/log/fake-databricks.log" 2>&1 &
 dbx_pid=$!
 for _ in $(seq 1 50); do [ -s "$var/databricks.port" ] && break; sleep 0.1; done
 [ -s "$var/databricks.port" ] || { echo "fake Databricks did not start" >&2; exit 1; }
-export IL_TEST_DATABRICKS_URL="http://127.0.0.1:$(cat "$var/databricks.port")"
+export IL_TEST_DATABRICKS_URL="https://$dbx_address:$(cat "$var/databricks.port")"
 export IL_TEST_DATABRICKS_RECORD="$var/databricks-requests.jsonl"
 export IL_TEST_DATABRICKS_TOKEN="$dbx_token" IL_TEST_DATABRICKS_WAREHOUSE="$dbx_warehouse"
+export IRONLAYER_DATABRICKS_CA_FILE="$var/tls/ca.pem"
+export IRONLAYER_DATABRICKS_ALLOWED_HOSTS="*.cloud.databricks.com, *.azuredatabricks.net, *.gcp.databricks.com, localhost, $dbx_address"
 export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 export IRONLAYER_DATABRICKS_MAX_RETRIES=2
 
@@ -84,6 +93,16 @@ if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
 	export IRONLAYER_WORKER_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite --log-file=$var/log/valgrind.%p.log"
 	export IL_TEST_SANITIZERS=1   # RSS figures mean nothing under valgrind
 fi
+
+# The cluster also listens on a loopback address of this run's own (TCP, password
+# logins only): a tenant's own PostgreSQL warehouse, the one address on
+# warehouse_allowed_hosts.
+for _ in $(seq 1 20); do
+	pg_tcp=127.$((3 + RANDOM % 250)).$((RANDOM % 256)).$((1 + RANDOM % 254))
+	(exec 3<>"/dev/tcp/$pg_tcp/5432") 2>/dev/null || break
+done
+export IRONLAYER_STACK_PG_TCP="$pg_tcp" IRONLAYER_WAREHOUSE_ALLOWED_HOSTS="$pg_tcp"
+export IL_TEST_PG_TCP="$pg_tcp"
 
 # a port picked as free can be taken by another test run before lighttpd binds it
 for attempt in 1 2 3; do
@@ -102,7 +121,7 @@ done
 "$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
 mkdir -p "$var/repos/notgit" "$var/outside"
 # the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
-psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=ironlayer_wh user=ironlayer_wh_admin" \
+psql -X -q -v ON_ERROR_STOP=1 "$(sed -n 's/^warehouse_admin_dsn = //p' "$var/ironlayer.conf")" \
 	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the warehouse" >&2; exit 1; }
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS raw.source_orders (id int, customer_id int, amount numeric, order_date date);
@@ -110,6 +129,22 @@ TRUNCATE raw.source_orders;
 INSERT INTO raw.source_orders
 SELECT g, 1 + g % 5, (g % 7) * 10, date '2026-10-25' + (g % 11) FROM generate_series(0, 43) AS g;
 SQL
+# a tenant's own warehouse: its login (a password, as every TCP login) and database
+tenant_pw=$(od -An -v -tx1 -N12 /dev/urandom | tr -d ' \n')
+psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=postgres user=postgres passfile=$var/secrets/pgpass" \
+	>>"$var/log/harness.log" 2>&1 <<SQL || { echo "cannot make the tenant's own warehouse" >&2; exit 1; }
+CREATE ROLE il_tenant_own LOGIN PASSWORD '$tenant_pw';
+CREATE DATABASE il_tenant_own OWNER il_tenant_own;
+SQL
+psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=il_tenant_own user=postgres passfile=$var/secrets/pgpass" \
+	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the tenant's own warehouse" >&2; exit 1; }
+CREATE SCHEMA raw AUTHORIZATION il_tenant_own;
+CREATE TABLE raw.source_orders (id int, customer_id int, amount numeric, order_date date);
+INSERT INTO raw.source_orders
+SELECT g, 1 + g % 5, (g % 7) * 10, date '2026-10-25' + (g % 11) FROM generate_series(0, 43) AS g;
+ALTER TABLE raw.source_orders OWNER TO il_tenant_own;
+SQL
+export IL_TEST_TENANT_PG_PASSWORD="$tenant_pw"
 git -c init.defaultBranch=main init -q "$var/outside/repo"
 ln -sfn "$var/outside/repo" "$var/repos/escape"
 

@@ -65,9 +65,9 @@ static const char *sha(const char *tag)
 	return o;
 }
 
-/* One number from the warehouse, as the superuser. */
-__attribute__((format(printf, 1, 2)))
-static long long wh(const char *fmt, ...)
+/* One number from a warehouse database (a tenant's, or ironlayer_wh), as the superuser. */
+__attribute__((format(printf, 2, 3)))
+static long long wh(const char *db, const char *fmt, ...)
 {
 	char sql[1024], *out;
 	long long v;
@@ -76,7 +76,7 @@ static long long wh(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	out = psql("ironlayer_wh", sql);
+	out = psql(db, sql);
 	ck_assert_msg(out[0] >= '0' && out[0] <= '9', "%s: %s", sql, out);
 	v = strtoll(out, NULL, 10);
 	free(out);
@@ -115,10 +115,11 @@ static const char *run_status(struct resp *r, const char *model, const char **er
 START_TEST(test_apply__materializations_watermarks_and_reruns)
 {
 	struct tenant t;
-	char *p1, *p2, *p3, *p4, path[256];
+	char *p1, *p2, *p3, *p4, path[256], db[24];
 	struct resp *r;
 
 	new_tenant(&t);
+	snprintf(db, sizeof(db), "%s", tenant_wh_db(&t));
 	p1 = approved_plan(&t, NULL, sha("c1"), sha("c2"), "2026-11-01", "dev");
 	r = apply(&t, p1);
 	ck_assert_status(r, 200);
@@ -128,15 +129,15 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	ck_assert_str_eq(resp_str(r, "runs.0.executor"), "postgres");
 	resp_free(r);
 
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_raw\".orders", t.prefix), 43);
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_staging\".orders_clean", t.prefix), 37);
-	ck_assert_int_eq(wh("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_raw\".orders", t.prefix), 43);
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_staging\".orders_clean", t.prefix), 37);
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
 				   "n.oid = c.relnamespace WHERE n.nspname = '%s_staging' AND "
 				   "c.relname = 'orders_clean' AND c.relkind = 'v'", t.prefix), 1);
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".revenue", t.prefix), 5);
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 5);
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".revenue", t.prefix), 5);
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 5);
 	/* lookback 1 day: only [2026-10-31, 2026-11-01) */
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 1);
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 1);
 
 	r = api("GET", "/api/v1/models/analytics.daily", t.token, NULL, NULL, NULL);
 	ck_assert_str_eq(resp_str(r, "watermark_range.end"), "2026-11-01");
@@ -155,7 +156,7 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
 
 	r = apply(&t, p3);
 	ck_assert_status(r, 409);
@@ -163,22 +164,22 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	resp_free(r);
 
 	/* a MERGE upserts: a row the source no longer has stays */
-	free(psql("ironlayer_wh", ltv_extra_row_sql(t.prefix)));
+	free(psql(db, ltv_extra_row_sql(t.prefix)));
 	/* regenerated, it re-processes the last day: INSERT_OVERWRITE adds no duplicates */
 	p4 = approved_plan(&t, NULL, sha("c1"), sha("c4"), "2026-11-05", "dev");
 	ck_assert_str_ne(p4, p3);
 	r = apply(&t, p4);
 	ck_assert_status(r, 200);
 	resp_free(r);
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".daily WHERE order_date "
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily WHERE order_date "
 				   "= '2026-11-04'", t.prefix), 1);
-	ck_assert_int_eq(wh("SELECT amount FROM \"%s_analytics\".daily WHERE order_date = "
+	ck_assert_int_eq(wh(db, "SELECT amount FROM \"%s_analytics\".daily WHERE order_date = "
 			    "'2026-11-04'", t.prefix),
-			 wh("SELECT sum(amount) FROM raw.source_orders WHERE order_date = "
+			 wh("ironlayer_wh", "SELECT sum(amount) FROM raw.source_orders WHERE order_date = "
 			    "'2026-11-04' AND amount >= 1 AND id > 0"));
-	ck_assert_int_eq(wh("SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 6);
-	ck_assert_int_eq(wh("SELECT ltv FROM \"%s_analytics\".ltv WHERE customer_id = 99",
+	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 6);
+	ck_assert_int_eq(wh(db, "SELECT ltv FROM \"%s_analytics\".ltv WHERE customer_id = 99",
 			    t.prefix), 1234);
 
 	r = apply(&t, p4); /* done is done */
@@ -406,7 +407,7 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 	r = api_json("POST", "/api/v1/environments", t.token,
 		     "{\"name\":\"prod\",\"executor\":\"postgres\",\"schema_prefix\":\"acme_prod\","
 		     "\"required_approvals\":2,\"allow_self_approval\":false,"
-		     "\"connection\":\"host=/nonexistent dbname=wh user=x password=supersecret\"}");
+		     "\"connection\":\"host=203.0.113.10 dbname=wh user=x password=supersecret\"}");
 	ck_assert_status(r, 201);
 	ck_assert_str_eq(resp_str(r, "name"), "prod");
 	ck_assert_int_eq(resp_int(r, "required_approvals"), 2);
@@ -544,7 +545,8 @@ START_TEST(test_warehouse__tenant_cannot_read_another_tenants_schema)
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
 	ck_assert_str_eq(run_status(r, "spy.steal", &err), "FAILED");
-	ck_assert_msg(err != NULL && strstr(err, "permission denied") != NULL, "error: %s", err);
+	/* A's schemas are in A's database: B's database has no such relation */
+	ck_assert_msg(err != NULL && strstr(err, "does not exist") != NULL, "error: %s", err);
 	resp_free(r);
 	free(id);
 	tenant_free(&a);

@@ -82,9 +82,10 @@ static void nothing_ran_and_only_the_tenant_sees_it(const struct tenant *t, cons
 	char path[256], sql[256], *out;
 	struct resp *r;
 
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_namespace WHERE nspname LIKE '%s%%'",
-		 t->prefix);
-	out = psql("ironlayer_wh", sql);
+	/* the tenant's warehouse database is made by its first apply: there is none */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_database WHERE datname = '%s'",
+		 tenant_wh_db(t));
+	out = psql("postgres", sql);
 	ck_assert_str_eq(out, "0\n");
 	free(out);
 	snprintf(path, sizeof(path), "/api/v1/runs?plan_id=%s", id);
@@ -183,42 +184,55 @@ START_TEST(test_plan_sql__stale_environment_is_409_like_apply)
 }
 END_TEST
 
+/* The runs of an apply answer: the error of model's run, or NULL. */
+static const char *run_error(struct resp *r, const char *model)
+{
+	json_object *runs = json_object_object_get(r->json, "runs");
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(runs); i++) {
+		json_object *run = json_object_array_get_idx(runs, i);
+
+		if (strcmp(json_object_get_string(json_object_object_get(run, "model_name")),
+			   model) == 0)
+			return json_object_get_string(json_object_object_get(run, "error_message"));
+	}
+	return NULL;
+}
+
+static struct resp *approve_apply(const struct tenant *t, const char *id)
+{
+	struct resp *r = post_plan(t, id, "approve");
+
+	ck_assert_status(r, 200);
+	resp_free(r);
+	return post_plan(t, id, "apply");
+}
+
 /* A run's first error is its cause, never "current transaction is aborted". */
 START_TEST(test_apply__a_failed_step_reports_its_first_error)
 {
 	struct tenant t;
-	char sql[512], *id, *out;
+	char sql[512], db[32], *id, *out;
 	const char *err;
 	struct resp *r;
 
 	prefixed_tenant(&t, "firsterr");
+	snprintf(db, sizeof(db), "%s", tenant_wh_db(&t));
 	id = plan_of(&t, "c1", "c2", "dev");
-	/* the MERGE table exists already, owned by someone else: the tenant may not index it */
-	snprintf(sql, sizeof(sql), "CREATE SCHEMA IF NOT EXISTS \"%s_analytics\";"
-		 "CREATE TABLE \"%s_analytics\".ltv (customer_id int, ltv numeric);", t.prefix,
-		 t.prefix);
-	out = psql("ironlayer_wh", sql);
-	free(out);
-	r = post_plan(&t, id, "approve");
-	ck_assert_status(r, 200);
+	r = approve_apply(&t, id);
+	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
-	r = post_plan(&t, id, "apply");
+	free(id);
+	/* the MERGE table now belongs to someone else: the tenant's role may not touch it */
+	snprintf(sql, sizeof(sql), "ALTER TABLE \"%s_analytics\".ltv OWNER TO postgres", t.prefix);
+	out = psql(db, sql);
+	free(out);
+	id = plan_of(&t, "c2", "c4", "dev");
+	r = approve_apply(&t, id);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
-	err = NULL;
-	{
-		json_object *runs = json_object_object_get(r->json, "runs");
-		size_t i;
-
-		for (i = 0; i < json_object_array_length(runs); i++) {
-			json_object *run = json_object_array_get_idx(runs, i);
-
-			if (strcmp(json_object_get_string(json_object_object_get(run, "model_name")),
-				   "analytics.ltv") == 0)
-				err = json_object_get_string(json_object_object_get(run,
-										   "error_message"));
-		}
-	}
+	err = run_error(r, "analytics.ltv");
 	ck_assert_ptr_nonnull(err);
 	ck_assert_msg(strstr(err, "must be owner") != NULL || strstr(err, "permission denied"),
 		      "%s", err);

@@ -32,17 +32,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# the fake Databricks SQL Statement API, which records every request
-dbx_token=dapi-ironlayer-cli-tests-0123456789 dbx_warehouse=wh-cli-tests
+# the fake Databricks SQL Statement API, which records every request; HTTPS
+# only, like Databricks: a CA made for this run signs its certificate
+dbx_token=dapi-ironlayer-cli-tests-0123456789 dbx_warehouse=wh-cli-tests dbx_address=127.0.0.2
+"$top_srcdir/t/fixtures/make-test-tls.sh" "$var/tls" "IP:$dbx_address" >>"$var/log/harness.log" 2>&1 ||
+	{ echo "cannot make the test certificates" >&2; exit 1; }
 python3 "$top_srcdir/t/fakes/fake_databricks.py" --port-file "$var/databricks.port" \
 	--record "$var/databricks-requests.jsonl" --token "$dbx_token" --warehouse "$dbx_warehouse" \
+	--host "$dbx_address" --tls-cert "$var/tls/server.pem" --tls-key "$var/tls/server.key" \
 	>"$var/log/fake-databricks.log" 2>&1 &
 dbx_pid=$!
 for _ in $(seq 1 50); do [ -s "$var/databricks.port" ] && break; sleep 0.1; done
 [ -s "$var/databricks.port" ] || { echo "fake Databricks did not start" >&2; exit 1; }
-export IL_TEST_DATABRICKS_URL="http://127.0.0.1:$(cat "$var/databricks.port")"
+export IL_TEST_DATABRICKS_URL="https://$dbx_address:$(cat "$var/databricks.port")"
 export IL_TEST_DATABRICKS_RECORD="$var/databricks-requests.jsonl"
 export IL_TEST_DATABRICKS_TOKEN="$dbx_token" IL_TEST_DATABRICKS_WAREHOUSE="$dbx_warehouse"
+export IRONLAYER_DATABRICKS_CA_FILE="$var/tls/ca.pem" IRONLAYER_DATABRICKS_ALLOWED_HOSTS="$dbx_address"
 export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 
 # a port picked as free can be taken by another test run before lighttpd binds it
@@ -59,17 +64,22 @@ for attempt in 1 2 3; do
 done
 
 "$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/cli" >>"$var/log/harness.log" 2>&1
-# the warehouse's source table, and every statement of its connections in the
-# PostgreSQL log: the SQL preview is compared with what apply really sent
-psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=ironlayer_wh user=postgres" \
+# the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
+psql -X -q -v ON_ERROR_STOP=1 "$(sed -n 's/^warehouse_admin_dsn = //p' "$var/ironlayer.conf")" \
 	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the warehouse" >&2; exit 1; }
-CREATE SCHEMA IF NOT EXISTS raw AUTHORIZATION ironlayer_wh_admin;
+CREATE SCHEMA IF NOT EXISTS raw;
 CREATE TABLE IF NOT EXISTS raw.source_orders (id int, customer_id int, amount numeric, order_date date);
-ALTER TABLE raw.source_orders OWNER TO ironlayer_wh_admin;
 TRUNCATE raw.source_orders;
 INSERT INTO raw.source_orders
 SELECT g, 1 + g % 5, (g % 7) * 10, date '2026-10-25' + (g % 11) FROM generate_series(0, 43) AS g;
-ALTER DATABASE ironlayer_wh SET log_statement = 'all';
+SQL
+# every statement in the PostgreSQL log: the SQL preview is compared with what
+# apply really sent (this private cluster only)
+psql -X -q -v ON_ERROR_STOP=1 \
+	"host=$var/pg/run port=5432 dbname=postgres user=postgres passfile=$var/secrets/pgpass" \
+	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot log the statements" >&2; exit 1; }
+ALTER SYSTEM SET log_statement = 'all';
+SELECT pg_reload_conf();
 SQL
 
 export IL_TEST_URL="http://127.0.0.1:$port" IL_TEST_VAR="$var" IL_TEST_STACK="$stack"

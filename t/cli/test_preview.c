@@ -106,7 +106,7 @@ static void apply_ok(const struct cli_user *u, const char *id)
 
 /*
  * The statements the tenant's warehouse role sent, from the PostgreSQL log
- * (log_statement = all) after offset: "… il_t…@ironlayer_wh LOG:  execute
+ * (log_statement = all) after offset: "… il_t…@il_t… LOG:  execute
  * <unnamed>: SQL", continued on lines that start with a tab.
  */
 static void executed_on_postgres(struct stmts *out, long offset)
@@ -130,7 +130,8 @@ static void executed_on_postgres(struct stmts *out, long offset)
 			}
 			end = nl + 1;
 		}
-		if (strstr(line_start, "@ironlayer_wh ") != NULL &&
+		/* the tenant's warehouse role: "… [pid] il_t…@il_t… LOG: …" */
+		if (strstr(line_start, "] ") != NULL &&
 		    strncmp(strstr(line_start, "] ") + 2, "il_t", 4) == 0) {
 			char *q;
 

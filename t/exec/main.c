@@ -10,6 +10,7 @@ int main(void)
 {
 	Suite *(*const suites[])(void) = {
 		suite_databricks,
+		suite_pg_provision,
 	};
 	SRunner *sr;
 	size_t i;

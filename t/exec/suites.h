@@ -5,5 +5,6 @@
 #include <check.h>
 
 Suite *suite_databricks(void);
+Suite *suite_pg_provision(void);
 
 #endif

@@ -36,6 +36,8 @@ static struct executor *open_with(struct arena *a, long timeout_s, int retries)
 {
 	struct exec_databricks_opts o = {
 		.host = env("IL_TEST_DATABRICKS_URL"),
+		.address = env("IL_TEST_DATABRICKS_ADDRESS"),
+		.ca_file = env("IL_TEST_DATABRICKS_CA"),
 		.token = env("IL_TEST_DATABRICKS_TOKEN"),
 		.warehouse_id = env("IL_TEST_DATABRICKS_WAREHOUSE"),
 		.timeout_seconds = timeout_s,
@@ -498,7 +500,8 @@ START_TEST(test_databricks__unreachable_host_fails_after_retries)
 {
 	struct arena *a = arena_new(0);
 	struct exec_databricks_opts o = {
-		.host = "http://127.0.0.1:1/", .token = "dapi-unreachable-0000", .warehouse_id = "w",
+		.host = "https://127.0.0.1:1/", .address = "127.0.0.1",
+		.token = "dapi-unreachable-0000", .warehouse_id = "w",
 		.timeout_seconds = 2, .poll_interval_ms = 50, .max_retries = 1,
 	};
 	struct exec_step s = step(MAT_VIEW, "select 1");
@@ -518,16 +521,35 @@ START_TEST(test_databricks__open_rejects_bad_options)
 {
 	struct arena *a = arena_new(0);
 	struct exec_databricks_opts ok = {
-		.host = "https://adb-1.azuredatabricks.net", .token = "dapi1", .warehouse_id = "w",
+		.host = "https://adb-1.azuredatabricks.net", .address = "203.0.113.7",
+		.token = "dapi1", .warehouse_id = "w",
 		.timeout_seconds = 60, .poll_interval_ms = 1000, .max_retries = 3,
+	};
+	/* each would send the token somewhere other than https://host/api/2.0/… */
+	static const char *const bad_hosts[] = {
+		"ftp://adb-1", "http://adb-1.azuredatabricks.net",
+		"https://adb-1.azuredatabricks.net/internal", "https://adb-1.azuredatabricks.net?x=",
+		"https://adb-1.azuredatabricks.net#", "https://u:p@adb-1.azuredatabricks.net",
+		"https://adb-1.azuredatabricks.net:0", "https://", "https://a b",
 	};
 	struct exec_databricks_opts o;
 	struct executor *ex = NULL;
+	size_t i;
 
+	for (i = 0; i < sizeof(bad_hosts) / sizeof(bad_hosts[0]); i++) {
+		o = ok;
+		o.host = bad_hosts[i];
+		ck_assert_msg(exec_databricks_open(&ex, a, &o) == IL_EINVALID, "%s", bad_hosts[i]);
+		ck_assert_ptr_null(ex);
+	}
 	o = ok;
-	o.host = "ftp://adb-1";
+	o.address = NULL;                  /* never without a checked address to pin */
 	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), IL_EINVALID);
-	ck_assert_ptr_null(ex);
+	o.address = "adb-1.azuredatabricks.net";
+	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), IL_EINVALID);
+	o = ok;
+	o.host = "https://203.0.113.8";    /* an address literal must be the checked address */
+	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), IL_EINVALID);
 	o = ok;
 	o.token = "";
 	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), IL_EINVALID);
@@ -539,6 +561,79 @@ START_TEST(test_databricks__open_rejects_bad_options)
 	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), IL_EINVALID);
 	ck_assert_int_eq(exec_databricks_open(&ex, a, &ok), 0);
 	ck_assert_ptr_nonnull(ex);
+	o = ok;
+	o.host = "https://ADB-1.azuredatabricks.net:8443/";
+	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), 0);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_databricks__a_name_goes_to_the_pinned_address)
+{
+	struct arena *a = arena_new(0);
+	struct exec_databricks_opts o = {
+		/* a name under .invalid never resolves: only the pinned address can answer */
+		.host = env("IL_TEST_DATABRICKS_NAME_URL"),
+		.address = env("IL_TEST_DATABRICKS_ADDRESS"),
+		.ca_file = env("IL_TEST_DATABRICKS_CA"),
+		.token = env("IL_TEST_DATABRICKS_TOKEN"),
+		.warehouse_id = env("IL_TEST_DATABRICKS_WAREHOUSE"),
+		.timeout_seconds = 5, .poll_interval_ms = 50, .max_retries = 0,
+	};
+	struct exec_step s = step(MAT_VIEW, "select 1");
+	struct executor *ex = NULL;
+	struct exec_result res;
+
+	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), 0);
+	ck_assert_int_eq(ex->run(ex, a, &s, &res), 0);
+	ck_assert_msg(res.ok == 1, "error: %s", res.error);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_databricks__tls_is_verified)
+{
+	struct arena *a = arena_new(0);
+	struct exec_databricks_opts o = {
+		.host = env("IL_TEST_DATABRICKS_URL"),
+		.address = env("IL_TEST_DATABRICKS_ADDRESS"),
+		.ca_file = NULL,                /* the system's CAs do not know the test CA */
+		.token = env("IL_TEST_DATABRICKS_TOKEN"),
+		.warehouse_id = env("IL_TEST_DATABRICKS_WAREHOUSE"),
+		.timeout_seconds = 5, .poll_interval_ms = 50, .max_retries = 0,
+	};
+	struct exec_step s = step(MAT_VIEW, "select 1");
+	struct executor *ex = NULL;
+	struct exec_result res;
+	json_object *all;
+
+	ck_assert_int_eq(exec_databricks_open(&ex, a, &o), 0);
+	ck_assert_int_eq(ex->run(ex, a, &s, &res), 0);
+	ck_assert_int_eq(res.ok, 0);
+	ck_assert_msg(strstr(res.error, "databricks request failed") != NULL, "error: %s",
+		      res.error);
+	all = requests();
+	ck_assert_uint_eq(json_object_array_length(all), 0);   /* not one request got through */
+	json_object_put(all);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_databricks__redirects_are_not_followed)
+{
+	struct arena *a = arena_new(0);
+	struct exec_step s = step(MAT_TABLE, "select 'redirect_me'");
+	struct exec_result res = run_step(a, &s, 5, 2);
+	json_object *all = requests();
+	size_t i;
+
+	ck_assert_int_eq(res.ok, 0);
+	ck_assert_msg(strncmp(res.error, "databricks answered HTTP 302", 28) == 0, "error: %s",
+		      res.error);
+	ck_assert_uint_eq(main_submits(all, "redirect_me"), 1);       /* and no retry */
+	for (i = 0; i < json_object_array_length(all); i++)
+		ck_assert_str_ne(field(req(all, i), "path", NULL), "/redirect-target");
+	json_object_put(all);
 	arena_free(a);
 }
 END_TEST
@@ -568,6 +663,9 @@ Suite *suite_databricks(void)
 	tcase_add_test(tc, test_databricks__invalid_steps_send_nothing);
 	tcase_add_test(tc, test_databricks__unreachable_host_fails_after_retries);
 	tcase_add_test(tc, test_databricks__open_rejects_bad_options);
+	tcase_add_test(tc, test_databricks__a_name_goes_to_the_pinned_address);
+	tcase_add_test(tc, test_databricks__tls_is_verified);
+	tcase_add_test(tc, test_databricks__redirects_are_not_followed);
 	suite_add_tcase(s, tc);
 	return s;
 }

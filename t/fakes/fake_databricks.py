@@ -18,6 +18,8 @@ Behaviour is steered by the statement text:
   pollgone_me   every poll of the statement answers 503
   reject_me     the submit answers 400 INVALID_PARAMETER_VALUE
   leak_me       the submit answers 400 with the caller's Authorization header in the message
+  redirect_me   (in the statement or the warehouse_id) the submit answers 302 to
+                /redirect-target on this server, which a client must not follow
   otherwise     PENDING on submit, RUNNING on the first poll, SUCCEEDED on the second.
 A succeeded statement reports rows the way Databricks reports DML: a one-row result with
 num_affected_rows (5 for CREATE OR REPLACE TABLE … AS, 0 for CREATE TABLE IF NOT EXISTS,
@@ -25,7 +27,9 @@ num_affected_rows (5 for CREATE OR REPLACE TABLE … AS, 0 for CREATE TABLE IF N
 
 Every request is appended to the record file as one JSON line
 {"method", "path", "headers": {lower-case name: value}, "body": JSON or null}.
-Listens on 127.0.0.1, port 0 by default; the chosen port is written to --port-file.
+Listens on --host (127.0.0.1 by default), port 0 by default; the chosen port is
+written to --port-file. With --tls-cert and --tls-key it serves HTTPS only, as
+Databricks does.
 
 Standard library only.
 """
@@ -34,6 +38,7 @@ import argparse
 import json
 import os
 import re
+import ssl
 import sys
 import threading
 import uuid
@@ -54,6 +59,7 @@ class State:
         self.warehouse = warehouse
         self.statements = {}
         self.faulted = set()
+        self.base_url = ""
 
     def record(self, entry):
         line = json.dumps(entry, sort_keys=True)
@@ -149,6 +155,9 @@ def check_submit(state, body, headers):
 
 
 def submit(state, body, headers):
+    if isinstance(body, dict) and any("redirect_me" in str(body.get(k, ""))
+                                      for k in ("statement", "warehouse_id")):
+        return 302, {"message": "moved"}, {"Location": state.base_url + "/redirect-target"}
     refused = check_submit(state, body, headers)
     if refused is not None:
         return refused
@@ -241,6 +250,13 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_request("POST")
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # e.g. a client speaking plain HTTP to the TLS port: one line, no traceback
+        sys.stderr.write("fake-databricks: connection from %s failed: %s\n"
+                         % (client_address[0], sys.exc_info()[1]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--port", type=int, default=0)
@@ -248,11 +264,23 @@ def main():
     ap.add_argument("--record", required=True)
     ap.add_argument("--token", default="", help="the only bearer token accepted")
     ap.add_argument("--warehouse", default="", help="the only warehouse_id accepted")
+    ap.add_argument("--host", default="127.0.0.1", help="the loopback address to listen on")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = ap.parse_args()
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = Server((args.host, args.port), Handler)
     server.daemon_threads = True
     server.state = State(args.record, args.token, args.warehouse)
+    scheme = "http"
+    if args.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        # the handshake happens in the request's thread, not in accept()
+        server.socket = ctx.wrap_socket(server.socket, server_side=True,
+                                        do_handshake_on_connect=False)
+        scheme = "https"
+    server.state.base_url = "%s://%s:%d" % (scheme, args.host, server.server_address[1])
     tmp = args.port_file + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("%d\n" % server.server_address[1])

@@ -13,5 +13,7 @@ Suite *suite_sqlsplit(void);
 Suite *suite_query(void);
 Suite *suite_router(void);
 Suite *suite_body(void);
+Suite *suite_netguard(void);
+Suite *suite_pg_connect(void);
 
 #endif
