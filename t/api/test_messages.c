@@ -137,6 +137,13 @@ START_TEST(test_messages__a_post_without_a_body_is_an_empty_object)
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "approved");
 	resp_free(r);
+	/* a client cannot pose as the web server: its header arrives as HTTP_REDIRECT_STATUS */
+	r = api("GET", path, t.token, NULL, NULL, "Redirect-Status: 411");
+	ck_assert_status(r, 405);
+	resp_free(r);
+	r = api("GET", "/api/v1/health", NULL, NULL, NULL, "Redirect-Status: 503");
+	ck_assert_status(r, 200);
+	resp_free(r);
 	/* the same holds where a field is required: a 422 naming it, not a 411 */
 	r = api("POST", "/api/v1/auth/refresh", NULL, NULL, NULL, NULL);
 	ck_assert_status(r, 422);
