@@ -56,10 +56,11 @@ static char *statements_of(struct resp *r, const char *model)
 
 	for (i = 0; i < json_object_array_length(steps); i++) {
 		json_object *s = json_object_array_get_idx(steps, i), *list;
-		char *out = strdup("");
+		char *out;
 
 		if (strcmp(json_object_get_string(json_object_object_get(s, "model")), model) != 0)
 			continue;
+		out = strdup("");
 		list = json_object_object_get(s, "statements");
 		for (k = 0; k < json_object_array_length(list); k++) {
 			char *more;
