@@ -9,11 +9,14 @@
 #   3. apt-get install -y ./ironlayer_*.deb, then check what it installed
 #   4. a throwaway PostgreSQL cluster with the roles of docs/admin-guide.md;
 #      /etc/ironlayer/ironlayer.conf pointed at it; `ironlayer migrate`
-#   5. the pool started with the ExecStart command of the installed systemd
-#      unit (as user ironlayer, socket /run/ironlayer/fcgi.sock), and lighttpd
-#      (as www-data) with the installed conf-available snippet
-#   6. GET /api/v1/health and /ready (200), signup + auth/me (bearer token
-#      through the web server), GET /docs and /openapi.json (200 if the
+#   5. the pool started as the installed systemd units would: the socket of
+#      ironlayer-fcgi.socket (owner, group www-data, mode) made by spawn-fcgi as
+#      root, the service's ExecStart run on it as user ironlayer; and lighttpd
+#      (as www-data, in no group of ours) with the installed conf-available
+#      snippet
+#   6. www-data cannot read the configuration; GET /api/v1/health and /ready
+#      (200) through the web server all the same, signup + auth/me (bearer
+#      token through the web server), GET /docs and /openapi.json (200 if the
 #      package has the Swagger UI assets; skipped with a message otherwise)
 #   7. cleanup: everything started is stopped, the package purged (unless it
 #      was installed before), the user it created removed, temporary files gone
@@ -33,16 +36,16 @@ export DEBIAN_FRONTEND=noninteractive
 
 CONF=/etc/ironlayer/ironlayer.conf
 UNIT=/lib/systemd/system/ironlayer-fcgi.service
+SOCKET_UNIT=/lib/systemd/system/ironlayer-fcgi.socket
 SOCK=/run/ironlayer/fcgi.sock
 WORK=$(mktemp -d /tmp/ironlayer-deb.XXXXXX)
 chmod 0755 "$WORK" # the postgres and ironlayer users pass through it
 LOGDIR=$WORK/log
 mkdir -p "$LOGDIR"
 
-had_pkg=false had_user=false had_www_member=false
+had_pkg=false had_user=false
 dpkg-query -W -f='${db:Status-Status}' ironlayer 2>/dev/null | grep -qx installed && had_pkg=true
 getent passwd ironlayer >/dev/null && had_user=true
-id -nG www-data 2>/dev/null | tr ' ' '\n' | grep -qx ironlayer && had_www_member=true
 $had_pkg && die "the ironlayer package is already installed here: not touching it"
 
 PG_BIN= POOL_PID= LIGHTTPD_PID=$WORK/lighttpd.pid installed=false
@@ -78,7 +81,6 @@ cleanup() {
 			say "purging the package"
 			apt-get purge -y -q ironlayer >"$LOGDIR/purge.log" 2>&1 || cat "$LOGDIR/purge.log"
 		fi
-		$had_www_member || gpasswd -d www-data ironlayer >/dev/null 2>&1
 		if ! $had_user && getent passwd ironlayer >/dev/null; then
 			deluser --system --quiet ironlayer >/dev/null 2>&1
 			delgroup --system --quiet ironlayer >/dev/null 2>&1
@@ -143,7 +145,7 @@ say "apt-get install -y $deb"
 installed=true
 apt-get install -y -q "$deb" </dev/null >"$LOGDIR/install.log" 2>&1 ||
 	{ cat "$LOGDIR/install.log"; die "apt-get install failed"; }
-for f in /usr/sbin/ironlayer-fcgi /usr/bin/ironlayer "$CONF" "$UNIT" \
+for f in /usr/sbin/ironlayer-fcgi /usr/bin/ironlayer "$CONF" "$UNIT" "$SOCKET_UNIT" \
 	/etc/lighttpd/conf-available/50-ironlayer.conf /etc/apache2/sites-available/ironlayer.conf \
 	/usr/share/ironlayer/sql/001_foundation.sql /usr/share/ironlayer/errors/503.html \
 	/usr/share/man/man1/ironlayer.1.gz /usr/share/man/man8/ironlayer-fcgi.8.gz; do
@@ -205,24 +207,40 @@ say "ironlayer migrate (as user ironlayer)"
 tail -n 1 "$LOGDIR/migrate.log"
 
 # ---------------------------------------------------------------- 5. pool and lighttpd
-# The unit's ExecStart (continuation lines joined), run as its User= with its
-# Environment= and RuntimeDirectory=, as systemd would.
-exec_start=$(sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$UNIT" | sed -n 's/^ExecStart=//p')
-unit_env=$(sed -n 's/^Environment=//p' "$UNIT")
-unit_user=$(sed -n 's/^User=//p' "$UNIT")
-[ -n "$exec_start" ] && [ -n "$unit_user" ] || die "cannot read ExecStart/User from $UNIT"
-install -d -o "$unit_user" -g "$unit_user" -m 0750 /run/ironlayer
-say "starting the pool: $exec_start"
+# As systemd would: the socket unit's socket (made here by spawn-fcgi as root,
+# with the unit's owner, group and mode, then handed over on fd 0), and the
+# service's ExecStart (continuation lines joined) run on it as its User= with
+# its Environment=.
+unit_key() { sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$1" | sed -n "s/^$2=//p" | tail -n 1; }
+exec_start=$(unit_key "$UNIT" ExecStart)
+unit_env=$(unit_key "$UNIT" Environment)
+unit_user=$(unit_key "$UNIT" User)
+unit_group=$(unit_key "$UNIT" Group)
+[ "$(unit_key "$UNIT" StandardInput)" = socket ] || die "$UNIT does not take its socket on stdin"
+[ "$(unit_key "$SOCKET_UNIT" ListenStream)" = "$SOCK" ] || die "$SOCKET_UNIT does not listen on $SOCK"
+sock_user=$(unit_key "$SOCKET_UNIT" SocketUser)
+sock_group=$(unit_key "$SOCKET_UNIT" SocketGroup)
+sock_mode=$(unit_key "$SOCKET_UNIT" SocketMode)
+[ -n "$exec_start" ] && [ -n "$unit_user" ] && [ -n "$sock_group" ] && [ -n "$sock_mode" ] ||
+	die "cannot read ExecStart/User from $UNIT or SocketGroup/SocketMode from $SOCKET_UNIT"
+install -d -m "$(unit_key "$SOCKET_UNIT" DirectoryMode)" /run/ironlayer
+command -v spawn-fcgi >/dev/null || apt-get install -y -q spawn-fcgi </dev/null >"$LOGDIR/apt-spawn.log" 2>&1
+say "starting the pool: $exec_start (socket $sock_user:$sock_group $sock_mode)"
 read -r -a cmd <<<"$exec_start"
 read -r -a envs <<<"$unit_env"
-(cd /var/lib/ironlayer && umask 0007 && exec setsid runuser -u "$unit_user" -- env "${envs[@]}" "${cmd[@]}") \
-	>>"$LOGDIR/worker.log" 2>&1 </dev/null &
+(cd /var/lib/ironlayer && umask 0007 && exec setsid env "${envs[@]}" spawn-fcgi -n -s "$SOCK" \
+	-M "$sock_mode" -U "$sock_user" -G "$sock_group" -u "$unit_user" -g "$unit_group" -b 1024 \
+	-- "${cmd[@]}") >>"$LOGDIR/worker.log" 2>&1 </dev/null &
 POOL_PID=$!
 for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
 [ -S "$SOCK" ] || die "the pool did not create $SOCK"
+[ "$(stat -c '%a %U:%G' "$SOCK")" = "${sock_mode#0} $sock_user:$sock_group" ] ||
+	die "$SOCK is $(stat -c '%a %U:%G' "$SOCK")"
 
-# lighttpd as www-data, which reaches the socket through the group ironlayer
-adduser --quiet www-data ironlayer
+# lighttpd as www-data, which reaches the socket through its own group only
+if id -nG www-data | tr ' ' '\n' | grep -qx ironlayer; then
+	die "www-data is in the group ironlayer"
+fi
 sed -e "s|\":8000\"|\"127.0.0.1:$PORT\"|" /etc/lighttpd/conf-available/50-ironlayer.conf \
 	>"$WORK/50-ironlayer.conf"
 cat >"$WORK/lighttpd.conf" <<EOF
@@ -266,6 +284,11 @@ expect() { # status method path [body [token]]
 	[ "$got" = "$want" ] || die "$1 $2: status $got, expected $want: $(head -c 300 "$WORK/body")"
 	say "$1 $2 -> $got $(head -c 120 "$WORK/body")"
 }
+# the web server's user cannot read the secrets, yet serves the API
+if runuser -u www-data -- cat "$CONF" >/dev/null 2>&1; then
+	die "www-data can read $CONF"
+fi
+say "runuser -u www-data -- cat $CONF: refused"
 expect 200 GET /api/v1/health
 grep -q '"status":"ok"' "$WORK/body" || die "health body"
 expect 200 GET /ready

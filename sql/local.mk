@@ -5,4 +5,5 @@ dist_sql_DATA = \
 	sql/003_plans.sql \
 	sql/004_apply.sql \
 	sql/005_settings.sql \
-	sql/006_billing.sql
+	sql/006_billing.sql \
+	sql/010_sessions.sql

@@ -63,13 +63,15 @@ int api_models_list(struct req *r);
 int api_models_get(struct req *r);
 int api_models_lineage(struct req *r);
 
-/* auth.c */
+/* auth.c, auth_session.c */
 int api_authenticate(struct req *r);
 int api_bind_tenant(struct req *r);
 int api_auth_signup(struct req *r);
 int api_auth_login(struct req *r);
 int api_auth_refresh(struct req *r);
+int api_auth_session(struct req *r);
 int api_auth_logout(struct req *r);
+int api_auth_password(struct req *r);
 int api_auth_me(struct req *r);
 
 /* billing.c, billing_checkout.c, billing_webhook.c */

@@ -50,7 +50,8 @@ static int own_connection(const char **plain, struct apply *ap)
 	*plain = NULL;
 	if (rc < 0 || sealed == NULL)
 		return rc;
-	if (secret_open(plain, r->arena, r->cfg, r->who.tenant_id, sealed) < 0) {
+	if (secret_open(plain, r->arena, r->cfg, r->who.tenant_id, SECRET_CONNECTION,
+			sealed) < 0) {
 		log_error("environment %s: the stored connection does not decrypt", ap->env.name);
 		return IL_ERR;
 	}
@@ -126,7 +127,8 @@ static int new_role(const char **role, const char **sealed, struct req *r)
 	if (crypto_random(raw, sizeof(raw)) < 0)
 		return IL_ERR;
 	hex_encode(raw, sizeof(raw), hex);
-	if (secret_seal(sealed, r->arena, r->cfg, r->who.tenant_id, hex) < 0)
+	if (secret_seal(sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_WAREHOUSE_PASSWORD,
+			hex) < 0)
 		return IL_ERR;
 	*role = arena_strdup(r->arena, name);
 	return *role != NULL ? 0 : IL_ENOMEM;
@@ -158,7 +160,8 @@ static int tenant_role(const char **role, const char **password, struct apply *a
 		rc = load_or_create_role(role, &sealed, r);
 	if (rc < 0)
 		return rc;
-	return secret_open(password, r->arena, r->cfg, r->who.tenant_id, sealed) < 0 ? IL_ERR : 0;
+	return secret_open(password, r->arena, r->cfg, r->who.tenant_id, SECRET_WAREHOUSE_PASSWORD,
+			   sealed) < 0 ? IL_ERR : 0;
 }
 
 /* Every distinct target schema of the plan's steps. */

@@ -1,13 +1,16 @@
-/* auth.c: signup, login, refresh, me, logout, and bearer authentication */
+/* auth.c: signup, login, me, bearer authentication, and the token pair every session gets */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/auth.h"
+#include "core/json_arena.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "http/body.h"
+#include "http/csrf.h"
 #include "http/password.h"
 #include "http/token.h"
 #include "util/arena.h"
@@ -15,10 +18,6 @@
 #include "util/crypto.h"
 #include "util/error.h"
 #include "util/log.h"
-
-#define LOGIN_MAX_FAILURES 5
-#define LOGIN_WINDOW_SECONDS (15 * 60)
-#define BAD_CREDENTIALS "invalid email or password"
 
 /* Pure: NULL or why s is not an email address we accept. */
 static const char *check_email(const char *s)
@@ -58,22 +57,13 @@ static char *lower_dup(struct arena *a, const char *s)
 	return out;
 }
 
-static void unauthorized(struct req *r, const char *code, const char *msg)
+void auth_unauthorized(struct req *r, const char *code, const char *msg)
 {
 	req_error(r, 401, code, "%s", msg);
 	req_header_add(r, "WWW-Authenticate", "Bearer");
 }
 
-/* {"email": …} with the email hashed, for audit rows of failed logins. */
-static const char *email_digest_json(struct req *r, const char *email)
-{
-	char hex[IL_SHA256_HEX_LEN + 1];
-
-	crypto_sha256_hex(email, strlen(email), hex);
-	return arena_printf(r->arena, "{\"email_sha256\":\"%s\"}", hex);
-}
-
-static json_object *user_json(const struct db_user *u)
+json_object *auth_user_json(const struct db_user *u)
 {
 	json_object *o = json_object_new_object();
 
@@ -85,16 +75,11 @@ static json_object *user_json(const struct db_user *u)
 	return o;
 }
 
-/*
- * Issues an access token and a refresh token of family (NULL: a new family)
- * for u, recording the refresh token's hash. The body is written into *out.
- */
-static int issue_tokens(json_object **out, struct req *r, const struct db_user *u,
-			const char *family, const char *parent_hash)
+int auth_issue(struct auth_tokens *out, struct req *r, const struct db_user *u,
+	       const char *family, const char *parent_hash)
 {
 	char refresh[IL_REFRESH_TOKEN_LEN + 1], hash[IL_SHA256_HEX_LEN + 1], fam[37];
 	const char *access;
-	json_object *o;
 	int rc;
 
 	if (family == NULL) {
@@ -102,7 +87,8 @@ static int issue_tokens(json_object **out, struct req *r, const struct db_user *
 			return IL_ERR;
 		family = fam;
 	}
-	access = token_issue_access(r->arena, r->cfg, u->id, u->tenant_id, role_parse(u->role));
+	access = token_issue_access(r->arena, r->cfg, u->id, u->tenant_id, role_parse(u->role),
+				    u->token_epoch);
 	if (access == NULL || token_new_refresh(refresh) < 0)
 		return IL_ERR;
 	token_refresh_hash(refresh, hash);
@@ -110,19 +96,54 @@ static int issue_tokens(json_object **out, struct req *r, const struct db_user *
 			       r->cfg->refresh_token_ttl);
 	if (rc < 0)
 		return rc;
-	o = json_object_new_object();
-	json_object_object_add(o, "access_token", json_object_new_string(access));
-	json_object_object_add(o, "refresh_token", json_object_new_string(refresh));
-	json_object_object_add(o, "token_type", json_object_new_string("bearer"));
-	json_object_object_add(o, "expires_in", json_object_new_int64(r->cfg->access_token_ttl));
-	*out = o;
+	out->refresh = arena_strdup(r->arena, refresh);
+	out->body = json_object_new_object();
+	if (out->refresh == NULL || json_arena_own(r->arena, out->body) < 0)
+		return IL_ENOMEM;
+	json_object_object_add(out->body, "access_token", json_object_new_string(access));
+	json_object_object_add(out->body, "token_type", json_object_new_string("bearer"));
+	json_object_object_add(out->body, "expires_in",
+			       json_object_new_int64(r->cfg->access_token_ttl));
 	return 0;
 }
 
-static void add_user_fields(json_object *body, const struct db_user *u)
+enum auth_delivery auth_delivery_for(struct req *r)
 {
-	json_object_object_add(body, "user", user_json(u));
-	json_object_object_add(body, "tenant_id", json_object_new_string(u->tenant_id));
+	return req_header(r, "Origin") != NULL ? AUTH_COOKIE_ONLY : AUTH_COOKIE_AND_BODY;
+}
+
+void auth_respond(struct req *r, int status, struct auth_tokens *t, const struct db_user *u,
+		  enum auth_delivery how)
+{
+	char csrf[IL_SHA256_HEX_LEN + 1];
+
+	csrf_token_for(r->cfg, t->refresh, csrf);
+	req_set_cookie(r, SESSION_COOKIE, t->refresh, SESSION_COOKIE_PATH,
+		       r->cfg->refresh_token_ttl, COOKIE_HTTPONLY);
+	req_set_cookie(r, CSRF_COOKIE, csrf, CSRF_COOKIE_PATH, r->cfg->refresh_token_ttl, 0);
+	if (how == AUTH_COOKIE_AND_BODY)
+		json_object_object_add(t->body, "refresh_token", json_object_new_string(t->refresh));
+	if (u != NULL) {
+		json_object_object_add(t->body, "user", auth_user_json(u));
+		json_object_object_add(t->body, "tenant_id", json_object_new_string(u->tenant_id));
+	}
+	/* the arena holds the body already; the response takes its own reference */
+	req_json(r, status, json_object_get(t->body));
+}
+
+void auth_clear_cookies(struct req *r)
+{
+	req_set_cookie(r, SESSION_COOKIE, "", SESSION_COOKIE_PATH, 0, COOKIE_HTTPONLY);
+	req_set_cookie(r, CSRF_COOKIE, "", CSRF_COOKIE_PATH, 0, 0);
+}
+
+const char *auth_check_new_password(const char *email, const char *pw)
+{
+	if (utf8_chars(pw) < 10)
+		return "Password must be at least 10 characters";
+	if (email != NULL && strcasecmp(email, pw) == 0)
+		return "Password must not be the email address";
+	return NULL;
 }
 
 /* ---- signup ---------------------------------------------------------- */
@@ -135,12 +156,12 @@ static const struct field signup_fields[] = {
 
 static int check_signup(struct req *r, struct field_value *v)
 {
-	if (v[1].present && utf8_chars(v[1].str) < 10)
-		req_invalid(r, "body", "password", "Password must be at least 10 characters",
-			    "string_too_short");
-	else if (v[1].present && v[0].present && strcasecmp(v[0].str, v[1].str) == 0)
-		req_invalid(r, "body", "password", "Password must not be the email address",
-			    "value_error");
+	const char *why = v[1].present ? auth_check_new_password(v[0].present ? v[0].str : NULL,
+								 v[1].str) : NULL;
+
+	if (why != NULL)
+		req_invalid(r, "body", "password", why,
+			    utf8_chars(v[1].str) < 10 ? "string_too_short" : "value_error");
 	if (v[2].present && v[2].len == 0)
 		req_invalid(r, "body", "display_name", "String should have at least 1 character",
 			    "string_too_short");
@@ -159,6 +180,7 @@ static int create_account(struct req *r, struct db_user *u, const char *pwhash)
 	snprintf(prefix, sizeof(prefix), "t%.8s%.4s%.4s", tenant, tenant + 9, tenant + 14);
 	u->tenant_id = arena_strdup(r->arena, tenant);
 	u->role = "admin";
+	u->token_epoch = 0;
 	if ((rc = db_begin_tenant(r->db, r->arena, tenant)) < 0)
 		return rc;
 	if ((rc = db_tenant_create(r->db, r->arena, tenant, u->display_name)) == 0 &&
@@ -171,14 +193,15 @@ static int create_account(struct req *r, struct db_user *u, const char *pwhash)
 }
 
 /*
- * POST /api/v1/auth/signup: 201 with tokens; 403 when signup is closed,
- * 409 when the email is taken, 422 for invalid fields.
+ * POST /api/v1/auth/signup: 201 with tokens and the session cookies; 403
+ * when signup is closed, 409 when the email is taken, 422 for invalid
+ * fields, 429 (Retry-After) past signup_max_per_address_per_hour.
  */
 int api_auth_signup(struct req *r)
 {
 	struct field_value v[3];
 	struct db_user u;
-	json_object *body = NULL;
+	struct auth_tokens t;
 	const char *pwhash;
 	int rc;
 
@@ -190,6 +213,8 @@ int api_auth_signup(struct req *r)
 	body_collect(r, signup_fields, 3, v);
 	if (check_signup(r, v))
 		return 0;
+	if ((rc = auth_throttle_signup(r)) != 0)   /* before the costly hash */
+		return rc < 0 ? rc : 0;
 	memset(&u, 0, sizeof(u));
 	u.email = lower_dup(r->arena, v[0].str);
 	u.display_name = v[2].str;
@@ -198,7 +223,7 @@ int api_auth_signup(struct req *r)
 		return IL_ERR;
 	rc = create_account(r, &u, pwhash);
 	if (rc == 0)
-		rc = issue_tokens(&body, r, &u, NULL, NULL);
+		rc = auth_issue(&t, r, &u, NULL, NULL);
 	if (rc == 0)
 		rc = db_commit(r->db, r->arena);
 	if (rc == IL_ECONFLICT) {
@@ -207,8 +232,7 @@ int api_auth_signup(struct req *r)
 	}
 	if (rc < 0)
 		return rc;
-	add_user_fields(body, &u);
-	req_json(r, 201, body);
+	auth_respond(r, 201, &t, &u, auth_delivery_for(r));
 	return 0;
 }
 
@@ -219,248 +243,88 @@ static const struct field login_fields[] = {
 	{ "password", FIELD_STRING, 1, 1024, 0, 0, NULL },
 };
 
-/* 1 when addr appears in the comma- or space-separated trusted_proxies list. */
-static int is_trusted_proxy(const struct il_config *cfg, const char *addr)
+static int login_refused(struct req *r, const struct auth_attempt *at, const char *tenant_id)
 {
-	const char *p = cfg->trusted_proxies;
-	size_t n = strlen(addr);
+	int rc = auth_login_failed(r, at, tenant_id);
 
-	while (p != NULL && *p != '\0') {
-		size_t len = strcspn(p, ", ");
-
-		if (len == n && strncmp(p, addr, n) == 0)
-			return 1;
-		p += len;
-		p += strspn(p, ", ");
-	}
-	return 0;
-}
-
-/*
- * The client's address: REMOTE_ADDR, unless that is a trusted proxy, in
- * which case the right-most X-Forwarded-For entry that is not one.
- */
-static const char *client_address(struct req *r)
-{
-	const char *addr = r->remote_addr ? r->remote_addr : "unknown";
-	const char *xff = req_header(r, "X-Forwarded-For");
-	char *list, *tok, *save = NULL;
-	const char *found = addr;
-
-	if (xff == NULL || !is_trusted_proxy(r->cfg, addr))
-		return addr;
-	list = arena_strdup(r->arena, xff);
-	for (tok = strtok_r(list, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
-		if (!is_trusted_proxy(r->cfg, tok))
-			found = tok;
-	return found;
-}
-
-static const char *throttle_key(struct req *r, const char *email)
-{
-	char hex[IL_SHA256_HEX_LEN + 1];
-	const char *raw = arena_printf(r->arena, "%s|%s", email, client_address(r));
-
-	if (raw == NULL)
-		return NULL;
-	crypto_sha256_hex(raw, strlen(raw), hex);
-	return arena_strdup(r->arena, hex);
-}
-
-static int login_refused(struct req *r, const struct db_user *u, const char *email,
-			 const char *key)
-{
-	int rc = db_login_failed(r->db, r->arena, key, LOGIN_WINDOW_SECONDS);
-
-	if (rc == 0)
-		rc = db_audit_append(r->db, r->arena, u->tenant_id, "anonymous", "login_failed",
-				     "user", u->id ? u->id : "unknown",
-				     email_digest_json(r, email));
 	if (rc < 0)
 		return rc;
-	unauthorized(r, "invalid_credentials", BAD_CREDENTIALS);
+	auth_unauthorized(r, "invalid_credentials", BAD_CREDENTIALS);
 	return 0;
 }
 
-static int login_accepted(struct req *r, struct db_user *u, const char *key)
+static int login_accepted(struct req *r, struct db_user *u, const struct auth_attempt *at)
 {
-	json_object *body = NULL;
+	struct auth_tokens t;
 	int rc;
 
-	if ((rc = db_login_succeeded(r->db, r->arena, key)) < 0 ||
+	if ((rc = auth_login_succeeded(r, at)) < 0 ||
 	    (rc = db_begin_tenant(r->db, r->arena, u->tenant_id)) < 0)
 		return rc;
 	if ((rc = db_user_get(u, r->db, r->arena, u->tenant_id, u->id)) == 0 &&
 	    (rc = db_user_touch_login(r->db, r->arena, u->tenant_id, u->id)) == 0 &&
-	    (rc = issue_tokens(&body, r, u, NULL, NULL)) == 0 &&
+	    (rc = auth_issue(&t, r, u, NULL, NULL)) == 0 &&
 	    (rc = db_audit_append(r->db, r->arena, u->tenant_id, u->email, "login", "user",
 				  u->id, NULL)) == 0)
 		rc = db_commit(r->db, r->arena);
 	if (rc < 0)
 		return rc;
-	add_user_fields(body, u);
-	req_json(r, 200, body);
+	auth_respond(r, 200, &t, u, auth_delivery_for(r));
 	return 0;
 }
 
 /*
- * POST /api/v1/auth/login: 200 with tokens; 401 for a wrong email or
- * password (one message for both); 429 with Retry-After after repeated
- * failures from one address.
+ * POST /api/v1/auth/login: 200 with tokens and the session cookies; 401 for
+ * a wrong email or password (one message for both); 429 with Retry-After
+ * once the account (from any address) or the client's address (for any
+ * accounts) has used its attempts in the window. The attempt is charged
+ * before the password is checked, and given back when it was right.
  */
 int api_auth_login(struct req *r)
 {
 	struct field_value v[2];
+	struct auth_attempt at;
 	struct db_user u;
-	const char *email, *key;
-	long retry = 0;
-	char secs[24];
+	const char *email;
 	int rc;
 
 	if (body_read(r, login_fields, 2, v))
 		return 0;
 	email = lower_dup(r->arena, v[0].str);
-	key = email ? throttle_key(r, email) : NULL;
-	if (key == NULL)
+	if (email == NULL)
 		return IL_ENOMEM;
-	if ((rc = db_login_throttled(&retry, r->db, r->arena, key, LOGIN_MAX_FAILURES,
-				     LOGIN_WINDOW_SECONDS)) < 0)
-		return rc;
-	if (retry > 0) {
-		snprintf(secs, sizeof(secs), "%ld", retry);
-		req_error(r, 429, "too_many_attempts",
-			  "too many failed logins; try again in %ld seconds", retry);
-		req_header_add(r, "Retry-After", secs);
-		return 0;
-	}
+	if ((rc = auth_throttle_login(&at, r, email)) != 0)
+		return rc < 0 ? rc : 0;
 	rc = db_user_by_email(&u, r->db, r->arena, email);
 	if (rc == IL_ENOTFOUND) {
 		password_burn(r->arena, r->cfg, v[1].str);
-		return login_refused(r, &u, email, key);
+		return login_refused(r, &at, NULL);
 	}
 	if (rc < 0)
 		return rc;
 	if (!password_verify(u.password_hash, v[1].str) || u.disabled)
-		return login_refused(r, &u, email, key);
-	return login_accepted(r, &u, key);
-}
-
-/* ---- refresh and logout ---------------------------------------------- */
-
-static const struct field refresh_fields[] = {
-	{ "refresh_token", FIELD_STRING, 1, 256, 0, 0, NULL },
-};
-
-/* Finds and locks the token's row in a transaction bound to its tenant. */
-static int open_refresh(struct db_refresh *t, const char **tenant, struct req *r,
-			const char *hash)
-{
-	int rc = db_refresh_tenant(tenant, r->db, r->arena, hash);
-
-	if (rc < 0)
-		return rc;
-	if ((rc = db_begin_tenant(r->db, r->arena, *tenant)) < 0)
-		return rc;
-	return db_refresh_lock(t, r->db, r->arena, *tenant, hash);
-}
-
-static int revoke_family(struct req *r, const char *tenant, const struct db_refresh *t,
-			 const char *why)
-{
-	const char *meta = arena_printf(r->arena, "{\"reason\":\"%s\"}", why);
-	int n = 0, rc = db_refresh_revoke_family(&n, r->db, r->arena, tenant, t->family_id);
-
-	if (rc == 0 && n > 0)
-		rc = db_audit_append(r->db, r->arena, tenant, t->user_id, "token_family_revoked",
-				     "refresh_family", t->family_id, meta);
-	if (rc == 0)
-		rc = db_commit(r->db, r->arena);
-	return rc;
-}
-
-/*
- * POST /api/v1/auth/refresh: 200 with a new token pair; the presented token
- * is used up. A token presented twice revokes its whole family: 401.
- */
-int api_auth_refresh(struct req *r)
-{
-	struct field_value v[1];
-	struct db_refresh t;
-	struct db_user u;
-	char hash[IL_SHA256_HEX_LEN + 1];
-	const char *tenant = NULL, *why = "refresh token is invalid or expired";
-	json_object *body = NULL;
-	int rc;
-
-	if (body_read(r, refresh_fields, 1, v))
-		return 0;
-	token_refresh_hash(v[0].str, hash);
-	rc = open_refresh(&t, &tenant, r, hash);
-	if (rc == 0 && t.used && !t.revoked) {
-		log_warn("refresh token reused: family revoked (tenant %s)", tenant);
-		rc = revoke_family(r, tenant, &t, "reuse");
-		rc = rc < 0 ? rc : IL_ENOTFOUND;
-		why = "this refresh token was already used, so its session is now revoked "
-		      "(a copied token cannot be replayed); log in again";
-	} else if (rc == 0 && (t.used || t.revoked || t.expired)) {
-		rc = IL_ENOTFOUND;
-		why = t.expired && !t.revoked ? "refresh token expired; log in again" :
-			"this session was revoked (logged out, or a refresh token was used "
-			"twice); log in again";
-	}
-	if (rc == 0)
-		rc = db_user_get(&u, r->db, r->arena, tenant, t.user_id);
-	if (rc == 0 && u.disabled)
-		rc = IL_ENOTFOUND;
-	if (rc == 0 && (rc = db_refresh_mark_used(r->db, r->arena, tenant, hash)) == 0 &&
-	    (rc = issue_tokens(&body, r, &u, t.family_id, hash)) == 0)
-		rc = db_commit(r->db, r->arena);
-	if (rc == IL_ENOTFOUND || rc == IL_EINVALID) {
-		unauthorized(r, "invalid_refresh_token", why);
-		return 0;
-	}
-	if (rc < 0)
-		return rc;
-	req_json(r, 200, body);
-	return 0;
-}
-
-/* POST /api/v1/auth/logout: 204; the token's family can no longer refresh. */
-int api_auth_logout(struct req *r)
-{
-	struct field_value v[1];
-	struct db_refresh t;
-	char hash[IL_SHA256_HEX_LEN + 1];
-	const char *tenant;
-	int rc;
-
-	if (body_read(r, refresh_fields, 1, v))
-		return 0;
-	token_refresh_hash(v[0].str, hash);
-	rc = open_refresh(&t, &tenant, r, hash);
-	if (rc == 0)
-		rc = revoke_family(r, tenant, &t, "logout");
-	if (rc < 0 && rc != IL_ENOTFOUND && rc != IL_EINVALID)
-		return rc;
-	/* an unknown or already revoked token is logged out all the same */
-	req_json(r, 204, NULL);
-	return 0;
+		return login_refused(r, &at, u.tenant_id);
+	return login_accepted(r, &u, &at);
 }
 
 /* ---- me and bearer authentication ------------------------------------ */
 
-/* The outcome of asking whether the token's user is active: 0, or -1 after a 401/503. */
-static int user_checked(struct req *r, int rc, const char *email)
+/*
+ * The outcome of asking the database who the token's user is now: 0 with
+ * r->who's email and role filled, or -1 after a 401/503.
+ */
+static int session_checked(struct req *r, int rc, const struct db_session *s)
 {
 	if (rc == IL_ENOTFOUND || rc == IL_EINVALID) {
-		unauthorized(r, "invalid_token", "invalid or expired token");
+		auth_unauthorized(r, "invalid_token", "invalid or expired token");
 		return -1;
 	}
 	if (rc < 0) {
 		req_error_from_code(r, rc);
 		return -1;
 	}
-	r->who.email = email;
+	r->who.email = s->email;
+	r->who.role = role_parse(s->role);
 	return 0;
 }
 
@@ -473,7 +337,7 @@ int api_auth_me(struct req *r)
 
 	if (rc < 0)
 		return rc;
-	o = user_json(&u);
+	o = auth_user_json(&u);
 	json_object_object_add(o, "tenant_name", json_object_new_string(u.tenant_name));
 	json_object_object_add(o, "created_at", json_object_new_string(u.created_at));
 	json_object_object_add(o, "last_login_at", u.last_login_at ?
@@ -483,50 +347,52 @@ int api_auth_me(struct req *r)
 }
 
 /*
- * Checks the bearer token. Whether its user is still active is asked of the
- * database here, except on routes that run in a tenant transaction, where
- * api_bind_tenant asks it in the same round trip as BEGIN.
+ * Checks the bearer token, then asks the database whether its user is still
+ * active, still at the token's epoch, and with which role (the token's role
+ * claim is informational). On routes that run in a tenant transaction that
+ * question rides in the same round trip as BEGIN (api_bind_tenant).
  */
 int api_authenticate(struct req *r)
 {
 	const char *h = req_header(r, "Authorization");
 	struct access_claims c;
-	const char *email = NULL;
+	struct db_session s;
 	int rc;
 
 	if (h == NULL || *h == '\0') {
-		unauthorized(r, "not_authenticated", "missing bearer token");
+		auth_unauthorized(r, "not_authenticated", "missing bearer token");
 		return -1;
 	}
 	if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
-		unauthorized(r, "not_authenticated",
-			     "the Authorization header must be 'Bearer <access token>'");
+		auth_unauthorized(r, "not_authenticated",
+				  "the Authorization header must be 'Bearer <access token>'");
 		return -1;
 	}
 	rc = token_verify_access(&c, r->arena, r->cfg, h + 7);
 	if (rc == IL_ESTALE) {
-		unauthorized(r, "token_expired", "access token expired: get a new one from "
-			     "POST /api/v1/auth/refresh with your refresh token, or log in again");
+		auth_unauthorized(r, "token_expired", "access token expired: get a new one from "
+				  "POST /api/v1/auth/refresh with your refresh token, or log in again");
 		return -1;
 	}
 	if (rc < 0) {
-		unauthorized(r, "invalid_token", "invalid access token");
+		auth_unauthorized(r, "invalid_token", "invalid access token");
 		return -1;
 	}
 	r->who.user_id = c.sub;
 	r->who.tenant_id = c.tenant_id;
-	r->who.role = c.role;
+	r->who.token_epoch = c.epoch;
+	r->who.role = ROLE_NONE;    /* until the database says */
 	if (r->route != NULL && (r->route->flags & ROUTE_TENANT_TXN))
 		return 0;
-	rc = db_user_active(&email, r->db, r->arena, c.sub, c.tenant_id);
-	return user_checked(r, rc, email);
+	rc = db_session_user(&s, r->db, r->arena, c.tenant_id, c.sub, c.epoch);
+	return session_checked(r, rc, &s);
 }
 
 int api_bind_tenant(struct req *r)
 {
-	const char *email = NULL;
-	int rc = db_begin_tenant_as_user(&email, r->db, r->arena, r->who.tenant_id,
-					 r->who.user_id);
+	struct db_session s;
+	int rc = db_begin_tenant_as_user(&s, r->db, r->arena, r->who.tenant_id, r->who.user_id,
+					 r->who.token_epoch);
 
-	return user_checked(r, rc, email);
+	return session_checked(r, rc, &s);
 }

@@ -143,7 +143,7 @@ static int read_environment(struct db_env_new *e, struct req *r)
 	if (v[F_EXECUTOR].present) {
 		conn = connection_text(r, v[F_EXECUTOR].str, &absent);
 		if (conn != NULL && secret_seal(&e->connection_sealed, r->arena, r->cfg,
-						r->who.tenant_id, conn) < 0)
+						r->who.tenant_id, SECRET_CONNECTION, conn) < 0)
 			return IL_ERR;
 		if (strcmp(v[F_EXECUTOR].str, "databricks") == 0 && !v[F_CATALOG].present)
 			req_invalid(r, "body", "catalog", "databricks environments need a catalog",

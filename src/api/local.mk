@@ -2,7 +2,7 @@ noinst_LIBRARIES += libilapi.a
 libilapi_a_SOURCES = \
 	src/api/api.h src/api/routes.c \
 	src/api/health.c \
-	src/api/auth.c \
+	src/api/auth.c src/api/auth.h src/api/auth_session.c src/api/auth_throttle.c \
 	src/api/billing.c src/api/billing_checkout.c src/api/billing_webhook.c \
 	src/api/common.c \
 	src/api/plans.c src/api/plan_generate.c \

@@ -8,8 +8,12 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/signup", api_auth_signup, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "POST", "/api/v1/auth/login", api_auth_login, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "POST", "/api/v1/auth/refresh", api_auth_refresh, ROLE_NONE, PUBLIC_JSON, "auth" },
+	{ "GET", "/api/v1/auth/session", api_auth_session, ROLE_NONE, ROUTE_PUBLIC, "auth" },
 	{ "POST", "/api/v1/auth/logout", api_auth_logout, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "GET", "/api/v1/auth/me", api_auth_me, ROLE_VIEWER, ROUTE_TENANT_TXN, "auth" },
+	/* its own transactions: a wrong password's throttle charge must outlive the rollback */
+	{ "POST", "/api/v1/auth/password", api_auth_password, ROLE_VIEWER, ROUTE_JSON_BODY,
+	  "auth" },
 
 	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR, TENANT_JSON, "plans" },
 	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },

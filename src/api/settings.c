@@ -40,7 +40,7 @@ int api_settings_llm(struct api_llm_settings *out, struct req *r)
 	out->provider = db_val(s, 0, S_PROVIDER);
 	out->model = db_val(s, 0, S_MODEL) ? db_val(s, 0, S_MODEL) :
 		     default_model(r->cfg, out->provider);
-	if (secret_open(&out->api_key, r->arena, r->cfg, r->who.tenant_id,
+	if (secret_open(&out->api_key, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY,
 			db_val(s, 0, S_KEY_ENC)) < 0) {
 		log_error("the stored LLM key of tenant %s does not open", r->who.tenant_id);
 		return IL_EINVALID;
@@ -188,7 +188,7 @@ int api_settings_put_key(struct req *r)
 
 	if (body_read(r, key_fields, 3, v))
 		return 0;
-	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, v[1].str) < 0)
+	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY, v[1].str) < 0)
 		return IL_ERR;
 	meta = arena_printf(r->arena, "{\"provider\": \"%s\"}", v[0].str);
 	if ((rc = db_settings_store_key(r->db, r->arena, r->who.tenant_id, v[0].str, sealed,

@@ -13,20 +13,21 @@
 /* One kind of sealed column: how to read every row and write one back. */
 struct sealed_kind {
 	const char *what;          /* for the report */
+	enum secret_purpose purpose;
 	const char *select_sql;    /* rows (row key, tenant_id, sealed) locked */
 	const char *update_sql;    /* $1 row key, $2 sealed bytea text */
 };
 
 static const struct sealed_kind kinds[] = {
-	{ "LLM keys",
+	{ "LLM keys", SECRET_LLM_KEY,
 	  "SELECT tenant_id::text, tenant_id::text, llm_key_enc FROM tenant_settings"
 	  " WHERE llm_key_enc IS NOT NULL ORDER BY tenant_id FOR UPDATE",
 	  "UPDATE tenant_settings SET llm_key_enc = $2::bytea WHERE tenant_id = $1" },
-	{ "environment connections",
+	{ "environment connections", SECRET_CONNECTION,
 	  "SELECT id::text, tenant_id::text, connection_enc FROM environments"
 	  " WHERE connection_enc IS NOT NULL ORDER BY id FOR UPDATE",
 	  "UPDATE environments SET connection_enc = $2::bytea WHERE id = $1" },
-	{ "warehouse role passwords",
+	{ "warehouse role passwords", SECRET_WAREHOUSE_PASSWORD,
 	  "SELECT tenant_id::text, tenant_id::text, password_enc FROM warehouse_roles"
 	  " ORDER BY tenant_id FOR UPDATE",
 	  "UPDATE warehouse_roles SET password_enc = $2::bytea WHERE tenant_id = $1" },
@@ -36,23 +37,28 @@ struct counts {
 	long resealed, current;
 };
 
-/* Re-seals one secret unless it already is under the current key. */
+/*
+ * Re-seals one secret unless it already is in the current format under the
+ * current key: a legacy blob (bound to its tenant only) is re-sealed bound to
+ * its purpose too, even when its key is the current one.
+ */
 static int reseal(struct counts *c, struct db *db, struct arena *a,
 		  const struct il_config *cfg, const struct sealed_kind *k,
 		  const char *row, const char *tenant, const char *sealed)
 {
 	const char *plain, *fresh, *p[2];
 
-	if (secret_version(sealed) == (int)cfg->master_key_version) {
+	if (secret_is_current(cfg, sealed)) {
 		c->current++;
 		return 0;
 	}
-	if (secret_open(&plain, a, cfg, tenant, sealed) < 0) {
+	if (secret_open(&plain, a, cfg, tenant, k->purpose, sealed) < 0) {
 		fprintf(stderr, "ironlayer rotate-master-key: a secret of tenant %s (%s) opens"
-			" with neither master_key nor master_key_previous\n", tenant, k->what);
+			" with neither master_key nor master_key_previous (or was not sealed"
+			" as one of the %s)\n", tenant, k->what, k->what);
 		return IL_EINVALID;
 	}
-	if (secret_seal(&fresh, a, cfg, tenant, plain) < 0)
+	if (secret_seal(&fresh, a, cfg, tenant, k->purpose, plain) < 0)
 		return IL_ERR;
 	p[0] = row;
 	p[1] = fresh;
@@ -113,8 +119,10 @@ static int print_counts_json(const struct counts *c, long version)
 /*
  * ironlayer rotate-master-key: with the new key as master_key (and a new
  * master_key_version) and the old one as master_key_previous, re-seals every
- * tenant LLM key and environment connection under master_key, then prints
- * the counts. Connects as the owner role (migrate_database_url).
+ * tenant LLM key, environment connection and warehouse role password under
+ * master_key, then prints the counts. Run with the same key (no
+ * master_key_previous), it re-seals only what is still in the legacy format.
+ * Connects as the owner role (migrate_database_url).
  */
 int cli_rotate_master_key(int argc, char **argv)
 {

@@ -58,8 +58,8 @@ int db_admin_user_set_role(struct db *db, struct arena *a, const char *email,
 int db_admin_user_disable(struct db *db, struct arena *a, const char *email)
 {
 	static const char sql[] =
-		"WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now())"
-		"  WHERE email = $1 RETURNING id)"
+		"WITH u AS (UPDATE users SET disabled_at = coalesce(disabled_at, now()),"
+		"  token_epoch = token_epoch + 1 WHERE email = $1 RETURNING id)"
 		" UPDATE refresh_tokens SET revoked_at = now()"
 		" WHERE user_id = (SELECT id FROM u) AND revoked_at IS NULL";
 	static const char check[] = "SELECT 1 FROM users WHERE email = $1";

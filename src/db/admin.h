@@ -9,10 +9,13 @@ struct db;
 
 /* Prints the tenant's users as tab-separated lines; IL_ENOTFOUND for no tenant. */
 int db_admin_user_list(struct db *db, struct arena *a, const char *tenant_id, FILE *out);
-/* Changes a user's role (takes effect at the user's next refresh). */
+/* Changes a user's role (read on every request: takes effect at once). */
 int db_admin_user_set_role(struct db *db, struct arena *a, const char *email,
 			   const char *role);
-/* Disables a user and revokes every refresh token the user holds. */
+/*
+ * Disables a user, ends the user's access tokens (token epoch) and revokes
+ * every refresh token the user holds.
+ */
 int db_admin_user_disable(struct db *db, struct arena *a, const char *email);
 /* The tenant of a user, for audit rows; IL_ENOTFOUND. */
 int db_admin_user_tenant(const char **tenant_id, struct db *db, struct arena *a,

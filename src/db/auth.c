@@ -8,6 +8,7 @@
 #include "db/db.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 int db_tenant_create(struct db *db, struct arena *a, const char *tenant_id, const char *name)
 {
@@ -70,8 +71,8 @@ int db_user_get(struct db_user *out, struct db *db, struct arena *a, const char 
 {
 	static const char sql[] =
 		"SELECT u.id, u.tenant_id, t.name, u.email, u.display_name, u.role,"
-		" u.disabled_at IS NOT NULL, iso8601(u.created_at), iso8601(u.last_login_at)"
-		" FROM users u JOIN tenants t ON t.id = u.tenant_id"
+		" u.disabled_at IS NOT NULL, iso8601(u.created_at), iso8601(u.last_login_at),"
+		" u.token_epoch FROM users u JOIN tenants t ON t.id = u.tenant_id"
 		" WHERE u.tenant_id = $1 AND u.id = $2";
 	const char *p[2] = { tenant_id, user_id };
 	PGresult *res;
@@ -89,6 +90,7 @@ int db_user_get(struct db_user *out, struct db *db, struct arena *a, const char 
 	out->disabled = strcmp(db_val(res, 0, 6), "t") == 0;
 	out->created_at = db_val(res, 0, 7);
 	out->last_login_at = db_val(res, 0, 8);
+	out->token_epoch = db_long(res, 0, 9);
 	return 0;
 }
 
@@ -102,36 +104,81 @@ int db_user_touch_login(struct db *db, struct arena *a, const char *tenant_id,
 	return db_exec(NULL, db, a, sql, 2, p);
 }
 
-int db_user_active(const char **email, struct db *db, struct arena *a, const char *user_id,
-		   const char *tenant_id)
-{
-	static const char sql[] = "SELECT auth_active_user($1, $2)";
-	const char *p[2] = { user_id, tenant_id };
-	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 2, p);
+static const char session_sql[] = "SELECT email, role FROM auth_session_user($1, $2, $3::int)";
 
-	if (rc < 0)
-		return rc;
-	*email = db_val(res, 0, 0);
-	return *email == NULL ? IL_ENOTFOUND : 0;
+/* The one row of auth_session_user, or IL_ENOTFOUND. */
+static int read_session(struct db_session *out, const PGresult *res)
+{
+	memset(out, 0, sizeof(*out));
+	if (res == NULL || db_rows(res) != 1)
+		return IL_ENOTFOUND;
+	out->email = db_val(res, 0, 0);
+	out->role = db_val(res, 0, 1);
+	return 0;
 }
 
-int db_begin_tenant_as_user(const char **email, struct db *db, struct arena *a,
-			    const char *tenant_id, const char *user_id)
+int db_session_user(struct db_session *out, struct db *db, struct arena *a,
+		    const char *tenant_id, const char *user_id, long epoch)
 {
-	static const char sql[] = "SELECT auth_active_user($1, $2)";
-	const char *p[2] = { user_id, tenant_id };
-	PGresult *res = NULL;
-	int rc = db_begin_tenant_and(&res, db, a, tenant_id, sql, 2, p);
+	char e[24];
+	const char *p[3] = { user_id, tenant_id, e };
+	PGresult *res;
+	int rc;
 
+	snprintf(e, sizeof(e), "%ld", epoch);
+	rc = db_exec(&res, db, a, session_sql, 3, p);
+	return rc < 0 ? rc : read_session(out, res);
+}
+
+int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena *a,
+			    const char *tenant_id, const char *user_id, long epoch)
+{
+	char e[24];
+	const char *p[3] = { user_id, tenant_id, e };
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(e, sizeof(e), "%ld", epoch);
+	rc = db_begin_tenant_and(&res, db, a, tenant_id, session_sql, 3, p);
 	if (rc < 0)
 		return rc;
-	*email = res != NULL ? db_val(res, 0, 0) : NULL;
-	if (*email == NULL) {
+	rc = read_session(out, res);
+	if (rc < 0)
 		db_rollback(db, a);
-		return IL_ENOTFOUND;
-	}
-	return 0;
+	return rc;
+}
+
+int db_user_end_sessions(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *user_id)
+{
+	static const char sql[] =
+		"UPDATE users SET token_epoch = token_epoch + 1 WHERE tenant_id = $1 AND id = $2";
+	const char *p[2] = { tenant_id, user_id };
+
+	return db_exec(NULL, db, a, sql, 2, p);
+}
+
+int db_user_password_hash(const char **hash, struct db *db, struct arena *a,
+			  const char *tenant_id, const char *user_id)
+{
+	static const char sql[] =
+		"SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2 FOR UPDATE";
+	const char *p[2] = { tenant_id, user_id };
+
+	return db_exec_value(hash, db, a, sql, 2, p);
+}
+
+int db_user_set_password(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *user_id, const char *password_hash)
+{
+	static const char sql[] =
+		"WITH u AS (UPDATE users SET password_hash = $3, token_epoch = token_epoch + 1"
+		"  WHERE tenant_id = $1 AND id = $2 RETURNING id)"
+		" UPDATE refresh_tokens SET revoked_at = now()"
+		" WHERE tenant_id = $1 AND user_id = (SELECT id FROM u) AND revoked_at IS NULL";
+	const char *p[3] = { tenant_id, user_id, password_hash };
+
+	return db_exec(NULL, db, a, sql, 3, p);
 }
 
 int db_refresh_insert(struct db *db, struct arena *a, const char *hash, const char *tenant_id,
@@ -209,56 +256,64 @@ int db_refresh_revoke_family(int *count, struct db *db, struct arena *a,
 	return rc;
 }
 
-int db_login_throttled(long *retry_after, struct db *db, struct arena *a, const char *key,
-		       int max, long window_seconds)
+/* A PostgreSQL array literal of n hex keys or numbers ({a,b}); NULL on overflow. */
+static const char *array_text(struct arena *a, const struct db_throttle *c, int n, int what)
+{
+	struct strbuf sb;
+	int i;
+
+	strbuf_init(&sb, a, 4096);
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strbuf_addc(&sb, ',');
+		if (what == 0)
+			strbuf_adds(&sb, c[i].key);
+		else
+			strbuf_addf(&sb, "%ld", what == 1 ? c[i].limit : c[i].window_seconds);
+	}
+	strbuf_addc(&sb, '}');
+	return strbuf_cstr(&sb);
+}
+
+int db_throttle_hit(long *retry_after, struct db *db, struct arena *a,
+		    const struct db_throttle *counters, int n)
 {
 	static const char sql[] =
-		"SELECT ceil(extract(epoch FROM window_start"
-		"   + make_interval(secs => $3::int) - now()))::bigint"
-		" FROM login_attempts WHERE key_hash = $1 AND failures >= $2::int"
-		" AND window_start > now() - make_interval(secs => $3::int)";
-	char smax[16], swin[24];
-	const char *p[3] = { key, smax, swin };
+		"SELECT auth_throttle_hit($1::text[], $2::int[], $3::int[])";
+	const char *p[3] = { array_text(a, counters, n, 0), array_text(a, counters, n, 1),
+			     array_text(a, counters, n, 2) };
 	PGresult *res;
 	int rc;
 
-	snprintf(smax, sizeof(smax), "%d", max);
-	snprintf(swin, sizeof(swin), "%ld", window_seconds);
-	rc = db_exec(&res, db, a, sql, 3, p);
 	*retry_after = 0;
-	if (rc == 0 && db_rows(res) == 1) {
-		*retry_after = strtol(db_val(res, 0, 0), NULL, 10);
-		if (*retry_after < 1)
-			*retry_after = 1;
-	}
+	if (p[0] == NULL || p[1] == NULL || p[2] == NULL)
+		return IL_ENOMEM;
+	rc = db_exec_one(&res, db, a, sql, 3, p);
+	if (rc == 0)
+		*retry_after = db_long(res, 0, 0);
 	return rc;
 }
 
-int db_login_failed(struct db *db, struct arena *a, const char *key, long window_seconds)
+int db_throttle_refund(struct db *db, struct arena *a, const char *reset_key,
+		       const char *refund_key)
 {
-	/* a failure after the window closed starts a new window */
 	static const char sql[] =
-		"INSERT INTO login_attempts AS l (key_hash, failures, window_start, last_failure_at)"
-		" VALUES ($1, 1, now(), now())"
-		" ON CONFLICT (key_hash) DO UPDATE SET"
-		"  failures = CASE WHEN l.window_start > now() - make_interval(secs => $2::int)"
-		"             THEN l.failures + 1 ELSE 1 END,"
-		"  window_start = CASE WHEN l.window_start > now() - make_interval(secs => $2::int)"
-		"             THEN l.window_start ELSE now() END,"
-		"  last_failure_at = now()";
-	char swin[24];
-	const char *p[2] = { key, swin };
+		"SELECT auth_throttle_refund(ARRAY[$1]::text[], ARRAY[$2]::text[])";
+	const char *p[2] = { reset_key, refund_key };
 
-	snprintf(swin, sizeof(swin), "%ld", window_seconds);
 	return db_exec(NULL, db, a, sql, 2, p);
 }
 
-int db_login_succeeded(struct db *db, struct arena *a, const char *key)
+int db_security_login_failed(struct db *db, struct arena *a, const char *subject_hash,
+			     const char *tenant_id, const char *address, long window_seconds)
 {
-	static const char sql[] = "DELETE FROM login_attempts WHERE key_hash = $1";
-	const char *p[1] = { key };
+	static const char sql[] = "SELECT security_login_failed($1, $2, $3, $4::int)";
+	char win[24];
+	const char *p[4] = { subject_hash, tenant_id, address, win };
 
-	return db_exec(NULL, db, a, sql, 1, p);
+	snprintf(win, sizeof(win), "%ld", window_seconds);
+	return db_exec(NULL, db, a, sql, 4, p);
 }
 
 int db_audit_append(struct db *db, struct arena *a, const char *tenant_id, const char *actor,

@@ -16,6 +16,20 @@ struct db_user {
 	int disabled;
 	const char *created_at;
 	const char *last_login_at;
+	long token_epoch;          /* stamped on the user's access tokens (db_user_get) */
+};
+
+/* The caller of an authenticated request, as the database knows it now. */
+struct db_session {
+	const char *email;
+	const char *role;
+};
+
+/* One throttling counter: a hashed key, its limit and its window. */
+struct db_throttle {
+	const char *key;           /* SHA-256 hex of what is counted */
+	long limit;
+	long window_seconds;
 };
 
 struct db_refresh {
@@ -40,15 +54,31 @@ int db_user_get(struct db_user *out, struct db *db, struct arena *a, const char 
 int db_user_touch_login(struct db *db, struct arena *a, const char *tenant_id,
 			const char *user_id);
 /*
- * Opens the request's transaction bound to tenant_id and checks, in the same
- * round trip, that the user is active there: *email, or IL_ENOTFOUND with
- * nothing left open.
+ * Opens the request's transaction bound to tenant_id and reads, in the same
+ * round trip, the user's email and role when the user is active there and
+ * epoch is the user's current token epoch; IL_ENOTFOUND (nothing left open)
+ * otherwise.
  */
-int db_begin_tenant_as_user(const char **email, struct db *db, struct arena *a,
-			    const char *tenant_id, const char *user_id);
-/* The user's email when the user is active in an existing tenant, else IL_ENOTFOUND. */
-int db_user_active(const char **email, struct db *db, struct arena *a, const char *user_id,
-		   const char *tenant_id);
+int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena *a,
+			    const char *tenant_id, const char *user_id, long epoch);
+/* db_begin_tenant_as_user without the transaction. */
+int db_session_user(struct db_session *out, struct db *db, struct arena *a,
+		    const char *tenant_id, const char *user_id, long epoch);
+/*
+ * In the user's tenant transaction: moves the user's token epoch on, which
+ * ends every access token issued before.
+ */
+int db_user_end_sessions(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *user_id);
+/* In the user's tenant transaction: the stored password hash. */
+int db_user_password_hash(const char **hash, struct db *db, struct arena *a,
+			  const char *tenant_id, const char *user_id);
+/*
+ * In the user's tenant transaction: stores a new password hash, ends every
+ * access token (epoch) and revokes every refresh token of the user.
+ */
+int db_user_set_password(struct db *db, struct arena *a, const char *tenant_id,
+			 const char *user_id, const char *password_hash);
 
 int db_refresh_insert(struct db *db, struct arena *a, const char *hash, const char *tenant_id,
 		      const char *user_id, const char *family_id, const char *parent_hash,
@@ -65,13 +95,21 @@ int db_refresh_revoke_family(int *count, struct db *db, struct arena *a,
 			     const char *tenant_id, const char *family_id);
 
 /*
- * Login throttling on a hashed (email, address) key: *retry_after is the
- * seconds to wait when max failures happened inside the window, else 0.
+ * Throttling: charges one attempt to each of the n counters, or to none when
+ * one of them has used its limit inside its window; then *retry_after is the
+ * seconds until that window ends, else 0. One atomic statement.
  */
-int db_login_throttled(long *retry_after, struct db *db, struct arena *a, const char *key,
-		       int max, long window_seconds);
-int db_login_failed(struct db *db, struct arena *a, const char *key, long window_seconds);
-int db_login_succeeded(struct db *db, struct arena *a, const char *key);
+int db_throttle_hit(long *retry_after, struct db *db, struct arena *a,
+		    const struct db_throttle *counters, int n);
+/* After a success: reset_key starts over, refund_key gets its attempt back. */
+int db_throttle_refund(struct db *db, struct arena *a, const char *reset_key,
+		       const char *refund_key);
+/*
+ * The security log: one failed login for the account subject_hash (tenant_id
+ * NULL when the email has no account) from address, counted per window.
+ */
+int db_security_login_failed(struct db *db, struct arena *a, const char *subject_hash,
+			     const char *tenant_id, const char *address, long window_seconds);
 
 /*
  * Appends to a tenant's audit chain (tenant_id NULL: the chain of events with

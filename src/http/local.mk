@@ -6,6 +6,8 @@ libilhttp_a_SOURCES = \
 	src/http/body.c src/http/body.h \
 	src/http/server.c src/http/server.h \
 	src/http/token.c src/http/token.h \
+	src/http/csrf.c src/http/csrf.h \
+	src/http/cors.c src/http/cors.h \
 	src/http/password.c src/http/password.h
 libilhttp_a_CFLAGS = $(AM_CFLAGS) $(FCGI_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS) $(JWT_CFLAGS) $(ARGON2_CFLAGS)
 IL_HTTP_LIBS = libilhttp.a $(FCGI_LIBS) $(JSONC_LIBS) $(JWT_LIBS) $(ARGON2_LIBS)

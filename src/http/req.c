@@ -8,7 +8,9 @@
 
 #include "core/json_arena.h"
 #include "util/arena.h"
+#include "util/config.h"
 #include "util/error.h"
+#include "util/ipmatch.h"
 
 static const char *const role_names[] = { "none", "viewer", "operator", "admin" };
 
@@ -77,6 +79,76 @@ const char *req_param(const struct req *r, int i)
 void req_header_add(struct req *r, const char *name, const char *value)
 {
 	strbuf_addf(&r->headers, "%s: %s\r\n", name, value);
+}
+
+/* 1 when s (n bytes) is an address in text form. */
+static int is_ip(const char *s, size_t n)
+{
+	char buf[64];
+
+	if (n == 0 || n >= sizeof(buf) || memchr(s, '/', n) != NULL)
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return ip_match(buf, NULL) == 0;
+}
+
+const char *req_client_addr(struct req *r)
+{
+	const char *addr = r->remote_addr != NULL ? r->remote_addr : "unknown";
+	const char *xff = req_header(r, "X-Forwarded-For"), *end, *start;
+	const char *trusted = r->cfg != NULL ? r->cfg->trusted_proxies : NULL;
+
+	if (xff == NULL || trusted == NULL || !ip_in_list(trusted, addr))
+		return addr;
+	/* walk from the right: each trusted hop vouches for the entry before it */
+	end = xff + strlen(xff);
+	while (end > xff) {
+		const char *entry;
+
+		while (end > xff && (end[-1] == ' ' || end[-1] == ','))
+			end--;
+		start = end;
+		while (start > xff && start[-1] != ',' && start[-1] != ' ')
+			start--;
+		if (start == end)
+			break;
+		if (!is_ip(start, (size_t)(end - start)))
+			return addr;        /* garbage: the last trusted hop is all we know */
+		entry = arena_strndup(r->arena, start, (size_t)(end - start));
+		if (entry == NULL)
+			return addr;
+		addr = entry;
+		if (!ip_in_list(trusted, entry))
+			return entry;
+		end = start;
+	}
+	return addr;
+}
+
+const char *req_cookie(struct req *r, const char *name)
+{
+	const char *h = req_header(r, "Cookie"), *p = h;
+	size_t n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		size_t len;
+
+		p += strspn(p, "; ");
+		len = strcspn(p, ";");
+		if (len > n && strncmp(p, name, n) == 0 && p[n] == '=')
+			return arena_strndup(r->arena, p + n + 1, len - n - 1);
+		p += len;
+	}
+	return NULL;
+}
+
+void req_set_cookie(struct req *r, const char *name, const char *value, const char *path,
+		    long max_age, unsigned flags)
+{
+	strbuf_addf(&r->headers, "Set-Cookie: %s=%s; Path=%s; Max-Age=%ld; SameSite=Strict%s%s\r\n",
+		    name, value, path, max_age, (flags & COOKIE_HTTPONLY) ? "; HttpOnly" : "",
+		    r->tls ? "; Secure" : "");
 }
 
 void req_json(struct req *r, int status, json_object *body)

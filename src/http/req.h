@@ -26,12 +26,16 @@ struct query_param {
 	const char *value;
 };
 
-/* Who is calling, filled by the authenticator. */
+/*
+ * Who is calling, filled by the authenticator: the ids and the token epoch
+ * come from the access token, the email and the role from the database.
+ */
 struct identity {
 	const char *user_id;
 	const char *tenant_id;
 	const char *email;
 	enum role role;
+	long token_epoch;
 };
 
 struct req {
@@ -51,6 +55,7 @@ struct req {
 	char *const *env;             /* FastCGI parameters (HTTP_* headers) */
 	const char *content_type;
 	const char *remote_addr;
+	int tls;                      /* the web server says HTTPS=on */
 	const char *body;
 	size_t body_len;
 	int body_too_large;
@@ -83,6 +88,26 @@ const char *req_param(const struct req *r, int i);
 
 /* Adds a response header; name and value must be safe (no CR/LF). */
 void req_header_add(struct req *r, const char *name, const char *value);
+
+/*
+ * The client's address: REMOTE_ADDR; when that is a trusted proxy
+ * (trusted_proxies), the right-most X-Forwarded-For entry that is not one,
+ * which is the address the outermost trusted proxy saw. No other header is
+ * read. "unknown" when the web server passed no REMOTE_ADDR.
+ */
+const char *req_client_addr(struct req *r);
+
+/* The value of cookie name in the request's Cookie header, or NULL. */
+const char *req_cookie(struct req *r, const char *name);
+
+enum cookie_flag { COOKIE_HTTPONLY = 1 << 0 };
+/*
+ * Adds "Set-Cookie: name=value; Path=path; Max-Age=max_age; SameSite=Strict"
+ * with HttpOnly when asked and Secure when the request came over TLS. name
+ * and value must be cookie-safe (no ';', ',', space, quote or control).
+ */
+void req_set_cookie(struct req *r, const char *name, const char *value, const char *path,
+		    long max_age, unsigned flags);
 
 /*
  * Sets the response to status with body (ownership of body moves to the

@@ -7,6 +7,8 @@
 
 #include "core/json_arena.h"
 #include "db/db.h"
+#include "http/cors.h"
+#include "http/csrf.h"
 #include "http/query.h"
 #include "util/arena.h"
 #include "util/config.h"
@@ -130,23 +132,56 @@ static int parse_json_body(struct req *r)
 	return 0;
 }
 
+/*
+ * Opens the tenant transaction of a ROUTE_TENANT_TXN route (through the
+ * application's bind_tenant, which also reads the caller's role); 0 to go on.
+ */
+static int open_tenant(const struct http_app *app, struct req *r)
+{
+	int rc;
+
+	if (app->bind_tenant != NULL) {
+		if (app->bind_tenant(r) == 0)
+			return 0;
+		if (r->status == 0)
+			req_error_from_code(r, IL_ERR);
+		return -1;
+	}
+	rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	if (rc < 0) {
+		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+		return -1;
+	}
+	return 0;
+}
+
+/* Authentication, then the role the database holds (checked once it is read). */
+static int authorize(const struct http_app *app, const struct route *rt, struct req *r)
+{
+	if (app->authenticate == NULL) {
+		req_error(r, 401, "not_authenticated", "authentication required");
+		req_header_add(r, "WWW-Authenticate", "Bearer");
+		return -1;
+	}
+	if (app->authenticate(r) != 0)
+		return -1;
+	if ((rt->flags & ROUTE_TENANT_TXN) && open_tenant(app, r) != 0)
+		return -1;
+	if (r->who.role < rt->min_role) {
+		req_error(r, 403, "forbidden", "this action needs the %s role",
+			  role_name(rt->min_role));
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything between routing and the handler; 0 to go on. */
 static int admit(const struct http_app *app, const struct route *rt, struct req *r)
 {
-	if (!(rt->flags & ROUTE_PUBLIC)) {
-		if (app->authenticate == NULL) {
-			req_error(r, 401, "not_authenticated", "authentication required");
-			req_header_add(r, "WWW-Authenticate", "Bearer");
-			return -1;
-		}
-		if (app->authenticate(r) != 0)
-			return -1;
-		if (r->who.role < rt->min_role) {
-			req_error(r, 403, "forbidden", "this action needs the %s role",
-				  role_name(rt->min_role));
-			return -1;
-		}
-	}
+	if (csrf_check(r) != 0)
+		return -1;
+	if (!(rt->flags & ROUTE_PUBLIC) && authorize(app, rt, r) != 0)
+		return -1;
 	if (r->query_invalid) {
 		req_invalid(r, "query", NULL, "malformed query string", "query_invalid");
 		req_validation_finish(r);
@@ -160,24 +195,10 @@ static int admit(const struct http_app *app, const struct route *rt, struct req 
 	return 0;
 }
 
-static void run_handler(const struct http_app *app, const struct route *rt, struct req *r)
+static void run_handler(const struct route *rt, struct req *r)
 {
-	int rc;
+	int rc = rt->handler(r);
 
-	if ((rt->flags & ROUTE_TENANT_TXN) && app->bind_tenant != NULL) {
-		if (app->bind_tenant(r) != 0) {
-			if (r->status == 0)
-				req_error_from_code(r, IL_ERR);
-			return;
-		}
-	} else if (rt->flags & ROUTE_TENANT_TXN) {
-		rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
-		if (rc < 0) {
-			req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
-			return;
-		}
-	}
-	rc = rt->handler(r);
 	if (rc < 0 && r->status == 0)
 		req_error_from_code(r, rc);
 	if (r->status == 0)
@@ -198,6 +219,7 @@ void http_dispatch(const struct http_app *app, struct req *r)
 	char allow[128];
 	int rc;
 
+	cors_apply(r);   /* first: a browser must be able to read every answer, errors too */
 	/* an oversized body was never read, whatever the route: refuse it first */
 	if (r->body_too_large) {
 		req_error(r, 413, "payload_too_large", "request body exceeds %ld bytes",
@@ -209,6 +231,11 @@ void http_dispatch(const struct http_app *app, struct req *r)
 		req_error(r, 404, "not_found", "no such resource: %.200s", r->path);
 		return;
 	}
+	/* OPTIONS (a CORS preflight) comes before authentication: browsers send no credentials */
+	if (rc == IL_ECONFLICT && strcmp(r->method, "OPTIONS") == 0) {
+		cors_options(r, allow);
+		return;
+	}
 	if (rc == IL_ECONFLICT) {
 		req_error(r, 405, "method_not_allowed", "method %s is not allowed here; use %s",
 			  r->method, allow);
@@ -216,7 +243,10 @@ void http_dispatch(const struct http_app *app, struct req *r)
 		return;
 	}
 	r->route = rt;
-	if (admit(app, rt, r) != 0)
+	if (admit(app, rt, r) != 0) {
+		if (rt->flags & ROUTE_TENANT_TXN)
+			db_rollback(r->db, r->arena);
 		return;
-	run_handler(app, rt, r);
+	}
+	run_handler(rt, r);
 }

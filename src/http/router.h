@@ -11,7 +11,8 @@ typedef int (*handler_fn)(struct req *r);
 enum route_flag {
 	ROUTE_PUBLIC = 1 << 0,     /* no bearer token needed */
 	ROUTE_JSON_BODY = 1 << 1,  /* the body must be a JSON object */
-	ROUTE_TENANT_TXN = 1 << 2  /* run inside a transaction bound to the caller's tenant */
+	ROUTE_TENANT_TXN = 1 << 2  /* run inside a transaction bound to the caller's tenant
+	                            * (opened before the role check; not for public routes) */
 };
 
 /*
@@ -32,14 +33,16 @@ struct http_app {
 	size_t nroutes;
 	/*
 	 * Fills r->who from the Authorization header; returns 0, or non-zero
-	 * after recording a 401 (or 503) response.
+	 * after recording a 401 (or 503) response. r->who.role must be the
+	 * role the database holds by the time the role is checked: here, or in
+	 * bind_tenant on ROUTE_TENANT_TXN routes.
 	 */
 	int (*authenticate)(struct req *r);
 	/*
 	 * Opens the tenant transaction of a ROUTE_TENANT_TXN route for r->who
-	 * (the authenticator may leave its database checks to this step, to save
-	 * a round trip); returns 0, or non-zero after recording a response.
-	 * NULL: a plain db_begin_tenant.
+	 * (the authenticator may leave its database checks, the role included,
+	 * to this step, to save a round trip); returns 0, or non-zero after
+	 * recording a response. NULL: a plain db_begin_tenant.
 	 */
 	int (*bind_tenant)(struct req *r);
 };
@@ -54,10 +57,13 @@ int router_match(const struct route **out, const struct route *routes, size_t n,
 		 struct req *r, char *allow, size_t allowlen);
 
 /*
- * Runs the steps every request goes through, in this order: body size (413),
- * route (404), method (405 with Allow), authentication (401), role (403),
- * content type (415), JSON syntax (400), tenant transaction (503), handler.
- * The response is left in r.
+ * Runs the steps every request goes through, in this order: CORS headers
+ * (for an allowed Origin, on every answer), body size (413), route (404),
+ * OPTIONS (204 with Allow, a CORS preflight), method (405 with Allow), CSRF
+ * (403, for a state-changing request that carries the session cookie),
+ * authentication (401), tenant transaction (503), role (403), query string
+ * (422), content type (415), JSON syntax (400), handler. The response is left
+ * in r.
  */
 void http_dispatch(const struct http_app *app, struct req *r);
 

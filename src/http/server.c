@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "db/db.h"
@@ -115,7 +116,7 @@ static void read_request(struct req *r, FCGX_Request *fr)
 {
 	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
 	const char *m = FCGX_GetParam("REQUEST_METHOD", fr->envp);
-	const char *q;
+	const char *q, *https;
 
 	r->method = m ? m : "GET";
 	r->web_error = web_server_error(fr);
@@ -136,6 +137,8 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	query_parse(r, q ? q + 1 : FCGX_GetParam("QUERY_STRING", fr->envp));
 	r->content_type = FCGX_GetParam("CONTENT_TYPE", fr->envp);
 	r->remote_addr = FCGX_GetParam("REMOTE_ADDR", fr->envp);
+	https = FCGX_GetParam("HTTPS", fr->envp);
+	r->tls = https != NULL && strcasecmp(https, "on") == 0;
 	set_request_id(r);
 	if (web_server_error(fr) == 0)    /* a handed-over error has no body left */
 		read_body(r, fr);

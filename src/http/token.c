@@ -16,7 +16,7 @@
 #include "util/parse.h"
 
 char *token_issue_access(struct arena *a, const struct il_config *cfg,
-			 const char *user_id, const char *tenant_id, enum role role)
+			 const char *user_id, const char *tenant_id, enum role role, long epoch)
 {
 	jwt_t *jwt = NULL;
 	char jti[37], *enc = NULL, *out = NULL;
@@ -27,7 +27,7 @@ char *token_issue_access(struct arena *a, const struct il_config *cfg,
 	if (jwt_add_grant(jwt, "sub", user_id) || jwt_add_grant(jwt, "tenant_id", tenant_id) ||
 	    jwt_add_grant(jwt, "role", role_name(role)) || jwt_add_grant(jwt, "jti", jti) ||
 	    jwt_add_grant(jwt, "iss", cfg->jwt_issuer) || jwt_add_grant(jwt, "typ", "access") ||
-	    jwt_add_grant_int(jwt, "iat", now) ||
+	    jwt_add_grant_int(jwt, "iat", now) || jwt_add_grant_int(jwt, "epoch", epoch) ||
 	    jwt_add_grant_int(jwt, "exp", now + cfg->access_token_ttl) ||
 	    jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)cfg->jwt_secret,
 			(int)strlen(cfg->jwt_secret)))
@@ -81,6 +81,12 @@ static int check_claims(struct access_claims *out, struct arena *a,
 	out->tenant_id = grant(a, jwt, "tenant_id");
 	out->jti = grant(a, jwt, "jti");
 	out->role = role_parse(jwt_get_grant(jwt, "role"));
+	errno = 0;
+	out->epoch = jwt_get_grant_int(jwt, "epoch");
+	if (errno == ENOENT)
+		out->epoch = 0;
+	else if (errno != 0 || out->epoch < 0)
+		return reject("bad epoch");
 	if (out->sub == NULL || out->tenant_id == NULL || out->jti == NULL ||
 	    out->role == ROLE_NONE)
 		return reject("missing sub, tenant_id, jti or role");

@@ -15,23 +15,26 @@ struct access_claims {
 	const char *sub;        /* user id */
 	const char *tenant_id;
 	const char *jti;
-	enum role role;
+	enum role role;         /* informational: requests use the role the database holds */
+	long epoch;             /* the user's token epoch when issued (0 when absent) */
 	long iat, exp;
 };
 
 /*
  * Signs an access token for the user with the configured secret, issuer and
- * lifetime. Returns the token in arena a, or NULL.
+ * lifetime, stamped with the user's token epoch. Returns the token in arena
+ * a, or NULL.
  */
 char *token_issue_access(struct arena *a, const struct il_config *cfg,
-			 const char *user_id, const char *tenant_id, enum role role);
+			 const char *user_id, const char *tenant_id, enum role role, long epoch);
 
 /*
  * Verifies a compact JWS: alg must be HS256 (never none), the signature must
  * match, and typ, iss, exp, iat, sub, tenant_id, role and jti must be present
- * and valid. Returns 0; IL_ESTALE for a genuine token past its exp (checked
- * after the signature, so only our own tokens are told apart); IL_EINVALID
- * for any other failure (the reason goes to the debug log only).
+ * and valid (epoch is optional: tokens issued before it existed have none).
+ * Returns 0; IL_ESTALE for a genuine token past its exp (checked after the
+ * signature, so only our own tokens are told apart); IL_EINVALID for any
+ * other failure (the reason goes to the debug log only).
  */
 int token_verify_access(struct access_claims *out, struct arena *a,
 			const struct il_config *cfg, const char *token);

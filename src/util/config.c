@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "util/arena.h"
+#include "util/ipmatch.h"
 #include "util/parse.h"
 
 #ifndef IL_SYSCONFDIR
@@ -62,6 +63,15 @@ static const struct key keys[] = {
 	{ "log_level", K_LOGLEVEL, OFF(log_level), "info", 0, 0, 0 },
 	{ "allow_signup", K_BOOL, OFF(allow_signup), "true", 0, 0, 0 },
 	{ "trusted_proxies", K_STR, OFF(trusted_proxies), "", 0, 0, 0 },
+	{ "login_max_failures_per_account", K_LONG, OFF(login_max_failures_per_account), "5",
+	  1, 1000000, 0 },
+	{ "login_max_failures_per_address", K_LONG, OFF(login_max_failures_per_address), "50",
+	  1, 1000000, 0 },
+	{ "login_failure_window_seconds", K_LONG, OFF(login_failure_window_seconds), "900",
+	  60, 86400, 0 },
+	{ "signup_max_per_address_per_hour", K_LONG, OFF(signup_max_per_address_per_hour), "10",
+	  1, 1000000, 0 },
+	{ "cors_allowed_origins", K_STR, OFF(cors_allowed_origins), "", 0, 0, 0 },
 	{ "argon2_memory_kib", K_LONG, OFF(argon2_memory_kib), "19456", 19456, 4194304, 0 },
 	{ "argon2_iterations", K_LONG, OFF(argon2_iterations), "2", 2, 100, 0 },
 	{ "argon2_parallelism", K_LONG, OFF(argon2_parallelism), "1", 1, 64, 0 },
@@ -320,6 +330,47 @@ static int check_required(struct il_config *cfg, unsigned need, char *err, size_
 	return 0;
 }
 
+/* Each trusted_proxies entry is an IPv4/IPv6 address, optionally /prefix. */
+static int check_trusted_proxies(const struct il_config *cfg, struct arena *a, char *err,
+				 size_t errlen)
+{
+	char *copy = arena_strdup(a, cfg->trusted_proxies), *tok, *save = NULL;
+
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save))
+		if (ip_match(tok, NULL) < 0) {
+			snprintf(err, errlen, "trusted_proxies: '%.100s' is not an IP address or"
+				 " address/prefix", tok);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Each cors_allowed_origins entry is an origin as browsers send it:
+ * http(s)://host[:port], no path, never "*" (credentials are allowed).
+ */
+static int check_cors_origins(const struct il_config *cfg, struct arena *a, char *err,
+			      size_t errlen)
+{
+	char *copy = arena_strdup(a, cfg->cors_allowed_origins), *tok, *save = NULL;
+
+	if (copy == NULL)
+		return -1;
+	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		const char *host = strncmp(tok, "https://", 8) == 0 ? tok + 8 :
+				   strncmp(tok, "http://", 7) == 0 ? tok + 7 : NULL;
+
+		if (host == NULL || *host == '\0' || strpbrk(host, "/?#*@") != NULL) {
+			snprintf(err, errlen, "cors_allowed_origins: '%.100s' is not an origin"
+				 " (scheme://host[:port], no path, no wildcard)", tok);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int config_load(struct il_config *cfg, struct arena *a, const char *path,
 		unsigned need, char *err, size_t errlen)
 {
@@ -339,7 +390,9 @@ int config_load(struct il_config *cfg, struct arena *a, const char *path,
 		path = config_default_path();
 	if (read_file(cfg, a, path, explicit_path, err, errlen) < 0 ||
 	    read_environment(cfg, a, err, errlen) < 0 ||
-	    split_repo_roots(cfg, a, err, errlen) < 0)
+	    split_repo_roots(cfg, a, err, errlen) < 0 ||
+	    check_trusted_proxies(cfg, a, err, errlen) < 0 ||
+	    check_cors_origins(cfg, a, err, errlen) < 0)
 		return -1;
 	if (cfg->migrate_database_url == NULL)
 		cfg->migrate_database_url = cfg->database_url;

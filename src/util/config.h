@@ -61,7 +61,12 @@ struct il_config {
 	long max_body_bytes;
 	enum il_log_level log_level;
 	int allow_signup;
-	const char *trusted_proxies;
+	const char *trusted_proxies;      /* addresses/CIDRs whose X-Forwarded-For is believed */
+	long login_max_failures_per_account; /* per window, from any address */
+	long login_max_failures_per_address; /* per window, for any accounts */
+	long login_failure_window_seconds;
+	long signup_max_per_address_per_hour;
+	const char *cors_allowed_origins; /* origins answered with CORS headers; "" none */
 	long argon2_memory_kib;
 	long argon2_iterations;
 	long argon2_parallelism;

@@ -7,6 +7,7 @@ libilutil_a_SOURCES = \
 	src/util/parse.c src/util/parse.h \
 	src/util/crypto.c src/util/crypto.h \
 	src/util/secret.c src/util/secret.h \
+	src/util/ipmatch.c src/util/ipmatch.h \
 	src/util/limits.h src/util/error.h
 libilutil_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS)
 IL_UTIL_LIBS = libilutil.a $(CRYPTO_LIBS)

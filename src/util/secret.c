@@ -1,4 +1,4 @@
-/* secret.c: secrets at rest: AES-256-GCM under the master key, bound to a tenant */
+/* secret.c: secrets at rest: AES-256-GCM under the master key, bound to a tenant and a purpose */
 #include "util/secret.h"
 
 #include <string.h>
@@ -12,6 +12,18 @@
 
 #define NONCE_LEN 12
 #define TAG_LEN 16
+#define FORMAT_2 0x00             /* legacy blobs start with a key version, never 0 */
+#define LEGACY_OVERHEAD (1 + NONCE_LEN + TAG_LEN)
+
+static const char *const purpose_names[] = { "llm_key", "connection", "warehouse_password" };
+
+/* The associated data of a format-2 blob: everything it is bound to. */
+static const char *bound_to(struct arena *a, const char *tenant_id,
+			    enum secret_purpose purpose, unsigned version)
+{
+	return arena_printf(a, "ironlayer-secret/2/%s/%u/%s", purpose_names[purpose], version,
+			    tenant_id);
+}
 
 static int gcm(int encrypt, const unsigned char key[32], const unsigned char *nonce,
 	       const char *aad, const unsigned char *in, size_t n, unsigned char *out,
@@ -37,18 +49,21 @@ static int gcm(int encrypt, const unsigned char key[32], const unsigned char *no
 }
 
 int secret_seal(const char **out, struct arena *a, const struct il_config *cfg,
-		const char *tenant_id, const char *plaintext)
+		const char *tenant_id, enum secret_purpose purpose, const char *plaintext)
 {
 	size_t n = strlen(plaintext), total = SECRET_OVERHEAD + n;
-	unsigned char *blob = arena_alloc(a, total);
+	unsigned char *blob = arena_alloc(a, total), *nonce;
 	char *hex = arena_alloc(a, 2 * total + 3);
+	const char *aad = bound_to(a, tenant_id, purpose, (unsigned)cfg->master_key_version);
 
-	if (blob == NULL || hex == NULL)
+	if (blob == NULL || hex == NULL || aad == NULL)
 		return -1;
-	blob[0] = (unsigned char)cfg->master_key_version;
-	if (crypto_random(blob + 1, NONCE_LEN) < 0 ||
-	    gcm(1, cfg->master_key, blob + 1, tenant_id, (const unsigned char *)plaintext, n,
-		blob + 1 + NONCE_LEN, blob + 1 + NONCE_LEN + n) < 0)
+	nonce = blob + 2;
+	blob[0] = FORMAT_2;
+	blob[1] = (unsigned char)cfg->master_key_version;
+	if (crypto_random(nonce, NONCE_LEN) < 0 ||
+	    gcm(1, cfg->master_key, nonce, aad, (const unsigned char *)plaintext, n,
+		nonce + NONCE_LEN, nonce + NONCE_LEN + n) < 0)
 		return -1;
 	hex[0] = '\\';
 	hex[1] = 'x';
@@ -66,7 +81,7 @@ static unsigned char *unhex(struct arena *a, const char *hex, size_t *n)
 	if (hex[0] == '\\' && hex[1] == 'x')
 		hex += 2;
 	len = strlen(hex);
-	if (len % 2 != 0 || len / 2 < SECRET_OVERHEAD)
+	if (len % 2 != 0 || len / 2 < LEGACY_OVERHEAD)
 		return NULL;
 	raw = arena_alloc(a, len / 2);
 	if (raw == NULL || hex_decode(hex, raw, len / 2) < 0)
@@ -75,42 +90,77 @@ static unsigned char *unhex(struct arena *a, const char *hex, size_t *n)
 	return raw;
 }
 
-int secret_version(const char *sealed_hex)
+/* The first two bytes of a hex blob; -1 when it has fewer. */
+static int head(const char *sealed_hex, unsigned char b[2])
 {
-	unsigned char b;
-	char two[3];
+	char four[5];
 
 	if (sealed_hex[0] == '\\' && sealed_hex[1] == 'x')
 		sealed_hex += 2;
-	if (strlen(sealed_hex) < 2)
+	if (strlen(sealed_hex) < 4)
 		return -1;
-	memcpy(two, sealed_hex, 2);
-	two[2] = '\0';
-	return hex_decode(two, &b, 1) == 0 ? b : -1;
+	memcpy(four, sealed_hex, 4);
+	four[4] = '\0';
+	return hex_decode(four, b, 2);
+}
+
+int secret_version(const char *sealed_hex)
+{
+	unsigned char b[2];
+
+	if (head(sealed_hex, b) < 0)
+		return -1;
+	return b[0] == FORMAT_2 ? b[1] : b[0];
+}
+
+int secret_is_current(const struct il_config *cfg, const char *sealed_hex)
+{
+	unsigned char b[2];
+
+	return head(sealed_hex, b) == 0 && b[0] == FORMAT_2 && b[1] == cfg->master_key_version;
+}
+
+/* The key a version byte names: the current or the previous master key. */
+static const unsigned char *key_for(const struct il_config *cfg, unsigned version)
+{
+	if (version == cfg->master_key_version)
+		return cfg->master_key;
+	if (cfg->master_key_previous_version != 0 && version == cfg->master_key_previous_version)
+		return cfg->master_key_previous;
+	return NULL;
 }
 
 int secret_open(const char **out, struct arena *a, const struct il_config *cfg,
-		const char *tenant_id, const char *sealed_hex)
+		const char *tenant_id, enum secret_purpose purpose, const char *sealed_hex)
 {
-	size_t n = 0, ct;
+	size_t n = 0, ct, skip;
 	unsigned char *raw = unhex(a, sealed_hex, &n);
 	const unsigned char *key;
+	const char *aad;
+	unsigned version;
 	char *plain;
 
 	if (raw == NULL)
 		return -1;
-	if (raw[0] == cfg->master_key_version)
-		key = cfg->master_key;
-	else if (cfg->master_key_previous_version != 0 &&
-		 raw[0] == cfg->master_key_previous_version)
-		key = cfg->master_key_previous;
-	else
+	if (raw[0] == FORMAT_2) {
+		if (n < SECRET_OVERHEAD)
+			return -1;
+		version = raw[1];
+		skip = 2;
+		aad = bound_to(a, tenant_id, purpose, version);
+	} else {
+		version = raw[0];    /* legacy: bound to the tenant alone */
+		skip = 1;
+		aad = tenant_id;
+	}
+	key = key_for(cfg, version);
+	if (key == NULL || aad == NULL)
 		return -1;
-	ct = n - SECRET_OVERHEAD;
+	ct = n - skip - NONCE_LEN - TAG_LEN;
 	plain = arena_alloc(a, ct + 1);
 	if (plain == NULL ||
-	    gcm(0, key, raw + 1, tenant_id, raw + 1 + NONCE_LEN, ct, (unsigned char *)plain,
-		raw + 1 + NONCE_LEN + ct) < 0)
+	    gcm(0, key, raw + skip, aad, raw + skip + NONCE_LEN, ct, (unsigned char *)plain,
+		raw + skip + NONCE_LEN + ct) < 0)
 		return -1;
 	plain[ct] = '\0';
 	if (strlen(plain) != ct)

@@ -99,6 +99,8 @@ const char *json_str2(json_object *o, const char *a, const char *b);
 int worker_log_has(const char *s);
 
 Suite *suite_auth(void);
+Suite *suite_sessions(void);
+Suite *suite_throttle(void);
 Suite *suite_augment(void);
 Suite *suite_billing_webhook(void);
 Suite *suite_billing(void);

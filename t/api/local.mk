@@ -4,7 +4,9 @@ TESTS += t/api/run-api-tests.sh
 EXTRA_DIST += t/api/run-api-tests.sh t/fakes/fake_stripe.py \
 	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh t/fixtures/make-test-tls.sh
 t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
-	t/api/test_foundation.c t/api/test_auth.c t/api/test_billing.c t/api/test_billing_webhook.c \
+	t/api/test_foundation.c t/api/test_auth.c \
+	t/api/test_sessions.c t/api/test_throttle.c t/api/session_util.c t/api/session_util.h \
+	t/api/test_billing.c t/api/test_billing_webhook.c \
 	t/api/billing_util.c t/api/billing_util.h \
 	t/api/test_settings.c t/api/test_augment.c \
 	t/api/test_plans.c t/api/test_apply.c t/api/test_plan_sql.c t/api/test_messages.c \

@@ -10,6 +10,8 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		suite_foundation,
 		suite_auth,
+		suite_sessions,
+		suite_throttle,
 		suite_billing,
 		suite_billing_webhook,
 		suite_settings,

@@ -88,6 +88,14 @@ export IRONLAYER_DATABRICKS_ALLOWED_HOSTS="*.cloud.databricks.com, *.azuredatabr
 export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 export IRONLAYER_DATABRICKS_MAX_RETRIES=2
 
+# Every suite signs up and logs in from 127.0.0.1: limits no run of the suite
+# reaches (test_throttle.c lowers them to prove them). The per-account limit
+# keeps its default (5): each test uses accounts of its own.
+export IRONLAYER_LOGIN_MAX_FAILURES_PER_ADDRESS=100000
+export IRONLAYER_SIGNUP_MAX_PER_ADDRESS_PER_HOUR=100000
+# the origin test_sessions.c sends its browser requests from
+export IRONLAYER_CORS_ALLOWED_ORIGINS=http://app.ironlayer.test
+
 # IL_TEST_VALGRIND=1: every worker runs under valgrind; leaks fail the run below
 if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
 	export IRONLAYER_WORKER_WRAPPER="valgrind --leak-check=full --errors-for-leak-kinds=definite --log-file=$var/log/valgrind.%p.log"

@@ -145,9 +145,10 @@ START_TEST(test_messages__a_post_without_a_body_is_an_empty_object)
 	ck_assert_status(r, 200);
 	resp_free(r);
 	/* the same holds where a field is required: a 422 naming it, not a 411 */
-	r = api("POST", "/api/v1/auth/refresh", NULL, NULL, NULL, NULL);
+	snprintf(path, sizeof(path), "/api/v1/plans/%s/reject", id);
+	r = api("POST", path, t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 422);
-	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "refresh_token");
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "reason");
 	resp_free(r);
 	free(id);
 	tenant_free(&t);

@@ -1,8 +1,9 @@
-/* test_http.c: SQL splitting, query decoding, routing, dispatch errors, bodies */
+/* test_http.c: SQL splitting, query decoding, routing, dispatch errors, bodies, CORS, CSRF, client address */
 #include <string.h>
 
 #include "db/migrate.h"
 #include "http/body.h"
+#include "http/csrf.h"
 #include "http/query.h"
 #include "http/req.h"
 #include "http/router.h"
@@ -145,7 +146,8 @@ struct fixture {
 	struct arena *a;
 	struct il_config cfg;
 	struct req r;
-	char *env[4];
+	char *env[8];
+	int nenv;
 };
 
 static struct fixture fx;
@@ -154,8 +156,9 @@ static struct req *request(const char *method, const char *path, const char *aut
 {
 	arena_reset(fx.a);
 	memset(fx.env, 0, sizeof(fx.env));
+	fx.nenv = 0;
 	if (auth != NULL)
-		fx.env[0] = arena_printf(fx.a, "HTTP_AUTHORIZATION=%s", auth);
+		fx.env[fx.nenv++] = arena_printf(fx.a, "HTTP_AUTHORIZATION=%s", auth);
 	req_init(&fx.r, fx.a, &fx.cfg, NULL, fx.env);
 	fx.r.method = method;
 	fx.r.path = path;
@@ -172,6 +175,13 @@ static void setup(void)
 static void teardown(void)
 {
 	arena_free(fx.a);
+}
+
+/* Adds a FastCGI parameter ("HTTP_ORIGIN=...") to the current request. */
+static void with_env(const char *kv)
+{
+	ck_assert_int_lt(fx.nenv, 7);
+	fx.env[fx.nenv++] = arena_strdup(fx.a, kv);
 }
 
 START_TEST(test_router__captures_decoded_params_with_dots)
@@ -316,6 +326,147 @@ START_TEST(test_body__query_int_bounds)
 }
 END_TEST
 
+START_TEST(test_cors__preflight_only_for_allowed_origins)
+{
+	struct req *r;
+	const char *h;
+
+	fx.cfg.cors_allowed_origins = "https://app.example.com, http://localhost:5173";
+	r = request("OPTIONS", "/api/v1/models/x", NULL);
+	with_env("HTTP_ORIGIN=https://app.example.com");
+	with_env("HTTP_ACCESS_CONTROL_REQUEST_METHOD=DELETE");
+	http_dispatch(&test_app, r);           /* no credentials, yet no 401: a preflight */
+	ck_assert_int_eq(r->status, 204);
+	ck_assert_ptr_null(r->body_out);
+	h = strbuf_cstr(&r->headers);
+	ck_assert_ptr_nonnull(strstr(h, "Access-Control-Allow-Origin: https://app.example.com\r\n"));
+	ck_assert_ptr_nonnull(strstr(h, "Access-Control-Allow-Credentials: true\r\n"));
+	ck_assert_ptr_nonnull(strstr(h, "Access-Control-Expose-Headers: X-Total-Count, Link"));
+	ck_assert_ptr_nonnull(strstr(h, "Access-Control-Allow-Methods: GET, DELETE, OPTIONS\r\n"));
+	ck_assert_ptr_nonnull(strstr(h, "X-CSRF-Token"));
+	ck_assert_ptr_nonnull(strstr(h, "Allow: GET, DELETE, OPTIONS\r\n"));
+
+	r = request("OPTIONS", "/api/v1/models/x", NULL);
+	with_env("HTTP_ORIGIN=https://evil.example.net");
+	with_env("HTTP_ACCESS_CONTROL_REQUEST_METHOD=DELETE");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 204);
+	ck_assert_ptr_null(strstr(strbuf_cstr(&r->headers), "Access-Control"));
+
+	r = request("OPTIONS", "/api/v1/nothing", NULL);
+	with_env("HTTP_ORIGIN=https://app.example.com");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 404);
+	/* an allowed origin reads every answer, errors included */
+	r = request("DELETE", "/api/v1/models/x", NULL);
+	with_env("HTTP_ORIGIN=http://localhost:5173");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 401);
+	ck_assert_ptr_nonnull(strstr(strbuf_cstr(&r->headers),
+				     "Access-Control-Allow-Origin: http://localhost:5173\r\n"));
+	fx.cfg.cors_allowed_origins = "";
+	r = request("GET", "/api/v1/models/x", "Bearer v");
+	with_env("HTTP_ORIGIN=https://app.example.com");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_ptr_null(strstr(strbuf_cstr(&r->headers), "Access-Control"));
+}
+END_TEST
+
+START_TEST(test_csrf__cookie_posts_need_the_matching_header)
+{
+	char good[IL_SHA256_HEX_LEN + 1], line[128];
+	struct req *r;
+
+	fx.cfg.jwt_secret = "0123456789abcdef0123456789abcdef";
+	csrf_token_for(&fx.cfg, "the-refresh-token", good);
+	r = post("application/json", "{\"email\": \"a@b\"}");
+	with_env("HTTP_COOKIE=csrf_token=x; refresh_token=the-refresh-token");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 403);
+	ck_assert_str_eq(r->error_code, "csrf_required");
+
+	r = post("application/json", "{\"email\": \"a@b\"}");
+	with_env("HTTP_COOKIE=refresh_token=the-refresh-token");
+	with_env("HTTP_X_CSRF_TOKEN=0000000000000000000000000000000000000000000000000000000000000000");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 403);
+	ck_assert_str_eq(r->error_code, "csrf_mismatch");
+
+	r = post("application/json", "{\"email\": \"a@b\"}");
+	with_env("HTTP_COOKIE=refresh_token=the-refresh-token");
+	snprintf(line, sizeof(line), "HTTP_X_CSRF_TOKEN=%s", good);
+	with_env(line);
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 201);
+
+	/* no session cookie (the CLI, bearer clients): no CSRF rule */
+	r = post("application/json", "{\"email\": \"a@b\"}");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 201);
+	/* safe methods are never checked */
+	r = request("GET", "/api/v1/plans/1/runs/2", NULL);
+	with_env("HTTP_COOKIE=refresh_token=the-refresh-token");
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 200);
+}
+END_TEST
+
+START_TEST(test_req__cookies_are_parsed_and_set_with_their_flags)
+{
+	struct req *r = request("GET", "/x", NULL);
+
+	with_env("HTTP_COOKIE=a=1; refresh_token=abc_-DEF; csrf_token=ff");
+	ck_assert_str_eq(req_cookie(r, "refresh_token"), "abc_-DEF");
+	ck_assert_str_eq(req_cookie(r, "csrf_token"), "ff");
+	ck_assert_ptr_null(req_cookie(r, "refresh"));
+	ck_assert_ptr_null(req_cookie(r, "b"));
+	req_set_cookie(r, "refresh_token", "v", "/api/v1/auth", 60, COOKIE_HTTPONLY);
+	r->tls = 1;
+	req_set_cookie(r, "csrf_token", "w", "/", 0, 0);
+	ck_assert_str_eq(strbuf_cstr(&r->headers),
+		"Set-Cookie: refresh_token=v; Path=/api/v1/auth; Max-Age=60; SameSite=Strict;"
+		" HttpOnly\r\n"
+		"Set-Cookie: csrf_token=w; Path=/; Max-Age=0; SameSite=Strict; Secure\r\n");
+}
+END_TEST
+
+START_TEST(test_req__client_address_trusts_only_configured_proxies)
+{
+	struct req *r;
+
+	fx.cfg.trusted_proxies = "10.0.0.0/8, 127.0.0.9";
+	/* an untrusted peer: its X-Forwarded-For is ignored */
+	r = request("GET", "/x", NULL);
+	r->remote_addr = "198.51.100.4";
+	with_env("HTTP_X_FORWARDED_FOR=203.0.113.1");
+	ck_assert_str_eq(req_client_addr(r), "198.51.100.4");
+	/* a trusted proxy: the right-most entry that is not a trusted proxy */
+	r = request("GET", "/x", NULL);
+	r->remote_addr = "127.0.0.9";
+	with_env("HTTP_X_FORWARDED_FOR=203.0.113.66, 198.51.100.7, 10.1.1.1");
+	ck_assert_str_eq(req_client_addr(r), "198.51.100.7");
+	/* garbage where the client should be: the last trusted hop */
+	r = request("GET", "/x", NULL);
+	r->remote_addr = "127.0.0.9";
+	with_env("HTTP_X_FORWARDED_FOR=1.2.3.4, <script>, 10.1.1.1");
+	ck_assert_str_eq(req_client_addr(r), "10.1.1.1");
+	/* only trusted entries: the left-most one */
+	r = request("GET", "/x", NULL);
+	r->remote_addr = "127.0.0.9";
+	with_env("HTTP_X_FORWARDED_FOR=10.2.2.2,10.1.1.1");
+	ck_assert_str_eq(req_client_addr(r), "10.2.2.2");
+	/* no other header is believed */
+	r = request("GET", "/x", NULL);
+	r->remote_addr = "127.0.0.9";
+	with_env("HTTP_X_REAL_IP=203.0.113.5");
+	with_env("HTTP_FORWARDED=for=203.0.113.5");
+	ck_assert_str_eq(req_client_addr(r), "127.0.0.9");
+	r = request("GET", "/x", NULL);
+	ck_assert_str_eq(req_client_addr(r), "unknown");
+}
+END_TEST
+
 Suite *suite_router(void)
 {
 	Suite *s = suite_create("router");
@@ -327,6 +478,10 @@ Suite *suite_router(void)
 	tcase_add_test(tc, test_router__wrong_method_is_405_with_allow);
 	tcase_add_test(tc, test_router__authentication_then_role);
 	tcase_add_test(tc, test_dispatch__body_errors_have_their_statuses);
+	tcase_add_test(tc, test_cors__preflight_only_for_allowed_origins);
+	tcase_add_test(tc, test_csrf__cookie_posts_need_the_matching_header);
+	tcase_add_test(tc, test_req__cookies_are_parsed_and_set_with_their_flags);
+	tcase_add_test(tc, test_req__client_address_trusts_only_configured_proxies);
 	suite_add_tcase(s, tc);
 	return s;
 }

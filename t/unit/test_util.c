@@ -1,4 +1,4 @@
-/* test_util.c: arena, strbuf, parse and config */
+/* test_util.c: arena, strbuf, parse, config, secrets and address lists */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +6,11 @@
 #include <unistd.h>
 
 #include "suites.h"
+#include <openssl/evp.h>
+
 #include "util/arena.h"
 #include "util/config.h"
+#include "util/ipmatch.h"
 #include "util/parse.h"
 #include "util/secret.h"
 #include "util/strbuf.h"
@@ -274,6 +277,24 @@ START_TEST(test_config__errors_name_the_problem)
 	ck_assert_ptr_nonnull(strstr(err, path));
 	unlink(path);
 
+	path = write_temp("cors_allowed_origins = https://app.example.com, *\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "cors_allowed_origins: '*' is not an origin"));
+	unlink(path);
+	path = write_temp("cors_allowed_origins = https://app.example.com/ui\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
+	unlink(path);
+	path = write_temp("trusted_proxies = 10.0.0.0/8 proxy.example.com\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "trusted_proxies: 'proxy.example.com'"));
+	unlink(path);
+	path = write_temp("cors_allowed_origins = https://app.example.com http://localhost:5173\n"
+			  "trusted_proxies = 10.0.0.0/8, ::1\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg.login_max_failures_per_account, 5);
+	ck_assert_int_eq(cfg.signup_max_per_address_per_hour, 10);
+	unlink(path);
+
 	ck_assert_int_eq(config_load(&cfg, a, "/nonexistent/il.conf", 0, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "cannot read config file /nonexistent/il.conf"));
 	arena_free(a);
@@ -300,7 +321,7 @@ static void secret_config(struct il_config *cfg)
 	cfg->master_key_previous_version = 1;
 }
 
-START_TEST(test_secret__round_trip_bound_to_tenant)
+START_TEST(test_secret__round_trip_bound_to_tenant_and_purpose)
 {
 	struct arena *a = arena_new(0);
 	struct il_config cfg;
@@ -308,17 +329,87 @@ START_TEST(test_secret__round_trip_bound_to_tenant)
 	char tampered[512];
 
 	secret_config(&cfg);
-	ck_assert_int_eq(secret_seal(&sealed, a, &cfg, "tenant-a", "sk-live-123"), 0);
-	ck_assert_int_eq(strncmp(sealed, "\\x02", 4), 0);
+	ck_assert_int_eq(secret_seal(&sealed, a, &cfg, "tenant-a", SECRET_LLM_KEY,
+				     "sk-live-123"), 0);
+	ck_assert_int_eq(strncmp(sealed, "\\x0002", 6), 0);   /* format 0, key version 2 */
 	ck_assert_ptr_null(strstr(sealed, "736b2d6c697665")); /* "sk-live" in hex */
 	ck_assert_uint_eq(strlen(sealed), 2 + 2 * (SECRET_OVERHEAD + 11));
-	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", sealed), 0);
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", SECRET_LLM_KEY, sealed), 0);
 	ck_assert_str_eq(plain, "sk-live-123");
-	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-b", sealed), -1);
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-b", SECRET_LLM_KEY, sealed), -1);
+	/* the same tenant's blob moved to another column does not open there */
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", SECRET_CONNECTION, sealed), -1);
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", SECRET_WAREHOUSE_PASSWORD,
+				     sealed), -1);
 	snprintf(tampered, sizeof(tampered), "%s", sealed);
 	tampered[40] = tampered[40] == '0' ? '1' : '0';
-	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", tampered), -1);
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "tenant-a", SECRET_LLM_KEY, tampered), -1);
 	ck_assert_int_eq(secret_version(sealed), 2);
+	ck_assert_int_eq(secret_is_current(&cfg, sealed), 1);
+	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_secret__relabelled_key_version_does_not_open)
+{
+	struct arena *a = arena_new(0);
+	struct il_config cfg;
+	const char *sealed, *plain = NULL;
+	char relabelled[512];
+
+	secret_config(&cfg);
+	memcpy(cfg.master_key_previous, cfg.master_key, 32);  /* same key, two labels */
+	ck_assert_int_eq(secret_seal(&sealed, a, &cfg, "t", SECRET_CONNECTION, "dsn"), 0);
+	snprintf(relabelled, sizeof(relabelled), "%s", sealed);
+	relabelled[5] = '1';                                  /* \x0002 -> \x0001 */
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "t", SECRET_CONNECTION, sealed), 0);
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "t", SECRET_CONNECTION, relabelled), -1);
+	arena_free(a);
+}
+END_TEST
+
+/* A blob of the legacy format (before 010): version || nonce || ct || tag, AAD = tenant. */
+static const char *legacy_seal(struct arena *a, const unsigned char key[32], int version,
+			       const char *tenant, const char *plain)
+{
+	size_t n = strlen(plain), total = 1 + 12 + n + 16;
+	unsigned char *blob = arena_alloc(a, total);
+	char *hex = arena_alloc(a, 2 * total + 3);
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	int len = 0;
+
+	blob[0] = (unsigned char)version;
+	memset(blob + 1, 0x5a, 12);
+	ck_assert(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, blob + 1) == 1);
+	ck_assert(EVP_EncryptUpdate(ctx, NULL, &len, (const unsigned char *)tenant,
+				    (int)strlen(tenant)) == 1);
+	ck_assert(EVP_EncryptUpdate(ctx, blob + 13, &len, (const unsigned char *)plain,
+				    (int)n) == 1);
+	ck_assert(EVP_EncryptFinal_ex(ctx, blob + 13 + len, &len) == 1);
+	ck_assert(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, blob + 13 + n) == 1);
+	EVP_CIPHER_CTX_free(ctx);
+	hex[0] = '\\';
+	hex[1] = 'x';
+	hex_encode(blob, total, hex + 2);
+	return hex;
+}
+
+START_TEST(test_secret__legacy_blobs_open_until_resealed)
+{
+	struct arena *a = arena_new(0);
+	struct il_config cfg;
+	const char *old, *plain = NULL;
+
+	secret_config(&cfg);
+	old = legacy_seal(a, cfg.master_key, 2, "t", "sk-old-key");
+	ck_assert_int_eq(secret_version(old), 2);
+	ck_assert_int_eq(secret_is_current(&cfg, old), 0);   /* rotate-master-key re-seals it */
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "t", SECRET_LLM_KEY, old), 0);
+	ck_assert_str_eq(plain, "sk-old-key");
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "u", SECRET_LLM_KEY, old), -1);
+	old = legacy_seal(a, cfg.master_key_previous, 1, "t", "pw");
+	ck_assert_int_eq(secret_open(&plain, a, &cfg, "t", SECRET_WAREHOUSE_PASSWORD, old), 0);
+	ck_assert_str_eq(plain, "pw");
 	arena_free(a);
 }
 END_TEST
@@ -333,12 +424,35 @@ START_TEST(test_secret__previous_key_opens_until_rotated_away)
 	memset(&old, 0, sizeof(old));
 	memset(old.master_key, 0x17, 32);
 	old.master_key_version = 1;
-	ck_assert_int_eq(secret_seal(&sealed, a, &old, "t", "dsn=secret"), 0);
-	ck_assert_int_eq(secret_open(&plain, a, &now, "t", sealed), 0);
+	ck_assert_int_eq(secret_seal(&sealed, a, &old, "t", SECRET_CONNECTION, "dsn=secret"), 0);
+	ck_assert_int_eq(secret_is_current(&now, sealed), 0);
+	ck_assert_int_eq(secret_open(&plain, a, &now, "t", SECRET_CONNECTION, sealed), 0);
 	ck_assert_str_eq(plain, "dsn=secret");
 	now.master_key_previous_version = 0;
-	ck_assert_int_eq(secret_open(&plain, a, &now, "t", sealed), -1);
+	ck_assert_int_eq(secret_open(&plain, a, &now, "t", SECRET_CONNECTION, sealed), -1);
 	arena_free(a);
+}
+END_TEST
+
+START_TEST(test_ipmatch__addresses_and_networks)
+{
+	ck_assert_int_eq(ip_match("10.0.0.0/8", "10.1.2.3"), 1);
+	ck_assert_int_eq(ip_match("10.0.0.0/8", "11.1.2.3"), 0);
+	ck_assert_int_eq(ip_match("192.0.2.7", "192.0.2.7"), 1);
+	ck_assert_int_eq(ip_match("192.0.2.7", "192.0.2.8"), 0);
+	ck_assert_int_eq(ip_match("192.0.2.0/25", "192.0.2.127"), 1);
+	ck_assert_int_eq(ip_match("192.0.2.0/25", "192.0.2.128"), 0);
+	ck_assert_int_eq(ip_match("127.0.0.1", "::ffff:127.0.0.1"), 1);
+	ck_assert_int_eq(ip_match("2001:db8::/32", "2001:db8:1::5"), 1);
+	ck_assert_int_eq(ip_match("2001:db8::/32", "2001:db9::5"), 0);
+	ck_assert_int_eq(ip_match("0.0.0.0/0", "203.0.113.9"), 1);
+	ck_assert_int_eq(ip_match("10.0.0.0/8", "not-an-ip"), 0);
+	ck_assert_int_eq(ip_match("10.0.0.0/33", NULL), -1);
+	ck_assert_int_eq(ip_match("example.com", NULL), -1);
+	ck_assert_int_eq(ip_match("10.0.0.0/x", NULL), -1);
+	ck_assert_int_eq(ip_in_list("192.0.2.1, 10.0.0.0/8 ::1", "::1"), 1);
+	ck_assert_int_eq(ip_in_list("192.0.2.1, 10.0.0.0/8", "198.51.100.1"), 0);
+	ck_assert_int_eq(ip_in_list("", "127.0.0.1"), 0);
 }
 END_TEST
 
@@ -347,8 +461,11 @@ Suite *suite_secret(void)
 	Suite *s = suite_create("secret");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_secret__round_trip_bound_to_tenant);
+	tcase_add_test(tc, test_secret__round_trip_bound_to_tenant_and_purpose);
+	tcase_add_test(tc, test_secret__relabelled_key_version_does_not_open);
+	tcase_add_test(tc, test_secret__legacy_blobs_open_until_resealed);
 	tcase_add_test(tc, test_secret__previous_key_opens_until_rotated_away);
+	tcase_add_test(tc, test_ipmatch__addresses_and_networks);
 	suite_add_tcase(s, tc);
 	return s;
 }
