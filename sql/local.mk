@@ -6,4 +6,5 @@ dist_sql_DATA = \
 	sql/004_apply.sql \
 	sql/005_settings.sql \
 	sql/006_billing.sql \
+	sql/009_plan_content.sql \
 	sql/010_sessions.sql

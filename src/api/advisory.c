@@ -87,12 +87,20 @@ static int read_steps(struct augment *g, struct req *r, const char *plan_text)
 /*
  * The projects at both commits. A repository that moved or lost a commit
  * since the plan was made is not an error: the SQL-based advice is left out.
+ * The path must still resolve, inside the tenant's roots, to where it did at
+ * generate, so no other repository's SQL reaches the advice (or the LLM).
  */
 static void load_projects(struct augment *g, struct req *r)
 {
 	struct repo *repo;
 	struct project *base = NULL, *target = NULL;
+	char real[PATH_MAX];
 
+	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, g->repo_path) != 0 ||
+	    strcmp(real, g->repo_path) != 0) {
+		log_warn("augment %s: the plan's repository path no longer leads to it", g->plan_id);
+		return;
+	}
 	if (repo_open(&repo, r->arena, g->repo_path) < 0) {
 		log_warn("augment %s: the plan's repository cannot be opened", g->plan_id);
 		return;

@@ -13,7 +13,6 @@
 #include "db/db.h"
 #include "db/plans.h"
 #include "db/runs.h"
-#include "repo/repo.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -128,6 +127,8 @@ static int begin_apply(struct apply *ap)
 		rc = IL_ERR;
 	if (rc == 0)
 		rc = check_fresh(ap);
+	if (rc == 0)
+		rc = apply_verify_content(ap);   /* before the plan is marked applying */
 	if (rc == 0 &&
 	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, ap->plan_id, "applying")) == 0)
 		rc = db_commit(r->db, r->arena);
@@ -344,10 +345,7 @@ int api_plans_apply(struct req *r)
 	ap.plan_id = id;
 	if ((rc = begin_apply(&ap)) != 0)
 		return rc > 0 ? 0 : rc;
-	if (apply_load_models(&ap) < 0)
-		ap.ex_error = "cannot read the models at the plan's target commit";
-	else
-		rc = apply_open_executor(&ap);
+	rc = apply_open_executor(&ap);   /* ap.project was read and verified by begin_apply */
 	if (rc == 0)
 		rc = run_steps(&ap);
 	if (ap.ex != NULL)

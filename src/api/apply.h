@@ -32,10 +32,9 @@ struct step {
 
 /* apply_step.c: what apply and the SQL preview (plan_sql.c) share */
 void apply_read_step(struct step *s, json_object *o);
-/* Loads ap->project, the models at the plan's target commit; logs why not. */
-int apply_load_models(struct apply *ap);
 /*
- * Fills the executor's view of step s (ap->project loaded): its target,
+ * Fills the executor's view of step s (ap->project loaded and verified by
+ * apply_verify_content): its target,
  * materialization, range and rendered SQL. NULL on success, else why the
  * step cannot run.
  */
@@ -49,6 +48,17 @@ const char *apply_step_prepare(struct exec_step *e, struct apply *ap, const stru
  * Returns a negative code only for failures of our own state.
  */
 int apply_open_executor(struct apply *ap);
+
+/*
+ * What was approved is what runs (apply_verify.c), checked before any run
+ * row exists: the plan's repo_path still resolves, inside the tenant's
+ * roots, to the path generate resolved; the models at the target commit
+ * read back with every object hash-checked; and each step's model content
+ * hash equals the one stored at generate. Sets ap->project (what the steps
+ * then run). Returns 0, 1 after a 409 plan_content_changed, or a negative
+ * code.
+ */
+int apply_verify_content(struct apply *ap);
 
 /* The warehouse schema of a model name (prefix_schemapart), or NULL. */
 const char *apply_schema_of(struct apply *ap, const char *model);

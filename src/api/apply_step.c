@@ -6,10 +6,6 @@
 #include "core/date.h"
 #include "core/model.h"
 #include "core/project.h"
-#include "db/db.h"
-#include "repo/repo.h"
-#include "util/config.h"
-#include "util/log.h"
 
 void apply_read_step(struct step *s, json_object *o)
 {
@@ -21,21 +17,6 @@ void apply_read_step(struct step *s, json_object *o)
 	s->depends_on = json_object_object_get(o, "depends_on");
 	s->start = range ? json_object_get_string(json_object_object_get(range, "start")) : NULL;
 	s->end = range ? json_object_get_string(json_object_object_get(range, "end")) : NULL;
-}
-
-int apply_load_models(struct apply *ap)
-{
-	struct repo *repo;
-	const char *path = db_val(ap->plan, 0, PLAN_REPO_PATH);
-	int rc = repo_open(&repo, ap->r->arena, path);
-
-	if (rc == 0)
-		rc = repo_load_project(&ap->project, ap->r->arena, repo,
-				       db_val(ap->plan, 0, PLAN_TARGET), ap->r->cfg->models_dir);
-	if (rc < 0)
-		log_error("plan %s: cannot read the models at the plan's target commit",
-			  ap->plan_id);
-	return rc;
 }
 
 static const char *qualify_ref(void *payload, const char *name)

@@ -34,22 +34,28 @@ struct generate {
 	const char *plan_text;
 };
 
+/* Shorter prefixes are cheap to guess across repositories and often ambiguous. */
+#define MIN_SHA_PREFIX 7
+
 /*
- * A commit: a sha or its first digits, or any revision the CLI takes (a
- * tag, a branch, HEAD~1, main^2): letters, digits and . _ / ~ ^ @ { } -,
- * not starting with a dash. libgit2 resolves it in the tenant's repository.
+ * A commit: a sha or its first 7 or more digits, or any other revision the
+ * CLI takes (HEAD~1, a branch, tags/v1.2, main^2): letters, digits and
+ * . _ / ~ ^ @ { } -, not starting with a dash; libgit2 resolves it in the
+ * tenant's repository. A tag named like hex is tags/NAME.
  */
 static const char *check_sha(const char *s)
 {
-	static const char bad[] = "must be a commit sha (or its first 4 or more digits) or a "
-		"revision such as HEAD~1, a tag or a branch";
 	size_t i, n = strlen(s);
 
+	if (is_hex_string(s, 1, 40))
+		return is_hex_string(s, MIN_SHA_PREFIX, 40) ? NULL :
+			"must be 7 to 40 hexadecimal digits";
 	if (n == 0 || n > 255 || s[0] == '-')
-		return bad;
+		return "must be a commit sha or a revision such as HEAD~1, a branch or tags/NAME";
 	for (i = 0; i < n; i++)
 		if (!isalnum((unsigned char)s[i]) && strchr("._/~^@{}-", s[i]) == NULL)
-			return bad;
+			return "must be a commit sha or a revision such as HEAD~1, a branch or "
+			       "tags/NAME";
 	return NULL;
 }
 
@@ -68,86 +74,28 @@ static const struct field generate_fields[] = {
 	{ "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
 };
 
-/* 1 when path is root or below it (both spelled without "." or ".." parts). */
-static int is_below(const char *path, const char *root)
-{
-	size_t n = strlen(root);
-
-	while (n > 1 && root[n - 1] == '/')
-		n--;
-	if (n == 1 && root[0] == '/')
-		return 1;
-	return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* 1 when path is inside a configured root, as written or with the root resolved. */
-static int in_a_root(const struct il_config *cfg, const char *path)
-{
-	char real_root[PATH_MAX];
-	int i;
-
-	for (i = 0; i < cfg->n_repo_roots; i++)
-		if (is_below(path, cfg->repo_root[i]) ||
-		    (realpath(cfg->repo_root[i], real_root) != NULL && is_below(path, real_root)))
-			return 1;
-	return 0;
-}
-
-/* An absolute path with "//", "." and ".." folded away, without touching the disk. */
-static char *lexical(struct arena *a, const char *given)
-{
-	char *out = arena_strdup(a, given), *w = out;
-	const char *p = given;
-
-	if (out == NULL)
-		return NULL;
-	while (*p != '\0') {
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		n = strcspn(p, "/");
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (w > out && *--w != '/')
-				;
-		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
-			*w++ = '/';
-			memcpy(w, p, n);
-			w += n;
-		}
-		p += n;
-	}
-	if (w == out)
-		*w++ = '/';
-	*w = '\0';
-	return out;
-}
-
 /*
- * Resolves repo_path (symlinks too) and insists it is inside a repo root.
- * Whether a path exists is said only inside the roots, so nothing is learnt
- * about the rest of the server's disk.
+ * Resolves repo_path (symlinks too) and insists it is inside the tenant's own
+ * root or a shared one.
  */
 static int resolve_repo_path(struct generate *g, struct req *r, const char *given)
 {
 	char real[PATH_MAX];
-	const char *why = NULL, *folded = lexical(r->arena, given);
 
-	if (folded == NULL)
-		return IL_ENOMEM;
-	if (given[0] != '/')
-		why = "repo_path must be an absolute path";
-	else if (!in_a_root(r->cfg, folded))
-		why = "repo_path is outside the configured repository roots";
-	else if (realpath(given, real) == NULL)
-		why = "repo_path does not exist";
-	else if (!in_a_root(r->cfg, real))
-		why = "repo_path is outside the configured repository roots";   /* a symlink out */
-	if (why == NULL) {
+	if (given[0] != '/') {    /* a relative path: a mistake, whatever it would name */
+		req_invalid(r, "body", "repo_path", "repo_path must be an absolute path",
+			    "value_error");
+		return req_validation_finish(r);
+	}
+	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, given) == 0) {
 		g->repo_path = arena_strdup(r->arena, real);
 		return g->repo_path != NULL ? 0 : IL_ENOMEM;
 	}
-	req_invalid(r, "body", "repo_path", why, "value_error");
+	/* one message whether the path is missing, another tenant's or outside:
+	 * reveal nothing */
+	req_invalid(r, "body", "repo_path",
+		    "repo_path must be an existing directory inside a configured repository root",
+		    "value_error");
 	return req_validation_finish(r);
 }
 
@@ -328,14 +276,39 @@ static const char *step_models(struct req *r, const struct plan *p)
 	return strbuf_cstr(&sb);
 }
 
+/*
+ * Each step model's content hash at the target commit, as a JSON object
+ * {"schema.name": "<sha256>"}: what the approval covers, and what apply
+ * recomputes before it runs anything (names and hashes need no escaping).
+ */
+static const char *step_hashes(struct req *r, const struct generate *g)
+{
+	struct strbuf sb;
+	size_t i;
+
+	strbuf_init(&sb, r->arena, 1 << 24);
+	strbuf_addc(&sb, '{');
+	for (i = 0; i < g->plan->n_steps; i++) {
+		const char *model = g->plan->steps[i].model;
+		int k = project_find(g->target, model);
+
+		if (k < 0)
+			return NULL;   /* every step is a model of the target */
+		strbuf_addf(&sb, "%s\"%s\":\"%s\"", i ? "," : "", model,
+			    g->target->models[k]->content_hash);
+	}
+	strbuf_addc(&sb, '}');
+	return strbuf_cstr(&sb);
+}
+
 static int store_plan(int *created, struct generate *g, struct req *r)
 {
 	struct db_plan_row row;
 	char digest[IL_SHA256_HEX_LEN + 1];
-	const char *models = step_models(r, g->plan);
+	const char *models = step_models(r, g->plan), *hashes = step_hashes(r, g);
 	int rc;
 
-	if (models == NULL)
+	if (models == NULL || hashes == NULL)
 		return IL_ENOMEM;
 	rc = db_state_digest(digest, r->db, r->arena, r->who.tenant_id, g->environment, models);
 	if (rc < 0)
@@ -350,6 +323,7 @@ static int store_plan(int *created, struct generate *g, struct req *r)
 	row.target_sha = g->target_sha;
 	row.as_of = g->as_of;
 	row.plan_text = g->plan_text;
+	row.model_hashes = hashes;
 	row.total_steps = (int)g->plan->n_steps;
 	row.models_changed = (int)(g->plan->models_changed.n + g->plan->models_added.n);
 	row.cost = g->plan->estimated_cost_usd;

@@ -110,7 +110,8 @@ static int respond_statements(struct apply *ap)
  * apply would send to the plan's environment (refs, dates and the
  * materialization's wrapper rendered), or why the step cannot run. Nothing
  * is connected to or run. 404 for an unknown plan; 409 when apply would
- * refuse it as stale (its environment is gone or changed).
+ * refuse it: stale (its environment is gone or changed), or its content is no
+ * longer what was approved (plan_content_changed).
  */
 int api_plans_sql(struct req *r)
 {
@@ -135,7 +136,8 @@ int api_plans_sql(struct req *r)
 	ap.doc = api_json_parse(db_val(ap.plan, 0, PLAN_TEXT));
 	if (ap.doc == NULL || json_arena_own(r->arena, ap.doc) < 0)
 		return IL_ERR;
-	if (apply_load_models(&ap) < 0)
-		ap.project = NULL;
+	/* the models apply would run: the approved content, read back and checked */
+	if ((rc = apply_verify_content(&ap)) != 0)
+		return rc > 0 ? 0 : rc;
 	return respond_statements(&ap);
 }

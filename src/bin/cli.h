@@ -14,6 +14,7 @@ extern const char *cli_config_path;
 
 int cli_migrate(int argc, char **argv);
 int cli_user(int argc, char **argv);
+int cli_repo(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_plan(int argc, char **argv);
 int cli_models(int argc, char **argv);

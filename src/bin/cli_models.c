@@ -5,7 +5,7 @@
 
 #include "bin/cli.h"
 #include "bin/cli_out.h"
-#include "bin/cli_repo.h"
+#include "bin/cli_project.h"
 #include "core/dag.h"
 #include "core/dot.h"
 #include "core/project.h"

@@ -10,7 +10,7 @@
 #include "bin/cli_diff.h"
 #include "bin/cli_out.h"
 #include "bin/cli_render.h"
-#include "bin/cli_repo.h"
+#include "bin/cli_project.h"
 #include "core/json_arena.h"
 #include "core/plan.h"
 #include "core/project.h"

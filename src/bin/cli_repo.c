@@ -1,97 +1,158 @@
-/* cli_repo.c: a repository and its models, for the commands that need no server */
+/* cli_repo.c: ironlayer repo add — a repository placed in a tenant's own root */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "bin/cli.h"
-#include "bin/cli_repo.h"
-#include "core/project.h"
+#include "db/admin.h"
+#include "db/auth.h"
+#include "db/db.h"
+#include "repo/repo.h"
 #include "util/arena.h"
+#include "util/config.h"
 #include "util/error.h"
-#include "util/limits.h"
 
-/* Why path cannot be opened as a repository, in the words a user needs. */
-static const char *not_a_repo(const char *path)
+#define MAX_NAME 100
+
+static int usage(void)
 {
-	struct stat st;
-
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? "no such directory" : strerror(errno);
-	if (!S_ISDIR(st.st_mode))
-		return "not a directory";
-	return "not a git repository (no .git inside; run git init, or name the repository's top)";
+	fprintf(stderr, "usage: ironlayer repo add --tenant TENANT_ID_OR_EMAIL SOURCE [NAME]\n"
+			"(clones SOURCE, a path or URL, into <first repo_roots entry>/<tenant id>/NAME"
+			" and prints the repo_path to plan with)\n");
+	return 2;
 }
 
-int cli_start(struct cli *c, const char *prog, const char *repo_path)
+/* 1 when name is one plain directory name: [A-Za-z0-9._-], not starting with a dot. */
+static int name_ok(const char *name)
 {
-	char err[256];
-	int rc;
+	size_t n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				"0123456789._-");
 
-	memset(c, 0, sizeof(*c));
-	c->prog = prog;
-	if ((c->a = arena_new(1024 * 1024)) == NULL) {
-		fprintf(stderr, "%s: out of memory\n", prog);
+	return n > 0 && n <= MAX_NAME && name[n] == '\0' && name[0] != '.';
+}
+
+/* NAME when given, else SOURCE's last path component without a trailing ".git". */
+static const char *repo_name(struct arena *a, const char *source, const char *given)
+{
+	char *name, *slash;
+	size_t n;
+
+	if (given != NULL)
+		return given;
+	name = arena_strdup(a, source);
+	if (name == NULL)
+		return NULL;
+	for (n = strlen(name); n > 1 && name[n - 1] == '/'; n--)
+		name[n - 1] = '\0';
+	slash = strrchr(name, '/');
+	if (slash != NULL)
+		name = slash + 1;
+	if ((slash = strrchr(name, ':')) != NULL)   /* host:path.git */
+		name = slash + 1;
+	n = strlen(name);
+	if (n > 4 && strcmp(name + n - 4, ".git") == 0)
+		name[n - 4] = '\0';
+	return name;
+}
+
+/* Creates dir (mode 0755, readable by the workers) unless it exists. */
+static int ensure_dir(const char *dir)
+{
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+		return 0;
+	fprintf(stderr, "ironlayer repo add: cannot create %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
+/* Clones source into <root>/<tenant>/<name> and prints where it went. */
+static int place(const struct il_config *cfg, const char *tenant, const char *source,
+		 const char *name)
+{
+	char tenant_dir[PATH_MAX], dest[PATH_MAX], real[PATH_MAX], err[512];
+	struct stat st;
+
+	if (cfg->n_repo_roots == 0) {
+		fprintf(stderr, "ironlayer repo add: repo_roots is empty in the configuration\n");
 		return 1;
 	}
-	if (config_load(&c->cfg, c->a, cli_config_path, CONFIG_NEED_NOTHING, err, sizeof(err)) < 0) {
-		fprintf(stderr, "%s: %s\n", prog, err);
+	if ((size_t)snprintf(tenant_dir, sizeof(tenant_dir), "%s/%s", cfg->repo_root[0],
+			     tenant) >= sizeof(tenant_dir) ||
+	    (size_t)snprintf(dest, sizeof(dest), "%s/%s", tenant_dir, name) >= sizeof(dest)) {
+		fprintf(stderr, "ironlayer repo add: the path is too long\n");
 		return 1;
 	}
-	rc = repo_open(&c->repo, c->a, repo_path);
-	if (rc == IL_ENOTFOUND) {
-		fprintf(stderr, "%s: '%s': %s\n", prog, repo_path, not_a_repo(repo_path));
+	if (ensure_dir(cfg->repo_root[0]) < 0 || ensure_dir(tenant_dir) < 0)
+		return 1;
+	if (lstat(dest, &st) == 0) {
+		fprintf(stderr, "ironlayer repo add: %s already exists\n", dest);
 		return 1;
 	}
-	if (rc < 0) {
-		fprintf(stderr, "%s: out of memory\n", prog);
+	if (repo_clone_bare(source, dest, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ironlayer repo add: cannot clone %s: %s\n", source, err);
 		return 1;
 	}
+	printf("%s\n", realpath(dest, real) != NULL ? real : dest);
 	return 0;
 }
 
-void cli_end(struct cli *c)
+static int repo_add(int argc, char **argv)
 {
-	arena_free(c->a);
-}
+	const char *tenant_arg = NULL, *pos[2] = { NULL, NULL }, *tenant = NULL, *name;
+	struct il_config cfg;
+	struct arena *a;
+	struct db db;
+	char err[512];
+	int i, n = 0, rc;
 
-void cli_print_diags(const struct project *p, int warnings)
-{
-	size_t i;
-
-	for (i = 0; i < p->diags.n; i++) {
-		const struct diag *d = &p->diags.items[i];
-		const char *sev = d->severity == DIAG_ERROR ? "error" : "warning";
-
-		if (d->severity == DIAG_WARNING && !warnings)
-			continue;
-		if (d->line)
-			fprintf(stderr, "%s:%u: %s: %s\n", d->file, d->line, sev, d->message);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--tenant") == 0 && i + 1 < argc)
+			tenant_arg = argv[++i];
+		else if (argv[i][0] == '-' || n == 2)
+			return usage();
 		else
-			fprintf(stderr, "%s: %s: %s\n", *d->file ? d->file : "(project)", sev,
-				d->message);
+			pos[n++] = argv[i];
 	}
+	if (tenant_arg == NULL || pos[0] == NULL)
+		return usage();
+	if ((a = arena_new(0)) == NULL)
+		return 1;
+	name = repo_name(a, pos[0], pos[1]);
+	if (name == NULL || !name_ok(name)) {
+		fprintf(stderr, "ironlayer repo add: NAME must be letters, digits, '.', '_' or '-' "
+				"(not starting with '.'), at most %d\n", MAX_NAME);
+		arena_free(a);
+		return name == NULL ? 1 : 2;
+	}
+	if (config_load(&cfg, a, cli_config_path, CONFIG_NEED_DB, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ironlayer repo: %s\n", err);
+		arena_free(a);
+		return 1;
+	}
+	db_init(&db, cfg.migrate_database_url);   /* the owner role: no tenant is bound yet */
+	rc = db_admin_tenant_resolve(&tenant, &db, a, tenant_arg);
+	if (rc == 0)
+		rc = place(&cfg, tenant, pos[0], name);
+	else
+		fprintf(stderr, "ironlayer repo add: %s\n", rc == IL_ENOTFOUND ?
+			"no tenant with this id and no user with this email" :
+			"database error (see the log)");
+	if (rc == 0 && db_audit_append(&db, a, tenant, "cli", "repository_added", "repository",
+				       name, NULL) < 0) {
+		fprintf(stderr, "ironlayer repo add: the audit log was not written\n");
+		rc = 1;
+	}
+	db_close(&db);
+	arena_free(a);
+	return rc == 0 ? 0 : 1;
 }
 
-int cli_load_at(struct project **out, char sha[REPO_OID_HEX_LEN + 1], struct cli *c,
-		const char *rev)
+int cli_repo(int argc, char **argv)
 {
-	int rc = repo_resolve(sha, c->repo, rev);
-
-	if (rc == IL_ENOTFOUND) {
-		fprintf(stderr, "%s: unknown revision '%s'\n", c->prog, rev);
-		return rc;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "%s: '%s' does not name one commit\n", c->prog, rev);
-		return rc;
-	}
-	rc = repo_load_project(out, c->a, c->repo, sha, c->cfg.models_dir);
-	if (rc == IL_ETOOBIG)
-		fprintf(stderr, "%s: more than %d models at %s\n", c->prog, IL_MAX_MODELS, rev);
-	else if (rc == IL_ERR)
-		fprintf(stderr, "%s: cannot read %s: %s\n", c->prog, rev, repo_last_error(c->repo));
-	else if (rc < 0)
-		fprintf(stderr, "%s: out of memory\n", c->prog);
-	return rc;
+	if (argc > 1 && strcmp(argv[1], "add") == 0)
+		return repo_add(argc - 1, argv + 1);
+	fprintf(stderr, "usage: ironlayer repo add --tenant TENANT_ID_OR_EMAIL SOURCE [NAME]\n");
+	return 2;
 }

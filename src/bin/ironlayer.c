@@ -30,8 +30,9 @@ static const struct command commands[] = {
 	{ "logout", cli_logout, "end the session and forget the stored tokens", "[--url URL]", "" },
 	{ "remote", cli_remote, "plan two revisions of a repository on the server",
 	  "plan REPO_PATH BASE TARGET [--env NAME] [--as-of YYYY-MM-DD] [--json]",
-	  "  REPO_PATH      the repository's path on the server (inside its repo_roots)\n"
-	  "  BASE, TARGET   any revisions: shas, tags, branches, HEAD~1\n"
+	  "  REPO_PATH      the repository's path on the server: in the tenant's own\n"
+	  "                 <repo root>/<tenant id>/ (see ironlayer repo add) or a shared root\n"
+	  "  BASE, TARGET   revisions: HEAD~1, a branch, tags/NAME, a sha (7 digits or more)\n"
 	  "  --env NAME     the environment (default dev)\n" },
 	{ "plans", cli_plans, "list plans, or show one (or the SQL it would run)",
 	  "[--status STATUS] [--env NAME] [--limit N] [--json]\n"
@@ -67,6 +68,10 @@ static const struct command commands[] = {
 	  "       ironlayer user set-role --email EMAIL --role viewer|operator|admin\n"
 	  "       ironlayer user disable --email EMAIL",
 	  "The new user's password comes from $IRONLAYER_PASSWORD or the first line of stdin.\n" },
+	{ "repo", cli_repo, "add a repository to a tenant's own repository root",
+	  "add --tenant TENANT_ID_OR_EMAIL SOURCE [NAME]",
+	  "Clones SOURCE (a path or URL) into <first repo_roots entry>/<tenant id>/NAME\n"
+	  "and prints the repo_path to plan with.\n" },
 	{ "audit", cli_audit, "verify the audit log's hash chains", "verify [--json]", "" },
 	{ "rotate-master-key", cli_rotate_master_key,
 	  "re-encrypt every stored secret under the current master key", "[--json]", "" },

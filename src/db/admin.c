@@ -83,6 +83,18 @@ int db_admin_user_tenant(const char **tenant_id, struct db *db, struct arena *a,
 	return 0;
 }
 
+int db_admin_tenant_resolve(const char **tenant_id, struct db *db, struct arena *a,
+			    const char *id_or_email)
+{
+	static const char sql[] =
+		"SELECT id::text FROM tenants WHERE id::text = lower($1)"
+		" UNION ALL SELECT tenant_id::text FROM users WHERE email = lower($1)"
+		" LIMIT 1";
+	const char *p[1] = { id_or_email };
+
+	return db_exec_value(tenant_id, db, a, sql, 1, p);
+}
+
 /* The text a row's hash covers; must match audit_row_text in 002_auth.sql. */
 static const char *row_text(struct arena *a, const PGresult *res, int i, const char *prev)
 {

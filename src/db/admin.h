@@ -20,6 +20,12 @@ int db_admin_user_disable(struct db *db, struct arena *a, const char *email);
 /* The tenant of a user, for audit rows; IL_ENOTFOUND. */
 int db_admin_user_tenant(const char **tenant_id, struct db *db, struct arena *a,
 			 const char *email);
+/*
+ * The tenant named by its id or by the email of one of its users (either
+ * case); IL_ENOTFOUND when neither exists.
+ */
+int db_admin_tenant_resolve(const char **tenant_id, struct db *db, struct arena *a,
+			    const char *id_or_email);
 
 /*
  * Recomputes every audit chain. Returns 0 when intact; IL_ESTALE with

@@ -83,13 +83,13 @@ int db_plan_insert(int *created, struct db *db, struct arena *a, const char *ten
 	static const char sql[] =
 		"INSERT INTO plans (tenant_id, plan_id, environment, environment_version,"
 		" state_digest, repo_path, base_sha, target_sha, as_of, plan_text, total_steps,"
-		" models_changed, estimated_cost_usd, created_by)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+		" models_changed, estimated_cost_usd, created_by, model_hashes)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)"
 		" ON CONFLICT (tenant_id, plan_id) DO NOTHING";
 	char ver[16], steps[16], changed[16], cost[40];
-	const char *v[14] = { tenant_id, p->plan_id, p->environment, ver, p->state_digest,
+	const char *v[15] = { tenant_id, p->plan_id, p->environment, ver, p->state_digest,
 			      p->repo_path, p->base_sha, p->target_sha, p->as_of, p->plan_text,
-			      steps, changed, cost, p->created_by };
+			      steps, changed, cost, p->created_by, p->model_hashes };
 	PGresult *res;
 	int rc;
 
@@ -97,10 +97,21 @@ int db_plan_insert(int *created, struct db *db, struct arena *a, const char *ten
 	snprintf(steps, sizeof(steps), "%d", p->total_steps);
 	snprintf(changed, sizeof(changed), "%d", p->models_changed);
 	snprintf(cost, sizeof(cost), "%.6f", p->cost);
-	rc = db_exec(&res, db, a, sql, 14, v);
+	rc = db_exec(&res, db, a, sql, 15, v);
 	if (rc == 0)
 		*created = strcmp(PQcmdTuples(res), "1") == 0;
 	return rc;
+}
+
+int db_plan_model_hashes(const char **out, struct db *db, struct arena *a,
+			 const char *tenant_id, const char *plan_id)
+{
+	static const char sql[] =
+		"SELECT model_hashes::text FROM plans WHERE tenant_id = $1 AND plan_id = $2";
+	const char *p[2] = { tenant_id, plan_id };
+
+	*out = NULL;
+	return db_exec_value(out, db, a, sql, 2, p);
 }
 
 #define PLAN_COLUMNS \

@@ -39,6 +39,7 @@ int db_state_digest(char out[65], struct db *db, struct arena *a, const char *te
 struct db_plan_row {
 	const char *plan_id, *environment, *state_digest, *repo_path, *base_sha, *target_sha;
 	const char *as_of, *plan_text;
+	const char *model_hashes;   /* JSON object: step model -> content hash */
 	int env_version, total_steps, models_changed;
 	double cost;
 	const char *created_by;
@@ -47,6 +48,13 @@ struct db_plan_row {
 /* Stores a new plan; *created is 0 when the tenant already had this plan id. */
 int db_plan_insert(int *created, struct db *db, struct arena *a, const char *tenant_id,
 		   const struct db_plan_row *p);
+
+/*
+ * The plan's step model content hashes as stored at generate (a JSON object
+ * text); *out is NULL for a plan made before they were recorded. IL_ENOTFOUND.
+ */
+int db_plan_model_hashes(const char **out, struct db *db, struct arena *a,
+			 const char *tenant_id, const char *plan_id);
 
 /*
  * Columns of db_plan_get and db_plan_list rows, in order. Strings borrowed

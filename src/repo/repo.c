@@ -3,10 +3,12 @@
 
 #include <git2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/project.h"
 #include "util/arena.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/limits.h"
 
@@ -46,6 +48,57 @@ const char *repo_last_error(const struct repo *r)
 	return r->err;
 }
 
+/* 1 when path (resolved) is dir/sub (dir resolved here; sub may be NULL) or below it. */
+static int is_inside(const char *path, const char *dir, const char *sub)
+{
+	char want[PATH_MAX];
+	size_t n;
+
+	if (realpath(dir, want) == NULL)
+		return 0;
+	n = strcmp(want, "/") == 0 ? 0 : strlen(want);   /* "/" + "/sub" is not "//sub" */
+	if (sub != NULL) {
+		int added = snprintf(want + n, sizeof(want) - n, "/%s", sub);
+
+		if (added < 0 || (size_t)added >= sizeof(want) - n)
+			return 0;
+		n += (size_t)added;
+	}
+	return strncmp(path, want, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* A tenant id is a directory name of its own: no separators, no dots. */
+static int tenant_id_ok(const char *id)
+{
+	size_t n;
+
+	for (n = 0; id[n] != '\0'; n++)
+		if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'z') ||
+		      (id[n] >= 'A' && id[n] <= 'Z') || id[n] == '-'))
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+int repo_path_resolve(char out[PATH_MAX], const struct il_config *cfg,
+		      const char *tenant_id, const char *given)
+{
+	int i;
+
+	out[0] = '\0';
+	if (!tenant_id_ok(tenant_id) || realpath(given, out) == NULL) {
+		out[0] = '\0';
+		return IL_ENOTFOUND;
+	}
+	for (i = 0; i < cfg->n_repo_roots; i++)
+		if (is_inside(out, cfg->repo_root[i], tenant_id))
+			return 0;
+	for (i = 0; i < cfg->n_shared_repo_roots; i++)
+		if (is_inside(out, cfg->shared_repo_root[i], NULL))
+			return 0;
+	out[0] = '\0';
+	return IL_ENOTFOUND;
+}
+
 int repo_open(struct repo **out, struct arena *a, const char *path)
 {
 	struct repo *r = arena_calloc(a, 1, sizeof(*r));
@@ -55,9 +108,9 @@ int repo_open(struct repo **out, struct arena *a, const char *path)
 	if (r == NULL)
 		return IL_ENOMEM;
 	git_libgit2_init();
-	/* objects come from a local repository we trust; re-hashing every
-	 * blob on read costs a tenth of a large plan */
-	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	/* an object overwritten on disk must not pass for the approved one:
+	 * every read is hashed again (about a tenth of a large plan's time) */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	if (git_repository_open_ext(&git, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
 				    NULL) < 0) {
 		save_error(r);
@@ -288,5 +341,27 @@ out:
 	git_blob_free(blob);
 	git_tree_entry_free(entry);
 	git_tree_free(root);
+	return rc;
+}
+
+int repo_clone_bare(const char *source, const char *dest, char *err, size_t errlen)
+{
+	git_clone_options opts;
+	git_repository *git = NULL;
+	int rc = 0;
+
+	git_libgit2_init();
+	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
+	opts.bare = 1;
+	opts.local = GIT_CLONE_LOCAL_NO_LINKS;
+	opts.fetch_opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL;
+	if (git_clone(&git, source, dest, &opts) < 0) {
+		const git_error *e = git_error_last();
+
+		snprintf(err, errlen, "%s", e && e->message ? e->message : "unknown libgit2 error");
+		rc = IL_ERR;
+	}
+	git_repository_free(git);
+	git_libgit2_shutdown();
 	return rc;
 }

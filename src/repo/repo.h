@@ -1,9 +1,11 @@
 /* repo.h: reading model files out of a git commit (libgit2) */
 #ifndef IL_REPO_H
 #define IL_REPO_H
+#include <limits.h>
 #include <stddef.h>
 
 struct arena;
+struct il_config;
 struct project;
 struct repo;
 
@@ -13,8 +15,21 @@ struct repo;
 #define REPO_DEFAULT_MODELS_DIR "models"
 
 /*
+ * Resolves a repository path given by a tenant (realpath: symlinks and ".."
+ * too) into out and checks that it lies inside a root the tenant may read:
+ * <root>/<tenant_id>/ for each of cfg's repo_roots, or one of cfg's
+ * shared_repo_roots (the root itself or below it). Returns 0, or
+ * IL_ENOTFOUND alike for a missing path and for one outside those roots
+ * (another tenant's repository looks exactly like a missing one).
+ */
+int repo_path_resolve(char out[PATH_MAX], const struct il_config *cfg,
+		      const char *tenant_id, const char *given);
+
+/*
  * Opens the git repository at path (work tree or bare; no searching of
  * parent directories). The repository is closed when a is reset or freed.
+ * Every object read is checked against its id (libgit2's strict hash
+ * verification): an object overwritten on disk is a read error.
  * Returns 0, IL_ENOTFOUND when path is not a repository, or IL_ENOMEM.
  */
 int repo_open(struct repo **out, struct arena *a, const char *path);
@@ -39,7 +54,8 @@ int repo_resolve(char out[REPO_OID_HEX_LEN + 1], struct repo *r,
  * repository was opened with, files already parsed at another commit
  * (same blob) are not parsed again.
  * Returns 0, IL_ENOTFOUND (unknown commit), IL_ETOOBIG (too many
- * models), IL_ERR (repository read error) or IL_ENOMEM.
+ * models), IL_ERR (repository read error, an object failing its hash
+ * check included) or IL_ENOMEM.
  */
 int repo_load_project(struct project **out, struct arena *a, struct repo *r,
 		      const char *commit, const char *models_dir);
@@ -51,6 +67,16 @@ int repo_load_project(struct project **out, struct arena *a, struct repo *r,
  */
 int repo_read_file(const char **out, size_t *len, struct arena *a,
 		   struct repo *r, const char *commit, const char *path);
+
+/*
+ * Clones source (a local path or a URL the operator gives) into dest as a
+ * bare repository: HEAD and its branch, every other branch as
+ * refs/remotes/origin/NAME, every tag; for a local source its objects are
+ * copied as they are (never hard-linked, so no file is shared with the
+ * source). dest must not exist. Returns 0, or IL_ERR with libgit2's message
+ * in err (for the operator's terminal).
+ */
+int repo_clone_bare(const char *source, const char *dest, char *err, size_t errlen);
 
 /* The last libgit2 message, for the log only (never for clients). */
 const char *repo_last_error(const struct repo *r);

@@ -45,6 +45,7 @@ static const struct key keys[] = {
 	{ "master_key_previous", K_STR, OFF(master_key_previous_hex), "", 0, 0, 0 },
 	{ "master_key_previous_version", K_LONG, OFF(master_key_previous_version), "0", 0, 255, 0 },
 	{ "repo_roots", K_STR, OFF(repo_roots), "/var/lib/ironlayer/repos", 0, 0, 0 },
+	{ "shared_repo_roots", K_STR, OFF(shared_repo_roots), "", 0, 0, 0 },
 	{ "warehouse_dsn", K_STR, OFF(warehouse_dsn), "", 0, 0, 0 },
 	{ "warehouse_admin_dsn", K_STR, OFF(warehouse_admin_dsn), "", 0, 0, 0 },
 	{ "warehouse_shared_schemas", K_STR, OFF(warehouse_shared_schemas), "raw", 0, 0, 0 },
@@ -261,27 +262,38 @@ static int read_environment(struct il_config *cfg, struct arena *a, char *err,
 	return 0;
 }
 
-static int split_repo_roots(struct il_config *cfg, struct arena *a, char *err,
-			    size_t errlen)
+/* Splits a colon-separated list of absolute directories (key names it in errors). */
+static int split_roots(const char **out, int *n, const char *key, const char *text,
+		       struct arena *a, char *err, size_t errlen)
 {
-	char *copy = arena_strdup(a, cfg->repo_roots), *tok, *save = NULL;
+	char *copy = arena_strdup(a, text), *tok, *save = NULL;
 
 	if (copy == NULL)
 		return -1;
-	cfg->n_repo_roots = 0;
+	*n = 0;
 	for (tok = strtok_r(copy, ":", &save); tok != NULL;
 	     tok = strtok_r(NULL, ":", &save)) {
 		if (tok[0] != '/') {
-			snprintf(err, errlen, "repo_roots: '%.200s' is not an absolute path", tok);
+			snprintf(err, errlen, "%s: '%.200s' is not an absolute path", key, tok);
 			return -1;
 		}
-		if (cfg->n_repo_roots == IL_MAX_REPO_ROOTS) {
-			snprintf(err, errlen, "repo_roots: at most %d roots", IL_MAX_REPO_ROOTS);
+		if (*n == IL_MAX_REPO_ROOTS) {
+			snprintf(err, errlen, "%s: at most %d roots", key, IL_MAX_REPO_ROOTS);
 			return -1;
 		}
-		cfg->repo_root[cfg->n_repo_roots++] = tok;
+		out[(*n)++] = tok;
 	}
 	return 0;
+}
+
+static int split_repo_roots(struct il_config *cfg, struct arena *a, char *err,
+			    size_t errlen)
+{
+	if (split_roots(cfg->repo_root, &cfg->n_repo_roots, "repo_roots", cfg->repo_roots, a,
+			err, errlen) < 0)
+		return -1;
+	return split_roots(cfg->shared_repo_root, &cfg->n_shared_repo_roots,
+			   "shared_repo_roots", cfg->shared_repo_roots, a, err, errlen);
 }
 
 static int check_required(struct il_config *cfg, unsigned need, char *err, size_t errlen)

@@ -44,7 +44,10 @@ struct il_config {
 	long master_key_previous_version;
 	const char *repo_roots;           /* colon-separated, as written */
 	const char *repo_root[IL_MAX_REPO_ROOTS];
-	int n_repo_roots;
+	int n_repo_roots;                 /* a tenant plans under <root>/<tenant id>/ */
+	const char *shared_repo_roots;    /* colon-separated: every tenant may plan here */
+	const char *shared_repo_root[IL_MAX_REPO_ROOTS];
+	int n_shared_repo_roots;
 	const char *warehouse_dsn;
 	const char *warehouse_admin_dsn;
 	const char *warehouse_shared_schemas; /* source schemas every tenant role may read */

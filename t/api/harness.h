@@ -83,6 +83,13 @@ void tenant_free(struct tenant *t);
 const char *tenant_wh_db(const struct tenant *t);
 /* The full commit id of a tag of the fixture repository $IL_TEST_REPO (malloc'd). */
 char *fixture_sha(const char *tag);
+/*
+ * The tenant's own copy of the fixture repository, <repo root>/<tenant id>/api,
+ * placed on first use the way an operator does it (`ironlayer repo add --tenant
+ * ID $IL_TEST_REPO api`); the fixture itself lies outside every root. The
+ * path lives in a small ring of buffers (valid for the next few calls).
+ */
+const char *tenant_repo(const struct tenant *t);
 
 /* PUT /settings/llm-key for t (model may be NULL). */
 struct resp *llm_put_key(const struct tenant *t, const char *provider, const char *key,
@@ -109,5 +116,6 @@ Suite *suite_plans(void);
 Suite *suite_apply(void);
 Suite *suite_plan_sql(void);
 Suite *suite_messages(void);
+Suite *suite_security_repo(void);
 Suite *suite_security_net(void);
 Suite *suite_security_wh(void);

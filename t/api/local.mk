@@ -2,7 +2,8 @@
 check_PROGRAMS += t/api_tests
 TESTS += t/api/run-api-tests.sh
 EXTRA_DIST += t/api/run-api-tests.sh t/fakes/fake_stripe.py \
-	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh t/fixtures/make-test-tls.sh
+	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh t/fixtures/make-test-tls.sh \
+	t/api/lsan-cli.supp
 t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
 	t/api/test_foundation.c t/api/test_auth.c \
 	t/api/test_sessions.c t/api/test_throttle.c t/api/session_util.c t/api/session_util.h \
@@ -10,7 +11,7 @@ t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
 	t/api/billing_util.c t/api/billing_util.h \
 	t/api/test_settings.c t/api/test_augment.c \
 	t/api/test_plans.c t/api/test_apply.c t/api/test_plan_sql.c t/api/test_messages.c \
-	t/api/test_security_net.c t/api/test_security_wh.c
+	t/api/test_security_net.c t/api/test_security_wh.c t/api/test_security_repo.c
 t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) $(JWT_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(PQ_CFLAGS)
 t_api_tests_LDADD = -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS) \

@@ -112,6 +112,10 @@ done
 export IRONLAYER_STACK_PG_TCP="$pg_tcp" IRONLAYER_WAREHOUSE_ALLOWED_HOSTS="$pg_tcp"
 export IL_TEST_PG_TCP="$pg_tcp"
 
+# $var/shared is the root the operator shares read-only with every tenant (from
+# the environment, so the workers keep it when a test restarts the stack)
+export IRONLAYER_SHARED_REPO_ROOTS="$var/shared"
+
 # a port picked as free can be taken by another test run before lighttpd binds it
 for attempt in 1 2 3; do
 	"$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1 && break
@@ -125,8 +129,11 @@ for attempt in 1 2 3; do
 	port=$(free_port) || exit 1
 done
 
-# repositories to plan against: one inside the repo root, and traps around it
-"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/api" >>"$var/log/harness.log" 2>&1
+# repositories to plan against: the fixture lies outside every root (each
+# tenant gets a copy in its own root, see tenant_repo in harness.c), a copy of
+# it in the shared root, and traps around them
+"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/fixtures/api" >>"$var/log/harness.log" 2>&1
+git clone -q --no-hardlinks "$var/fixtures/api" "$var/shared/api" >>"$var/log/harness.log" 2>&1
 mkdir -p "$var/repos/notgit" "$var/outside"
 # the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
 psql -X -q -v ON_ERROR_STOP=1 "$(sed -n 's/^warehouse_admin_dsn = //p' "$var/ironlayer.conf")" \
@@ -157,7 +164,7 @@ git -c init.defaultBranch=main init -q "$var/outside/repo"
 ln -sfn "$var/outside/repo" "$var/repos/escape"
 
 export IL_TEST_URL="http://127.0.0.1:$port" IL_TEST_VAR="$var" IL_TEST_STACK="$stack"
-export IL_TEST_REPO="$var/repos/api"
+export IL_TEST_REPO="$var/fixtures/api" IL_TEST_SHARED_REPO="$var/shared/api"
 export IL_TEST_SRCDIR="$top_srcdir" IL_TEST_BUILDDIR="$builddir"
 "$builddir/t/api_tests"
 rc=$?

@@ -29,7 +29,7 @@ static char *approved_plan(const struct tenant *t, const char *repo, const char 
 	struct resp *r;
 
 	if (repo == NULL)
-		repo = getenv("IL_TEST_REPO");
+		repo = tenant_repo(t);
 	snprintf(body, sizeof(body),
 		 "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":\"%s\","
 		 "\"as_of\":\"%s\",\"environment\":\"%s\"}", repo, base, target, as_of, env);
@@ -316,7 +316,7 @@ START_TEST(test_apply__concurrent_applies_one_runs_and_states_are_checked)
 	new_tenant(&t);
 	/* pending and rejected plans never run */
 	snprintf(gen, sizeof(gen), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":\"%s\","
-		 "\"as_of\":\"2026-11-01\"}", getenv("IL_TEST_REPO"), sha("c1"), sha("c4"));
+		 "\"as_of\":\"2026-11-01\"}", tenant_repo(&t), sha("c1"), sha("c4"));
 	r = api_json("POST", "/api/v1/plans/generate", t.token, gen);
 	id = must_str(r, "plan_id");
 	resp_free(r);
@@ -453,7 +453,7 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 		char gen[1024], path[256];
 
 		snprintf(gen, sizeof(gen), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\","
-			 "\"target_sha\":\"%s\",\"environment\":\"prod\"}", getenv("IL_TEST_REPO"),
+			 "\"target_sha\":\"%s\",\"environment\":\"prod\"}", tenant_repo(&t),
 			 sha("c1"), sha("c2"));
 		r = api_json("POST", "/api/v1/plans/generate", t.token, gen);
 		ck_assert_status(r, 201);
@@ -517,7 +517,8 @@ START_TEST(test_warehouse__tenant_cannot_read_another_tenants_schema)
 	resp_free(apply(&a, id));
 	free(id);
 
-	snprintf(repo, sizeof(repo), "%s/repos/spy-%s", getenv("IL_TEST_VAR"), unique("r"));
+	snprintf(repo, sizeof(repo), "%s/repos/%s/spy-%s", getenv("IL_TEST_VAR"), b.tenant_id,
+		 unique("r"));
 	snprintf(cmd, sizeof(cmd),
 		 "set -e; mkdir -p %s/models && cd %s && git -c init.defaultBranch=main init -q . && "
 		 "git -c user.name=t -c user.email=t@x commit -q --allow-empty -m empty && "

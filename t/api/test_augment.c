@@ -14,7 +14,7 @@ static char *plan_c1_c2(const struct tenant *t)
 	struct resp *r;
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
-		 "\"%s\",\"as_of\":\"2026-11-01\"}", getenv("IL_TEST_REPO"), c1, c2);
+		 "\"%s\",\"as_of\":\"2026-11-01\"}", tenant_repo(t), c1, c2);
 	r = api_json("POST", "/api/v1/plans/generate", t->token, body);
 	ck_assert_status(r, 201);
 	id = must_str(r, "plan_id");

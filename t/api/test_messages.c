@@ -116,7 +116,7 @@ static char *generate(const struct tenant *t, const char *base, const char *targ
 	char body[2048];
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
-		 "\"%s\",\"as_of\":\"2026-11-05\"}", getenv("IL_TEST_REPO"), base, target);
+		 "\"%s\",\"as_of\":\"2026-11-05\"}", tenant_repo(t), base, target);
 	*out = api_json("POST", "/api/v1/plans/generate", t->token, body);
 	ck_assert_msg((*out)->status == 201 || (*out)->status == 200, "%s", (*out)->body);
 	return must_str(*out, "plan_id");
@@ -130,7 +130,7 @@ START_TEST(test_messages__a_post_without_a_body_is_an_empty_object)
 	char path[256], *id;
 
 	tenant_new(&t, "nobody");
-	id = generate(&t, "c1", "c2", &r);
+	id = generate(&t, "tags/c1", "tags/c2", &r);
 	resp_free(r);
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
 	r = api("POST", path, t.token, NULL, NULL, NULL);
@@ -162,7 +162,7 @@ START_TEST(test_messages__costs_are_written_one_way_and_empty_plans_need_no_appr
 	char path[256], *id, *again;
 
 	tenant_new(&t, "numbers");
-	id = generate(&t, "c1", "c2", &r);
+	id = generate(&t, "tags/c1", "tags/c2", &r);
 	resp_free(r);
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
 	resp_free(api_json("POST", path, t.token, "{}"));
@@ -176,7 +176,7 @@ START_TEST(test_messages__costs_are_written_one_way_and_empty_plans_need_no_appr
 	ck_assert_msg(strstr(r->body, "e-0") == NULL, "exponent in %s", r->body);
 	resp_free(r);
 	/* estimated from the runs just made: costs of a few millionths of a dollar */
-	again = generate(&t, "c2", "c4", &r);
+	again = generate(&t, "tags/c2", "tags/c4", &r);
 	ck_assert_ptr_null(strstr(r->body, "e-0"));
 	resp_free(r);
 	r = api("GET", "/api/v1/plans", t.token, NULL, NULL, NULL);
@@ -188,7 +188,7 @@ START_TEST(test_messages__costs_are_written_one_way_and_empty_plans_need_no_appr
 
 	/* c2 -> c3 is a cosmetic edit only: no steps, so nothing waits for approval */
 	free(id);
-	id = generate(&t, "c2", "c3", &r);
+	id = generate(&t, "tags/c2", "tags/c3", &r);
 	ck_assert_int_eq(resp_int(r, "summary.total_steps"), 0);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);

@@ -18,7 +18,7 @@ static void prefixed_tenant(struct tenant *t, const char *name)
 	free(sql);
 }
 
-/* Generates base..target of the fixture repository (revisions) in env; returns the plan id. */
+/* Generates base..target of the tenant's copy of the fixture (revisions) in env; the plan id. */
 static char *plan_of(const struct tenant *t, const char *base, const char *target,
 		     const char *env)
 {
@@ -27,7 +27,7 @@ static char *plan_of(const struct tenant *t, const char *base, const char *targe
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
 		 "\"%s\",\"as_of\":\"2026-11-05\",\"environment\":\"%s\"}",
-		 getenv("IL_TEST_REPO"), base, target, env);
+		 tenant_repo(t), base, target, env);
 	r = api_json("POST", "/api/v1/plans/generate", t->token, body);
 	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
 	id = must_str(r, "plan_id");
@@ -114,7 +114,7 @@ START_TEST(test_plan_sql__each_materialization_on_postgres_and_nothing_runs)
 	struct resp *r;
 
 	prefixed_tenant(&t, "sqlpre");
-	id = plan_of(&t, "c1", "c4", "dev");
+	id = plan_of(&t, "tags/c1", "tags/c4", "dev");
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/sql", id);
 	r = api("GET", path, t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
@@ -171,7 +171,7 @@ START_TEST(test_plan_sql__stale_environment_is_409_like_apply)
 		     "{\"name\":\"qa\",\"executor\":\"postgres\",\"schema_prefix\":\"qa\"}");
 	ck_assert_status(r, 201);
 	resp_free(r);
-	id = plan_of(&t, "c1", "c2", "qa");
+	id = plan_of(&t, "tags/c1", "tags/c2", "qa");
 	r = api("DELETE", "/api/v1/environments/qa", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 204);
 	resp_free(r);
@@ -220,7 +220,7 @@ START_TEST(test_apply__a_failed_step_reports_its_first_error)
 
 	prefixed_tenant(&t, "firsterr");
 	snprintf(db, sizeof(db), "%s", tenant_wh_db(&t));
-	id = plan_of(&t, "c1", "c2", "dev");
+	id = plan_of(&t, "tags/c1", "tags/c2", "dev");
 	r = approve_apply(&t, id);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
@@ -229,7 +229,7 @@ START_TEST(test_apply__a_failed_step_reports_its_first_error)
 	snprintf(sql, sizeof(sql), "ALTER TABLE \"%s_analytics\".ltv OWNER TO postgres", t.prefix);
 	out = psql(db, sql);
 	free(out);
-	id = plan_of(&t, "c2", "c4", "dev");
+	id = plan_of(&t, "tags/c2", "tags/c4", "dev");
 	r = approve_apply(&t, id);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
@@ -273,7 +273,7 @@ START_TEST(test_lineage__as_graphviz_dot)
 	char *id;
 
 	tenant_new(&t, "dot");
-	id = plan_of(&t, "c1", "c2", "dev");   /* fills the catalog */
+	id = plan_of(&t, "tags/c1", "tags/c2", "dev");   /* fills the catalog */
 	r = api("GET", "/api/v1/models/staging.orders_clean/lineage?format=dot", t.token, NULL,
 		NULL, NULL);
 	ck_assert_status(r, 200);

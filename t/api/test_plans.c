@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "harness.h"
 
@@ -20,7 +21,7 @@ static struct resp *generate(const struct tenant *t, const char *repo, const cha
 static char *generate_c1_c2(const struct tenant *t)
 {
 	char *c1 = fixture_sha("c1"), *c2 = fixture_sha("c2"), *id;
-	struct resp *r = generate(t, getenv("IL_TEST_REPO"), c1, c2, NULL);
+	struct resp *r = generate(t, tenant_repo(t), c1, c2, NULL);
 
 	ck_assert_int_eq(r->status == 200 || r->status == 201, 1);
 	id = must_str(r, "plan_id");
@@ -37,11 +38,11 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 	struct resp *r;
 
 	tenant_new(&t, "gen");
-	r = generate(&t, getenv("IL_TEST_REPO"), "", c2, NULL);
+	r = generate(&t, tenant_repo(&t), "", c2, NULL);
 	ck_assert_status(r, 422); /* empty base_sha */
 	resp_free(r);
 
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, c2, NULL);
+	r = generate(&t, tenant_repo(&t), c1, c2, NULL);
 	ck_assert_status(r, 201);
 	id = must_str(r, "plan_id");
 	ck_assert_str_eq(resp_str(r, "status"), "pending");
@@ -63,22 +64,23 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 		char short_c1[8];
 
 		snprintf(short_c1, sizeof(short_c1), "%.7s", c1);
-		r = generate(&t, getenv("IL_TEST_REPO"), short_c1, c2, NULL);
+		r = generate(&t, tenant_repo(&t), short_c1, c2, NULL);
 	}
 	ck_assert_status(r, 200); /* the same plan again, from a short sha */
 	ck_assert_str_eq(resp_str(r, "plan_id"), id);
 	resp_free(r);
-	/* and from revisions, as the CLI takes them: a tag and c2's parent */
-	r = generate(&t, getenv("IL_TEST_REPO"), "c2~1", "c2", NULL);
+	/* and from revisions, as the CLI takes them: c2's parent and a tag (named
+	 * like hex, so spelled tags/NAME: short hex is a sha prefix) */
+	r = generate(&t, tenant_repo(&t), "c2~1", "tags/c2", NULL);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "plan_id"), id);
 	ck_assert_str_eq(resp_str(r, "base"), c1);
 	resp_free(r);
-	r = generate(&t, getenv("IL_TEST_REPO"), "--upload-pack=x", "c2", NULL);
+	r = generate(&t, tenant_repo(&t), "--upload-pack=x", "tags/c2", NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "base_sha");
 	resp_free(r);
-	r = generate(&t, getenv("IL_TEST_REPO"), "c1", "c2:models", NULL);
+	r = generate(&t, tenant_repo(&t), "tags/c1", "c2:models", NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "target_sha");
 	resp_free(r);
@@ -97,7 +99,7 @@ END_TEST
 
 static void expect_repo_422(const struct tenant *t, const char *path, const char *msg)
 {
-	struct resp *r = generate(t, path, "abcd", "abcd", NULL);
+	struct resp *r = generate(t, path, "abcdef0", "abcdef0", NULL);
 
 	ck_assert_msg(r->status == 422, "%s: got %ld %s", path, r->status, r->body);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "repo_path");
@@ -108,7 +110,8 @@ static void expect_repo_422(const struct tenant *t, const char *path, const char
 
 START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 {
-	static const char outside[] = "repo_path is outside the configured repository roots";
+	static const char outside[] =
+		"repo_path must be an existing directory inside a configured repository root";
 	char path[1024];
 	struct tenant t;
 
@@ -119,15 +122,18 @@ START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 	expect_repo_422(&t, path, outside);
 	snprintf(path, sizeof(path), "%s/repos/escape", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);
-	/* whether a path outside the roots exists is never said */
-	expect_repo_422(&t, "/etc", outside);
-	expect_repo_422(&t, "/no/such/dir", outside);
 	snprintf(path, sizeof(path), "%s/repos/missing", getenv("IL_TEST_VAR"));
-	expect_repo_422(&t, path, "repo_path does not exist");
-	snprintf(path, sizeof(path), "%s/repos/./api/../missing", getenv("IL_TEST_VAR"));
-	expect_repo_422(&t, path, "repo_path does not exist");
+	expect_repo_422(&t, path, outside);
+	expect_repo_422(&t, "/etc", outside);
+	/* a relative path is a mistake whatever it names, and says so */
 	expect_repo_422(&t, "repos/api", "repo_path must be an absolute path");
 	snprintf(path, sizeof(path), "%s/repos/notgit", getenv("IL_TEST_VAR"));
+	expect_repo_422(&t, path, outside);   /* under a root, but in no tenant's directory */
+	snprintf(path, sizeof(path), "%s/repos/%s/missing", getenv("IL_TEST_VAR"), t.tenant_id);
+	expect_repo_422(&t, path, outside);
+	snprintf(path, sizeof(path), "%s/repos/%s/notgit", getenv("IL_TEST_VAR"), t.tenant_id);
+	tenant_repo(&t);   /* the tenant's directory exists once a repository was added */
+	ck_assert_int_eq(mkdir(path, 0755), 0);
 	expect_repo_422(&t, path, "repo_path is not a git repository");
 	tenant_free(&t);
 }
@@ -140,21 +146,21 @@ START_TEST(test_generate__unknown_sha_env_and_cycles)
 	struct resp *r;
 
 	tenant_new(&t, "shas");
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, "deadbeef", NULL);
+	r = generate(&t, tenant_repo(&t), c1, "deadbeef", NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "target_sha");
 	ck_assert_str_eq(resp_str(r, "detail.0.msg"), "does not name a commit in the repository");
 	resp_free(r);
-	r = generate(&t, getenv("IL_TEST_REPO"), "xyz", c1, NULL);
+	r = generate(&t, tenant_repo(&t), "xyz", c1, NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "base_sha");
 	resp_free(r);
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, c1, ",\"environment\":\"prod\"");
+	r = generate(&t, tenant_repo(&t), c1, c1, ",\"environment\":\"prod\"");
 	ck_assert_status(r, 404);
 	ck_assert_str_eq(resp_str(r, "detail"), "environment prod not found");
 	resp_free(r);
 
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, cyc, NULL);
+	r = generate(&t, tenant_repo(&t), c1, cyc, NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "code"), "model_errors");
 	ck_assert_msg(strstr(r->body, "analytics.ltv \\u2192 staging.customers \\u2192 analytics.ltv") ||
@@ -163,7 +169,7 @@ START_TEST(test_generate__unknown_sha_env_and_cycles)
 	ck_assert_ptr_nonnull(resp_str(r, "errors.0.file"));
 	resp_free(r);
 
-	r = generate(&t, getenv("IL_TEST_REPO"), c1, c1, NULL);
+	r = generate(&t, tenant_repo(&t), c1, c1, NULL);
 	ck_assert_status(r, 201); /* an empty diff is an empty plan */
 	ck_assert_int_eq(resp_int(r, "summary.total_steps"), 0);
 	resp_free(r);
@@ -184,9 +190,9 @@ START_TEST(test_list__pagination_edges_and_link)
 	tenant_new(&t, "page");
 	for (i = 0; i < 4; i++)
 		c[i] = fixture_sha(tags[i]);
-	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[1], NULL));
-	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[1], c[2], NULL));
-	resp_free(generate(&t, getenv("IL_TEST_REPO"), c[0], c[2], NULL));
+	resp_free(generate(&t, tenant_repo(&t), c[0], c[1], NULL));
+	resp_free(generate(&t, tenant_repo(&t), c[1], c[2], NULL));
+	resp_free(generate(&t, tenant_repo(&t), c[0], c[2], NULL));
 
 	r = api("GET", "/api/v1/plans?limit=0", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 422);

@@ -203,11 +203,11 @@ static const char *tag_sha(const char *tag)
 /* Generates c1..c2 in env and approves it; the plan id (malloc'd). */
 static char *approved_plan(const struct tenant *t, const char *env)
 {
-	char body[1024], path[256], *id;
+	char body[2048], path[256], *id;
 	struct resp *r;
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
-		 "\"%s\",\"as_of\":\"2026-11-01\",\"environment\":\"%s\"}", getenv("IL_TEST_REPO"),
+		 "\"%s\",\"as_of\":\"2026-11-01\",\"environment\":\"%s\"}", tenant_repo(t),
 		 tag_sha("c1"), tag_sha("c2"), env);
 	r = api_json("POST", "/api/v1/plans/generate", t->token, body);
 	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);

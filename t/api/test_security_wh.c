@@ -80,15 +80,15 @@ static void git_rev(const char *repo, const char *rev, char out[48])
 	out[strcspn(out, "\n")] = '\0';
 }
 
-/* A repository under the repo root: an empty commit, then the models; both ids. */
-static void make_repo(const struct model_file *m, size_t n, char repo[512], char base[48],
-		      char target[48])
+/* A repository in the tenant's own root: an empty commit, then the models; both ids. */
+static void make_repo(const struct tenant *t, const struct model_file *m, size_t n,
+		      char repo[512], char base[48], char target[48])
 {
 	const char *git = "git -c user.name=t -c user.email=t@example.com -c commit.gpgsign=false";
 	char cmd[2048];
 	size_t i;
 
-	snprintf(repo, 512, "%s/repos/%s", getenv("IL_TEST_VAR"), unique("secwh"));
+	snprintf(repo, 512, "%s/repos/%s/%s", getenv("IL_TEST_VAR"), t->tenant_id, unique("secwh"));
 	snprintf(cmd, sizeof(cmd), "set -e; mkdir -p %s/models && cd %s && "
 		 "git -c init.defaultBranch=main init -q . && %s commit -q --allow-empty -m empty",
 		 repo, repo, git);
@@ -106,7 +106,7 @@ static struct resp *generate(const struct tenant *t, const struct model_file *m,
 {
 	char repo[512], base[48], target[48], body[2048];
 
-	make_repo(m, n, repo, base, target);
+	make_repo(t, m, n, repo, base, target);
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
 		 "\"%s\",\"as_of\":\"2026-11-01\"}", repo, base, target);
 	return api_json("POST", "/api/v1/plans/generate", t->token, body);
@@ -585,7 +585,8 @@ START_TEST(test_security_wh__the_demo_builds_from_the_shared_sources)
 	wh_tenant_new(&w);
 	dsn = conf_value("warehouse_admin_dsn");
 	ck_assert_ptr_nonnull(dsn);
-	snprintf(repo, sizeof(repo), "%s/repos/%s", getenv("IL_TEST_VAR"), unique("demo"));
+	snprintf(repo, sizeof(repo), "%s/repos/%s/%s", getenv("IL_TEST_VAR"), w.t.tenant_id,
+		 unique("demo"));
 	snprintf(cmd, sizeof(cmd), "psql -X -q -v ON_ERROR_STOP=1 '%s' -f %s/examples/demo-project/"
 		 "seed.sql >/dev/null && %s/examples/make-demo-repo.sh %s/examples/demo-project %s "
 		 ">/dev/null", dsn, getenv("IL_TEST_SRCDIR"), getenv("IL_TEST_SRCDIR"),

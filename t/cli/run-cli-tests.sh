@@ -50,6 +50,9 @@ export IL_TEST_DATABRICKS_TOKEN="$dbx_token" IL_TEST_DATABRICKS_WAREHOUSE="$dbx_
 export IRONLAYER_DATABRICKS_CA_FILE="$var/tls/ca.pem" IRONLAYER_DATABRICKS_ALLOWED_HOSTS="$dbx_address"
 export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 
+# $var/shared is a root shared read-only with every tenant: the fixture lives there
+export IRONLAYER_SHARED_REPO_ROOTS="$var/shared"
+
 # a port picked as free can be taken by another test run before lighttpd binds it
 for attempt in 1 2 3; do
 	"$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1 && break
@@ -63,7 +66,7 @@ for attempt in 1 2 3; do
 	port=$(free_port) || exit 1
 done
 
-"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/repos/cli" >>"$var/log/harness.log" 2>&1
+"$top_srcdir/t/fixtures/make-api-repo.sh" "$var/shared/cli" >>"$var/log/harness.log" 2>&1
 # the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
 psql -X -q -v ON_ERROR_STOP=1 "$(sed -n 's/^warehouse_admin_dsn = //p' "$var/ironlayer.conf")" \
 	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the warehouse" >&2; exit 1; }
@@ -83,7 +86,7 @@ SELECT pg_reload_conf();
 SQL
 
 export IL_TEST_URL="http://127.0.0.1:$port" IL_TEST_VAR="$var" IL_TEST_STACK="$stack"
-export IL_TEST_REPO="$var/repos/cli" IL_TEST_PGLOG="$var/log/postgresql.log"
+export IL_TEST_REPO="$var/shared/cli" IL_TEST_PGLOG="$var/log/postgresql.log"
 export IL_TEST_SRCDIR="$top_srcdir" IL_TEST_BUILDDIR="$builddir"
 "$builddir/t/cli_tests"
 rc=$?

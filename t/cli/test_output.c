@@ -82,7 +82,7 @@ START_TEST(test_cli__colour_only_on_a_terminal_and_never_with_no_color)
 	tenant_new(&t, "clicolour");
 	user_new(&u);
 	login(&u, t.email);
-	snprintf(args, sizeof(args), "remote plan %s c1 c2 --as-of 2026-11-05",
+	snprintf(args, sizeof(args), "remote plan %s tags/c1 tags/c2 --as-of 2026-11-05",
 		 getenv("IL_TEST_REPO"));
 	cli(&r, &u, NULL, NULL, "%s", args);
 	ck_assert_int_eq(r.status, 0);

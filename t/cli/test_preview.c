@@ -171,7 +171,7 @@ START_TEST(test_cli__sql_preview_is_what_postgres_ran)
 	user_new(&u);
 	login(&u, t.email);
 	/* every materialization into an empty environment, then again over what it built */
-	id = planned(&u, "c1", "c2", "dev");
+	id = planned(&u, "tags/c1", "tags/c2", "dev");
 	preview(&want, &u, id, "postgres");
 	ck_assert_int_ge((int)want.n, 25);   /* six steps, each BEGIN … COMMIT */
 	at = file_size(getenv("IL_TEST_PGLOG"));
@@ -182,7 +182,7 @@ START_TEST(test_cli__sql_preview_is_what_postgres_ran)
 	stmts_free(&got);
 	free(id);
 
-	id = planned(&u, "c2", "c4", "dev");
+	id = planned(&u, "tags/c2", "tags/c4", "dev");
 	preview(&want, &u, id, "postgres");
 	at = file_size(getenv("IL_TEST_PGLOG"));
 	apply_ok(&u, id);
@@ -237,7 +237,7 @@ START_TEST(test_cli__sql_preview_is_what_databricks_received)
 	resp_free(r);
 	user_new(&u);
 	login(&u, t.email);
-	id = planned(&u, "c1", "c4", "lake");
+	id = planned(&u, "tags/c1", "tags/c4", "lake");
 	preview(&want, &u, id, "databricks");
 	ck_assert_ptr_nonnull(strstr(want.v[0], "CREATE SCHEMA IF NOT EXISTS `main`.`lake_raw`"));
 	at = file_size(getenv("IL_TEST_DATABRICKS_RECORD"));

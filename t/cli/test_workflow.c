@@ -108,7 +108,7 @@ START_TEST(test_cli__login_plan_review_apply_runs)
 	ck_assert_int_eq(st.st_mode & 0777, 0600);
 
 	/* any revisions: tags here; the server resolves them in its repository */
-	cli(&r, &u, NULL, NULL, "remote plan %s c2 slow --as-of 2026-11-05", getenv("IL_TEST_REPO"));
+	cli(&r, &u, NULL, NULL, "remote plan %s tags/c2 slow --as-of 2026-11-05", getenv("IL_TEST_REPO"));
 	ck_assert_msg(r.status == 0, "%s%s", r.out, r.err);
 	ck_assert_ptr_nonnull(strstr(r.out, "New plan stored."));
 	ck_assert_ptr_nonnull(strstr(r.out, "  ~ raw.orders\n"));
@@ -156,7 +156,7 @@ START_TEST(test_cli__a_failed_step_fails_the_apply)
 	user_new(&u);
 	login(&u, t.email);
 	/* staging.customers reads a column that does not exist; revenue is downstream of it */
-	cli(&r, &u, NULL, NULL, "remote plan %s c4 bad --as-of 2026-11-05", getenv("IL_TEST_REPO"));
+	cli(&r, &u, NULL, NULL, "remote plan %s tags/c4 tags/bad --as-of 2026-11-05", getenv("IL_TEST_REPO"));
 	ck_assert_msg(r.status == 0, "%s", r.err);
 	run_free(&r);
 	id = newest_plan(&u);
@@ -289,9 +289,11 @@ START_TEST(test_cli__errors_are_the_servers_detail_and_exit_non_zero)
 		       " not found", "approve 0000000000000000000000000000000000000000000000000000"
 		       "000000000000");
 	expect_failure(&u, 1, "no plan id starts with abcd", "plans show abcd");
-	expect_failure(&u, 1, "repo_path: repo_path is outside the configured repository roots",
-		       "remote plan /etc c1 c2");
-	snprintf(args, sizeof(args), "remote plan %s c1 nope", getenv("IL_TEST_REPO"));
+	expect_failure(&u, 1, "repo_path: repo_path must be an existing directory inside a "
+		       "configured repository root", "remote plan /etc tags/c1 tags/c2");
+	expect_failure(&u, 1, "base_sha: must be 7 to 40 hexadecimal digits",
+		       "remote plan /etc c1 tags/c2");
+	snprintf(args, sizeof(args), "remote plan %s tags/c1 nope", getenv("IL_TEST_REPO"));
 	expect_failure(&u, 1, "target_sha: does not name a commit in the repository", args);
 	expect_failure(&u, 2, "unknown option '--bogus'", "runs --bogus");
 	/* the stored tokens are for the server they came from */

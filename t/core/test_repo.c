@@ -9,6 +9,7 @@
 #include "repo/repo.h"
 #include "suites.h"
 #include "util/arena.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/strbuf.h"
 
@@ -278,6 +279,65 @@ START_TEST(test_repo__cli_plan_matches_golden)
 }
 END_TEST
 
+/* repo_path_resolve of dir/rel for tenant: 0 with out == dir/want, or the error. */
+static int resolve_in(const struct il_config *cfg, const char *tenant, const char *dir,
+		      const char *rel, const char *want)
+{
+	char out[PATH_MAX];
+	int rc = repo_path_resolve(out, cfg, tenant, arena_printf(a, "%s/%s", dir, rel));
+
+	if (rc == 0)
+		ck_assert_str_eq(out, arena_printf(a, "%s/%s", dir, want));
+	else
+		ck_assert_str_eq(out, "");
+	return rc;
+}
+
+START_TEST(test_repo__paths_stay_in_the_tenants_roots)
+{
+	char dir[] = "/tmp/il-roots-XXXXXX", cmd[1024], *real;
+	struct il_config cfg;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	real = realpath(dir, NULL);
+	snprintf(cmd, sizeof(cmd), "cd %s && mkdir -p r/t1/x r/t12/y r/t2/z shared/s shared2/q && "
+		 "ln -s ../t2/z r/t1/link && ln -s ../r/t1/x shared/into", real);
+	ck_assert_int_eq(system(cmd), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.repo_root[0] = arena_printf(a, "%s/r", real);
+	cfg.n_repo_roots = 1;
+	cfg.shared_repo_root[0] = arena_printf(a, "%s/shared", real);
+	cfg.n_shared_repo_roots = 1;
+
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/x", "r/t1/x"), 0);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/x/../x/", "r/t1/x"), 0);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared/s", "shared/s"), 0);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared", "shared"), 0);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared/into", "r/t1/x"), 0);
+	/* another tenant's, one whose id starts with ours, and escapes: all "missing" */
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t2/z", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t12/y", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/../t2/z", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/link", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t2", real, "shared/into", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared2/q", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/missing", NULL), IL_ENOTFOUND);
+	/* a tenant id is one plain name */
+	ck_assert_int_eq(resolve_in(&cfg, "..", real, "r/t1/x", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1/../t2", real, "r/t2/z", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "", real, "r/t1/x", NULL), IL_ENOTFOUND);
+	/* a root of "/" */
+	cfg.repo_root[0] = "/";
+	cfg.n_shared_repo_roots = 0;
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/x", NULL), IL_ENOTFOUND);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", real);
+	ck_assert_int_eq(system(cmd), 0);
+	free(real);
+}
+END_TEST
+
 Suite *suite_repo(void)
 {
 	Suite *s = suite_create("repo");
@@ -292,6 +352,7 @@ Suite *suite_repo(void)
 	tcase_add_test(tc, test_repo__broken_reports_everything);
 	tcase_add_test(tc, test_repo__fallback_dir_and_read_file);
 	tcase_add_test(tc, test_repo__cli_plan_matches_golden);
+	tcase_add_test(tc, test_repo__paths_stay_in_the_tenants_roots);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -228,7 +228,8 @@ START_TEST(test_config__file_then_environment_override)
 	char err[256] = "";
 	const char *path = write_temp("# comment\n database_url = dbname=x \n"
 				      "max_body_bytes = 2048\n" GOOD_SECRETS
-				      "repo_roots = /srv/a:/srv/b\n");
+				      "repo_roots = /srv/a:/srv/b\n"
+				      "shared_repo_roots = /srv/shared\n");
 
 	setenv("IRONLAYER_MAX_BODY_BYTES", "4096", 1);
 	ck_assert_int_eq(config_load(&cfg, a, path, CONFIG_NEED_DB | CONFIG_NEED_SECRETS,
@@ -239,6 +240,8 @@ START_TEST(test_config__file_then_environment_override)
 	ck_assert_int_eq(cfg.max_body_bytes, 4096);
 	ck_assert_int_eq(cfg.n_repo_roots, 2);
 	ck_assert_str_eq(cfg.repo_root[1], "/srv/b");
+	ck_assert_int_eq(cfg.n_shared_repo_roots, 1);
+	ck_assert_str_eq(cfg.shared_repo_root[0], "/srv/shared");
 	ck_assert_int_eq(cfg.master_key[1], 0x11);
 	ck_assert_int_eq(cfg.access_token_ttl, 900);
 	unlink(path);
@@ -256,6 +259,11 @@ START_TEST(test_config__errors_name_the_problem)
 	path = write_temp("databse_url = x\n");
 	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, ":1: unknown key 'databse_url'"));
+	unlink(path);
+
+	path = write_temp("shared_repo_roots = /srv/ok:relative/dir\n");
+	ck_assert_int_eq(config_load(&cfg, a, path, 0, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "shared_repo_roots: 'relative/dir' is not an absolute path"));
 	unlink(path);
 
 	path = write_temp("max_body_bytes = 10\n");

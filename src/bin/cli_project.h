@@ -1,6 +1,6 @@
-/* cli_repo.h: what the commands that read a repository share (plan, models, lineage, check) */
-#ifndef IL_CLI_REPO_H
-#define IL_CLI_REPO_H
+/* cli_project.h: what the commands that read a repository share (plan, models, lineage, check) */
+#ifndef IL_CLI_PROJECT_H
+#define IL_CLI_PROJECT_H
 
 #include "repo/repo.h"
 #include "util/config.h"
