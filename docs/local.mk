@@ -6,7 +6,7 @@ dist_doc_DATA = \
 	docs/quickstart.md \
 	docs/admin-guide.md \
 	docs/api-guide.md \
-	docs/security.md \
+	docs/compatibility.md \
 	docs/model-format.md \
 	docs/plan-json.md \
 	docs/security.md

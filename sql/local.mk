@@ -7,4 +7,5 @@ dist_sql_DATA = \
 	sql/005_settings.sql \
 	sql/006_billing.sql \
 	sql/009_plan_content.sql \
-	sql/010_sessions.sql
+	sql/010_sessions.sql \
+	sql/011_compat.sql

@@ -50,7 +50,8 @@ struct advise_input {
 
 /*
  * The deterministic advisory: {"summary", "steps": [{step_id, model, cost,
- * risk, suggestions}]}; same input, same JSON. *out is a new json object the
+ * risk, suggestions, change}]} (change: advise_classify_change, or null);
+ * same input, same JSON. *out is a new json object the
  * caller owns. Returns 0 or IL_ENOMEM.
  */
 int advise_heuristics(json_object **out, struct arena *a,
@@ -98,6 +99,27 @@ size_t advise_line_diff(struct strbuf *diff, struct arena *a, const char *old_te
 const char *advise_redact_sql(struct arena *a, const char *sql, size_t len);
 /* Free text with emails and secret-looking tokens replaced; NULL on no memory. */
 const char *advise_redact_text(struct arena *a, const char *text);
+
+/*
+ * The reference's semantic_classification of the step's own change
+ * ({change_type, confidence, requires_full_rebuild, impact_scope}): breaking
+ * when output columns went away, partition_shift when the time column or
+ * incrementality changed, non_breaking for a new model or added columns,
+ * metric_semantic when the same columns are computed differently. *out is
+ * NULL when the model did not change itself (rebuilt for an upstream
+ * change) or the projects are unknown. Returns 0 or IL_ENOMEM.
+ */
+int advise_classify_change(json_object **out, struct arena *a, const struct advise_input *in,
+			   const struct advise_step *s);
+
+/*
+ * The advisory (as advise_heuristics made it, with "llm" added) keyed by
+ * model name in the reference's shapes: {semantic_classification?,
+ * cost_prediction, risk_score, suggestions}; LLM risk notes join the risk
+ * factors and its optimisations the suggestions. A new object, or NULL when
+ * the advisory has no steps.
+ */
+json_object *advise_by_model(json_object *advisory);
 
 /* The instructions sent with every advisory prompt. */
 const char *advise_system_prompt(void);

@@ -300,15 +300,17 @@ static int step_json(json_object **out, struct totals *t, struct arena *a,
 		     const struct advise_input *in, const struct advise_step *s)
 {
 	struct step_models m;
-	json_object *o, *cost, *risk = NULL, *sugg = NULL;
+	json_object *o, *cost, *risk = NULL, *sugg = NULL, *change = NULL;
 	int score = 0, rc;
 
 	find_models(&m, in, s->model);
 	cost = cost_json(a, s, in->cost_per_second);
 	if ((rc = risk_json(&risk, &score, a, in, s, &m)) < 0 ||
-	    (rc = suggestions_json(&sugg, &t->suggestions, a, &m)) < 0) {
+	    (rc = suggestions_json(&sugg, &t->suggestions, a, &m)) < 0 ||
+	    (rc = advise_classify_change(&change, a, in, s)) < 0) {
 		json_object_put(cost);
 		json_object_put(risk);
+		json_object_put(sugg);
 		return rc;
 	}
 	t->cost += field_double(cost, "estimated_cost_usd");
@@ -326,6 +328,7 @@ static int step_json(json_object **out, struct totals *t, struct arena *a,
 	json_object_object_add(o, "cost", cost);
 	json_object_object_add(o, "risk", risk);
 	json_object_object_add(o, "suggestions", sugg);
+	json_object_object_add(o, "change", change);
 	*out = o;
 	return 0;
 }

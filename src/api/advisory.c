@@ -153,7 +153,7 @@ static int load_history(struct augment *g, struct req *r)
 			if (strcmp(db_val(h, row, 0), g->steps[i].model) != 0)
 				continue;
 			hi->recent_runs++;
-			if (strcmp(db_val(h, row, 1), "FAILED") == 0)
+			if (strcmp(db_val(h, row, 1), "FAIL") == 0)
 				hi->recent_failures++;
 			else if (db_val(h, row, 2) != NULL)
 				secs[hi->n_runtimes++] = strtod(db_val(h, row, 2), NULL);

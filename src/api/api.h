@@ -19,16 +19,24 @@ const struct http_app *api_app(void);
 
 /* common.c */
 struct api_page {
-	int64_t limit;    /* 1..100, default 20 */
+	int64_t limit;    /* 1..100, default 20 (models: 1..500, default 100) */
 	int64_t offset;   /* >= 0 */
 };
 /* Pure: NULL or why s is not an environment name. */
 const char *api_check_env_name(const char *s);
-/* ?limit=&offset=; returns 1 after a 422. */
+/* ?limit=&offset= (limit 1..100, default 20); returns 1 after a 422. */
 int api_page_read(struct api_page *pg, struct req *r);
-/* {"items", "total", "limit", "offset"} plus a Link header to the next page. */
+/* The same with limit 1..max, default def. */
+int api_page_read_max(struct api_page *pg, struct req *r, int64_t def, int64_t max);
+/*
+ * 200 with the bare JSON array items (the reference's list shape), the
+ * total in X-Total-Count and, in a Link header, the next/last/prev/first
+ * pages (GitHub's convention).
+ */
 void api_page_respond(struct req *r, const struct api_page *pg, json_object *items,
 		      long long total);
+/* 200 with the bare array items of an unpaginated list and X-Total-Count. */
+void api_list_respond(struct req *r, json_object *items, long long total);
 /* JSON text from the database into an object (NULL stays NULL). */
 json_object *api_json_parse(const char *text);
 /* Rewrites the number o.key the one way costs are written (0.000002, never 2e-06). */
@@ -51,6 +59,8 @@ int api_plans_sql(struct req *r);
 int api_environments_list(struct req *r);
 int api_environments_create(struct req *r);
 int api_environments_delete(struct req *r);
+int api_environments_promotions(struct req *r);
+int api_environments_cleanup(struct req *r);
 int api_runs_list(struct req *r);
 int api_runs_get(struct req *r);
 int api_runs_telemetry(struct req *r);

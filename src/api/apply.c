@@ -160,7 +160,7 @@ static int record_finish(struct apply *ap, const struct step *s, const char *run
 			 const struct exec_result *res)
 {
 	struct req *r = ap->r;
-	struct db_run_done d = { res->ok ? "SUCCESS" : "FAILED", res->ok ? NULL : res->error,
+	struct db_run_done d = { res->ok ? "SUCCESS" : "FAIL", res->ok ? NULL : res->error,
 				 res->runtime_seconds, res->rows,
 				 res->runtime_seconds * r->cfg->cost_per_compute_second,
 				 res->statement_id };
@@ -280,7 +280,7 @@ static int run_steps(struct apply *ap)
 			const char *run_id;
 
 			ap->all_ok = 0;
-			rc = record_start(&run_id, ap, &s, "SKIPPED", arena_printf(
+			rc = record_start(&run_id, ap, &s, "CANCELLED", arena_printf(
 				ap->r->arena, "skipped: upstream step %.12s did not succeed", dep));
 			continue;
 		}

@@ -43,7 +43,39 @@ static enum il_tier account_tier(const struct billing_account *acc)
 	return t == IL_TIER_COUNT ? IL_TIER_COMMUNITY : t;
 }
 
-/* GET /api/v1/billing/plans (public): 200 {"plans": [...], "billing_enabled"}. */
+static const char *const tier_labels[IL_TIER_COUNT] = { "Community", "Team", "Enterprise" };
+
+/* "N things" or "Unlimited things" for a limit. */
+static json_object *limit_feature(long v, const char *one, const char *many)
+{
+	char text[96];
+
+	if (v < 0)
+		snprintf(text, sizeof(text), "Unlimited %s", many);
+	else
+		snprintf(text, sizeof(text), "%ld %s", v, v == 1 ? one : many);
+	return json_object_new_string(text);
+}
+
+/* What a tier includes, in words, from its configured limits. */
+static json_object *features_json(const struct il_tier_config *t)
+{
+	json_object *list = json_object_new_array();
+
+	json_object_array_add(list, limit_feature(t->plans_per_month, "plan per month",
+						  "plans per month"));
+	json_object_array_add(list, limit_feature(t->environments, "environment", "environments"));
+	json_object_array_add(list, json_object_new_string(
+		"Cost, risk and lint advisory on every plan"));
+	json_object_array_add(list, json_object_new_string(
+		t->ai_augment ? "AI advisory with your own LLM key" : "No AI advisory"));
+	return list;
+}
+
+/*
+ * GET /api/v1/billing/plans (public): 200 {"plans": [{tier, label,
+ * price_label, features, price_id, limits}], "billing_enabled"}.
+ */
 int api_billing_plans(struct req *r)
 {
 	json_object *o = json_object_new_object(), *list = json_object_new_array();
@@ -55,6 +87,10 @@ int api_billing_plans(struct req *r)
 
 		json_object_object_add(item, "tier",
 				       json_object_new_string(billing_tier_name((enum il_tier)i)));
+		json_object_object_add(item, "label", json_object_new_string(tier_labels[i]));
+		json_object_object_add(item, "price_label", t->price_label[0] ?
+				       json_object_new_string(t->price_label) : NULL);
+		json_object_object_add(item, "features", features_json(t));
 		json_object_object_add(item, "price_id", t->price_id[0] ?
 				       json_object_new_string(t->price_id) : NULL);
 		json_object_object_add(item, "limits", limits_json(t));
@@ -77,9 +113,10 @@ static json_object *usage_json(long plans, long environments)
 }
 
 /*
- * GET /api/v1/billing/subscription (viewer): 200 with the tenant's tier,
- * subscription status, limits and usage; answers (community, "none") even
- * when billing is not configured.
+ * GET /api/v1/billing/subscription (viewer): 200 with the tenant's tier
+ * (plan_tier, and tier as before), subscription status, limits and usage;
+ * answers (community, "none") even when billing is not configured.
+ * period_start is null: Stripe's period start is not stored.
  */
 int api_billing_subscription(struct req *r)
 {
@@ -92,9 +129,16 @@ int api_billing_subscription(struct req *r)
 	    (rc = billing_db_usage(&plans, &envs, r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
 	o = json_object_new_object();
+	json_object_object_add(o, "plan_tier",
+			       json_object_new_string(billing_tier_name(account_tier(&acc))));
 	json_object_object_add(o, "tier",
 			       json_object_new_string(billing_tier_name(account_tier(&acc))));
 	json_object_object_add(o, "status", json_object_new_string(acc.status));
+	json_object_object_add(o, "subscription_id", acc.subscription_id ?
+			       json_object_new_string(acc.subscription_id) : NULL);
+	json_object_object_add(o, "period_start", NULL);
+	json_object_object_add(o, "period_end", acc.current_period_end ?
+			       json_object_new_string(acc.current_period_end) : NULL);
 	json_object_object_add(o, "current_period_end", acc.current_period_end ?
 			       json_object_new_string(acc.current_period_end) : NULL);
 	json_object_object_add(o, "cancel_at_period_end",

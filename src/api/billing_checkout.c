@@ -171,20 +171,37 @@ static int create_session(json_object **session, struct req *r, const char *cust
 }
 
 static const struct field checkout_fields[] = {
-	{ "tier", FIELD_STRING, 1, 32, 0, 0, NULL },
+	{ "tier", FIELD_STRING, 0, 32, 0, 0, NULL },
 	{ "success_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
 	{ "cancel_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
+	{ "price_id", FIELD_STRING, 0, 255, 0, 0, NULL },
 };
+enum { C_TIER, C_SUCCESS, C_CANCEL, C_PRICE, C_COUNT };
 
-/* The purchasable tier named by v, or IL_TIER_COUNT after recording why not. */
+/*
+ * The purchasable tier named by tier, or by price_id (the reference's way:
+ * one of the configured tier prices; GET /billing/plans lists them), or
+ * IL_TIER_COUNT after recording why not.
+ */
 static enum il_tier checkout_tier(struct req *r, const struct field_value *v)
 {
-	enum il_tier t = v->present ? billing_tier_parse(v->str) : IL_TIER_COUNT;
+	const struct field_value *tier = &v[C_TIER], *price = &v[C_PRICE];
+	enum il_tier t = IL_TIER_COUNT;
 
-	if (v->present && (t == IL_TIER_COUNT || r->cfg->tier[t].price_id[0] == '\0')) {
+	if (tier->present)
+		t = billing_tier_parse(tier->str);
+	else if (price->present)
+		t = billing_tier_by_price(r->cfg, price->str);
+	else
+		req_invalid(r, "body", "price_id", "Field required: price_id (or tier)", "missing");
+	if (tier->present && (t == IL_TIER_COUNT || r->cfg->tier[t].price_id[0] == '\0')) {
 		req_invalid(r, "body", "tier", "tier must be one with a price: team or enterprise",
 			    "value_error");
 		t = IL_TIER_COUNT;
+	} else if (!tier->present && price->present && t == IL_TIER_COUNT) {
+		req_invalid(r, "body", "price_id",
+			    "price_id must be the price of a tier (see GET /api/v1/billing/plans)",
+			    "value_error");
 	}
 	return t;
 }
@@ -204,15 +221,16 @@ static int audit_checkout(struct req *r, const char *session_id, enum il_tier ti
 }
 
 /*
- * POST /api/v1/billing/checkout (admin) {tier, success_url, cancel_url}:
- * 200 {"session_id", "url"}; 422 for an unknown or free tier or a URL that
- * is not http(s) on billing_allowed_hosts; 409 when the tenant already has
- * a live subscription; 503 when billing is not configured or Stripe cannot
- * be reached; 502 when Stripe refuses.
+ * POST /api/v1/billing/checkout (admin) {price_id or tier, success_url,
+ * cancel_url}: 200 {"checkout_url", "session_id", "url"} (url: the same as
+ * checkout_url); 422 for an unknown or free tier or price, or a URL that is
+ * not http(s) on billing_allowed_hosts; 409 when the tenant already has a
+ * live subscription; 503 when billing is not configured or Stripe cannot be
+ * reached; 502 when Stripe refuses.
  */
 int api_billing_checkout(struct req *r)
 {
-	struct field_value v[3];
+	struct field_value v[C_COUNT];
 	const char *customer;
 	json_object *session, *o;
 	enum il_tier tier;
@@ -220,17 +238,20 @@ int api_billing_checkout(struct req *r)
 
 	if (refuse_unconfigured(r))
 		return 0;
-	body_collect(r, checkout_fields, 3, v);
-	tier = checkout_tier(r, &v[0]);
-	check_url_field(r, &v[1], "success_url");
-	check_url_field(r, &v[2], "cancel_url");
+	body_collect(r, checkout_fields, C_COUNT, v);
+	tier = checkout_tier(r, v);
+	check_url_field(r, &v[C_SUCCESS], "success_url");
+	check_url_field(r, &v[C_CANCEL], "cancel_url");
 	if (req_validation_finish(r))
 		return 0;
 	if ((rc = ensure_customer(&customer, r)) != 0 ||
-	    (rc = create_session(&session, r, customer, tier, v[1].str, v[2].str)) != 0 ||
+	    (rc = create_session(&session, r, customer, tier, v[C_SUCCESS].str,
+				 v[C_CANCEL].str)) != 0 ||
 	    (rc = audit_checkout(r, stripe_str(session, "id"), tier)) != 0)
 		return rc < 0 ? rc : 0;
 	o = json_object_new_object();
+	json_object_object_add(o, "checkout_url",
+			       json_object_new_string(stripe_str(session, "url")));
 	json_object_object_add(o, "session_id",
 			       json_object_new_string(stripe_str(session, "id")));
 	json_object_object_add(o, "url", json_object_new_string(stripe_str(session, "url")));

@@ -20,58 +20,94 @@ const char *api_check_env_name(const char *s)
 	return NULL;
 }
 
-int api_page_read(struct api_page *pg, struct req *r)
+int api_page_read_max(struct api_page *pg, struct req *r, int64_t def, int64_t max)
 {
-	query_int(r, "limit", 20, 1, 100, &pg->limit);
+	query_int(r, "limit", def, 1, max, &pg->limit);
 	query_int(r, "offset", 0, 0, 1000000000, &pg->offset);
 	return req_validation_finish(r);
 }
 
-/* Adds Link: <path?…&limit=L&offset=O+L>; rel="next" when more rows follow. */
-static void add_next_link(struct req *r, const struct api_page *pg, long long total)
+int api_page_read(struct api_page *pg, struct req *r)
 {
-	struct strbuf sb;
+	return api_page_read_max(pg, r, 20, 100);
+}
+
+/* Appends v percent-encoded (everything but RFC 3986 unreserved characters). */
+static void add_encoded(struct strbuf *sb, const char *v)
+{
+	const char *c;
+
+	for (c = v; *c != '\0'; c++) {
+		unsigned char u = (unsigned char)*c;
+
+		if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
+		    strchr("-_.~", u) != NULL)
+			strbuf_addc(sb, (char)u);
+		else
+			strbuf_addf(sb, "%%%02X", u);
+	}
+}
+
+/* One link-value: <path?other params&limit=L&offset=O>; rel="rel". */
+static void add_link(struct strbuf *sb, struct req *r, const struct api_page *pg,
+		     long long offset, const char *rel)
+{
 	int i;
 
-	if (pg->offset + pg->limit >= total)
-		return;
-	strbuf_init(&sb, r->arena, 8192);
-	strbuf_addf(&sb, "<%s?", r->path);
+	strbuf_addf(sb, "%s<%s?", sb->len ? ", " : "", r->path);
 	for (i = 0; i < r->nquery; i++) {
-		const char *n = r->query[i].name, *v = r->query[i].value;
-		const char *c;
+		const char *n = r->query[i].name;
 
 		if (strcmp(n, "limit") == 0 || strcmp(n, "offset") == 0)
 			continue;
-		strbuf_addf(&sb, "%s=", n);
-		for (c = v; *c != '\0'; c++) {
-			unsigned char u = (unsigned char)*c;
-
-			if ((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-			    (u >= '0' && u <= '9') || strchr("-_.~", u) != NULL)
-				strbuf_addc(&sb, (char)u);
-			else
-				strbuf_addf(&sb, "%%%02X", u);
-		}
-		strbuf_addc(&sb, '&');
+		add_encoded(sb, n);
+		strbuf_addc(sb, '=');
+		add_encoded(sb, r->query[i].value);
+		strbuf_addc(sb, '&');
 	}
-	strbuf_addf(&sb, "limit=%lld&offset=%lld>; rel=\"next\"", (long long)pg->limit,
-		    (long long)(pg->offset + pg->limit));
-	if (strbuf_cstr(&sb) != NULL)
+	strbuf_addf(sb, "limit=%lld&offset=%lld>; rel=\"%s\"", (long long)pg->limit, offset, rel);
+}
+
+/*
+ * Link: GitHub's pagination convention (RFC 8288), with URI references
+ * relative to the server: rel="next" and rel="last" while rows follow,
+ * rel="prev" and rel="first" past the first page.
+ */
+static void add_page_links(struct req *r, const struct api_page *pg, long long total)
+{
+	long long last = total > 0 ? (total - 1) / pg->limit * pg->limit : 0;
+	struct strbuf sb;
+
+	strbuf_init(&sb, r->arena, 16384);
+	if (pg->offset + pg->limit < total) {
+		add_link(&sb, r, pg, pg->offset + pg->limit, "next");
+		add_link(&sb, r, pg, last, "last");
+	}
+	if (pg->offset > 0) {
+		long long prev = pg->offset > pg->limit ? pg->offset - pg->limit : 0;
+
+		/* from past the end, the page before is the last one */
+		add_link(&sb, r, pg, prev < last ? prev : last, "prev");
+		add_link(&sb, r, pg, 0, "first");
+	}
+	if (sb.len > 0 && strbuf_cstr(&sb) != NULL)
 		req_header_add(r, "Link", strbuf_cstr(&sb));
+}
+
+void api_list_respond(struct req *r, json_object *items, long long total)
+{
+	char count[24];
+
+	snprintf(count, sizeof(count), "%lld", total);
+	req_header_add(r, "X-Total-Count", count);
+	req_json(r, 200, items);
 }
 
 void api_page_respond(struct req *r, const struct api_page *pg, json_object *items,
 		      long long total)
 {
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "items", items);
-	json_object_object_add(o, "total", json_object_new_int64(total));
-	json_object_object_add(o, "limit", json_object_new_int64(pg->limit));
-	json_object_object_add(o, "offset", json_object_new_int64(pg->offset));
-	add_next_link(r, pg, total);
-	req_json(r, 200, o);
+	add_page_links(r, pg, total);
+	api_list_respond(r, items, total);
 }
 
 json_object *api_json_parse(const char *text)

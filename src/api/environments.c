@@ -11,11 +11,14 @@
 #include "util/error.h"
 #include "util/secret.h"
 
-/* GET /api/v1/environments (viewer): {"items": [...]}; connections never shown. */
+/*
+ * GET /api/v1/environments (viewer): a bare array by name, X-Total-Count;
+ * connections never shown.
+ */
 int api_environments_list(struct req *r)
 {
 	PGresult *res;
-	json_object *o, *items;
+	json_object *items;
 	int rc = db_env_list(&res, r->db, r->arena, r->who.tenant_id), i;
 
 	if (rc < 0)
@@ -23,8 +26,36 @@ int api_environments_list(struct req *r)
 	items = json_object_new_array();
 	for (i = 0; i < db_rows(res); i++)
 		json_object_array_add(items, api_json_parse(db_val(res, i, 0)));
-	o = json_object_new_object();
-	json_object_object_add(o, "items", items);
+	api_list_respond(r, items, db_rows(res));
+	return 0;
+}
+
+/*
+ * GET /api/v1/environments/promotions?limit= (viewer): the reference's
+ * promotion history. Environments here are never promoted into one another
+ * (a plan is applied to the environment it was made for), so it is empty.
+ */
+int api_environments_promotions(struct req *r)
+{
+	int64_t limit;
+
+	query_int(r, "limit", 10, 1, 100, &limit);
+	if (req_validation_finish(r))
+		return 0;
+	api_list_respond(r, json_object_new_array(), 0);
+	return 0;
+}
+
+/*
+ * POST /api/v1/environments/cleanup (admin): the reference's removal of
+ * expired ephemeral environments. No environment here is ephemeral, so none
+ * ever expires: 200 {"deleted_count": 0}.
+ */
+int api_environments_cleanup(struct req *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "deleted_count", json_object_new_int(0));
 	req_json(r, 200, o);
 	return 0;
 }
@@ -57,14 +88,26 @@ static const char *check_prefix(const char *s)
 
 static const struct field env_fields[] = {
 	{ "name", FIELD_STRING, 1, 63, 0, 0, api_check_env_name },
-	{ "executor", FIELD_STRING, 1, 16, 0, 0, check_executor },
+	{ "executor", FIELD_STRING, 0, 16, 0, 0, check_executor },
 	{ "catalog", FIELD_STRING, 0, 255, 0, 0, NULL },
 	{ "schema_prefix", FIELD_STRING, 1, 40, 0, 0, check_prefix },
 	{ "required_approvals", FIELD_INT, 0, 0, 1, 10, NULL },
 	{ "allow_self_approval", FIELD_BOOL, 0, 0, 0, 0, NULL },
+	{ "is_production", FIELD_BOOL, 0, 0, 0, 0, NULL },
 	/* "connection" is read by connection_text: a string or an object by executor */
 };
-enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_COUNT };
+enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_PROD, F_COUNT };
+
+/* The executor asked for; else databricks for a Databricks connection object, else postgres. */
+static const char *executor_of(struct req *r, const struct field_value *v)
+{
+	json_object *c = NULL;
+
+	if (v->present)
+		return v->str;
+	return json_object_object_get_ex(r->json, "connection", &c) &&
+	       json_object_is_type(c, json_type_object) ? "databricks" : "postgres";
+}
 
 static const char *const dbx_keys[] = { "host", "warehouse_id", "token" };
 
@@ -135,33 +178,38 @@ static const char *connection_text(struct req *r, const char *executor, int *abs
 static int read_environment(struct db_env_new *e, struct req *r)
 {
 	struct field_value v[F_COUNT];
-	const char *conn;
+	const char *conn, *executor;
 	int absent = 1;
 
 	body_collect(r, env_fields, F_COUNT, v);
 	memset(e, 0, sizeof(*e));
-	if (v[F_EXECUTOR].present) {
-		conn = connection_text(r, v[F_EXECUTOR].str, &absent);
-		if (conn != NULL && secret_seal(&e->connection_sealed, r->arena, r->cfg,
-						r->who.tenant_id, SECRET_CONNECTION, conn) < 0)
-			return IL_ERR;
-		if (strcmp(v[F_EXECUTOR].str, "databricks") == 0 && !v[F_CATALOG].present)
-			req_invalid(r, "body", "catalog", "databricks environments need a catalog",
-				    "missing");
-	}
+	executor = executor_of(r, &v[F_EXECUTOR]);
+	conn = connection_text(r, executor, &absent);
+	if (conn != NULL && secret_seal(&e->connection_sealed, r->arena, r->cfg,
+					r->who.tenant_id, SECRET_CONNECTION, conn) < 0)
+		return IL_ERR;
+	if (strcmp(executor, "databricks") == 0 && !v[F_CATALOG].present)
+		req_invalid(r, "body", "catalog", "databricks environments need a catalog",
+			    "missing");
 	e->name = v[F_NAME].str;
-	e->executor = v[F_EXECUTOR].str;
+	e->executor = executor;
 	e->catalog = v[F_CATALOG].present ? v[F_CATALOG].str : NULL;
 	e->schema_prefix = v[F_PREFIX].str;
 	e->required_approvals = v[F_APPROVALS].present ? (int)v[F_APPROVALS].i : 1;
 	e->allow_self_approval = v[F_SELF].present ? v[F_SELF].b : 1;
+	e->is_production = v[F_PROD].present && v[F_PROD].b;
+	e->created_by = r->who.user_id;
 	return req_validation_finish(r);
 }
 
 /*
- * POST /api/v1/environments (admin): 201 with the environment (the
- * connection is sealed with the master key and never shown); 409 for a
- * taken name; 402 past the tier's environment limit; 422 for bad fields.
+ * POST /api/v1/environments (admin) {name, schema_prefix, catalog?,
+ * executor?, connection?, is_production?, required_approvals?,
+ * allow_self_approval?}: 201 with the environment (the connection is sealed
+ * with the master key and never shown). executor defaults to databricks for
+ * a Databricks connection object, else postgres; created_by is the caller
+ * (a created_by in the body is ignored). 409 for a taken name; 402 past the
+ * tier's environment limit; 422 for bad fields.
  */
 int api_environments_create(struct req *r)
 {
@@ -195,13 +243,15 @@ int api_environments_create(struct req *r)
 }
 
 /*
- * DELETE /api/v1/environments/:name (admin): 204. Only the mapping goes:
- * the warehouse schemas and their data stay. 409 while a plan in it is
- * applying; 404 when there is no such environment.
+ * DELETE /api/v1/environments/:name (admin): 200 {"deleted": true, "name"}.
+ * Only the mapping goes: the warehouse schemas and their data stay
+ * (IronLayer-Notice says so). 409 while a plan in it is applying; 404 when
+ * there is no such environment.
  */
 int api_environments_delete(struct req *r)
 {
 	const char *name = req_param(r, 0);
+	json_object *o;
 	int rc = db_env_delete(r->db, r->arena, r->who.tenant_id, name);
 
 	if (rc == IL_ENOTFOUND) {
@@ -219,6 +269,9 @@ int api_environments_delete(struct req *r)
 	if (rc < 0)
 		return rc;
 	req_header_add(r, "IronLayer-Notice", "warehouse schemas and data were kept");
-	req_json(r, 204, NULL);
+	o = json_object_new_object();
+	json_object_object_add(o, "deleted", json_object_new_boolean(1));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	req_json(r, 200, o);
 	return 0;
 }

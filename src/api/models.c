@@ -91,7 +91,11 @@ int api_catalog_update(struct req *r, const struct project *p, const char *commi
 	return rc;
 }
 
-/* GET /api/v1/models?kind=&owner=&tag=&search=&limit=&offset= (viewer). */
+/*
+ * GET /api/v1/models?kind=&owner=&tag=&search=&limit=&offset= (viewer), by
+ * name; limit 1..500, default 100 (the reference's: its web UI asks for no
+ * page and shows what comes).
+ */
 int api_models_list(struct req *r)
 {
 	struct api_page pg;
@@ -100,7 +104,7 @@ int api_models_list(struct req *r)
 	long long total = 0;
 	int rc, i;
 
-	if (api_page_read(&pg, r))
+	if (api_page_read_max(&pg, r, 100, 500))
 		return 0;
 	rc = db_model_list(&res, &total, r->db, r->arena, r->who.tenant_id,
 			   req_query(r, "kind"), req_query(r, "owner"), req_query(r, "tag"),
@@ -192,6 +196,7 @@ static int catalog_dag(struct dag *d, struct edges *es, PGresult *res, struct ar
 	return rc < 0 ? rc : dag_build(d, a, (size_t)db_rows(res), es->e, es->n);
 }
 
+/* Nodes {id, name, kind, is_target, depth, direction}: id is the name edges use. */
 static void add_nodes(json_object *nodes, json_object *names, unsigned char *in,
 		      PGresult *res, const struct lineage_entry *l, size_t n, const char *dir)
 {
@@ -201,7 +206,10 @@ static void add_nodes(json_object *nodes, json_object *names, unsigned char *in,
 		json_object *o = json_object_new_object();
 		const char *name = db_val(res, l[i].node, 0);
 
+		json_object_object_add(o, "id", json_object_new_string(name));
 		json_object_object_add(o, "name", json_object_new_string(name));
+		json_object_object_add(o, "is_target",
+				       json_object_new_boolean(strcmp(dir, "self") == 0));
 		json_object_object_add(o, "kind", json_object_new_string(db_val(res, l[i].node, 1)));
 		json_object_object_add(o, "depth", json_object_new_int(l[i].depth));
 		json_object_object_add(o, "direction", json_object_new_string(dir));
@@ -329,6 +337,7 @@ int api_models_lineage(struct req *r)
 	}
 	add_nodes(nodes, ups, in, res, ul, nu, "upstream");
 	add_nodes(nodes, downs, in, res, dl, nd, "downstream");
+	json_object_object_add(o, "model_name", json_object_new_string(db_val(res, self, 0)));
 	json_object_object_add(o, "model", json_object_new_string(db_val(res, self, 0)));
 	json_object_object_add(o, "upstream", ups);
 	json_object_object_add(o, "downstream", downs);

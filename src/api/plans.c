@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "advise/advise.h"
 #include "api/api.h"
 #include "core/plan.h"
 #include "db/auth.h"
@@ -35,6 +36,55 @@ static json_object *approvals_json(PGresult *res)
 	return list;
 }
 
+static json_object *member(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	return o != NULL && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/*
+ * summary.contract_violations_count and breaking_contract_violations, which
+ * the reference's clients read, for plans stored before the plan document
+ * carried them: counted from the steps.
+ */
+static void add_contract_counts(json_object *plan)
+{
+	json_object *summary = member(plan, "summary"), *steps = member(plan, "steps");
+	size_t i, k;
+	int64_t all = 0, breaking = 0;
+
+	if (summary == NULL || member(summary, "contract_violations_count") != NULL ||
+	    steps == NULL || !json_object_is_type(steps, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(steps); i++) {
+		json_object *v = member(json_object_array_get_idx(steps, i), "contract_violations");
+
+		for (k = 0; v != NULL && json_object_is_type(v, json_type_array) &&
+			    k < json_object_array_length(v); k++) {
+			json_object *sev = member(json_object_array_get_idx(v, k), "severity");
+
+			all++;
+			breaking += sev != NULL && strcmp(json_object_get_string(sev), "BREAKING") == 0;
+		}
+	}
+	json_object_object_add(summary, "breaking_contract_violations",
+			       json_object_new_int64(breaking));
+	json_object_object_add(summary, "contract_violations_count", json_object_new_int64(all));
+}
+
+/*
+ * advisory: the reference's per-model map (or null before any augment);
+ * advisory_detail: the whole advisory as stored (summary, steps, llm).
+ */
+static void add_advisory(json_object *plan, const char *stored_text)
+{
+	json_object *stored = api_json_parse(stored_text);
+
+	json_object_object_add(plan, "advisory", stored ? advise_by_model(stored) : NULL);
+	json_object_object_add(plan, "advisory_detail", stored);
+}
+
 int api_plan_respond(struct req *r, const char *plan_id, int status)
 {
 	PGresult *p = NULL, *ap = NULL;
@@ -48,13 +98,16 @@ int api_plan_respond(struct req *r, const char *plan_id, int status)
 	o = api_json_parse(db_val(p, 0, PLAN_TEXT));
 	if (o == NULL)
 		return IL_ERR;
+	add_contract_counts(o);
 	json_object_object_add(o, "status", api_str(db_val(p, 0, PLAN_STATUS)));
+	/* every plan waits for its environment's approvals: none is auto-approved */
+	json_object_object_add(o, "auto_approved", json_object_new_boolean(0));
 	json_object_object_add(o, "created_at", api_str(db_val(p, 0, PLAN_CREATED_AT)));
 	json_object_object_add(o, "created_by", api_str(db_val(p, 0, PLAN_CREATED_BY)));
 	json_object_object_add(o, "approvals", approvals_json(ap));
 	json_object_object_add(o, "required_approvals",
 			       json_object_new_int((int)db_long(p, 0, PLAN_REQUIRED)));
-	json_object_object_add(o, "advisory", api_json_parse(db_val(p, 0, PLAN_ADVISORY)));
+	add_advisory(o, db_val(p, 0, PLAN_ADVISORY));
 	json_object_object_add(o, "applied_at", api_str(db_val(p, 0, PLAN_APPLIED_AT)));
 	req_json(r, status, o);
 	return 0;
@@ -97,9 +150,10 @@ static json_object *cost_json(const char *text)
 	return json_object_new_double_s(v, buf);
 }
 
+/* A list item: the reference's fields (models_changed is the plan's list) and ours. */
 static json_object *plan_item(PGresult *res, int i)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = json_object_new_object(), *changed;
 
 	json_object_object_add(o, "plan_id", api_str(db_val(res, i, PLAN_ID)));
 	json_object_object_add(o, "base_sha", api_str(db_val(res, i, PLAN_BASE)));
@@ -109,8 +163,14 @@ static json_object *plan_item(PGresult *res, int i)
 	json_object_object_add(o, "total_steps",
 			       json_object_new_int((int)db_long(res, i, PLAN_STEPS)));
 	json_object_object_add(o, "estimated_cost_usd", cost_json(db_val(res, i, PLAN_COST)));
-	json_object_object_add(o, "models_changed",
-			       json_object_new_int((int)db_long(res, i, PLAN_CHANGED)));
+	changed = api_json_parse(db_val(res, i, PLAN_LIST_MODELS_CHANGED));
+	if (changed == NULL || !json_object_is_type(changed, json_type_array)) {
+		json_object_put(changed);
+		changed = json_object_new_array();
+	}
+	json_object_object_add(o, "models_changed_count",
+			       json_object_new_int64((int64_t)json_object_array_length(changed)));
+	json_object_object_add(o, "models_changed", changed);
 	json_object_object_add(o, "created_at", api_str(db_val(res, i, PLAN_CREATED_AT)));
 	json_object_object_add(o, "created_by", api_str(db_val(res, i, PLAN_CREATED_BY)));
 	return o;

@@ -34,6 +34,10 @@ static const struct route routes[] = {
 	  "environments" },
 	{ "POST", "/api/v1/environments", api_environments_create, ROLE_ADMIN, TENANT_JSON,
 	  "environments" },
+	{ "GET", "/api/v1/environments/promotions", api_environments_promotions, ROLE_VIEWER,
+	  0, "environments" },
+	{ "POST", "/api/v1/environments/cleanup", api_environments_cleanup, ROLE_ADMIN, 0,
+	  "environments" },
 	{ "DELETE", "/api/v1/environments/:name", api_environments_delete, ROLE_ADMIN,
 	  ROUTE_TENANT_TXN, "environments" },
 

@@ -61,20 +61,29 @@ static json_object *llm_json(const struct req *r, const PGresult *s)
 	json_object_object_add(o, "configured", json_object_new_boolean(configured));
 	json_object_object_add(o, "provider", api_str(configured ? provider : NULL));
 	json_object_object_add(o, "key_last4", api_str(configured ? db_val(s, 0, S_LAST4) : NULL));
+	json_object_object_add(o, "key_prefix", api_str(configured ? db_val(s, 0, S_PREFIX) : NULL));
 	json_object_object_add(o, "updated_at", api_str(db_val(s, 0, S_UPDATED_AT)));
 	json_object_object_add(o, "model", api_str(configured ? model : NULL));
 	return o;
 }
 
-/* Fields older clients read (llm_has_key, llm_enabled, llm_key.has_key). */
-static void add_compat(json_object *o, const PGresult *s, int enabled)
+/*
+ * Fields the reference's clients read: llm_enabled, llm_has_key,
+ * llm_key_prefix (the prefix and "...", as the reference's scripts see it)
+ * and llm_key {has_key, key_prefix, stored_at} (the web UI appends "...").
+ */
+static void add_compat(struct req *r, json_object *o, const PGresult *s, int enabled)
 {
 	json_object *k = json_object_new_object();
 	int has = db_val(s, 0, S_KEY_ENC) != NULL;
+	const char *prefix = has ? db_val(s, 0, S_PREFIX) : NULL;
 
 	json_object_object_add(o, "llm_enabled", json_object_new_boolean(enabled));
 	json_object_object_add(o, "llm_has_key", json_object_new_boolean(has));
+	json_object_object_add(o, "llm_key_prefix",
+			       api_str(prefix ? arena_printf(r->arena, "%s...", prefix) : NULL));
 	json_object_object_add(k, "has_key", json_object_new_boolean(has));
+	json_object_object_add(k, "key_prefix", api_str(prefix));
 	json_object_object_add(k, "key_last4", api_str(has ? db_val(s, 0, S_LAST4) : NULL));
 	json_object_object_add(k, "stored_at", api_str(db_val(s, 0, S_UPDATED_AT)));
 	json_object_object_add(o, "llm_key", k);
@@ -106,7 +115,7 @@ static int respond_settings(struct req *r)
 	json_object_object_add(o, "cost_per_compute_second", cost_json(r));
 	json_object_object_add(o, "default_lookback_days",
 			       json_object_new_int64(r->cfg->default_lookback_days));
-	add_compat(o, s, enabled);
+	add_compat(r, o, s, enabled);
 	req_json(r, 200, o);
 	return 0;
 }
@@ -169,42 +178,102 @@ static const char *check_model(const char *s)
 }
 
 static const struct field key_fields[] = {
-	{ "provider", FIELD_STRING, 1, 16, 0, 0, check_provider },
+	{ "provider", FIELD_STRING, 0, 16, 0, 0, check_provider },
 	{ "api_key", FIELD_STRING, 1, 512, 0, 0, check_key },
 	{ "model", FIELD_STRING, 0, 128, 0, 0, check_model },
 };
 
+/* The provider a key's own prefix names (sk-ant- is Anthropic's, sk- OpenAI's), or NULL. */
+static const char *provider_of_key(const char *key)
+{
+	if (strncmp(key, "sk-ant-", 7) == 0)
+		return "anthropic";
+	return strncmp(key, "sk-", 3) == 0 ? "openai" : NULL;
+}
+
+/* The provider given, else the key's; NULL after recording a 422. */
+static const char *key_provider(struct req *r, const struct field_value *v)
+{
+	const char *p = v[0].present ? v[0].str : v[1].present ? provider_of_key(v[1].str) : NULL;
+
+	if (p == NULL && v[1].present && !v[0].present)
+		req_invalid(r, "body", "provider", "Field required: the key does not tell its"
+			    " provider (sk-ant-... is anthropic, sk-... openai)", "missing");
+	return p;
+}
+
 /*
- * PUT /api/v1/settings/llm-key (admin) {provider, api_key, model?}: seals the
- * key under the master key (tenant id as associated data) and answers 200
- * with the "llm" object. 422 for a bad provider, key or model.
+ * The part of a key that may be shown before it: its type marker, the
+ * leading characters up to the last '-' among the first 8 (sk-ant-,
+ * sk-proj-, sk-), never a random character; and only when at least 8
+ * characters between it and the shown last four stay unseen. NULL when
+ * there is none.
+ */
+static const char *key_prefix(struct req *r, const struct field_value *key)
+{
+	size_t n = key->len < 8 ? key->len : 8;
+
+	while (n > 0 && key->str[n - 1] != '-')
+		n--;
+	if (n == 0 || n + 8 + 4 > key->len)
+		return NULL;
+	return arena_strndup(r->arena, key->str, n);
+}
+
+/* The reference's PUT answer {status, key_prefix} with our "llm" object's fields. */
+static json_object *stored_json(const struct req *r, const PGresult *s)
+{
+	json_object *o = llm_json(r, s);
+
+	json_object_object_add(o, "status", json_object_new_string("stored"));
+	json_object_object_add(o, "has_key", json_object_new_boolean(1));
+	json_object_object_add(o, "llm_enabled",
+			       json_object_new_boolean(advisory_enabled(r, s)));
+	return o;
+}
+
+/*
+ * PUT /api/v1/settings/llm-key (admin) {api_key, provider?, model?}: seals
+ * the key under the master key (tenant id as associated data) and answers
+ * 200 with {status: "stored", key_prefix, has_key, ...the "llm" object}.
+ * Without provider, the key's own prefix names it (sk-ant- anthropic, sk-
+ * openai). 422 for a bad or unknown provider, key or model.
  */
 int api_settings_put_key(struct req *r)
 {
 	struct field_value v[3];
-	const char *sealed, *meta;
+	const char *sealed, *meta, *provider;
 	PGresult *s;
 	int rc;
 
-	if (body_read(r, key_fields, 3, v))
+	body_collect(r, key_fields, 3, v);
+	provider = key_provider(r, v);
+	if (req_validation_finish(r))
 		return 0;
 	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY, v[1].str) < 0)
 		return IL_ERR;
-	meta = arena_printf(r->arena, "{\"provider\": \"%s\"}", v[0].str);
-	if ((rc = db_settings_store_key(r->db, r->arena, r->who.tenant_id, v[0].str, sealed,
-					v[1].str + v[1].len - 4, v[2].present ? v[2].str : NULL,
+	meta = arena_printf(r->arena, "{\"provider\": \"%s\"}", provider);
+	if ((rc = db_settings_store_key(r->db, r->arena, r->who.tenant_id, provider, sealed,
+					key_prefix(r, &v[1]), v[1].str + v[1].len - 4,
+					v[2].present ? v[2].str : NULL,
 					r->cfg->ai_advisory_enabled)) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				  "llm_key_stored", "settings", r->who.tenant_id, meta)) < 0 ||
 	    (rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
-	req_json(r, 200, llm_json(r, s));
+	req_json(r, 200, stored_json(r, s));
 	return 0;
 }
 
-/* DELETE /api/v1/settings/llm-key (admin): 204, whether or not a key was stored. */
+/*
+ * DELETE /api/v1/settings/llm-key (admin): 200 {status: "deleted",
+ * has_key: false, key_prefix: null, llm_enabled}, whether or not a key was
+ * stored.
+ */
 int api_settings_delete_key(struct req *r)
 {
+	PGresult *s;
+	json_object *o;
 	int rc, had = 0;
 
 	if ((rc = db_settings_clear_key(&had, r->db, r->arena, r->who.tenant_id)) < 0)
@@ -213,7 +282,14 @@ int api_settings_delete_key(struct req *r)
 					 "llm_key_deleted", "settings", r->who.tenant_id,
 					 NULL)) < 0)
 		return rc;
-	req_json(r, 204, NULL);
+	if ((rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id)) < 0)
+		return rc;
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("deleted"));
+	json_object_object_add(o, "has_key", json_object_new_boolean(0));
+	json_object_object_add(o, "key_prefix", NULL);
+	json_object_object_add(o, "llm_enabled", json_object_new_boolean(advisory_enabled(r, s)));
+	req_json(r, 200, o);
 	return 0;
 }
 

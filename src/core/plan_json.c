@@ -194,8 +194,20 @@ static void write_step(struct jw *w, const struct plan_step *s, int with_id)
 
 static void write_summary(struct jw *w, const struct plan *p)
 {
+	long all = 0, breaking = 0;
+	size_t i, k;
+
+	for (i = 0; i < p->n_steps; i++)
+		for (k = 0; k < p->steps[i].n_violations; k++) {
+			all++;
+			breaking += strcmp(p->steps[i].violations[k].severity, "BREAKING") == 0;
+		}
 	jw_key(w, "summary");
 	jw_open(w, '{');
+	jw_key(w, "breaking_contract_violations");
+	jw_int(w, breaking);
+	jw_key(w, "contract_violations_count");
+	jw_int(w, all);
 	jw_str_list(w, "cosmetic_changes_skipped",
 		    p->cosmetic_changes_skipped.items,
 		    p->cosmetic_changes_skipped.n);

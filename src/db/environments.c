@@ -8,11 +8,27 @@
 #include "util/arena.h"
 #include "util/error.h"
 
+/*
+ * environment_json plus what the reference's clients read. We have no
+ * ephemeral environments and delete for good (deleted_at stays null); an
+ * environment never changes, so updated_at is created_at. The one signup
+ * makes has no created_by: its creator is the user made in the same
+ * transaction (now() is the same for both rows).
+ */
+#define ENV_ITEM \
+	"(environment_json(e)::jsonb || jsonb_build_object('id', e.id," \
+	" 'is_default', e.name = 'dev', 'is_production', e.is_production," \
+	" 'is_ephemeral', false, 'pr_number', NULL::int, 'branch_name', NULL::text," \
+	" 'expires_at', NULL::text, 'deleted_at', NULL::text," \
+	" 'updated_at', iso8601(e.created_at), 'created_by', coalesce(u.email," \
+	"  (SELECT s.email FROM users s WHERE s.tenant_id = e.tenant_id" \
+	"   AND s.created_at = e.created_at ORDER BY s.id LIMIT 1))))::text" \
+	" FROM environments e LEFT JOIN users u ON u.id = e.created_by"
+
 int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
 {
 	static const char sql[] =
-		"SELECT environment_json(e)::text FROM environments e"
-		" WHERE e.tenant_id = $1 ORDER BY e.name";
+		"SELECT " ENV_ITEM " WHERE e.tenant_id = $1 ORDER BY e.name";
 	const char *p[1] = { tenant_id };
 
 	return db_exec(out, db, a, sql, 1, p);
@@ -22,8 +38,7 @@ int db_env_json(const char **json, struct db *db, struct arena *a, const char *t
 		const char *name)
 {
 	static const char sql[] =
-		"SELECT environment_json(e)::text FROM environments e"
-		" WHERE e.tenant_id = $1 AND e.name = $2";
+		"SELECT " ENV_ITEM " WHERE e.tenant_id = $1 AND e.name = $2";
 	const char *p[2] = { tenant_id, name };
 	int rc = db_exec_value(json, db, a, sql, 2, p);
 
@@ -35,15 +50,17 @@ int db_env_create(struct db *db, struct arena *a, const char *tenant_id,
 {
 	static const char sql[] =
 		"INSERT INTO environments (tenant_id, name, executor, catalog, schema_prefix,"
-		" required_approvals, allow_self_approval, connection_enc)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea)";
+		" required_approvals, allow_self_approval, connection_enc, is_production,"
+		" created_by)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10)";
 	char req[16];
-	const char *p[8] = { tenant_id, e->name, e->executor, e->catalog, e->schema_prefix,
-			     req, e->allow_self_approval ? "true" : "false",
-			     e->connection_sealed };
+	const char *p[10] = { tenant_id, e->name, e->executor, e->catalog, e->schema_prefix,
+			      req, e->allow_self_approval ? "true" : "false",
+			      e->connection_sealed, e->is_production ? "true" : "false",
+			      e->created_by };
 
 	snprintf(req, sizeof(req), "%d", e->required_approvals);
-	return db_exec(NULL, db, a, sql, 8, p);
+	return db_exec(NULL, db, a, sql, 10, p);
 }
 
 int db_env_delete(struct db *db, struct arena *a, const char *tenant_id, const char *name)

@@ -12,9 +12,14 @@ struct db_env_new {
 	int required_approvals;
 	int allow_self_approval;
 	const char *connection_sealed;   /* bytea hex text, or NULL */
+	int is_production;
+	const char *created_by;          /* the creating user's id */
 };
 
-/* Rows with one column: each environment as JSON text, by name. */
+/*
+ * Rows with one column: each environment as JSON text (ours and the
+ * reference's fields, never the connection), by name.
+ */
 int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
 /* One environment as JSON text; IL_ENOTFOUND. */
 int db_env_json(const char **json, struct db *db, struct arena *a, const char *tenant_id,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "db/db.h"
+#include "db/runs.h"
 #include "util/arena.h"
 #include "util/error.h"
 
@@ -38,6 +39,12 @@ int db_model_upsert(struct db *db, struct arena *a, const char *tenant_id,
 	return rc < 0 ? rc : db_exec(NULL, db, a, version_sql, 4, v);
 }
 
+/* model_item_json plus the names the reference's clients read. */
+#define MODEL_ITEM \
+	"(model_item_json(m)::jsonb || jsonb_build_object('model_name', m.name," \
+	" 'current_version', m.content_hash, 'created_at', iso8601(m.created_at)," \
+	" 'last_modified_at', iso8601(m.updated_at)))"
+
 int db_model_list(PGresult **out, long long *total, struct db *db, struct arena *a,
 		  const char *tenant_id, const char *kind, const char *owner, const char *tag,
 		  const char *search, long long limit, long long offset)
@@ -47,7 +54,7 @@ int db_model_list(PGresult **out, long long *total, struct db *db, struct arena 
 		" AND ($2::text IS NULL OR m.kind = $2) AND ($3::text IS NULL OR m.owner = $3)"
 		" AND ($4::text IS NULL OR $4 = ANY (m.tags))"
 		" AND ($5::text IS NULL OR strpos(lower(m.name), lower($5)) > 0)";
-	static const char sql[] = "SELECT model_item_json(m)::text, count(*) OVER ()";
+	static const char sql[] = "SELECT " MODEL_ITEM "::text, count(*) OVER ()";
 	static const char tail[] = " ORDER BY m.name LIMIT $6 OFFSET $7";
 	static const char count[] = "SELECT count(*)";
 	char lim[24], off[24], *q, *cq;
@@ -77,7 +84,7 @@ int db_model_detail(const char **json, struct db *db, struct arena *a, const cha
 		    const char *name)
 {
 	static const char sql[] =
-		"SELECT (model_item_json(m)::jsonb || jsonb_build_object("
+		"SELECT (" MODEL_ITEM " || jsonb_build_object("
 		" 'dependencies', m.dependencies, 'file_path', m.file_path, 'sql', m.sql,"
 		" 'dependents', coalesce((SELECT json_agg(d.name ORDER BY d.name) FROM models d"
 		"   WHERE d.tenant_id = m.tenant_id AND m.name = ANY (d.dependencies)), '[]'),"
@@ -86,7 +93,8 @@ int db_model_detail(const char **json, struct db *db, struct arena *a, const cha
 		"   ORDER BY v.created_at DESC) FROM (SELECT * FROM model_versions v"
 		"   WHERE v.tenant_id = m.tenant_id AND v.model_name = m.name"
 		"   ORDER BY v.created_at DESC LIMIT 20) v), '[]'),"
-		" 'recent_runs', coalesce((SELECT json_agg(run_json(r) ORDER BY r.started_at DESC)"
+		" 'recent_runs', coalesce((SELECT json_agg(" DB_RUN_JSON "::json"
+		"   ORDER BY r.started_at DESC)"
 		"   FROM (SELECT * FROM runs r WHERE r.tenant_id = m.tenant_id"
 		"   AND r.model_name = m.name ORDER BY r.started_at DESC LIMIT 10) r), '[]')"
 		"))::text FROM models m WHERE m.tenant_id = $1 AND m.name = $2";

@@ -143,7 +143,8 @@ int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *
 		 const char *tenant_id, const char *env, const char *status, long long limit,
 		 long long offset)
 {
-	static const char sql[] = "SELECT " PLAN_COLUMNS ", count(*) OVER ()" PLAN_FROM
+	static const char sql[] = "SELECT " PLAN_COLUMNS ", count(*) OVER (),"
+		" (p.plan_text::json -> 'summary' -> 'models_changed')::text" PLAN_FROM
 		" WHERE p.tenant_id = $1 AND ($2::text IS NULL OR p.environment = $2)"
 		" AND ($3::text IS NULL OR p.status = $3)"
 		" ORDER BY p.created_at DESC, p.plan_id LIMIT $4 OFFSET $5";

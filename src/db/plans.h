@@ -69,7 +69,12 @@ enum db_plan_col {
 /* One plan (optionally locked FOR UPDATE); IL_ENOTFOUND. */
 int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 		const char *plan_id, int for_update);
-/* A page of plans, newest first, filtered by environment/status when not NULL. */
+/*
+ * A page of plans, newest first, filtered by environment/status when not
+ * NULL. Rows have PLAN_NCOLS columns, then the total and the plan's
+ * summary.models_changed (a JSON array text): PLAN_LIST_MODELS_CHANGED.
+ */
+#define PLAN_LIST_MODELS_CHANGED (PLAN_NCOLS + 1)
 int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *a,
 		 const char *tenant_id, const char *env, const char *status, long long limit,
 		 long long offset);

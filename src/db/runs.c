@@ -59,7 +59,7 @@ int db_run_json_list(PGresult **out, struct db *db, struct arena *a, const char 
 		     const char *ids)
 {
 	static const char sql[] =
-		"SELECT run_json(r)::text FROM runs r WHERE r.tenant_id = $1"
+		"SELECT " DB_RUN_JSON " FROM runs r WHERE r.tenant_id = $1"
 		" AND r.run_id = ANY ($2::uuid[]) ORDER BY r.started_at, r.run_id";
 	const char *p[2] = { tenant_id, ids };
 
@@ -71,7 +71,7 @@ int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a
 		const char *status, long long limit, long long offset)
 {
 	static const char sql[] =
-		"SELECT run_json(r)::text, count(*) OVER () FROM runs r WHERE r.tenant_id = $1"
+		"SELECT " DB_RUN_JSON ", count(*) OVER () FROM runs r WHERE r.tenant_id = $1"
 		" AND ($2::text IS NULL OR r.plan_id = $2)"
 		" AND ($3::text IS NULL OR r.model_name = $3)"
 		" AND ($4::text IS NULL OR r.status = $4)"
@@ -104,7 +104,7 @@ int db_run_get(const char **json, struct db *db, struct arena *a, const char *te
 	       const char *run_id, int telemetry)
 {
 	static const char sql[] =
-		"SELECT run_json(r)::text FROM runs r WHERE r.tenant_id = $1 AND r.run_id = $2";
+		"SELECT " DB_RUN_JSON " FROM runs r WHERE r.tenant_id = $1 AND r.run_id = $2";
 	static const char tel_sql[] =
 		"SELECT run_telemetry_json(r)::text FROM runs r"
 		" WHERE r.tenant_id = $1 AND r.run_id = $2";
@@ -122,7 +122,7 @@ int db_run_history(PGresult **out, struct db *db, struct arena *a, const char *t
 		" SELECT model_name, status, runtime_seconds, row_number() OVER"
 		"  (PARTITION BY model_name ORDER BY finished_at DESC, run_id) AS n"
 		" FROM runs WHERE tenant_id = $1 AND environment = $2"
-		"  AND model_name = ANY ($3::text[]) AND status IN ('SUCCESS', 'FAILED')"
+		"  AND model_name = ANY ($3::text[]) AND status IN ('SUCCESS', 'FAIL')"
 		"  AND finished_at IS NOT NULL) h"
 		" WHERE n <= $4 ORDER BY model_name, n";
 	char limit[16];

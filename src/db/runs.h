@@ -7,16 +7,25 @@
 struct arena;
 struct db;
 
+/*
+ * SQL for run r as JSON text: run_json plus the run-record fields the
+ * reference's clients show (we never retry a step, keep no log URI or
+ * cluster, and name the executor that ran it).
+ */
+#define DB_RUN_JSON \
+	"(run_json(r)::jsonb || jsonb_build_object('executor_version', r.executor," \
+	" 'retry_count', 0, 'logs_uri', NULL::text, 'cluster_used', NULL::text))::text"
+
 struct db_run_new {
 	const char *plan_id, *step_id, *model, *environment, *run_type;
 	const char *start, *end;      /* NULL without a range */
 	const char *executor;
-	const char *status;           /* RUNNING, or SKIPPED (finished at once) */
-	const char *error;            /* why it was skipped */
+	const char *status;           /* RUNNING, or CANCELLED (not run: finished at once) */
+	const char *error;            /* why it was not run */
 };
 
 struct db_run_done {
-	const char *status;           /* SUCCESS or FAILED */
+	const char *status;           /* SUCCESS or FAIL */
 	const char *error;
 	double runtime_seconds;
 	long long rows;               /* -1: unknown */
@@ -44,7 +53,7 @@ int db_run_get(const char **json, struct db *db, struct arena *a, const char *te
 
 /*
  * Rows (model_name, status, runtime_seconds) of each of models' (an array
- * literal) last n finished runs (SUCCESS or FAILED) in env, newest first.
+ * literal) last n finished runs (SUCCESS or FAIL) in env, newest first.
  */
 int db_run_history(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 		   const char *env, const char *models, int n);

@@ -11,7 +11,7 @@ int db_settings_get(PGresult **out, struct db *db, struct arena *a, const char *
 {
 	static const char sql[] =
 		"SELECT t.name, s.llm_provider, s.llm_key_last4, iso8601(s.llm_key_updated_at),"
-		" s.llm_model, s.ai_advisory_enabled, s.llm_key_enc"
+		" s.llm_model, s.ai_advisory_enabled, s.llm_key_enc, s.llm_key_prefix"
 		" FROM tenants t LEFT JOIN tenant_settings s ON s.tenant_id = t.id"
 		" WHERE t.id = $1";
 	const char *p[1] = { tenant_id };
@@ -20,27 +20,29 @@ int db_settings_get(PGresult **out, struct db *db, struct arena *a, const char *
 }
 
 int db_settings_store_key(struct db *db, struct arena *a, const char *tenant_id,
-			  const char *provider, const char *sealed, const char *last4,
-			  const char *model, int ai_advisory_enabled)
+			  const char *provider, const char *sealed, const char *prefix,
+			  const char *last4, const char *model, int ai_advisory_enabled)
 {
 	static const char sql[] =
 		"INSERT INTO tenant_settings (tenant_id, llm_provider, llm_key_enc, llm_key_last4,"
-		" llm_model, llm_key_updated_at, ai_advisory_enabled)"
-		" VALUES ($1, $2, $3::bytea, $4, $5, now(), $6)"
+		" llm_model, llm_key_updated_at, ai_advisory_enabled, llm_key_prefix)"
+		" VALUES ($1, $2, $3::bytea, $4, $5, now(), $6, $7)"
 		" ON CONFLICT (tenant_id) DO UPDATE SET llm_provider = EXCLUDED.llm_provider,"
 		" llm_key_enc = EXCLUDED.llm_key_enc, llm_key_last4 = EXCLUDED.llm_key_last4,"
+		" llm_key_prefix = EXCLUDED.llm_key_prefix,"
 		" llm_model = EXCLUDED.llm_model, llm_key_updated_at = now(), updated_at = now()";
-	const char *p[6] = { tenant_id, provider, sealed, last4, model,
-			     ai_advisory_enabled ? "true" : "false" };
+	const char *p[7] = { tenant_id, provider, sealed, last4, model,
+			     ai_advisory_enabled ? "true" : "false", prefix };
 
-	return db_exec(NULL, db, a, sql, 6, p);
+	return db_exec(NULL, db, a, sql, 7, p);
 }
 
 int db_settings_clear_key(int *had, struct db *db, struct arena *a, const char *tenant_id)
 {
 	static const char sql[] =
 		"UPDATE tenant_settings SET llm_provider = NULL, llm_key_enc = NULL,"
-		" llm_key_last4 = NULL, llm_model = NULL, llm_key_updated_at = NULL,"
+		" llm_key_last4 = NULL, llm_key_prefix = NULL, llm_model = NULL,"
+		" llm_key_updated_at = NULL,"
 		" updated_at = now() WHERE tenant_id = $1 AND llm_key_enc IS NOT NULL";
 	const char *p[1] = { tenant_id };
 	PGresult *res;

@@ -96,16 +96,17 @@ static const struct key keys[] = {
 	  "claude-sonnet-4-5", 0, 0, 0 },
 	{ "llm_default_model_openai", K_STR, OFF(llm_default_model_openai), "gpt-4o-mini", 0, 0, 0 },
 	{ "ai_advisory_enabled", K_BOOL, OFF(ai_advisory_enabled), "true", 0, 0, 0 },
-#define TIER_KEYS(name, i, plans, envs, ai)                                              \
+#define TIER_KEYS(name, i, label, plans, envs, ai)                                       \
 	{ "tier_" name "_price_id", K_STR, OFF(tier[i].price_id), "", 0, 0, 0 },          \
+	{ "tier_" name "_price_label", K_STR, OFF(tier[i].price_label), label, 0, 0, 0 }, \
 	{ "tier_" name "_plans_per_month", K_LONG, OFF(tier[i].plans_per_month), plans,   \
 	  -1, 100000000, 0 },                                                               \
 	{ "tier_" name "_environments", K_LONG, OFF(tier[i].environments), envs,          \
 	  -1, 100000, 0 },                                                                  \
 	{ "tier_" name "_ai_augment", K_BOOL, OFF(tier[i].ai_augment), ai, 0, 0, 0 },
-	TIER_KEYS("community", IL_TIER_COMMUNITY, "25", "2", "false")
-	TIER_KEYS("team", IL_TIER_TEAM, "1000", "10", "true")
-	TIER_KEYS("enterprise", IL_TIER_ENTERPRISE, "-1", "-1", "true")
+	TIER_KEYS("community", IL_TIER_COMMUNITY, "Free", "25", "2", "false")
+	TIER_KEYS("team", IL_TIER_TEAM, "", "1000", "10", "true")
+	TIER_KEYS("enterprise", IL_TIER_ENTERPRISE, "", "-1", "-1", "true")
 #undef TIER_KEYS
 };
 #undef OFF

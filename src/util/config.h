@@ -22,6 +22,7 @@ enum il_tier { IL_TIER_COMMUNITY, IL_TIER_TEAM, IL_TIER_ENTERPRISE, IL_TIER_COUN
 /* One tier's Stripe price and limits; a limit of -1 means unlimited. */
 struct il_tier_config {
 	const char *price_id;             /* "" when the tier cannot be bought */
+	const char *price_label;          /* shown to buyers, e.g. "$29/user/mo"; "" unknown */
 	long plans_per_month;
 	long environments;
 	int ai_augment;

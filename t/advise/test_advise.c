@@ -218,6 +218,116 @@ START_TEST(test_heuristics__factors_costs_and_determinism)
 }
 END_TEST
 
+static const char *const cls_base[] = {
+	"-- name: raw.src\n-- kind: FULL_REFRESH\nSELECT id, amount, note FROM public.src\n",
+	"-- name: mart.keep\n-- kind: FULL_REFRESH\nSELECT id, amount FROM {{ ref('raw.src') }}\n",
+	"-- name: mart.wide\n-- kind: INCREMENTAL_BY_TIME_RANGE\n-- time_column: d\n"
+	"SELECT d, amount FROM t WHERE d >= {{ start_date }}\n",
+	"-- name: mart.day\n-- kind: INCREMENTAL_BY_TIME_RANGE\n-- time_column: d\n"
+	"SELECT d, e, amount FROM t WHERE d >= {{ start_date }}\n",
+	"-- name: mart.down\n-- kind: FULL_REFRESH\nSELECT id FROM {{ ref('mart.keep') }}\n",
+};
+static const char *const cls_target[] = {
+	"-- name: raw.src\n-- kind: FULL_REFRESH\nSELECT id, amount FROM public.src\n",
+	"-- name: mart.keep\n-- kind: FULL_REFRESH\n"
+	"SELECT id, amount * 2 AS amount FROM {{ ref('raw.src') }}\n",
+	"-- name: mart.wide\n-- kind: INCREMENTAL_BY_TIME_RANGE\n-- time_column: d\n"
+	"SELECT d, amount, 1 AS extra FROM t WHERE d >= {{ start_date }}\n",
+	"-- name: mart.day\n-- kind: INCREMENTAL_BY_TIME_RANGE\n-- time_column: e\n"
+	"SELECT d, e, amount FROM t WHERE e >= {{ start_date }}\n",
+	"-- name: mart.down\n-- kind: FULL_REFRESH\nSELECT id FROM {{ ref('mart.keep') }}\n",
+	"-- name: mart.new\n-- kind: FULL_REFRESH\nSELECT 1 AS one\n",
+};
+
+/* The classification of model in the advisory's per-model view, as compact JSON. */
+static const char *classified(json_object *by_model, const char *model)
+{
+	json_object *e = json_object_object_get(by_model, model), *c;
+
+	ck_assert_ptr_nonnull(e);
+	if (!json_object_object_get_ex(e, "semantic_classification", &c))
+		return "none";
+	return json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
+}
+
+START_TEST(test_reference__classification_and_per_model_shapes)
+{
+	static const char *const names[] = { "raw.src", "mart.keep", "mart.wide", "mart.day",
+					     "mart.down", "mart.new" };
+	struct advise_step steps[6];
+	struct advise_input in;
+	json_object *adv, *llm, *by, *e;
+	size_t i;
+
+	memset(steps, 0, sizeof(steps));
+	for (i = 0; i < 6; i++) {
+		steps[i].step_id = names[i];
+		steps[i].model = names[i];
+		steps[i].full_refresh = 1;
+	}
+	memset(&in, 0, sizeof(in));
+	in.steps = steps;
+	in.n_steps = 6;
+	in.base = project_of(cls_base, 5);
+	in.target = project_of(cls_target, 6);
+	in.cost_per_second = 0.001;
+	ck_assert_int_eq(advise_heuristics(&adv, a, &in), 0);
+	/* what augment adds: the LLM's notes name models */
+	llm = json_tokener_parse("{\"risk_notes\":[{\"model\":\"raw.src\",\"note\":\"note is gone\"}],"
+				 "\"optimizations\":[{\"model\":\"mart.keep\",\"suggestion\":"
+				 "\"filter first\"}]}");
+	json_object_object_add(adv, "llm", llm);
+	by = advise_by_model(adv);
+	ck_assert_ptr_nonnull(by);
+	ck_assert_str_eq(classified(by, "raw.src"),
+			 "{\"change_type\":\"breaking\",\"confidence\":0.90,"
+			 "\"requires_full_rebuild\":true,\"impact_scope\":\"columns removed: note; "
+			 "2 downstream models\"}");
+	ck_assert_str_eq(classified(by, "mart.keep"),
+			 "{\"change_type\":\"metric_semantic\",\"confidence\":0.90,"
+			 "\"requires_full_rebuild\":true,\"impact_scope\":\"1 downstream model\"}");
+	/* an incremental model that only gains a column keeps its history */
+	ck_assert_str_eq(classified(by, "mart.wide"),
+			 "{\"change_type\":\"non_breaking\",\"confidence\":0.90,"
+			 "\"requires_full_rebuild\":false,\"impact_scope\":\"0 downstream models\"}");
+	ck_assert_str_eq(classified(by, "mart.day"),
+			 "{\"change_type\":\"partition_shift\",\"confidence\":0.80,"
+			 "\"requires_full_rebuild\":true,\"impact_scope\":\"0 downstream models\"}");
+	ck_assert_str_eq(classified(by, "mart.new"),
+			 "{\"change_type\":\"non_breaking\",\"confidence\":0.90,"
+			 "\"requires_full_rebuild\":true,\"impact_scope\":\"new model; "
+			 "0 downstream models\"}");
+	ck_assert_str_eq(classified(by, "mart.down"), "none");   /* nothing of its own */
+
+	e = json_object_object_get(by, "raw.src");
+	ck_assert_str_eq(json_object_to_json_string_ext(json_object_object_get(e, "cost_prediction"),
+							JSON_C_TO_STRING_PLAIN),
+			 "{\"estimated_runtime_minutes\":5.0000,\"estimated_cost_usd\":0.300000,"
+			 "\"confidence\":0.30,\"cost_lower_bound_usd\":0.075000,"
+			 "\"cost_upper_bound_usd\":0.900000,\"confidence_label\":\"low\"}");
+	{
+		const char *risk = json_object_to_json_string_ext(
+			json_object_object_get(e, "risk_score"), JSON_C_TO_STRING_PLAIN);
+
+		ck_assert_msg(strstr(risk, "{\"risk_score\":1.0,\"business_critical\":false,"
+				     "\"approval_required\":false,\"risk_factors\":"
+				     "[\"2 models downstream\",") != NULL &&
+			      strstr(risk, ",\"note is gone\"]") != NULL, "%s", risk);
+	}
+	ck_assert_str_eq(json_object_to_json_string_ext(
+		json_object_object_get(json_object_object_get(by, "mart.keep"), "suggestions"),
+		JSON_C_TO_STRING_PLAIN),
+		"[{\"suggestion_type\":\"llm\",\"description\":\"filter first\","
+		"\"rewritten_sql\":null,\"confidence\":0.50}]");
+	json_object_put(by);
+
+	/* no steps, no per-model advisory */
+	json_object_object_add(adv, "steps", json_object_new_array());
+	ck_assert_ptr_null(advise_by_model(adv));
+	json_object_put(adv);
+}
+END_TEST
+
 static Suite *suite_advise(void)
 {
 	Suite *s = suite_create("advise");
@@ -230,6 +340,7 @@ static Suite *suite_advise(void)
 	tcase_add_test(tc, test_diff__counts_and_lists_changes);
 	tcase_add_test(tc, test_redact__literals_comments_emails_secrets);
 	tcase_add_test(tc, test_heuristics__factors_costs_and_determinism);
+	tcase_add_test(tc, test_reference__classification_and_per_model_shapes);
 	suite_add_tcase(s, tc);
 	return s;
 }

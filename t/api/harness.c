@@ -168,6 +168,21 @@ long long resp_int(struct resp *r, const char *path)
 	return (long long)json_object_get_int64(o);
 }
 
+long long resp_total(struct resp *r)
+{
+	const char *v = resp_header(r, "X-Total-Count");
+
+	ck_assert_msg(v != NULL, "no X-Total-Count in %s", r->headers);
+	return strtoll(v, NULL, 10);
+}
+
+size_t resp_len(struct resp *r)
+{
+	ck_assert_msg(r->json != NULL && json_object_is_type(r->json, json_type_array),
+		      "not a JSON array: %s", r->body);
+	return json_object_array_length(r->json);
+}
+
 int stack(const char *args)
 {
 	char cmd[1024];

@@ -32,6 +32,10 @@ const char *resp_header(struct resp *r, const char *name);
 const char *resp_str(struct resp *r, const char *path);
 /* An integer field at a dotted path; aborts the test when missing. */
 long long resp_int(struct resp *r, const char *path);
+/* X-Total-Count of a list response; fails the test when it is missing. */
+long long resp_total(struct resp *r);
+/* The length of a bare JSON array body; fails the test when the body is not one. */
+size_t resp_len(struct resp *r);
 
 /* Runs scripts/stack with the given arguments for the test stack; 0 on success. */
 int stack(const char *args);
@@ -116,6 +120,7 @@ Suite *suite_plans(void);
 Suite *suite_apply(void);
 Suite *suite_plan_sql(void);
 Suite *suite_messages(void);
+Suite *suite_compat(void);
 Suite *suite_security_repo(void);
 Suite *suite_security_net(void);
 Suite *suite_security_wh(void);

@@ -20,6 +20,7 @@ int main(void)
 		suite_apply,
 		suite_plan_sql,
 		suite_messages,
+		suite_compat,
 		suite_security_repo,
 		suite_security_net,
 		suite_security_wh,

@@ -205,9 +205,9 @@ START_TEST(test_apply__failure_skips_downstream_and_reapply_resumes)
 	r = apply(&t, id);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
-	ck_assert_str_eq(run_status(r, "staging.customers", &err), "FAILED");
+	ck_assert_str_eq(run_status(r, "staging.customers", &err), "FAIL");
 	ck_assert_msg(err != NULL && strstr(err, "no_such_column") != NULL, "error: %s", err);
-	ck_assert_str_eq(run_status(r, "analytics.revenue", &err), "SKIPPED");
+	ck_assert_str_eq(run_status(r, "analytics.revenue", &err), "CANCELLED");
 	ck_assert_ptr_nonnull(strstr(err, "did not succeed"));
 	ck_assert_str_eq(run_status(r, "staging.orders_clean", NULL), "SUCCESS");
 	ck_assert_str_eq(run_status(r, "analytics.ltv", NULL), "SUCCESS");
@@ -217,18 +217,25 @@ START_TEST(test_apply__failure_skips_downstream_and_reapply_resumes)
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
 	ck_assert_int_eq((int)json_object_array_length(json_object_object_get(r->json, "runs")), 2);
-	ck_assert_str_eq(run_status(r, "staging.customers", NULL), "FAILED");
-	ck_assert_str_eq(run_status(r, "analytics.revenue", NULL), "SKIPPED");
+	ck_assert_str_eq(run_status(r, "staging.customers", NULL), "FAIL");
+	ck_assert_str_eq(run_status(r, "analytics.revenue", NULL), "CANCELLED");
 	resp_free(r);
 
+	snprintf(runs_path, sizeof(runs_path), "/api/v1/runs?plan_id=%s&status=FAIL", id);
+	r = api("GET", runs_path, t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_int_eq(resp_total(r), 2);
+	resp_free(r);
+	/* the earlier spelling still filters */
 	snprintf(runs_path, sizeof(runs_path), "/api/v1/runs?plan_id=%s&status=FAILED", id);
 	r = api("GET", runs_path, t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
-	ck_assert_int_eq(resp_int(r, "total"), 2);
+	ck_assert_int_eq(resp_total(r), 2);
+	ck_assert_str_eq(resp_str(r, "0.status"), "FAIL");
 	resp_free(r);
 	snprintf(runs_path, sizeof(runs_path), "/api/v1/runs?plan_id=%s", id);
 	r = api("GET", runs_path, t.token, NULL, NULL, NULL);
-	ck_assert_int_eq(resp_int(r, "total"), 8);
+	ck_assert_int_eq(resp_total(r), 8);
 	resp_free(r);
 	free(id);
 	tenant_free(&t);
@@ -246,11 +253,11 @@ START_TEST(test_runs__get_and_telemetry)
 	id = approved_plan(&t, NULL, sha("c1"), sha("c2"), "2026-11-01", "dev");
 	resp_free(apply(&t, id));
 	r = api("GET", "/api/v1/runs?model_name=analytics.revenue", t.token, NULL, NULL, NULL);
-	ck_assert_int_eq(resp_int(r, "total"), 1);
-	run_id = must_str(r, "items.0.run_id");
-	ck_assert_str_eq(resp_str(r, "items.0.plan_id"), id);
-	ck_assert_str_eq(resp_str(r, "items.0.environment"), "dev");
-	ck_assert_str_eq(resp_str(r, "items.0.run_type"), "FULL_REFRESH");
+	ck_assert_int_eq(resp_total(r), 1);
+	run_id = must_str(r, "0.run_id");
+	ck_assert_str_eq(resp_str(r, "0.plan_id"), id);
+	ck_assert_str_eq(resp_str(r, "0.environment"), "dev");
+	ck_assert_str_eq(resp_str(r, "0.run_type"), "FULL_REFRESH");
 	ck_assert_ptr_nonnull(strstr(r->body, "\"input_range\":null"));
 	resp_free(r);
 
@@ -268,6 +275,8 @@ START_TEST(test_runs__get_and_telemetry)
 	r = api("GET", path, t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
 	ck_assert_int_eq(resp_int(r, "rows_processed"), 5);
+	ck_assert_int_eq(resp_int(r, "output_rows"), 5);
+	ck_assert_int_eq(resp_int(r, "partition_count"), 1);
 	ck_assert_str_eq(resp_str(r, "executor"), "postgres");
 	{
 		double secs = json_object_get_double(json_object_object_get(r->json, "runtime_seconds"));
@@ -344,7 +353,7 @@ START_TEST(test_apply__concurrent_applies_one_runs_and_states_are_checked)
 	ck_assert_str_eq(a.status == 409 ? a.code : b.code, "apply_in_progress");
 	snprintf(path, sizeof(path), "/api/v1/runs?plan_id=%s", id);
 	r = api("GET", path, t.token, NULL, NULL, NULL);
-	ck_assert_int_eq(resp_int(r, "total"), 6); /* one apply's runs, not two */
+	ck_assert_int_eq(resp_total(r), 6); /* one apply's runs, not two */
 	resp_free(r);
 	free(id);
 	tenant_free(&t);
@@ -360,10 +369,10 @@ static void run_interval(const struct tenant *t, const char *id, const char *mod
 
 	snprintf(path, sizeof(path), "/api/v1/runs?plan_id=%s&model_name=%s", id, model);
 	r = api("GET", path, t->token, NULL, NULL, NULL);
-	ck_assert_int_eq(resp_int(r, "total"), 1);
-	ck_assert_msg(strcmp(resp_str(r, "items.0.status"), "SUCCESS") == 0, "%s", r->body);
-	snprintf(out[0], 32, "%s", resp_str(r, "items.0.started_at"));
-	snprintf(out[1], 32, "%s", resp_str(r, "items.0.finished_at"));
+	ck_assert_int_eq(resp_total(r), 1);
+	ck_assert_msg(strcmp(resp_str(r, "0.status"), "SUCCESS") == 0, "%s", r->body);
+	snprintf(out[0], 32, "%s", resp_str(r, "0.started_at"));
+	snprintf(out[1], 32, "%s", resp_str(r, "0.finished_at"));
 	resp_free(r);
 }
 
@@ -436,8 +445,8 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 
 	r = api("GET", "/api/v1/environments", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(resp_str(r, "items.0.name"), "dev");
-	ck_assert_str_eq(resp_str(r, "items.1.name"), "prod");
+	ck_assert_str_eq(resp_str(r, "0.name"), "dev");
+	ck_assert_str_eq(resp_str(r, "1.name"), "prod");
 	ck_assert_ptr_null(strstr(r->body, "supersecret"));
 	resp_free(r);
 	ck_assert_int_ne(asprintf(&sql, "SELECT position('supersecret' in encode(connection_enc, "
@@ -485,7 +494,8 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 	free(psql("ironlayer", sql));
 	free(sql);
 	r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
-	ck_assert_status(r, 204);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(r->body, "{\"deleted\":true,\"name\":\"prod\"}");
 	ck_assert_str_eq(resp_header(r, "IronLayer-Notice"), "warehouse schemas and data were kept");
 	resp_free(r);
 	r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
@@ -545,7 +555,7 @@ START_TEST(test_warehouse__tenant_cannot_read_another_tenants_schema)
 	r = apply(&b, id);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
-	ck_assert_str_eq(run_status(r, "spy.steal", &err), "FAILED");
+	ck_assert_str_eq(run_status(r, "spy.steal", &err), "FAIL");
 	/* A's schemas are in A's database: B's database has no such relation */
 	ck_assert_msg(err != NULL && strstr(err, "does not exist") != NULL, "error: %s", err);
 	resp_free(r);

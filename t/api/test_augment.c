@@ -63,13 +63,13 @@ START_TEST(test_augment__heuristics_without_key_are_deterministic)
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "plan_id"), id);
 	ck_assert_str_eq(resp_str(r, "steps.0.model"), "raw.orders");
-	ck_assert_int_eq(resp_int(r, "advisory.summary.total_steps"), 6);
-	ck_assert_str_eq(resp_str(r, "advisory.steps.0.model"), "raw.orders");
-	ck_assert_str_eq(resp_str(r, "advisory.steps.0.step_id"), resp_str(r, "steps.0.step_id"));
-	ck_assert_str_eq(resp_str(r, "advisory.steps.0.cost.basis"), "default");
-	ck_assert_str_eq(resp_str(r, "advisory.steps.0.risk.factors.0.factor"),
+	ck_assert_int_eq(resp_int(r, "advisory_detail.summary.total_steps"), 6);
+	ck_assert_str_eq(resp_str(r, "advisory_detail.steps.0.model"), "raw.orders");
+	ck_assert_str_eq(resp_str(r, "advisory_detail.steps.0.step_id"), resp_str(r, "steps.0.step_id"));
+	ck_assert_str_eq(resp_str(r, "advisory_detail.steps.0.cost.basis"), "default");
+	ck_assert_str_eq(resp_str(r, "advisory_detail.steps.0.risk.factors.0.factor"),
 			 "downstream_models");
-	ck_assert_str_eq(resp_str(r, "advisory.summary.highest_risk.model"),
+	ck_assert_str_eq(resp_str(r, "advisory_detail.summary.highest_risk.model"),
 			 "staging.orders_clean");
 	ck_assert_ptr_nonnull(strstr(r->body, "\"llm\":null"));
 	ck_assert_ptr_nonnull(strstr(r->body, "\"sql_analyzed\":true"));
@@ -95,12 +95,12 @@ START_TEST(test_augment__heuristics_without_key_are_deterministic)
 		 " run_type, finished_at, executor, runtime_seconds) SELECT '%s', 'p', 's',"
 		 " 'raw.orders', 'dev', st, 'FULL_REFRESH', now() - make_interval(mins => n),"
 		 " 'postgres', secs FROM (VALUES (1, 'SUCCESS', 10.0), (2, 'SUCCESS', 30.0),"
-		 " (3, 'SUCCESS', 20.0), (4, 'FAILED', NULL)) v(n, st, secs)", t.tenant_id);
+		 " (3, 'SUCCESS', 20.0), (4, 'FAIL', NULL)) v(n, st, secs)", t.tenant_id);
 	free(psql("ironlayer", sql));
 	r = augment(&t, id);
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(resp_str(r, "advisory.steps.0.cost.basis"), "history");
-	ck_assert_int_eq(resp_int(r, "advisory.steps.0.cost.sample_size"), 3);
+	ck_assert_str_eq(resp_str(r, "advisory_detail.steps.0.cost.basis"), "history");
+	ck_assert_int_eq(resp_int(r, "advisory_detail.steps.0.cost.sample_size"), 3);
 	ck_assert_ptr_nonnull(strstr(r->body, "\"estimated_cost_usd\":0.014000"));
 	ck_assert_ptr_nonnull(strstr(r->body, "\"estimated_runtime_seconds\":20.00"));
 	ck_assert_ptr_nonnull(strstr(r->body, "{\"detail\":\"1 of the last 4 runs failed\","
@@ -147,17 +147,17 @@ START_TEST(test_augment__fake_llm_advice_is_validated_and_stored)
 	id = plan_c1_c2(&t);
 	r = augment(&t, id);
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(resp_str(r, "advisory.llm.provider"), "anthropic");
-	ck_assert_str_eq(resp_str(r, "advisory.llm.model"), "claude-sonnet-4-5");
-	ck_assert_str_eq(resp_str(r, "advisory.llm.summary"),
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.provider"), "anthropic");
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.model"), "claude-sonnet-4-5");
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.summary"),
 			 "Rebuilding raw.orders and 5 downstream models; review the change.");
-	ck_assert_str_eq(resp_str(r, "advisory.llm.risk_notes.0.model"), "raw.orders");
-	ck_assert_ptr_null(resp_str(r, "advisory.llm.risk_notes.1.model"));
-	ck_assert_int_eq(resp_int(r, "advisory.llm.dropped_items"), 1);
-	ck_assert_str_eq(resp_str(r, "advisory.llm.optimizations.0.suggestion"),
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.risk_notes.0.model"), "raw.orders");
+	ck_assert_ptr_null(resp_str(r, "advisory_detail.llm.risk_notes.1.model"));
+	ck_assert_int_eq(resp_int(r, "advisory_detail.llm.dropped_items"), 1);
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.optimizations.0.suggestion"),
 			 "Filter early to cut the scan.");
-	ck_assert_int_gt(resp_int(r, "advisory.llm.usage.input_tokens"), 10);
-	ck_assert_int_eq(resp_int(r, "advisory.summary.total_steps"), 6);
+	ck_assert_int_gt(resp_int(r, "advisory_detail.llm.usage.input_tokens"), 10);
+	ck_assert_int_eq(resp_int(r, "advisory_detail.summary.total_steps"), 6);
 	ck_assert_ptr_null(strstr(r->body, key));
 	resp_free(r);
 
@@ -199,17 +199,17 @@ START_TEST(test_augment__provider_failures_still_answer_200)
 	resp_free(llm_put_key(&t, "anthropic", key, NULL));
 	r = augment(&t, id);
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(resp_str(r, "advisory.llm.error"), "malformed_reply");
-	ck_assert_str_eq(resp_str(r, "advisory.llm.detail"), "the reply is not a JSON object");
-	ck_assert_int_eq(resp_int(r, "advisory.summary.total_steps"), 6);
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.error"), "malformed_reply");
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.detail"), "the reply is not a JSON object");
+	ck_assert_int_eq(resp_int(r, "advisory_detail.summary.total_steps"), 6);
 	resp_free(r);
 
 	snprintf(key, sizeof(key), "sk-proj-slow-%s", unique("s"));
 	resp_free(llm_put_key(&t, "openai", key, NULL));
 	r = augment(&t, id);
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(resp_str(r, "advisory.llm.error"), "timeout");
-	ck_assert_str_eq(resp_str(r, "advisory.llm.provider"), "openai");
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.error"), "timeout");
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.provider"), "openai");
 	resp_free(r);
 
 	/* switched off: no provider call at all */
@@ -232,8 +232,8 @@ START_TEST(test_augment__provider_failures_still_answer_200)
 	before = stored(id, "md5(plan_text)");
 	r = augment(&community, id);
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(resp_str(r, "advisory.llm.error"), "tier_limit_reached");
-	ck_assert_int_eq(resp_int(r, "advisory.summary.total_steps"), 6);
+	ck_assert_str_eq(resp_str(r, "advisory_detail.llm.error"), "tier_limit_reached");
+	ck_assert_int_eq(resp_int(r, "advisory_detail.summary.total_steps"), 6);
 	resp_free(r);
 	ck_assert_int_eq(llm_count_requests(key), 0);
 	free(before);

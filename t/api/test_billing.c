@@ -19,11 +19,20 @@ START_TEST(test_plans__public_tiers_with_limits_and_prices)
 	struct resp *r = api("GET", "/api/v1/billing/plans", NULL, NULL, NULL, NULL);
 
 	ck_assert_status(r, 200);
-	ck_assert_ptr_nonnull(strstr(r->body, "{\"plans\":[{\"tier\":\"community\",\"price_id\":"
+	ck_assert_ptr_nonnull(strstr(r->body, "{\"plans\":[{\"tier\":\"community\","
+				     "\"label\":\"Community\",\"price_label\":\"Free\",\"features\":"
+				     "[\"25 plans per month\",\"2 environments\",\"Cost, risk and lint "
+				     "advisory on every plan\",\"No AI advisory\"],\"price_id\":"
 				     "null,\"limits\":{\"plans_per_month\":25,\"environments\":2,"
-				     "\"ai_augment\":false}},{\"tier\":\"team\",\"price_id\":"
+				     "\"ai_augment\":false}},{\"tier\":\"team\",\"label\":\"Team\","
+				     "\"price_label\":null,\"features\":[\"1000 plans per month\","
+				     "\"10 environments\",\"Cost, risk and lint advisory on every plan\","
+				     "\"AI advisory with your own LLM key\"],\"price_id\":"
 				     "\"price_team_test\",\"limits\":{\"plans_per_month\":1000,"
 				     "\"environments\":10,\"ai_augment\":true}},{\"tier\":\"enterprise\","
+				     "\"label\":\"Enterprise\",\"price_label\":null,\"features\":"
+				     "[\"Unlimited plans per month\",\"Unlimited environments\",\"Cost, risk "
+				     "and lint advisory on every plan\",\"AI advisory with your own LLM key\"],"
 				     "\"price_id\":\"price_enterprise_test\",\"limits\":{\"plans_per_month\":"
 				     "null,\"environments\":null,\"ai_augment\":true}}],"
 				     "\"billing_enabled\":true}"));
@@ -38,8 +47,9 @@ START_TEST(test_subscription__new_tenant_is_community_with_usage)
 	struct resp *r = get(&acc, "/api/v1/billing/subscription");
 
 	ck_assert_status(r, 200);
-	ck_assert_str_eq(r->body, "{\"tier\":\"community\",\"status\":\"none\","
-			 "\"current_period_end\":null,\"cancel_at_period_end\":false,\"limits\":"
+	ck_assert_str_eq(r->body, "{\"plan_tier\":\"community\",\"tier\":\"community\","
+			 "\"status\":\"none\",\"subscription_id\":null,\"period_start\":null,"
+			 "\"period_end\":null,\"current_period_end\":null,\"cancel_at_period_end\":false,\"limits\":"
 			 "{\"plans_per_month\":25,\"environments\":2,\"ai_augment\":false},"
 			 "\"usage\":{\"plans_this_month\":0,\"environments\":1},"
 			 "\"billing_enabled\":true}");
@@ -63,6 +73,7 @@ START_TEST(test_checkout__creates_customer_once_with_exact_fields)
 	ck_assert_status(r, 200);
 	ck_assert_ptr_nonnull(strstr(resp_str(r, "session_id"), "cs_test_"));
 	ck_assert_ptr_nonnull(strstr(resp_str(r, "url"), "https://checkout.stripe.com/c/pay/cs_test_"));
+	ck_assert_str_eq(resp_str(r, "checkout_url"), resp_str(r, "url"));
 	resp_free(r);
 	ck_assert_int_eq(stripe_count(), n0 + 2);
 	stored_customer(customer, sizeof(customer), acc.tenant);
@@ -124,6 +135,8 @@ START_TEST(test_checkout__rejects_bad_tier_and_urls_without_calling_stripe)
 		{ "{\"tier\":\"team\"," URLS(OK_S, "https://app.example.com@evil.net/c"), "cancel_url" },
 		{ "{\"tier\":\"team\"," URLS(OK_S, "https://app.example.com/ c"), "cancel_url" },
 		{ "{\"tier\":\"team\",\"success_url\":\"" OK_S "\"}", "cancel_url" },
+		{ "{\"price_id\":\"price_gold\"," URLS(OK_S, OK_C), "price_id" },
+		{ "{" URLS(OK_S, OK_C), "price_id" },
 	};
 	struct account acc = new_account();
 	int n0 = stripe_count();

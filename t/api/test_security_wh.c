@@ -151,12 +151,12 @@ static const char *run_of(struct resp *r, const char *model, const char **error)
 	return NULL;
 }
 
-/* The run of model FAILED with an error containing want. */
+/* The run of model FAIL with an error containing want. */
 static void assert_failed(struct resp *r, const char *model, const char *want)
 {
 	const char *err = NULL, *status = run_of(r, model, &err);
 
-	ck_assert_msg(strcmp(status, "FAILED") == 0, "%s: %s (attack worked?)", model, status);
+	ck_assert_msg(strcmp(status, "FAIL") == 0, "%s: %s (attack worked?)", model, status);
 	ck_assert_msg(err != NULL && strstr(err, want) != NULL, "%s: error %s, expected %s", model,
 		      err, want);
 }

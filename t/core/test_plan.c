@@ -207,10 +207,12 @@ START_TEST(test_plan__empty_diff_is_empty_plan)
 		"  \"base\": \"" TARGET "\",\n"
 		"  \"environment\": \"dev\",\n"
 		/* sha256 of the compact form, computed independently */
-		"  \"plan_id\": \"2d794124efddbbf6e947b2fc4e00a8f479a0f7bd28bd972a"
-		"2c520ddb8a1c9d06\",\n"
+		"  \"plan_id\": \"794f99f627da526a4d48126ab048456ec91fb0bf4e192ca0"
+		"0741643994b21a82\",\n"
 		"  \"steps\": [],\n"
 		"  \"summary\": {\n"
+		"    \"breaking_contract_violations\": 0,\n"
+		"    \"contract_violations_count\": 0,\n"
 		"    \"cosmetic_changes_skipped\": [],\n"
 		"    \"estimated_cost_usd\": 0.0,\n"
 		"    \"metadata_changes\": [],\n"
@@ -309,16 +311,24 @@ START_TEST(test_plan__contract_violations)
 		{ "w", "-- name: s.w\n-- kind: FULL_REFRESH\n"
 		  "-- contract_mode: warn\n-- contract_columns: id:int\n"
 		  "SELECT * FROM t" },
+		{ "v", "-- name: s.v\n-- kind: FULL_REFRESH\n"
+		  "-- contract_mode: warn\n-- contract_columns: id:int, gone:int\n"
+		  "SELECT id FROM t" },
 	};
 	struct plan_inputs in;
 	struct plan *p;
 
 	inputs(&in);
 	p = build(t, 0, t, N(t), &in);
-	ck_assert_uint_eq(p->n_steps, 2);
+	ck_assert_uint_eq(p->n_steps, 3);
 	ck_assert_uint_eq(p->steps[0].n_violations, 1);
+	ck_assert_uint_eq(p->steps[1].n_violations, 1);
 	/* SELECT * cannot be checked: no violation claimed */
-	ck_assert_uint_eq(p->steps[1].n_violations, 0);
+	ck_assert_uint_eq(p->steps[2].n_violations, 0);
+	/* the summary counts them, BREAKING (strict) apart */
+	ck_assert_ptr_nonnull(strstr(json(p), "  \"summary\": {\n"
+		"    \"breaking_contract_violations\": 1,\n"
+		"    \"contract_violations_count\": 2,\n"));
 	ck_assert_ptr_nonnull(strstr(json(p),
 		"      \"contract_violations\": [\n"
 		"        {\n"
