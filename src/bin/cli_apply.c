@@ -114,9 +114,11 @@ static json_object *telemetry(struct progress *p, const char *run_id)
 	return t;
 }
 
+/* A step that never ran because an upstream one failed: CANCELLED (SKIPPED before). */
 static int skipped(const char *status)
 {
-	return status != NULL && strcmp(status, "SKIPPED") == 0;
+	return status != NULL &&
+	       (strcmp(status, "CANCELLED") == 0 || strcmp(status, "SKIPPED") == 0);
 }
 
 static void end_line(struct progress *p, json_object *run)

@@ -150,9 +150,12 @@ static struct dag_edge *lineage_edges(struct lineage *l, struct arena *a, size_t
 	if ((e = arena_calloc(a, cap + 1, sizeof(*e))) == NULL)
 		return NULL;
 	for (i = 0; i < l->p->n_models; i++)
-		for (k = d->parent_off[i]; l->pos[i] && k < d->parent_off[i + 1]; k++)
-			if (l->pos[d->parent_idx[k]])
-				e[n++] = (struct dag_edge){ l->pos[d->parent_idx[k]] - 1, l->pos[i] - 1 };
+		for (k = d->parent_off[i]; l->pos[i] && k < d->parent_off[i + 1]; k++) {
+			int up = l->pos[d->parent_idx[k]];
+
+			if (up)
+				e[n++] = (struct dag_edge){ up - 1, l->pos[i] - 1 };
+		}
 	*n_edges = n;
 	return e;
 }

@@ -66,9 +66,9 @@ const char *render_status(char *buf, size_t size, const char *status, int width,
 	    strcmp(status, "approved") == 0)
 		c = C_GREEN;
 	else if (run_failed(status) || strcmp(status, "failed") == 0 ||
-		 strcmp(status, "rejected") == 0 || strcmp(status, "CANCELLED") == 0)
+		 strcmp(status, "rejected") == 0)
 		c = C_RED;
-	else if (strcmp(status, "SKIPPED") == 0)
+	else if (strcmp(status, "SKIPPED") == 0 || strcmp(status, "CANCELLED") == 0)
 		c = C_DIM;
 	/* padded outside the colour codes, which take no room on screen */
 	snprintf(buf, size, "%s%s%s%*s", cli_c(colour, c), status, cli_c(colour, C_RESET),
@@ -109,7 +109,8 @@ static void render_changes(FILE *out, json_object *summary, int colour)
 	char b[5][48];
 
 	fprintf(out, "%sModels:%s %s, %s, %s; %s skipped, %s\n", cli_c(colour, C_BOLD),
-		cli_c(colour, C_RESET), cli_count(b[0], 48, (long long)list_len(mod), "modified", "modified"),
+		cli_c(colour, C_RESET),
+		cli_count(b[0], 48, (long long)list_len(mod), "modified", "modified"),
 		cli_count(b[1], 48, (long long)list_len(added), "added", "added"),
 		cli_count(b[2], 48, (long long)list_len(removed), "removed", "removed"),
 		cli_count(b[3], 48, (long long)list_len(cosmetic), "cosmetic change", NULL),
@@ -210,7 +211,8 @@ static void render_review(FILE *out, json_object *plan, int colour)
 		cli_str(plan, "created_by") ? cli_str(plan, "created_by") : "");
 	for (i = 0; i < list_len(approvals); i++) {
 		json_object *a = json_object_array_get_idx(approvals, i);
-		const char *who = cli_str(a, "user_email") ? cli_str(a, "user_email") : cli_str(a, "user");
+		const char *who = cli_str(a, "user_email") ? cli_str(a, "user_email") :
+			cli_str(a, "user");
 
 		fprintf(out, "  %s by %s at %s%s%s\n", cli_str(a, "action") ? cli_str(a, "action") :
 			"approved", who ? who : "?", cli_str(a, "at") ? cli_str(a, "at") : "?",

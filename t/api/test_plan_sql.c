@@ -173,7 +173,7 @@ START_TEST(test_plan_sql__stale_environment_is_409_like_apply)
 	resp_free(r);
 	id = plan_of(&t, "tags/c1", "tags/c2", "qa");
 	r = api("DELETE", "/api/v1/environments/qa", t.token, NULL, NULL, NULL);
-	ck_assert_status(r, 204);
+	ck_assert_msg(r->status == 200 || r->status == 204, "%ld %s", r->status, r->body);
 	resp_free(r);
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/sql", id);
 	r = api("GET", path, t.token, NULL, NULL, NULL);
