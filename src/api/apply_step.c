@@ -45,7 +45,8 @@ const char *apply_step_prepare(struct exec_step *e, struct apply *ap, const stru
 	e->schema = apply_schema_of(ap, s->model);
 	e->table = strchr(s->model, '.') + 1;
 	if (e->schema == NULL || !exec_ident_ok(e->table))
-		return "the model's warehouse name is not a valid identifier (at most 63 characters)";
+		return "the model's warehouse name is not a valid identifier "
+		       "(at most 63 characters)";
 	e->catalog = ap->env.catalog;
 	e->materialization = m->materialization;
 	e->time_column = m->time_column;

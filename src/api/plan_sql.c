@@ -3,12 +3,12 @@
 
 #include "api/api.h"
 #include "api/apply.h"
-#include "core/json_arena.h"
 #include "core/model.h"
 #include "db/db.h"
 #include "db/plans.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/parse.h"
 
 static json_object *range_json(const struct step *s)
@@ -38,8 +38,9 @@ static int step_statements(json_object *o, struct apply *ap, const struct step *
 	int i, rc = 0;
 
 	if (why == NULL) {
-		json_object_object_add(o, "materialization",
-				       json_object_new_string(materialization_name(e.materialization)));
+		const char *mat = materialization_name(e.materialization);
+
+		json_object_object_add(o, "materialization", json_object_new_string(mat));
 		json_object_object_add(o, "target", api_str(apply_qualified(ap, s->model)));
 		rc = exec_step_statements(&p, &why, ap->r->arena, ap->env.executor, &e);
 	}
@@ -72,8 +73,8 @@ static int load_environment(struct apply *ap)
 	int rc = db_env_get(&ap->env, r->db, r->arena, r->who.tenant_id, env);
 
 	if (rc == IL_ENOTFOUND) {
-		req_error(r, 409, "stale_plan", "environment %s no longer exists; generate the plan "
-			  "again", env);
+		req_error(r, 409, "stale_plan",
+			  "environment %s no longer exists; generate the plan again", env);
 		return 1;
 	}
 	if (rc == 0 && ap->env.version != (int)db_long(ap->plan, 0, PLAN_ENV_VERSION)) {
@@ -96,7 +97,8 @@ static int respond_statements(struct apply *ap)
 	json_object_object_add(o, "executor", api_str(ap->env.executor));
 	json_object_object_add(o, "steps", list);
 	for (i = 0; i < json_object_array_length(steps) && rc == 0; i++)
-		json_object_array_add(list, step_json(ap, json_object_array_get_idx(steps, i), &rc));
+		json_object_array_add(list,
+				      step_json(ap, json_object_array_get_idx(steps, i), &rc));
 	if (rc < 0) {
 		json_object_put(o);
 		return rc;

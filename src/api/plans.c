@@ -65,7 +65,8 @@ static void add_contract_counts(json_object *plan)
 			json_object *sev = member(json_object_array_get_idx(v, k), "severity");
 
 			all++;
-			breaking += sev != NULL && strcmp(json_object_get_string(sev), "BREAKING") == 0;
+			breaking += sev != NULL &&
+				    strcmp(json_object_get_string(sev), "BREAKING") == 0;
 		}
 	}
 	json_object_object_add(summary, "breaking_contract_violations",
@@ -143,7 +144,7 @@ int api_plans_get(struct req *r)
 static json_object *cost_json(const char *text)
 {
 	char buf[PLAN_NUMBER_LEN];
-	double v = strtod(text, NULL);
+	double v = parse_double_or(text, 0);
 
 	if (plan_format_number(buf, v) < 0)
 		return json_object_new_double(v);

@@ -134,7 +134,8 @@ static void end_line(struct progress *p, json_object *run)
 	p->failed += !ok && !skip;
 	p->cost += cli_num(t, "cost_usd", 0);
 	if (t != NULL && cli_num(t, "rows_processed", -1) >= 0)
-		cli_count(rows, sizeof(rows), (long long)cli_num(t, "rows_processed", 0), "row", NULL);
+		cli_count(rows, sizeof(rows), (long long)cli_num(t, "rows_processed", 0), "row",
+			  NULL);
 	printf("[%d/%zu] %s%-5s%s %s (%s)", step_index(p, cli_str(run, "step_id")),
 	       json_object_array_length(p->steps),
 	       cli_c(colour, ok ? C_GREEN : skip ? C_DIM : C_RED),
@@ -281,8 +282,9 @@ static int drive(struct progress *p, struct cli_reply *answer)
 	struct curl_slist *ah = NULL, *ph = NULL;
 	struct strbuf sink, poll_sink;
 	CURLM *m = curl_multi_init();
-	CURL *apply = m ? cli_api_easy(&p->rm->api, "POST", arena_printf(
-		p->rm->a, "/api/v1/plans/%s/apply", p->plan_id), "{}", &ah, &sink) : NULL, *poll = NULL;
+	const char *path = arena_printf(p->rm->a, "/api/v1/plans/%s/apply", p->plan_id);
+	CURL *apply = m ? cli_api_easy(&p->rm->api, "POST", path, "{}", &ah, &sink) : NULL;
+	CURL *poll = NULL;
 	CURLcode result = CURLE_FAILED_INIT;
 	double next = now_s() + POLL_INTERVAL_S;
 	int running, done = 0;
@@ -331,7 +333,8 @@ static int summarise(struct progress *p, json_object *reply, double seconds)
 	printf("%sPlan %s %s%s: %s, %s, %s in %.2fs, cost %s\n",
 	       cli_c(colour, applied ? C_GREEN : C_RED),
 	       render_short_id(id, sizeof(id), p->plan_id), status ? status : "?",
-	       cli_c(colour, C_RESET), cli_count(b[0], 48, p->ok, "step succeeded", "steps succeeded"),
+	       cli_c(colour, C_RESET),
+	       cli_count(b[0], 48, p->ok, "step succeeded", "steps succeeded"),
 	       cli_count(b[1], 48, p->failed, "failed", "failed"),
 	       cli_count(b[2], 48, p->skipped, "skipped", "skipped"), seconds,
 	       cli_cost(cost, sizeof(cost), p->cost));

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include "bin/cli_api.h"
-#include "core/json_arena.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/json.h"
 
 /* The longest credentials file we read: tokens are a few hundred bytes. */
 #define CRED_MAX 65536
@@ -89,7 +89,8 @@ static json_object *credentials_json(const struct cli_credentials *c)
 		json_object_object_add(o, "email", json_object_new_string(c->email));
 	json_object_object_add(o, "access_token", json_object_new_string(c->access_token));
 	if (c->refresh_token != NULL)
-		json_object_object_add(o, "refresh_token", json_object_new_string(c->refresh_token));
+		json_object_object_add(o, "refresh_token",
+				       json_object_new_string(c->refresh_token));
 	return o;
 }
 

@@ -80,8 +80,8 @@ static struct op *script(struct arena *a, const struct lines *x, const struct li
 		return NULL;
 	while (i < x->n || j < y->n) {
 		/* removals before additions, as diff -u writes them */
-		char k = i < x->n && j < y->n && same(&x->v[i], &y->v[j]) ? ' ' :
-			i < x->n && (j == y->n || t[(i + 1) * w + j] >= t[i * w + j + 1]) ? '-' : '+';
+		int drop = i < x->n && (j == y->n || t[(i + 1) * w + j] >= t[i * w + j + 1]);
+		char k = i < x->n && j < y->n && same(&x->v[i], &y->v[j]) ? ' ' : drop ? '-' : '+';
 
 		ops[n++] = (struct op){ k, i, j };
 		i += k != '+';

@@ -1,6 +1,6 @@
 /* cli_lists.c: ironlayer plans [show], runs and envs */
+#include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bin/cli.h"
@@ -8,6 +8,7 @@
 #include "bin/cli_remote.h"
 #include "bin/cli_render.h"
 #include "util/arena.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 /* path?name=value&… for the query options that were given. */
@@ -22,7 +23,8 @@ static const char *with_query(struct remote *rm, const char *path, const char *c
 	for (i = 0; i < n; i++) {
 		if (values[i] == NULL)
 			continue;
-		strbuf_addf(&sb, "%c%s=%s", first ? '?' : '&', names[i], remote_escape(rm, values[i]));
+		strbuf_addf(&sb, "%c%s=%s", first ? '?' : '&', names[i],
+			    remote_escape(rm, values[i]));
 		first = 0;
 	}
 	return strbuf_cstr(&sb);
@@ -31,8 +33,10 @@ static const char *with_query(struct remote *rm, const char *path, const char *c
 /* How many items the whole list has: X-Total-Count, or the envelope's "total"; -1. */
 static long long list_total(const struct cli_reply *r)
 {
+	int64_t n;
+
 	if (r->total != NULL)
-		return strtoll(r->total, NULL, 10);
+		return parse_i64(r->total, 0, INT64_MAX, &n) == 0 ? (long long)n : -1;
 	return (long long)cli_num(r->json, "total", -1);
 }
 
@@ -74,7 +78,8 @@ static void render_statements(json_object *step, int colour)
 	       cli_str(step, "materialization") ? cli_str(step, "materialization") : "not runnable",
 	       cli_c(colour, C_RESET));
 	if (err != NULL)
-		printf("%s-- cannot run: %s%s\n", cli_c(colour, C_RED), err, cli_c(colour, C_RESET));
+		printf("%s-- cannot run: %s%s\n", cli_c(colour, C_RED), err,
+		       cli_c(colour, C_RESET));
 	for (i = 0; list != NULL && i < json_object_array_length(list); i++)
 		printf("%s;\n", json_object_get_string(json_object_array_get_idx(list, i)));
 	printf("\n");
@@ -149,8 +154,8 @@ int cli_runs(int argc, char **argv)
 	int json = 0, n;
 	const struct cli_opt opts[] = {
 		{ "--url", &url, NULL }, { "--plan", &plan, NULL }, { "--model", &model, NULL },
-		{ "--status", &status, NULL }, { "--limit", &limit, NULL }, { "--json", NULL, &json },
-		{ NULL, NULL, NULL }
+		{ "--status", &status, NULL }, { "--limit", &limit, NULL },
+		{ "--json", NULL, &json }, { NULL, NULL, NULL }
 	};
 	const char *names[] = { "plan_id", "model_name", "status", "limit" };
 	const char *values[4];

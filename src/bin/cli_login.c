@@ -8,8 +8,8 @@
 #include "bin/cli.h"
 #include "bin/cli_api.h"
 #include "bin/cli_out.h"
-#include "core/json_arena.h"
 #include "util/arena.h"
+#include "util/json.h"
 
 /* The password: $IRONLAYER_PASSWORD, else a prompt without echo (or stdin's next line). */
 static const char *password(struct arena *a)

@@ -368,8 +368,9 @@ static int run_check(struct cli *c, const struct repo_args *ra)
 	}
 	/* no models is a failure too: the wrong directory, or models_dir set wrong */
 	if (p->models_dir == NULL)
-		fprintf(stderr, "%s: no models directory at %s (tried %s, sql/models, dbt/models)\n",
-			c->prog, ra->at, c->cfg.models_dir ? c->cfg.models_dir : "models");
+		fprintf(stderr, "%s: no models directory at %s "
+			"(tried %s, sql/models, dbt/models)\n", c->prog, ra->at,
+			c->cfg.models_dir ? c->cfg.models_dir : "models");
 	else if (p->n_models == 0)
 		fprintf(stderr, "%s: no model files (*.sql) under %s at %s\n", c->prog,
 			p->models_dir, ra->at);

@@ -35,7 +35,8 @@ int cli_parse(const char *cmd, int argc, char **argv, const struct cli_opt *opts
 			*o->flag = 1;
 		} else if (o != NULL) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "ironlayer %s: option %s needs a value\n", cmd, arg);
+				fprintf(stderr, "ironlayer %s: option %s needs a value\n", cmd,
+					arg);
 				return cli_usage_error(cmd), -1;
 			}
 			*o->value = argv[++i];

@@ -11,11 +11,11 @@
 #include "bin/cli_out.h"
 #include "bin/cli_render.h"
 #include "bin/cli_project.h"
-#include "core/json_arena.h"
 #include "core/plan.h"
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/limits.h"
 #include "util/strbuf.h"
 
@@ -143,7 +143,8 @@ static int load_sides(struct plan_sides *ps, struct cli *c, const struct plan_ar
 
 		cli_print_diags(ps->target, 0);
 		fprintf(stderr, "%s: %s at %s; no plan written\n", c->prog,
-			cli_count(n, sizeof(n), (long long)ps->target->diags.n_errors, "problem", NULL),
+			cli_count(n, sizeof(n), (long long)ps->target->diags.n_errors, "problem",
+				  NULL),
 			pa->pos[2]);
 		return 1;
 	}
@@ -192,8 +193,8 @@ static int print_diffs(struct cli *c, const struct plan_sides *ps, json_object *
 		ta = model_text(c, ps->base, ps->base_sha, name, &la, &pa);
 		tb = model_text(c, ps->target, ps->target_sha, name, &lb, &pb);
 		printf("\n");
-		if (cli_diff(stdout, c->a, arena_printf(c->a, "a/%s (%.7s)", pa, ps->base_sha), ta, la,
-			     arena_printf(c->a, "b/%s (%.7s)", pb, ps->target_sha), tb, lb,
+		if (cli_diff(stdout, c->a, arena_printf(c->a, "a/%s (%.7s)", pa, ps->base_sha), ta,
+			     la, arena_printf(c->a, "b/%s (%.7s)", pb, ps->target_sha), tb, lb,
 			     colour) < 0)
 			return 1;
 	}

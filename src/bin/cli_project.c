@@ -34,7 +34,8 @@ int cli_start(struct cli *c, const char *prog, const char *repo_path)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		return 1;
 	}
-	if (config_load(&c->cfg, c->a, cli_config_path, CONFIG_NEED_NOTHING, err, sizeof(err)) < 0) {
+	if (config_load(&c->cfg, c->a, cli_config_path, CONFIG_NEED_NOTHING, err,
+			sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 1;
 	}

@@ -9,8 +9,8 @@
 #include "bin/cli_out.h"
 #include "bin/cli_remote.h"
 #include "bin/cli_render.h"
-#include "core/json_arena.h"
 #include "util/arena.h"
+#include "util/json.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
 
@@ -124,7 +124,8 @@ static json_object *generate_body(struct remote *rm, const char *const pos[3], c
 
 	if (o == NULL)
 		return NULL;
-	json_object_object_add(o, "repo_path", json_object_new_string(server_repo_path(rm, pos[0])));
+	json_object_object_add(o, "repo_path",
+			       json_object_new_string(server_repo_path(rm, pos[0])));
 	json_object_object_add(o, "base_sha", json_object_new_string(pos[1]));
 	json_object_object_add(o, "target_sha", json_object_new_string(pos[2]));
 	if (env != NULL)
@@ -235,8 +236,8 @@ int cli_reject(int argc, char **argv)
 	const char *url = NULL, *reason = NULL, *pos[1] = { NULL };
 	int json = 0, n;
 	const struct cli_opt opts[] = {
-		{ "--url", &url, NULL }, { "--reason", &reason, NULL }, { "--comment", &reason, NULL },
-		{ "--json", NULL, &json }, { NULL, NULL, NULL }
+		{ "--url", &url, NULL }, { "--reason", &reason, NULL },
+		{ "--comment", &reason, NULL }, { "--json", NULL, &json }, { NULL, NULL, NULL }
 	};
 	struct remote rm;
 	json_object *body;

@@ -168,7 +168,8 @@ static void step_line(FILE *out, json_object *step, json_object *summary, int wi
 
 static void render_steps(FILE *out, json_object *plan, int colour)
 {
-	json_object *steps = list(plan, "steps"), *summary = json_object_object_get(plan, "summary");
+	json_object *steps = list(plan, "steps");
+	json_object *summary = json_object_object_get(plan, "summary");
 	int width = model_width(steps), group = -1, groups = 0;
 	size_t i;
 	char b[2][48];
@@ -194,11 +195,25 @@ static void render_steps(FILE *out, json_object *plan, int colour)
 	}
 }
 
+/* o.key when it is a string, else def. */
+static const char *str_or(json_object *o, const char *key, const char *def)
+{
+	const char *v = cli_str(o, key);
+
+	return v != NULL ? v : def;
+}
+
+/* How many names the summary lists under key. */
+static long long names(json_object *summary, const char *key)
+{
+	return (long long)list_len(list(summary, key));
+}
+
 /* The plan's status and approvals, for a plan the API sent. */
 static void render_review(FILE *out, json_object *plan, int colour)
 {
 	json_object *approvals = list(plan, "approvals");
-	const char *status = cli_str(plan, "status");
+	const char *status = cli_str(plan, "status"), *by = cli_str(plan, "created_by");
 	char st[64];
 	size_t i;
 
@@ -206,32 +221,29 @@ static void render_review(FILE *out, json_object *plan, int colour)
 		return;
 	fprintf(out, "Status: %s (%zu of %d approvals)%s%s\n",
 		render_status(st, sizeof(st), status, 0, colour), list_len(approvals),
-		(int)cli_num(plan, "required_approvals", 1),
-		cli_str(plan, "created_by") ? ", created by " : "",
-		cli_str(plan, "created_by") ? cli_str(plan, "created_by") : "");
+		(int)cli_num(plan, "required_approvals", 1), by ? ", created by " : "",
+		by ? by : "");
 	for (i = 0; i < list_len(approvals); i++) {
 		json_object *a = json_object_array_get_idx(approvals, i);
-		const char *who = cli_str(a, "user_email") ? cli_str(a, "user_email") :
-			cli_str(a, "user");
+		const char *comment = cli_str(a, "comment");
 
-		fprintf(out, "  %s by %s at %s%s%s\n", cli_str(a, "action") ? cli_str(a, "action") :
-			"approved", who ? who : "?", cli_str(a, "at") ? cli_str(a, "at") : "?",
-			cli_str(a, "comment") ? ": " : "", cli_str(a, "comment") ? cli_str(a, "comment") : "");
+		fprintf(out, "  %s by %s at %s%s%s\n", str_or(a, "action", "approved"),
+			str_or(a, "user_email", str_or(a, "user", "?")), str_or(a, "at", "?"),
+			comment ? ": " : "", comment ? comment : "");
 	}
 }
 
 void render_plan(FILE *out, json_object *plan, int colour)
 {
 	json_object *summary = json_object_object_get(plan, "summary");
-	long long steps = (long long)cli_num(summary, "total_steps", (double)list_len(list(plan, "steps")));
+	double all = (double)list_len(list(plan, "steps"));
+	long long steps = (long long)cli_num(summary, "total_steps", all);
 	char id[16], cost[48], b[4][48];
 
 	fprintf(out, "%sPlan %s%s for %s: %.7s..%.7s, as of %s\n", cli_c(colour, C_BOLD),
 		render_short_id(id, sizeof(id), cli_str(plan, "plan_id")), cli_c(colour, C_RESET),
-		cli_str(plan, "environment") ? cli_str(plan, "environment") : "?",
-		cli_str(plan, "base") ? cli_str(plan, "base") : "?",
-		cli_str(plan, "target") ? cli_str(plan, "target") : "?",
-		cli_str(plan, "as_of") ? cli_str(plan, "as_of") : "?");
+		str_or(plan, "environment", "?"), str_or(plan, "base", "?"),
+		str_or(plan, "target", "?"), str_or(plan, "as_of", "?"));
 	render_review(out, plan, colour);
 	fputc('\n', out);
 	render_changes(out, summary, colour);
@@ -243,9 +255,10 @@ void render_plan(FILE *out, json_object *plan, int colour)
 	render_steps(out, plan, colour);
 	fprintf(out, "\n%sPlan:%s %s (%s, %s, %s), estimated cost %s\n", cli_c(colour, C_BOLD),
 		cli_c(colour, C_RESET), cli_count(b[0], 48, steps, "step", NULL),
-		cli_count(b[1], 48, (long long)list_len(list(summary, "models_added")), "added", "added"),
-		cli_count(b[2], 48, (long long)list_len(modified_list(summary)), "modified", "modified"),
-		cli_count(b[3], 48, (long long)list_len(list(summary, "models_removed")), "removed", "removed"),
+		cli_count(b[1], 48, names(summary, "models_added"), "added", "added"),
+		cli_count(b[2], 48, (long long)list_len(modified_list(summary)), "modified",
+			  "modified"),
+		cli_count(b[3], 48, names(summary, "models_removed"), "removed", "removed"),
 		cli_cost(cost, sizeof(cost), cli_num(summary, "estimated_cost_usd", 0)));
 }
 
@@ -268,7 +281,8 @@ void render_plans(FILE *out, json_object *items, int colour)
 
 		fprintf(out, "%-12s  %-12s  %s  %5d  %-12s  %-24s  %.7s..%.7s\n",
 			render_short_id(id, sizeof(id), cli_str(p, "plan_id")),
-			or_dash(cli_str(p, "environment")), render_status(st, sizeof(st), status, 9, colour),
+			or_dash(cli_str(p, "environment")),
+			render_status(st, sizeof(st), status, 9, colour),
 			(int)cli_num(p, "total_steps", 0),
 			cli_cost(cost, sizeof(cost), cli_num(p, "estimated_cost_usd", 0)),
 			or_dash(cli_str(p, "created_at")), or_dash(cli_str(p, "base_sha")),
@@ -292,7 +306,8 @@ void render_runs(FILE *out, json_object *items, int colour)
 			or_dash(cli_str(r, "model_name")), render_run_type(type, sizeof(type), r),
 			render_status(st, sizeof(st), cli_str(r, "status"), 0, colour));
 		if (err != NULL)
-			fprintf(out, "  %s%.300s%s\n", cli_c(colour, C_DIM), err, cli_c(colour, C_RESET));
+			fprintf(out, "  %s%.300s%s\n", cli_c(colour, C_DIM), err,
+				cli_c(colour, C_RESET));
 	}
 }
 
@@ -306,10 +321,11 @@ void render_envs(FILE *out, json_object *items, int colour)
 	for (i = 0; i < list_len(items); i++) {
 		json_object *e = json_object_array_get_idx(items, i);
 		json_object *conn = json_object_object_get(e, "connection_configured");
+		int own = conn != NULL && json_object_get_boolean(conn);
 
 		fprintf(out, "%-20s  %-10s  %-24s  %-16s  %-9d  %s\n", or_dash(cli_str(e, "name")),
 			or_dash(cli_str(e, "executor")), or_dash(cli_str(e, "schema_prefix")),
 			or_dash(cli_str(e, "catalog")), (int)cli_num(e, "required_approvals", 1),
-			conn != NULL && json_object_get_boolean(conn) ? "its own" : "shared warehouse");
+			own ? "its own" : "shared warehouse");
 	}
 }

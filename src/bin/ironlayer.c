@@ -39,7 +39,8 @@ static const struct command commands[] = {
 	  "       ironlayer plans show ID [--sql] [--json]",
 	  "  --status       pending, approved, rejected, applying, applied or failed\n"
 	  "  ID             a plan id or its first digits (at least 4)\n"
-	  "  --sql          the exact statements apply would send to the warehouse; runs nothing\n" },
+	  "  --sql          the exact statements apply would send to the warehouse;\n"
+	  "                 runs nothing\n" },
 	{ "approve", cli_approve, "approve a plan", "ID [--comment TEXT] [--json]", "" },
 	{ "reject", cli_reject, "reject a plan: it can never be applied",
 	  "ID [--reason TEXT] [--json]", "" },
@@ -52,7 +53,8 @@ static const struct command commands[] = {
 	{ "plan", cli_plan, "the execution plan between two commits, without a server",
 	  "REPO BASE TARGET [--as-of YYYY-MM-DD] [--env NAME] [--state FILE] [--out FILE]\n"
 	  "       [--json] [--diff]",
-	  "  --json         the plan JSON (the default when stdout is not a terminal or --out is given)\n"
+	  "  --json         the plan JSON (the default when stdout is not a terminal\n"
+	  "                 or --out is given)\n"
 	  "  --diff         the summary and each modified model's SQL diff\n"
 	  "  --state FILE   watermarks and runtimes as JSON (see docs/plan-json.md)\n" },
 	{ "models", cli_models, "list the models at a commit", "REPO [--at REV] [--json]", "" },

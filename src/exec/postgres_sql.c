@@ -117,8 +117,8 @@ static int insert_overwrite_statements(struct step_sql *p, const char **why, str
 	}
 	ensure_table(p, a, s, body, s->full_refresh);
 	if (s->start != NULL)
-		add(p, arena_printf(a, "DELETE FROM %s WHERE \"%s\" >= DATE '%s' AND \"%s\" < DATE '%s'",
-				    t, c, s->start, c, s->end));
+		add(p, arena_printf(a, "DELETE FROM %s WHERE \"%s\" >= DATE '%s' AND "
+				    "\"%s\" < DATE '%s'", t, c, s->start, c, s->end));
 	add(p, arena_printf(a, "INSERT INTO %s SELECT * FROM (%s) AS q", t, body));
 	return 0;
 }
@@ -134,7 +134,8 @@ static const char *key_match(struct arena *a, const char *keys, const char **col
 		return NULL;
 	strbuf_init(&on, a, 8192);
 	strbuf_init(&cols, a, 4096);
-	for (tok = strtok_r(copy, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
 		if (!exec_ident_ok(tok))
 			return NULL;
 		strbuf_addf(&on, "%starget.\"%s\" = source.\"%s\"", n ? " AND " : "", tok, tok);

@@ -152,14 +152,16 @@ static void answer_web_error(struct req *r)
 		const char *code, *detail;
 	} errors[] = {
 		{ 400, "bad_request", "bad request" }, { 403, "forbidden", "forbidden" },
-		{ 404, "not_found", "not found" }, { 405, "method_not_allowed", "method not allowed" },
+		{ 404, "not_found", "not found" },
+		{ 405, "method_not_allowed", "method not allowed" },
 		{ 408, "request_timeout", "request timeout" },
 		{ 413, "payload_too_large", "request too large" },
 		{ 414, "uri_too_long", "request URI too long" },
 		{ 416, "range_not_satisfiable", "range not satisfiable" },
 		{ 417, "expectation_failed", "expectation failed" },
 		{ 431, "request_header_fields_too_large", "request header fields too large" },
-		{ 501, "not_implemented", "not implemented" }, { 502, "bad_gateway", "bad gateway" },
+		{ 501, "not_implemented", "not implemented" },
+		{ 502, "bad_gateway", "bad gateway" },
 		{ 503, "service_unavailable", "service unavailable" },
 		{ 504, "gateway_timeout", "gateway timeout" },
 		{ 505, "http_version_not_supported", "HTTP version not supported" },
@@ -171,8 +173,10 @@ static void answer_web_error(struct req *r)
 			req_error(r, r->web_error, errors[i].code, "%s", errors[i].detail);
 			return;
 		}
-	req_error(r, r->web_error >= 500 ? 500 : 400, r->web_error >= 500 ? "internal_error" :
-		  "bad_request", "%s", r->web_error >= 500 ? "internal server error" : "bad request");
+	if (r->web_error >= 500)
+		req_error(r, 500, "internal_error", "internal server error");
+	else
+		req_error(r, 400, "bad_request", "bad request");
 }
 
 static const char *reason_phrase(int status)
