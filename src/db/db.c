@@ -13,6 +13,7 @@ void db_init(struct db *db, const char *dsn)
 	db->conn = NULL;
 	db->dsn = dsn;
 	db->in_txn = 0;
+	db->generation = 0;
 }
 
 void db_close(struct db *db)
@@ -42,6 +43,7 @@ static int connect_now(struct db *db)
 		return IL_EUNAVAIL;
 	}
 	PQsetNoticeReceiver(db->conn, ignore_notice, NULL);
+	db->generation++;
 	return 0;
 }
 

@@ -14,6 +14,11 @@ struct db {
 	PGconn *conn;
 	const char *dsn;    /* borrowed from the config */
 	int in_txn;
+	/*
+	 * Counts the connections opened: when it moves, the session before it
+	 * is gone, and with it every session-level advisory lock it held.
+	 */
+	unsigned long generation;
 };
 
 void db_init(struct db *db, const char *dsn);

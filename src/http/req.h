@@ -61,9 +61,11 @@ struct req {
 	int body_too_large;
 	json_object *json;            /* the parsed body on JSON routes */
 	int web_error;                /* an error status the web server handed over, or 0 */
+	int bodiless_post;            /* a POST lighttpd refused (411) and handed over */
 	char request_id[IL_MAX_REQUEST_ID + 1];
 	struct identity who;
 	const struct route *route;
+	int nothing_to_settle;        /* bind_tenant saw that app->settle has nothing to do */
 
 	/* output */
 	int status;

@@ -125,6 +125,7 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	if (r->web_error == 411) {
 		r->method = "POST";
 		r->web_error = 0;
+		r->bodiless_post = 1;
 	}
 	if (uri == NULL)
 		uri = FCGX_GetParam("SCRIPT_NAME", fr->envp);
@@ -192,6 +193,7 @@ static const char *reason_phrase(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";
