@@ -107,7 +107,8 @@ static void apply_ok(const struct cli_user *u, const char *id)
 /*
  * The statements the tenant's warehouse role sent, from the PostgreSQL log
  * (log_statement = all) after offset: "… il_t…@il_t… LOG:  execute
- * <unnamed>: SQL", continued on lines that start with a tab.
+ * <unnamed>: SQL", continued on lines that start with a tab; the session's
+ * settings (set_config when a connection opens) are not a step's.
  */
 static void executed_on_postgres(struct stmts *out, long offset)
 {
@@ -140,7 +141,9 @@ static void executed_on_postgres(struct stmts *out, long offset)
 			for (q = sql; (q = strstr(q, "\n\t")) != NULL; q++)
 				memmove(q + 1, q + 2, strlen(q + 2) + 1);
 			len = strlen(sql);
-			push(out, sql, len);
+			/* the session's own settings, made once per connection, belong to no step */
+			if (strncmp(sql, "SELECT set_config(", 18) != 0)
+				push(out, sql, len);
 			free(sql);
 		}
 		p = end;
