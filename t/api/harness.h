@@ -118,6 +118,7 @@ Suite *suite_billing(void);
 Suite *suite_settings(void);
 Suite *suite_plans(void);
 Suite *suite_apply(void);
+Suite *suite_prepared(void);
 Suite *suite_compat(void);
 Suite *suite_security_repo(void);
 Suite *suite_security_net(void);

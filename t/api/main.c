@@ -22,6 +22,7 @@ int main(void)
 		suite_security_repo,
 		suite_security_net,
 		suite_security_wh,
+		suite_prepared,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;
