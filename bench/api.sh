@@ -3,7 +3,7 @@
 # pool + PostgreSQL) on loopback, measured with wrk, every read endpoint against
 # the bare health endpoint in one run.
 # Usage: bench/api.sh [--workers N] [--seconds S] [--runs R] [--connections C]
-#                     [--builddir DIR] [--rss N] [--only REGEX]
+#                     [--builddir DIR] [--rss N] [--only REGEX] [--profile DIR]
 # Brings up a private stack (scripts/stack), a tenant with no plans and one with
 # the demo applied and 20 small plans, then runs wrk -t2 -cC for S seconds, R
 # times per endpoint, interleaved (round r measures every endpoint before round
@@ -11,10 +11,14 @@
 # prints per endpoint the median req/s, p50, p99 and the ratio to health.
 # --builddir benches the binaries of another built tree (a before/after run);
 # --rss N sends N more requests to /auth/me and prints the workers' RSS before
-# and after. Needs wrk (./dev deps installs it).
+# and after; --profile DIR records each endpoint once more under perf (this
+# stack's lighttpd, workers and PostgreSQL processes only, call graphs) and
+# writes DIR/<n>.txt: CPU by process kind and library, then the top symbols.
+# --only REGEX measures only the matching endpoints (and health).
+# Needs wrk (./dev deps installs it; perf too).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-builddir=$top workers=2 seconds=5 runs=3 conns=64 rss=0 only=.
+builddir=$top workers=2 seconds=5 runs=3 conns=64 rss=0 only=. profile=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--workers) workers=$2; shift 2 ;;
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
 	--builddir) builddir=$(cd "$2" && pwd); shift 2 ;;
 	--rss) rss=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
+	--profile) mkdir -p "$2"; profile=$(cd "$2" && pwd); shift 2 ;;
 	*) sed -n '4,5p' "$0" >&2; exit 2 ;;
 	esac
 done
@@ -137,6 +142,40 @@ for e in "${endpoints[@]}"; do
 		"$(med "${p50[$name]}")" "$(med "${p99[$name]}")" "$(awk -v a="$r" -v b="$health" 'BEGIN { print a / b }')"
 done
 
+# lighttpd, the workers and every PostgreSQL process of this stack
+stack_pids() {
+	local pid pm
+	cat "$var/run/lighttpd.pid"
+	for pid in $(pgrep -x ironlayer-fcgi); do
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -q "$var" && echo "$pid"
+	done
+	pm=$(head -n 1 "$var/pg/data/postmaster.pid")
+	echo "$pm"
+	pgrep -P "$pm"
+}
+
+# one endpoint under perf: where the CPU goes, by process kind and library, then by symbol
+profile_endpoint() { # profile_endpoint N NAME PATH TOKEN
+	local data=$profile/$1.data pids
+	pids=$(stack_pids | paste -sd,)
+	perf record -q -g -o "$data" -p "$pids" -- \
+		wrk -t2 -c"$conns" -d"${seconds}s" ${4:+-H "Authorization: Bearer $4"} "$url$3" \
+		>"$profile/$1.wrk" 2>/dev/null || true
+	{
+		echo "# $2 ($(awk '/Requests\/sec/ { print $2 }' "$profile/$1.wrk") req/s under perf)"
+		echo "## CPU by process and library"
+		perf report -i "$data" --no-children --sort comm,dso --percent-limit 1 -q -g none 2>/dev/null |
+			grep -v '^$' | head -n 25 || true
+		echo "## top symbols (self)"
+		perf report -i "$data" --no-children --sort comm,sym --percent-limit 0.7 -q -g none 2>/dev/null |
+			grep -v '^$' | head -n 40 || true
+		echo "## inclusive (children), PostgreSQL and the workers"
+		perf report -i "$data" --children --sort sym --percent-limit 3 -q -g none \
+			--comms postgres,ironlayer-fcgi 2>/dev/null | grep -v '^$' | head -n 40 || true
+	} >"$profile/$1.txt"
+	rm -f "$data"
+}
+
 # the workers of this stack only (other stacks may run on the machine)
 pool_rss() {
 	local pid total=0
@@ -146,6 +185,16 @@ pool_rss() {
 	done
 	echo "$total"
 }
+if [ -n "$profile" ]; then
+	n=0
+	for e in "${endpoints[@]}"; do
+		IFS='|' read -r name path token <<<"$e"
+		n=$((n + 1))
+		grep -Eq -- "$only" <<<"$name" || [ "$name" = "GET /api/v1/health" ] || continue
+		profile_endpoint "$n" "$name" "$path" "$token"
+	done
+	echo "profiles in $profile"
+fi
 if [ "$rss" -gt 0 ]; then
 	before=$(pool_rss) sent=0
 	while [ "$sent" -lt "$rss" ]; do

@@ -8,4 +8,5 @@ dist_sql_DATA = \
 	sql/006_billing.sql \
 	sql/009_plan_content.sql \
 	sql/010_sessions.sql \
-	sql/011_compat.sql
+	sql/011_compat.sql \
+	sql/013_list_indexes.sql

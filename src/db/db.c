@@ -45,6 +45,25 @@ static void ignore_notice(void *arg, const PGresult *res)
 	(void)res;
 }
 
+/*
+ * Our statements filter with "$2::text IS NULL OR col = $2": a plan made for
+ * the actual values always looks cheaper to PostgreSQL, so by default it
+ * would plan every execution again and the prepared statement would save only
+ * the parse. Every query is bound to one tenant's rows by an index on
+ * tenant_id, which the generic plan uses as well.
+ */
+static int use_generic_plans(PGconn *c)
+{
+	PGresult *res = PQexecParams(c, "SET plan_cache_mode = force_generic_plan", 0, NULL,
+				     NULL, NULL, NULL, 0);
+	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		log_error("cannot set plan_cache_mode: %s", PQerrorMessage(c));
+	PQclear(res);
+	return ok ? 0 : IL_EUNAVAIL;
+}
+
 static int connect_now(struct db *db)
 {
 	if (db->conn != NULL)
@@ -58,6 +77,11 @@ static int connect_now(struct db *db)
 		return IL_EUNAVAIL;
 	}
 	PQsetNoticeReceiver(db->conn, ignore_notice, NULL);
+	if (use_generic_plans(db->conn) < 0) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+		return IL_EUNAVAIL;
+	}
 	return 0;
 }
 
