@@ -2,6 +2,8 @@
 #ifndef IL_DB_H
 #define IL_DB_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 struct arena;
@@ -12,6 +14,7 @@ struct arena;
 /* One named server-side prepared statement, keyed by its SQL text. */
 struct db_stmt {
 	unsigned long hash;
+	size_t len;
 	char *sql;          /* owned copy */
 	unsigned id;        /* server-side name is "il_<id>" */
 	int ready;          /* prepared on the current connection */
