@@ -4,6 +4,7 @@
 # the bare health endpoint in one run.
 # Usage: bench/api.sh [--workers N] [--seconds S] [--runs R] [--connections C]
 #                     [--builddir DIR] [--rss N] [--only REGEX] [--profile DIR]
+#                     [--explain FILE]
 # Brings up a private stack (scripts/stack), a tenant with no plans and one with
 # the demo applied and 20 small plans, then runs wrk -t2 -cC for S seconds, R
 # times per endpoint, interleaved (round r measures every endpoint before round
@@ -14,11 +15,12 @@
 # and after; --profile DIR records each endpoint once more under perf (this
 # stack's lighttpd, workers and PostgreSQL processes only, call graphs) and
 # writes DIR/<n>.txt: CPU by process kind and library, then the top symbols.
+# --explain FILE writes the plans of the list queries (bench/lists-explain.sql).
 # --only REGEX measures only the matching endpoints (and health).
 # Needs wrk (./dev deps installs it; perf too).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-builddir=$top workers=2 seconds=5 runs=3 conns=64 rss=0 only=. profile=
+builddir=$top workers=2 seconds=5 runs=3 conns=64 rss=0 only=. profile= explain=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--workers) workers=$2; shift 2 ;;
@@ -28,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--builddir) builddir=$(cd "$2" && pwd); shift 2 ;;
 	--rss) rss=$2; shift 2 ;;
 	--only) only=$2; shift 2 ;;
+	--explain) explain=$2; shift 2 ;;
 	--profile) mkdir -p "$2"; profile=$(cd "$2" && pwd); shift 2 ;;
 	*) sed -n '4,5p' "$0" >&2; exit 2 ;;
 	esac
@@ -91,6 +94,12 @@ plan_id=$(setup_busy_tenant "$busy_token" "$busy_email")
 nplans=$(curl -sf -D - -o /dev/null "$api/plans?limit=1" -H "Authorization: Bearer $busy_token" |
 	sed -n 's/^[Xx]-[Tt]otal-[Cc]ount: *\([0-9]*\).*/\1/p')
 [ "${nplans:-0}" -ge 20 ] || { echo "setup made ${nplans:-0} plans, not 20" >&2; exit 1; }
+
+if [ -n "$explain" ]; then
+	busy_tenant=$(curl -sf "$api/auth/me" -H "Authorization: Bearer $busy_token" | json_field tenant_id)
+	psql -X -q "host=$var/pg/run port=5432 dbname=ironlayer user=postgres passfile=$var/secrets/pgpass" \
+		-v tenant="$busy_tenant" -f "$top/bench/lists-explain.sql" >"$explain" 2>&1
+fi
 
 # name|path|token
 endpoints=(
