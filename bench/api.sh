@@ -37,11 +37,14 @@ while [ $# -gt 0 ]; do
 done
 command -v wrk >/dev/null || { echo "bench/api.sh needs wrk: apt-get install wrk" >&2; exit 1; }
 
+# the stack script and migrations of the tree under test (a before/after run)
+stack=$builddir/scripts/stack
+[ -x "$stack" ] || stack=$top/scripts/stack
 var=$(mktemp -d /tmp/ironlayer-bench-api.XXXXXX)
 port=$((20000 + RANDOM % 12000))   # below the ephemeral range (32768+)
-trap '"$top/scripts/stack" down --var "$var" >/dev/null 2>&1; rm -rf "$var"' EXIT
+trap '"$stack" down --var "$var" >/dev/null 2>&1; rm -rf "$var"' EXIT
 IRONLAYER_LOG_LEVEL=warn IRONLAYER_SIGNUP_MAX_PER_ADDRESS_PER_HOUR=1000 \
-	"$top/scripts/stack" up --var "$var" --port "$port" \
+	"$stack" up --var "$var" --port "$port" \
 	--workers "$workers" --builddir "$builddir" >"$var/stack.log" 2>&1 ||
 	{ cat "$var/stack.log" >&2; exit 1; }
 url="http://127.0.0.1:$port"
