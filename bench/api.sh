@@ -101,7 +101,8 @@ nplans=$(curl -sf -D - -o /dev/null "$api/plans?limit=1" -H "Authorization: Bear
 if [ -n "$explain" ]; then
 	busy_tenant=$(curl -sf "$api/auth/me" -H "Authorization: Bearer $busy_token" | json_field tenant_id)
 	psql -X -q "host=$var/pg/run port=5432 dbname=ironlayer user=postgres passfile=$var/secrets/pgpass" \
-		-v tenant="$busy_tenant" -f "$top/bench/lists-explain.sql" >"$explain" 2>&1
+		-v tenant="$busy_tenant" -f "$top/bench/lists-explain.sql" >"$explain" 2>&1 ||
+		echo "bench/api.sh: EXPLAIN failed, see $explain" >&2
 fi
 
 # name|path|token

@@ -8,7 +8,7 @@ SET ROLE ironlayer_app;
 SET plan_cache_mode = force_generic_plan;
 SELECT set_config('app.tenant_id', :'tenant', false) \g /dev/null
 \echo '### GET /plans?limit=20'
-PREPARE plans_page(text, text, text, text, text) AS
+PREPARE plans_page AS
 SELECT p.plan_id, p.environment, p.status, p.base_sha, p.target_sha,
   p.total_steps, p.estimated_cost_usd, iso8601(p.created_at), u.email,
   p.summary_models_changed::text, count(*) OVER ()
@@ -19,7 +19,7 @@ SELECT p.plan_id, p.environment, p.status, p.base_sha, p.target_sha,
 EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
   EXECUTE plans_page(:'tenant', NULL, NULL, '20', '0');
 \echo '### GET /models?limit=20'
-PREPARE models_page(text, text, text, text, text, text, text) AS
+PREPARE models_page AS
 SELECT (model_item_json(m)::jsonb || jsonb_build_object('model_name', m.name,
   'current_version', m.content_hash, 'created_at', iso8601(m.created_at),
   'last_modified_at', iso8601(m.updated_at)))::text, count(*) OVER ()
@@ -31,7 +31,7 @@ SELECT (model_item_json(m)::jsonb || jsonb_build_object('model_name', m.name,
 EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
   EXECUTE models_page(:'tenant', NULL, NULL, NULL, NULL, '20', '0');
 \echo '### GET /runs?limit=20'
-PREPARE runs_page(text, text, text, text, text, text) AS
+PREPARE runs_page AS
 SELECT (run_json(r)::jsonb || jsonb_build_object('executor_version', r.executor,
   'retry_count', 0, 'logs_uri', NULL::text, 'cluster_used', NULL::text))::text,
   count(*) OVER () FROM runs r WHERE r.tenant_id = $1
@@ -42,7 +42,7 @@ SELECT (run_json(r)::jsonb || jsonb_build_object('executor_version', r.executor,
 EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
   EXECUTE runs_page(:'tenant', NULL, NULL, NULL, '20', '0');
 \echo '### GET /environments'
-PREPARE environments_list(text) AS
+PREPARE environments_list AS
 SELECT (environment_json(e)::jsonb || jsonb_build_object('id', e.id,
   'is_default', e.name = 'dev', 'is_production', e.is_production,
   'is_ephemeral', false, 'pr_number', NULL::int, 'branch_name', NULL::text,

@@ -9,7 +9,8 @@ dist_doc_DATA = \
 	docs/compatibility.md \
 	docs/model-format.md \
 	docs/plan-json.md \
-	docs/security.md
+	docs/security.md \
+	docs/performance.md
 
 EXTRA_DIST += \
 	debian/changelog debian/control debian/copyright debian/rules \
