@@ -169,6 +169,11 @@ int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *
 		*total = strtoll(db_val(*out, 0, PLAN_LIST_TOTAL), NULL, 10);
 		return 0;
 	}
+	/* an empty first page means no rows at all: no count needed */
+	if (offset == 0) {
+		*total = 0;
+		return 0;
+	}
 	/* a page past the end still reports the total */
 	rc = db_exec(&res, db, a, count_sql, 3, p);
 	if (rc == 0)
