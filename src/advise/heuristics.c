@@ -11,6 +11,7 @@
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 /* Risk levels: a score up to LOW_MAX is low, up to MEDIUM_MAX medium. */
@@ -28,7 +29,7 @@ static json_object *num(double v, int decimals)
 	if (!isfinite(v))
 		v = 0;
 	snprintf(text, sizeof(text), "%.*f", decimals, v);
-	return json_object_new_double_s(strtod(text, NULL), text);
+	return json_object_new_double_s(parse_double_or(text, v), text);
 }
 
 static int by_value(const void *x, const void *y)
@@ -344,7 +345,8 @@ static json_object *summary_json(const struct totals *t, size_t n_steps)
 	if (t->top_model != NULL) {
 		top = json_object_new_object();
 		json_object_object_add(top, "score", json_object_new_int(t->top_score));
-		json_object_object_add(top, "level", json_object_new_string(level_of(t->top_score)));
+		json_object_object_add(top, "level",
+				       json_object_new_string(level_of(t->top_score)));
 		json_object_object_add(top, "model", json_object_new_string(t->top_model));
 	}
 	json_object_object_add(o, "highest_risk", top);

@@ -2,15 +2,14 @@
 #include "advise/llm.h"
 
 #include <string.h>
-#include <time.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/httpc.h"
+#include "util/json.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 
 const char *llm_provider_name(enum llm_provider p)
 {
@@ -66,12 +65,13 @@ static const char *request_body(struct arena *a, const struct llm_request *q)
 	return text;
 }
 
-static struct curl_slist *request_headers(struct arena *a, const struct llm_request *q)
+/* The header lines of a request to q's provider (the key's line among them). */
+static const char *const *request_headers(struct arena *a, const struct llm_request *q)
 {
-	const char *lines[3];
-	struct curl_slist *h = NULL, *next;
-	size_t i;
+	const char **lines = arena_alloc(a, 4 * sizeof(*lines));
 
+	if (lines == NULL)
+		return NULL;
 	lines[0] = "Content-Type: application/json";
 	if (q->provider == LLM_ANTHROPIC) {
 		lines[1] = arena_printf(a, "x-api-key: %s", q->api_key);
@@ -80,34 +80,8 @@ static struct curl_slist *request_headers(struct arena *a, const struct llm_requ
 		lines[1] = arena_printf(a, "Authorization: Bearer %s", q->api_key);
 		lines[2] = NULL;
 	}
-	for (i = 0; i < 3; i++) {
-		if (i == 2 && lines[2] == NULL)
-			break;
-		next = lines[i] ? curl_slist_append(h, lines[i]) : NULL;
-		if (next == NULL) {
-			curl_slist_free_all(h);
-			return NULL;
-		}
-		h = next;
-	}
-	return h;
-}
-
-static size_t collect(char *data, size_t size, size_t n, void *userdata)
-{
-	struct strbuf *sb = userdata;
-
-	return strbuf_add(sb, data, size * n) == 0 ? size * n : 0;
-}
-
-/* A string at obj[key], or NULL. */
-static const char *str_at(json_object *obj, const char *key)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	lines[3] = NULL;
+	return lines[1] != NULL ? lines : NULL;
 }
 
 static long long_at(json_object *obj, const char *key)
@@ -129,19 +103,19 @@ static int parse_success(struct llm_reply *out, struct arena *a, enum llm_provid
 	    json_object_is_type(list, json_type_array)) {
 		for (i = 0; text == NULL && i < json_object_array_length(list); i++) {
 			item = json_object_array_get_idx(list, i);
-			if (str_at(item, "type") && strcmp(str_at(item, "type"), "text") == 0)
-				text = str_at(item, "text");
+			if (json_str(item, "type") && strcmp(json_str(item, "type"), "text") == 0)
+				text = json_str(item, "text");
 		}
 	} else if (p == LLM_OPENAI && json_object_object_get_ex(o, "choices", &list) &&
 		   json_object_is_type(list, json_type_array) &&
 		   json_object_array_length(list) > 0 &&
 		   json_object_object_get_ex(json_object_array_get_idx(list, 0), "message", &msg)) {
-		text = str_at(msg, "content");
+		text = json_str(msg, "content");
 	}
 	if (text == NULL)
 		return -1;
 	out->text = arena_strdup(a, text);
-	out->model = str_at(o, "model") ? arena_strdup(a, str_at(o, "model")) : NULL;
+	out->model = json_str(o, "model") ? arena_strdup(a, json_str(o, "model")) : NULL;
 	if (json_object_object_get_ex(o, "usage", &usage)) {
 		out->input_tokens = long_at(usage, p == LLM_ANTHROPIC ? "input_tokens" :
 					    "prompt_tokens");
@@ -158,9 +132,9 @@ static const char *error_type(json_object *o)
 
 	if (o == NULL || !json_object_object_get_ex(o, "error", &e))
 		return "unknown";
-	if (str_at(e, "code") != NULL)
-		return str_at(e, "code");
-	return str_at(e, "type") ? str_at(e, "type") : "unknown";
+	if (json_str(e, "code") != NULL)
+		return json_str(e, "code");
+	return json_str(e, "type") ? json_str(e, "type") : "unknown";
 }
 
 static void classify_status(struct llm_reply *out, long status)
@@ -184,31 +158,28 @@ static void classify_status(struct llm_reply *out, long status)
 }
 
 static void classify(struct llm_reply *out, struct arena *a, const struct llm_request *q,
-		     CURLcode cc, struct strbuf *answer)
+		     const struct httpc_response *rsp)
 {
 	json_object *o = NULL;
-	const char *text = strbuf_cstr(answer);
 
-	if (cc == CURLE_OPERATION_TIMEDOUT) {
+	if (rsp->result == HTTPC_TIMEOUT) {
 		out->error = "timeout";
 		out->detail = arena_printf(a, "the provider did not answer within %ld seconds",
 					   q->timeout_seconds);
 		return;
 	}
-	if (cc == CURLE_WRITE_ERROR) {
+	if (rsp->result == HTTPC_TOO_LARGE) {
 		out->error = "response_too_large";
 		out->detail = "the provider's answer exceeded the size limit";
 		return;
 	}
-	if (cc != CURLE_OK) {
-		log_warn("llm %s request failed: %s", llm_provider_name(q->provider),
-			 curl_easy_strerror(cc));
+	if (rsp->result != HTTPC_OK) {
+		log_warn("llm %s request failed: %s", llm_provider_name(q->provider), rsp->error);
 		out->error = "unreachable";
 		out->detail = "the provider could not be reached";
 		return;
 	}
-	if (text != NULL)
-		o = json_tokener_parse(text);
+	o = json_tokener_parse(rsp->body);
 	if (out->http_status >= 200 && out->http_status < 300) {
 		if (o == NULL || parse_success(out, a, q->provider, o) < 0) {
 			out->error = "malformed_response";
@@ -222,51 +193,26 @@ static void classify(struct llm_reply *out, struct arena *a, const struct llm_re
 	json_object_put(o);
 }
 
-static long elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (long)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
 int llm_call(struct llm_reply *out, struct arena *a, const struct llm_request *q)
 {
-	struct strbuf answer;
-	struct curl_slist *headers = NULL;
-	struct timespec t0;
+	struct httpc_options opt = {
+		.allow_http = 1,
+		.timeout_seconds = q->timeout_seconds,
+		.max_response = LLM_MAX_RESPONSE,
+	};
+	struct httpc_response rsp;
 	const char *url, *body;
-	CURL *c = NULL;
-	CURLcode cc;
-	int rc = IL_ENOMEM;
 
 	memset(out, 0, sizeof(*out));
-	strbuf_init(&answer, a, LLM_MAX_RESPONSE);
 	url = arena_printf(a, "%s%s", q->base_url, q->provider == LLM_ANTHROPIC ?
 			   "/v1/messages" : "/v1/chat/completions");
 	body = request_body(a, q);
-	if (url == NULL || body == NULL || (headers = request_headers(a, q)) == NULL ||
-	    (c = curl_easy_init()) == NULL)
-		goto out;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, q->timeout_seconds);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, q->timeout_seconds);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "IronLayer");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	cc = curl_easy_perform(c);
-	out->latency_ms = elapsed_ms(&t0);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->http_status);
-	classify(out, a, q, cc, &answer);
-	rc = 0;
-out:
-	curl_easy_cleanup(c);
-	curl_slist_free_all(headers);
-	return rc;
+	opt.headers = request_headers(a, q);
+	if (url == NULL || body == NULL || opt.headers == NULL ||
+	    httpc_fetch(&rsp, a, &opt, url, body, strlen(body)) < 0)
+		return IL_ENOMEM;
+	out->latency_ms = rsp.latency_ms;
+	out->http_status = rsp.status;
+	classify(out, a, q, &rsp);
+	return 0;
 }

@@ -2,8 +2,8 @@
 noinst_LIBRARIES += libiladvise.a
 libiladvise_a_SOURCES = \
 	src/advise/advise.h src/advise/heuristics.c src/advise/lint.c \
-	src/advise/tokens.c src/advise/tokens.h src/advise/diff.c \
+	src/advise/tokens.c src/advise/tokens.h src/advise/linediff.c \
 	src/advise/redact.c src/advise/prompt.c src/advise/reference.c \
 	src/advise/llm.c src/advise/llm.h
-libiladvise_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
-IL_ADVISE_LIBS = libiladvise.a $(CURL_LIBS)
+libiladvise_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+IL_ADVISE_LIBS = libiladvise.a

@@ -168,7 +168,8 @@ static json_object *entries(json_object *list, const char *text_key,
 			continue;
 		}
 		kept = json_object_new_object();
-		json_object_object_add(kept, "model", json_object_new_string(json_object_get_string(m)));
+		json_object_object_add(kept, "model",
+				       json_object_new_string(json_object_get_string(m)));
 		json_object_object_add(kept, text_key, bounded(t, ADVISE_MAX_NOTE));
 		json_object_array_add(out, kept);
 	}

@@ -9,6 +9,7 @@
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 /* How sure each kind of evidence makes us (documented in docs/compatibility.md). */
@@ -24,7 +25,7 @@ static json_object *fixed(double v, int decimals)
 	char text[64];
 
 	snprintf(text, sizeof(text), "%.*f", decimals, v);
-	return json_object_new_double_s(strtod(text, NULL), text);
+	return json_object_new_double_s(parse_double_or(text, v), text);
 }
 
 /* 1 when every name of sub is in set (both lists of n_sub and n_set names). */
@@ -121,7 +122,8 @@ int advise_classify_change(json_object **out, struct arena *a, const struct advi
 	if (b == NULL) {
 		c.type = "non_breaking";
 		c.confidence = SURE_COLUMNS;
-		c.scope = arena_printf(a, "new model; %zu downstream model%s", n, n == 1 ? "" : "s");
+		c.scope = arena_printf(a, "new model; %zu downstream model%s", n,
+				       n == 1 ? "" : "s");
 		if (c.scope == NULL)
 			return IL_ENOMEM;
 	} else if ((rc = compare(&c, a, b, t, n)) < 0) {
@@ -199,7 +201,8 @@ static void llm_items(json_object *list, json_object *llm, const char *array, co
 		if (m == NULL || text == NULL || strcmp(json_object_get_string(m), model) != 0)
 			continue;
 		if (!as_suggestion) {
-			json_object_array_add(list, json_object_new_string(json_object_get_string(text)));
+			json_object_array_add(list,
+					      json_object_new_string(json_object_get_string(text)));
 			continue;
 		}
 		sg = json_object_new_object();
@@ -228,7 +231,8 @@ static json_object *risk_score(json_object *risk, json_object *llm, const char *
 	}
 	llm_items(factors, llm, "risk_notes", model, "note", 0);
 	json_object_object_add(o, "risk_score", fixed(get_double(risk, "score"), 1));
-	json_object_object_add(o, "business_critical", json_object_new_boolean(!strcmp(lv, "high")));
+	json_object_object_add(o, "business_critical",
+			       json_object_new_boolean(!strcmp(lv, "high")));
 	json_object_object_add(o, "approval_required", json_object_new_boolean(strcmp(lv, "low")));
 	json_object_object_add(o, "risk_factors", factors);
 	return o;
@@ -241,9 +245,9 @@ static json_object *suggestions(json_object *lint, json_object *llm, const char 
 
 	for (i = 0; lint != NULL && i < json_object_array_length(lint); i++) {
 		json_object *f = json_object_array_get_idx(lint, i), *sg = json_object_new_object();
+		const char *rule = json_object_get_string(get(f, "rule"));
 
-		json_object_object_add(sg, "suggestion_type",
-				       json_object_new_string(json_object_get_string(get(f, "rule"))));
+		json_object_object_add(sg, "suggestion_type", json_object_new_string(rule));
 		json_object_object_add(sg, "description", json_object_new_string(
 			json_object_get_string(get(f, "message"))));
 		json_object_object_add(sg, "rewritten_sql", NULL);
@@ -276,8 +280,9 @@ json_object *advise_by_model(json_object *advisory)
 		if ((v = get(s, "risk")) != NULL)
 			json_object_object_add(e, "risk_score",
 					       risk_score(v, llm, json_object_get_string(model)));
-		json_object_object_add(e, "suggestions", suggestions(get(s, "suggestions"), llm,
-								     json_object_get_string(model)));
+		json_object_object_add(e, "suggestions",
+				       suggestions(get(s, "suggestions"), llm,
+						   json_object_get_string(model)));
 		json_object_object_add(map, json_object_get_string(model), e);
 		n++;
 	}

@@ -1,11 +1,10 @@
-/* advisory.c: POST /api/v1/plans/:id/augment: heuristics, optional LLM advice, stored beside the plan */
+/* advisory.c: POST /api/v1/plans/:id/augment: heuristics and optional LLM advice on a plan */
 #include <stdlib.h>
 #include <string.h>
 
 #include "advise/advise.h"
 #include "advise/llm.h"
 #include "api/api.h"
-#include "core/json_arena.h"
 #include "core/project.h"
 #include "db/auth.h"
 #include "db/db.h"
@@ -15,6 +14,7 @@
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
@@ -45,14 +45,6 @@ static int plan_source(struct augment *g, struct req *r)
 	return 0;
 }
 
-static const char *str_of(json_object *o, const char *key)
-{
-	json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-	       json_object_get_string(v) : NULL;
-}
-
 /* The steps of the stored plan text (read only: the plan never changes). */
 static int read_steps(struct augment *g, struct req *r, const char *plan_text)
 {
@@ -71,10 +63,12 @@ static int read_steps(struct augment *g, struct req *r, const char *plan_text)
 		struct advise_step *st = &g->steps[i];
 
 		s = json_object_array_get_idx(steps, i);
-		st->step_id = arena_strdup(r->arena, str_of(s, "step_id") ? str_of(s, "step_id") : "");
-		st->model = arena_strdup(r->arena, str_of(s, "model") ? str_of(s, "model") : "");
-		st->full_refresh = str_of(s, "run_type") == NULL ||
-				   strcmp(str_of(s, "run_type"), "FULL_REFRESH") == 0;
+		const char *step_id = json_str(s, "step_id"), *model = json_str(s, "model");
+
+		st->step_id = arena_strdup(r->arena, step_id ? step_id : "");
+		st->model = arena_strdup(r->arena, model ? model : "");
+		st->full_refresh = json_str(s, "run_type") == NULL ||
+				   strcmp(json_str(s, "run_type"), "FULL_REFRESH") == 0;
 		if (json_object_object_get_ex(s, "estimated_compute_seconds", &v))
 			st->planned_seconds = json_object_get_double(v);
 		if (st->step_id == NULL || st->model == NULL)
@@ -98,7 +92,8 @@ static void load_projects(struct augment *g, struct req *r)
 
 	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, g->repo_path) != 0 ||
 	    strcmp(real, g->repo_path) != 0) {
-		log_warn("augment %s: the plan's repository path no longer leads to it", g->plan_id);
+		log_warn("augment %s: the plan's repository path no longer leads to it",
+			 g->plan_id);
 		return;
 	}
 	if (repo_open(&repo, r->arena, g->repo_path) < 0) {
@@ -121,7 +116,7 @@ static const char *model_array(struct req *r, const struct augment *g)
 	struct strbuf sb;
 	size_t i;
 
-	strbuf_init(&sb, r->arena, 1 << 24);
+	strbuf_init(&sb, r->arena, IL_MAX_RESPONSE_TEXT);
 	strbuf_addc(&sb, '{');
 	for (i = 0; i < g->n_steps; i++)
 		strbuf_addf(&sb, "%s%s", i ? "," : "", g->steps[i].model);
@@ -156,7 +151,7 @@ static int load_history(struct augment *g, struct req *r)
 			if (strcmp(db_val(h, row, 1), "FAIL") == 0)
 				hi->recent_failures++;
 			else if (db_val(h, row, 2) != NULL)
-				secs[hi->n_runtimes++] = strtod(db_val(h, row, 2), NULL);
+				secs[hi->n_runtimes++] = parse_double_or(db_val(h, row, 2), 0);
 		}
 		secs += hi->n_runtimes;
 	}
@@ -323,8 +318,8 @@ int api_plans_augment(struct req *r)
 	    (rc = read_steps(&g, r, db_val(plan, 0, PLAN_TEXT))) < 0 ||
 	    (rc = build_advisory(&advisory, &g, r)) < 0 ||
 	    (rc = db_plan_set_advisory(r->db, r->arena, r->who.tenant_id, id,
-					json_object_to_json_string_ext(advisory,
-								       JSON_C_TO_STRING_PLAIN))) < 0 ||
+					json_object_to_json_string_ext(
+						advisory, JSON_C_TO_STRING_PLAIN))) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				  "plan_augmented", "plan", id, NULL)) < 0)
 		return rc;

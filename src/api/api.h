@@ -14,16 +14,14 @@ struct api_ctx {
 	int nmigrations;
 };
 
-/* The route table the dispatcher serves. */
+/* routes.c: the route table the dispatcher serves. */
 const struct http_app *api_app(void);
 
-/* common.c */
+/* paging.c */
 struct api_page {
 	int64_t limit;    /* 1..100, default 20 (models: 1..500, default 100) */
 	int64_t offset;   /* >= 0 */
 };
-/* Pure: NULL or why s is not an environment name. */
-const char *api_check_env_name(const char *s);
 /* ?limit=&offset= (limit 1..100, default 20); returns 1 after a 422. */
 int api_page_read(struct api_page *pg, struct req *r);
 /* The same with limit 1..max, default def. */
@@ -42,8 +40,10 @@ json_object *api_json_parse(const char *text);
 /* A JSON string, or NULL (JSON null) for a NULL pointer. */
 json_object *api_str(const char *s);
 
-/* plans.c */
+/* plan_generate.c */
 int api_plans_generate(struct req *r);
+
+/* plans.c */
 int api_plans_list(struct req *r);
 int api_plans_get(struct req *r);
 int api_plans_approve(struct req *r);
@@ -51,13 +51,19 @@ int api_plans_reject(struct req *r);
 /* Responds with the stored plan (plan JSON plus status, approvals …). */
 int api_plan_respond(struct req *r, const char *plan_id, int status);
 
-/* apply.c, environments.c, runs.c */
+/* apply.c (with apply_verify.c and apply_warehouse.c) */
 int api_plans_apply(struct req *r);
+
+/* environments.c */
+/* Pure: NULL or why s is not an environment name. */
+const char *api_check_env_name(const char *s);
 int api_environments_list(struct req *r);
 int api_environments_create(struct req *r);
 int api_environments_delete(struct req *r);
 int api_environments_promotions(struct req *r);
 int api_environments_cleanup(struct req *r);
+
+/* runs.c */
 int api_runs_list(struct req *r);
 int api_runs_get(struct req *r);
 int api_runs_telemetry(struct req *r);
@@ -70,7 +76,7 @@ int api_models_list(struct req *r);
 int api_models_get(struct req *r);
 int api_models_lineage(struct req *r);
 
-/* auth.c, auth_session.c */
+/* auth.c (sign-up, login, the authenticator), auth_session.c (refresh, cookies, password) */
 int api_authenticate(struct req *r);
 int api_bind_tenant(struct req *r);
 int api_auth_signup(struct req *r);
@@ -81,7 +87,7 @@ int api_auth_logout(struct req *r);
 int api_auth_password(struct req *r);
 int api_auth_me(struct req *r);
 
-/* billing.c, billing_checkout.c, billing_webhook.c */
+/* billing.c (with the quota checks below), billing_checkout.c, billing_webhook.c */
 int api_billing_plans(struct req *r);
 int api_billing_subscription(struct req *r);
 int api_billing_quota(struct req *r);

@@ -6,7 +6,6 @@
 
 #include "api/api.h"
 #include "api/auth.h"
-#include "core/json_arena.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "http/body.h"
@@ -17,6 +16,7 @@
 #include "util/config.h"
 #include "util/crypto.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 
 /* Pure: NULL or why s is not an email address we accept. */
@@ -122,7 +122,8 @@ void auth_respond(struct req *r, int status, struct auth_tokens *t, const struct
 		       r->cfg->refresh_token_ttl, COOKIE_HTTPONLY);
 	req_set_cookie(r, CSRF_COOKIE, csrf, CSRF_COOKIE_PATH, r->cfg->refresh_token_ttl, 0);
 	if (how == AUTH_COOKIE_AND_BODY)
-		json_object_object_add(t->body, "refresh_token", json_object_new_string(t->refresh));
+		json_object_object_add(t->body, "refresh_token",
+				       json_object_new_string(t->refresh));
 	if (u != NULL) {
 		json_object_object_add(t->body, "user", auth_user_json(u));
 		json_object_object_add(t->body, "tenant_id", json_object_new_string(u->tenant_id));

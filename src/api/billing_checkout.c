@@ -128,8 +128,8 @@ static int ensure_customer(const char **id, struct req *r)
 	if (rc == 0 && acc.subscription_id != NULL && billing_status_keeps_tier(acc.status)) {
 		/* a second subscription would bill twice: plan changes go through the portal */
 		req_error(r, 409, "subscription_exists",
-			  "this tenant already has a subscription (%s); change it in the billing portal",
-			  acc.status);
+			  "this tenant already has a subscription (%s); "
+			  "change it in the billing portal", acc.status);
 		rc = 1;
 	}
 	if (rc == 0 && *id == NULL &&

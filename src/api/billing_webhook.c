@@ -4,15 +4,16 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "billing/signature.h"
 #include "billing/store.h"
 #include "billing/stripe.h"
 #include "billing/tiers.h"
-#include "core/json_arena.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/log.h"
 
 struct event {

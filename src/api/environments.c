@@ -9,6 +9,8 @@
 #include "http/body.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/limits.h"
+#include "util/parse.h"
 #include "util/secret.h"
 
 /*
@@ -66,6 +68,11 @@ static const char *check_executor(const char *s)
 		"must be postgres or databricks";
 }
 
+const char *api_check_env_name(const char *s)
+{
+	return ident_ok(s, IL_MAX_IDENT, 0) ? NULL : "must match ^[a-z][a-z0-9_]{0,62}$";
+}
+
 /*
  * A schema prefix names schemas <prefix>_<schema>: none may fall among
  * PostgreSQL's own (pg_*, information_schema) or the public schema.
@@ -73,13 +80,10 @@ static const char *check_executor(const char *s)
 static const char *check_prefix(const char *s)
 {
 	static const char *const reserved[] = { "pg", "information_schema", "public" };
-	size_t i, n = strlen(s);
+	size_t i;
 
-	if (n == 0 || n > 40 || s[0] < 'a' || s[0] > 'z')
+	if (!ident_ok(s, IL_MAX_SCHEMA_PREFIX, 0))
 		return "must match ^[a-z][a-z0-9_]{0,39}$";
-	for (i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return "must match ^[a-z][a-z0-9_]{0,39}$";
 	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
 		if (strncmp(s, reserved[i], strlen(reserved[i])) == 0)
 			return "may not start with pg, information_schema or public";
@@ -87,10 +91,10 @@ static const char *check_prefix(const char *s)
 }
 
 static const struct field env_fields[] = {
-	{ "name", FIELD_STRING, 1, 63, 0, 0, api_check_env_name },
+	{ "name", FIELD_STRING, 1, IL_MAX_IDENT, 0, 0, api_check_env_name },
 	{ "executor", FIELD_STRING, 0, 16, 0, 0, check_executor },
 	{ "catalog", FIELD_STRING, 0, 255, 0, 0, NULL },
-	{ "schema_prefix", FIELD_STRING, 1, 40, 0, 0, check_prefix },
+	{ "schema_prefix", FIELD_STRING, 1, IL_MAX_SCHEMA_PREFIX, 0, 0, check_prefix },
 	{ "required_approvals", FIELD_INT, 0, 0, 1, 10, NULL },
 	{ "allow_self_approval", FIELD_BOOL, 0, 0, 0, 0, NULL },
 	{ "is_production", FIELD_BOOL, 0, 0, 0, 0, NULL },
@@ -161,10 +165,11 @@ static const char *connection_text(struct req *r, const char *executor, int *abs
 	}
 	for (i = 0; i < 3; i++) {
 		if (!json_object_object_get_ex(c, dbx_keys[i], &v) ||
-		    !json_object_is_type(v, json_type_string) || json_object_get_string_len(v) == 0 ||
-		    json_object_get_string_len(v) > 2048) {
+		    !json_object_is_type(v, json_type_string) ||
+		    json_object_get_string_len(v) == 0 || json_object_get_string_len(v) > 2048) {
 			req_invalid(r, "body", "connection",
-				    arena_printf(r->arena, "connection.%s must be a non-empty string",
+				    arena_printf(r->arena,
+						 "connection.%s must be a non-empty string",
 						 dbx_keys[i]), "value_error");
 			return NULL;
 		}
@@ -260,7 +265,8 @@ int api_environments_delete(struct req *r)
 	}
 	if (rc == IL_ECONFLICT) {
 		req_error(r, 409, "environment_busy",
-			  "a plan in environment %s is being applied; try again when it is done", name);
+			  "a plan in environment %s is being applied; try again when it is done",
+			  name);
 		return 0;
 	}
 	if (rc == 0)

@@ -4,7 +4,7 @@ libilapi_a_SOURCES = \
 	src/api/health.c \
 	src/api/auth.c src/api/auth.h src/api/auth_session.c src/api/auth_throttle.c \
 	src/api/billing.c src/api/billing_checkout.c src/api/billing_webhook.c \
-	src/api/common.c \
+	src/api/paging.c \
 	src/api/plans.c src/api/plan_generate.c \
 	src/api/models.c \
 	src/api/settings.c src/api/advisory.c \

@@ -209,7 +209,8 @@ static void add_nodes(json_object *nodes, json_object *names, unsigned char *in,
 		json_object_object_add(o, "name", json_object_new_string(name));
 		json_object_object_add(o, "is_target",
 				       json_object_new_boolean(strcmp(dir, "self") == 0));
-		json_object_object_add(o, "kind", json_object_new_string(db_val(res, l[i].node, 1)));
+		json_object_object_add(o, "kind",
+				       json_object_new_string(db_val(res, l[i].node, 1)));
 		json_object_object_add(o, "depth", json_object_new_int(l[i].depth));
 		json_object_object_add(o, "direction", json_object_new_string(dir));
 		json_object_array_add(nodes, o);
@@ -230,8 +231,10 @@ static json_object *edges_within(PGresult *res, const struct edges *es,
 		if (!in[es->e[i].from] || !in[es->e[i].to])
 			continue;
 		o = json_object_new_object();
-		json_object_object_add(o, "source", json_object_new_string(db_val(res, es->e[i].from, 0)));
-		json_object_object_add(o, "target", json_object_new_string(db_val(res, es->e[i].to, 0)));
+		json_object_object_add(o, "source",
+				       json_object_new_string(db_val(res, es->e[i].from, 0)));
+		json_object_object_add(o, "target",
+				       json_object_new_string(db_val(res, es->e[i].to, 0)));
 		json_object_array_add(list, o);
 	}
 	return list;
@@ -244,7 +247,8 @@ static int read_lineage_query(struct req *r, int *up, int *down, int64_t *depth)
 	*up = dir == NULL || strcmp(dir, "both") == 0 || strcmp(dir, "upstream") == 0;
 	*down = dir == NULL || strcmp(dir, "both") == 0 || strcmp(dir, "downstream") == 0;
 	if (!*up && !*down)
-		req_invalid(r, "query", "direction", "must be upstream, downstream or both", "enum");
+		req_invalid(r, "query", "direction", "must be upstream, downstream or both",
+			    "enum");
 	query_int(r, "depth", 0, 1, 1000, depth);
 	return req_validation_finish(r);
 }

@@ -52,7 +52,7 @@ static const struct field generate_fields[] = {
 	{ "repo_path", FIELD_STRING, 1, PATH_MAX, 0, 0, NULL },
 	{ "base_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
 	{ "target_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
-	{ "environment", FIELD_STRING, 0, 63, 0, 0, api_check_env_name },
+	{ "environment", FIELD_STRING, 0, IL_MAX_IDENT, 0, 0, api_check_env_name },
 	{ "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
 };
 
@@ -186,7 +186,8 @@ static int load_state(struct plan_inputs *in, struct generate *g, struct req *r)
 	double *secs;
 	int i, n, rc;
 
-	if ((rc = db_state_watermarks(&wm, r->db, r->arena, r->who.tenant_id, g->environment)) < 0 ||
+	rc = db_state_watermarks(&wm, r->db, r->arena, r->who.tenant_id, g->environment);
+	if (rc < 0 ||
 	    (rc = db_state_runtimes(&rt, r->db, r->arena, r->who.tenant_id, g->environment)) < 0)
 		return rc;
 	w = arena_calloc(r->arena, (size_t)db_rows(wm) + 1, sizeof(*w));
@@ -201,7 +202,7 @@ static int load_state(struct plan_inputs *in, struct generate *g, struct req *r)
 	in->watermarks = w;
 	in->n_watermarks = (size_t)db_rows(wm);
 	for (i = 0, n = 0; i < db_rows(rt); i++) {
-		secs[i] = strtod(db_val(rt, i, 1), NULL);
+		secs[i] = parse_double_or(db_val(rt, i, 1), 0);
 		if (n == 0 || strcmp(t[n - 1].model, db_val(rt, i, 0)) != 0) {
 			t[n].model = db_val(rt, i, 0);
 			t[n++].seconds = &secs[i];
@@ -245,7 +246,7 @@ static const char *step_models(struct req *r, const struct plan *p)
 	struct strbuf sb;
 	size_t i;
 
-	strbuf_init(&sb, r->arena, 1 << 24);
+	strbuf_init(&sb, r->arena, IL_MAX_RESPONSE_TEXT);
 	strbuf_addc(&sb, '{');
 	for (i = 0; i < p->n_steps; i++)
 		strbuf_addf(&sb, "%s%s", i ? "," : "", p->steps[i].model);
@@ -263,7 +264,7 @@ static const char *step_hashes(struct req *r, const struct generate *g)
 	struct strbuf sb;
 	size_t i;
 
-	strbuf_init(&sb, r->arena, 1 << 24);
+	strbuf_init(&sb, r->arena, IL_MAX_RESPONSE_TEXT);
 	strbuf_addc(&sb, '{');
 	for (i = 0; i < g->plan->n_steps; i++) {
 		const char *model = g->plan->steps[i].model;

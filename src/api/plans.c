@@ -64,7 +64,8 @@ static void add_contract_counts(json_object *plan)
 			json_object *sev = member(json_object_array_get_idx(v, k), "severity");
 
 			all++;
-			breaking += sev != NULL && strcmp(json_object_get_string(sev), "BREAKING") == 0;
+			breaking += sev != NULL &&
+				    strcmp(json_object_get_string(sev), "BREAKING") == 0;
 		}
 	}
 	json_object_object_add(summary, "breaking_contract_violations",
@@ -150,8 +151,8 @@ static json_object *plan_item(PGresult *res, int i)
 	json_object_object_add(o, "status", api_str(db_val(res, i, PLAN_LIST_STATUS)));
 	json_object_object_add(o, "total_steps",
 			       json_object_new_int((int)db_long(res, i, PLAN_LIST_STEPS)));
-	json_object_object_add(o, "estimated_cost_usd",
-			       json_object_new_double(strtod(db_val(res, i, PLAN_LIST_COST), NULL)));
+	json_object_object_add(o, "estimated_cost_usd", json_object_new_double(
+				       parse_double_or(db_val(res, i, PLAN_LIST_COST), 0)));
 	changed = api_json_parse(db_val(res, i, PLAN_LIST_MODELS_CHANGED));
 	if (changed == NULL || !json_object_is_type(changed, json_type_array)) {
 		json_object_put(changed);

@@ -15,11 +15,14 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/password", api_auth_password, ROLE_VIEWER, ROUTE_JSON_BODY,
 	  "auth" },
 
-	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR, TENANT_JSON, "plans" },
+	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR, TENANT_JSON,
+	  "plans" },
 	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },
 	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },
-	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR, TENANT_JSON, "plans" },
-	{ "POST", "/api/v1/plans/:id/reject", api_plans_reject, ROLE_OPERATOR, TENANT_JSON, "plans" },
+	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR, TENANT_JSON,
+	  "plans" },
+	{ "POST", "/api/v1/plans/:id/reject", api_plans_reject, ROLE_OPERATOR, TENANT_JSON,
+	  "plans" },
 	/* apply manages its own short transactions: runs must survive a failed step */
 	{ "POST", "/api/v1/plans/:id/apply", api_plans_apply, ROLE_OPERATOR, ROUTE_JSON_BODY,
 	  "plans" },

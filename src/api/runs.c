@@ -3,10 +3,10 @@
 
 #include "api/api.h"
 #include "core/date.h"
-#include "core/json_arena.h"
 #include "db/db.h"
 #include "db/runs.h"
 #include "util/error.h"
+#include "util/json.h"
 
 /* The reference's run statuses (its clients colour and count by them). */
 static const char *const run_statuses[] = { "PENDING", "RUNNING", "SUCCESS", "FAIL",
@@ -68,7 +68,8 @@ static int64_t partition_count(json_object *run)
 	json_object *range = member(run, "input_range");
 	long start, end;
 
-	if (range == NULL || date_parse(json_object_get_string(member(range, "start")), &start) < 0 ||
+	if (range == NULL ||
+	    date_parse(json_object_get_string(member(range, "start")), &start) < 0 ||
 	    date_parse(json_object_get_string(member(range, "end")), &end) < 0 || end <= start)
 		return 1;
 	return end - start;

@@ -61,7 +61,8 @@ static json_object *llm_json(const struct req *r, const PGresult *s)
 	json_object_object_add(o, "configured", json_object_new_boolean(configured));
 	json_object_object_add(o, "provider", api_str(configured ? provider : NULL));
 	json_object_object_add(o, "key_last4", api_str(configured ? db_val(s, 0, S_LAST4) : NULL));
-	json_object_object_add(o, "key_prefix", api_str(configured ? db_val(s, 0, S_PREFIX) : NULL));
+	json_object_object_add(o, "key_prefix",
+			       api_str(configured ? db_val(s, 0, S_PREFIX) : NULL));
 	json_object_object_add(o, "updated_at", api_str(db_val(s, 0, S_UPDATED_AT)));
 	json_object_object_add(o, "model", api_str(configured ? model : NULL));
 	return o;

@@ -3,7 +3,7 @@ noinst_LIBRARIES += libilbilling.a
 libilbilling_a_SOURCES = \
 	src/billing/tiers.c src/billing/tiers.h \
 	src/billing/stripe.c src/billing/stripe.h \
-	src/billing/signature.c \
+	src/billing/signature.c src/billing/signature.h \
 	src/billing/store.c src/billing/store.h
-libilbilling_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS) $(CRYPTO_CFLAGS)
-IL_BILLING_LIBS = libilbilling.a $(CURL_LIBS)
+libilbilling_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS) $(CRYPTO_CFLAGS)
+IL_BILLING_LIBS = libilbilling.a

@@ -1,9 +1,10 @@
 /* signature.c (billing): verifies Stripe-Signature headers on webhook events */
+#include "billing/signature.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "billing/stripe.h"
 #include "util/strbuf.h"
 #include "util/crypto.h"
 #include "util/error.h"

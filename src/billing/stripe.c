@@ -1,16 +1,15 @@
-/* stripe.c (billing): POSTs to the Stripe API with libcurl, reads JSON answers */
+/* stripe.c (billing): POSTs to the Stripe API through util/httpc, reads JSON answers */
 #include "billing/stripe.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
-#include "core/json_arena.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/crypto.h"
 #include "util/error.h"
+#include "util/httpc.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -56,20 +55,10 @@ const char *stripe_idempotency_key(struct arena *a)
 	return arena_printf(a, "il-%s", hex);
 }
 
-static size_t collect(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct strbuf *sb = arg;
-
-	if (strbuf_add(sb, data, size * nmemb) < 0)
-		return 0;
-	return size * nmemb;
-}
-
 /* The response text as a JSON object owned by the arena, or NULL. */
-static json_object *parse_answer(struct arena *a, const struct strbuf *sb)
+static json_object *parse_answer(struct arena *a, const char *text)
 {
-	const char *text = strbuf_cstr(sb);
-	json_object *o = text ? json_tokener_parse(text) : NULL;
+	json_object *o = json_tokener_parse(text);
 
 	if (o == NULL)
 		return NULL;
@@ -78,36 +67,30 @@ static json_object *parse_answer(struct arena *a, const struct strbuf *sb)
 	return json_object_is_type(o, json_type_object) ? o : NULL;
 }
 
-/* Builds the header list; NULL when out of memory. */
-static struct curl_slist *request_headers(const struct il_config *cfg, struct arena *a,
+/* The header lines, the secret key's among them; NULL when out of memory. */
+static const char *const *request_headers(const struct il_config *cfg, struct arena *a,
 					  const char *idempotency_key)
 {
-	struct curl_slist *h = NULL, *next;
-	const char *lines[4];
-	size_t i;
+	const char **lines = arena_alloc(a, 5 * sizeof(*lines));
 
+	if (lines == NULL)
+		return NULL;
 	lines[0] = arena_printf(a, "Authorization: Bearer %s", cfg->stripe_secret_key);
 	lines[1] = arena_printf(a, "Idempotency-Key: %s", idempotency_key);
 	lines[2] = "Content-Type: application/x-www-form-urlencoded";
 	lines[3] = "Expect:";
-	for (i = 0; i < 4; i++) {
-		next = lines[i] ? curl_slist_append(h, lines[i]) : NULL;
-		if (next == NULL) {
-			curl_slist_free_all(h);
-			return NULL;
-		}
-		h = next;
-	}
-	return h;
+	lines[4] = NULL;
+	return lines[0] != NULL && lines[1] != NULL ? lines : NULL;
 }
 
 /* Maps the transfer result and HTTP status to a return code, logging why. */
-static int classify(CURLcode cc, long status, const char *path, json_object *answer)
+static int classify(const struct httpc_response *rsp, const char *path, json_object *answer)
 {
+	long status = rsp->status;
 	const char *type, *msg;
 
-	if (cc != CURLE_OK) {
-		log_error("stripe POST %s failed: %s", path, curl_easy_strerror(cc));
+	if (rsp->result != HTTPC_OK) {
+		log_error("stripe POST %s failed: %s", path, rsp->error);
 		return IL_EUNAVAIL;
 	}
 	if (status >= 200 && status < 300)
@@ -125,42 +108,28 @@ static int classify(CURLcode cc, long status, const char *path, json_object *ans
 int stripe_post(json_object **out, const struct il_config *cfg, struct arena *a,
 		const char *path, const struct stripe_form *f, const char *idempotency_key)
 {
-	struct strbuf answer;
-	struct curl_slist *headers = NULL;
+	struct httpc_options opt = {
+		.allow_http = 1,
+		.timeout_seconds = cfg->stripe_timeout_seconds,
+		.connect_timeout_seconds = cfg->stripe_timeout_seconds < 10 ?
+					   cfg->stripe_timeout_seconds : 10L,
+		.max_response = STRIPE_MAX_RESPONSE,
+	};
+	struct httpc_response rsp;
 	const char *url = arena_printf(a, "%s%s", cfg->stripe_api_base, path);
 	const char *form = strbuf_cstr(&f->sb);
-	CURL *c = NULL;
-	CURLcode cc;
-	long status = 0;
-	int rc = IL_ENOMEM;
+	int rc;
 
 	*out = NULL;
-	strbuf_init(&answer, a, STRIPE_MAX_RESPONSE);
 	if (url == NULL || form == NULL || idempotency_key == NULL ||
-	    (headers = request_headers(cfg, a, idempotency_key)) == NULL ||
-	    (c = curl_easy_init()) == NULL)
-		goto out;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, cfg->stripe_timeout_seconds);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
-			 cfg->stripe_timeout_seconds < 10 ? cfg->stripe_timeout_seconds : 10L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, form);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(form));
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "IronLayer");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-	cc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	*out = cc == CURLE_OK ? parse_answer(a, &answer) : NULL;
-	rc = classify(cc, status, path, *out);
+	    (opt.headers = request_headers(cfg, a, idempotency_key)) == NULL)
+		return IL_ENOMEM;
+	if ((rc = httpc_fetch(&rsp, a, &opt, url, form, strlen(form))) < 0)
+		return rc;
+	*out = rsp.result == HTTPC_OK ? parse_answer(a, rsp.body) : NULL;
+	rc = classify(&rsp, path, *out);
 	if (rc < 0)
 		*out = NULL;
-out:
-	curl_easy_cleanup(c);
-	curl_slist_free_all(headers);
 	return rc;
 }
 
@@ -192,11 +161,7 @@ json_object *stripe_get(json_object *o, const char *path)
 
 const char *stripe_str(json_object *o, const char *path)
 {
-	json_object *v = stripe_get(o, path);
-	const char *s;
+	const char *s = json_str(stripe_get(o, path), NULL);
 
-	if (v == NULL || !json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	return *s != '\0' ? s : NULL;
+	return s != NULL && *s != '\0' ? s : NULL;
 }

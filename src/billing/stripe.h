@@ -1,4 +1,4 @@
-/* stripe.h (billing): a small Stripe API client (libcurl, form-encoded) */
+/* stripe.h (billing): a small Stripe API client (util/httpc, form-encoded) */
 #ifndef IL_BILLING_STRIPE_H
 #define IL_BILLING_STRIPE_H
 
@@ -45,14 +45,5 @@ const char *stripe_idempotency_key(struct arena *a);
  */
 json_object *stripe_get(json_object *o, const char *path);
 const char *stripe_str(json_object *o, const char *path);
-
-/*
- * Checks a Stripe-Signature header ("t=<unix>,v1=<hex>[,v1=…]") against
- * HMAC-SHA256(secret, "<t>.<payload>"), in constant time, accepting any v1
- * that matches. Returns 0; IL_EINVALID for a malformed header or no match;
- * IL_ESTALE when t is more than tolerance seconds away from now.
- */
-int stripe_signature_verify(struct arena *a, const char *header, const char *payload,
-			    size_t n, const char *secret, long now, long tolerance);
 
 #endif

@@ -1,8 +1,7 @@
 # src/core/local.mk: the pure planner library (no I/O): parser, lexer, DAG, diff, plan
 noinst_LIBRARIES += libilcore.a
 libilcore_a_SOURCES = \
-	src/core/diag.c src/core/diag.h \
-	src/core/json_arena.c src/core/json_arena.h \
+	src/core/diag.c src/core/diag.h src/core/json_arena.h \
 	src/core/lexer.c src/core/lexer.h \
 	src/core/canonical.c \
 	src/core/header.c src/core/header.h \

@@ -5,18 +5,13 @@
 #include "exec/exec.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/limits.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 int exec_ident_ok(const char *s)
 {
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 63 || !((s[0] >= 'a' && s[0] <= 'z') || s[0] == '_'))
-		return 0;
-	for (i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	return 1;
+	return ident_ok(s, IL_MAX_IDENT, IDENT_LEADING_UNDERSCORE);
 }
 
 const char *exec_quote_ident(struct arena *a, const char *s)

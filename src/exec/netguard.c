@@ -12,6 +12,7 @@
 
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
 
 #define NET_LIST_SEPARATORS ", \t\r\n"
 
@@ -131,8 +132,7 @@ int net_cidr_parse(struct net_cidr *out, const char *text)
 	const char *slash = strchr(text, '/');
 	size_t n = slash ? (size_t)(slash - text) : strlen(text);
 	int max, i;
-	char *end;
-	long prefix;
+	int64_t prefix;
 
 	if (n == 0 || n >= INET6_ADDRSTRLEN)
 		return -1;
@@ -146,8 +146,7 @@ int net_cidr_parse(struct net_cidr *out, const char *text)
 		return 0;
 	if (slash[1] < '0' || slash[1] > '9')
 		return -1;
-	prefix = strtol(slash + 1, &end, 10);
-	if (*end != '\0' || prefix < 0 || prefix > max)
+	if (parse_i64(slash + 1, 0, max, &prefix) < 0)
 		return -1;
 	out->prefix = (int)prefix;
 	/* bits past the prefix must be zero: "10.1.2.3/8" is a typo, not a range */

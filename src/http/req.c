@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/json_arena.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
 #include "util/ipmatch.h"
+#include "util/json.h"
 
 static const char *const role_names[] = { "none", "viewer", "operator", "admin" };
 

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/json_arena.h"
 #include "db/db.h"
 #include "http/cors.h"
 #include "http/csrf.h"
@@ -13,6 +12,7 @@
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/json.h"
 
 /* Matches path against pattern, capturing :params into r. 1 on a match. */
 static int match_pattern(const char *pattern, const char *path, struct req *r)

@@ -18,6 +18,18 @@
 #define IL_MAX_REPO_ROOTS 16
 /* Log lines are cut at this length. */
 #define IL_MAX_LOG_LINE 8192
+/* A response body a handler builds as text (a plan, an advisory). */
+#define IL_MAX_RESPONSE_TEXT (1 << 24)
+/* A Link header's text. */
+#define IL_MAX_LINK_HEADER 16384
+
+/*
+ * Identifiers we splice into SQL ([a-z][a-z0-9_]*, see ident_ok): at most
+ * PostgreSQL's NAMEDATALEN - 1 bytes; a schema prefix leaves room for the
+ * "_<schema>" it is joined to.
+ */
+#define IL_MAX_IDENT 63
+#define IL_MAX_SCHEMA_PREFIX 40
 
 /* Planner (src/core, src/repo): one model file, models per commit, names. */
 #define IL_MAX_SQL_FILE (1024 * 1024)

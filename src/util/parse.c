@@ -37,6 +37,13 @@ int parse_double(const char *s, double *out)
 	return 0;
 }
 
+double parse_double_or(const char *s, double def)
+{
+	double v;
+
+	return parse_double(s, &v) == 0 ? v : def;
+}
+
 int parse_bool(const char *s, int *out)
 {
 	static const char *const yes[] = { "true", "yes", "on", "1" };
@@ -105,4 +112,17 @@ int is_hex_string(const char *s, size_t min, size_t max)
 		if (hex_digit(s[n]) < 0)
 			return 0;
 	return n >= min && n <= max;
+}
+
+int ident_ok(const char *s, size_t max, unsigned flags)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > max || !((s[0] >= 'a' && s[0] <= 'z') ||
+				  (s[0] == '_' && (flags & IDENT_LEADING_UNDERSCORE))))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
 }

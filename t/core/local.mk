@@ -11,7 +11,8 @@ t_unit_core_LDADD = $(IL_REPO_LIBS) $(IL_CORE_LIBS) $(IL_UTIL_LIBS) $(CHECK_LIBS
 EXTRA_DIST += t/fixtures/make-repos.sh t/core/golden
 
 # make fuzz: a libFuzzer build (clang) of the header parser and the lexer,
-# run briefly; not part of all/check. FUZZ_TIME=N runs it longer.
+# run briefly; not part of all/check. FUZZ_TIME=N runs it longer; the targets
+# of fuzz/local.mk share the same budget (this one gets a third of it).
 FUZZ_CC = clang
 FUZZ_TIME = 20
 fuzz_srcs = $(srcdir)/fuzz/fuzz_model.c \
@@ -33,6 +34,6 @@ fuzz/fuzz_model: $(fuzz_srcs)
 		-o $@ $(fuzz_srcs) $(CRYPTO_LIBS)
 fuzz: fuzz/fuzz_model
 	@mkdir -p fuzz/corpus
-	./fuzz/fuzz_model -max_total_time=$(FUZZ_TIME) -max_len=8192 \
+	./fuzz/fuzz_model -max_total_time=$$(( $(FUZZ_TIME) / 3 > 0 ? $(FUZZ_TIME) / 3 : 1 )) -max_len=8192 \
 		fuzz/corpus $(srcdir)/fuzz/seeds
 .PHONY: fuzz

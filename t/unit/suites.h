@@ -15,5 +15,6 @@ Suite *suite_router(void);
 Suite *suite_body(void);
 Suite *suite_netguard(void);
 Suite *suite_pg_connect(void);
+Suite *suite_httpc(void);
 
 #endif

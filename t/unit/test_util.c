@@ -11,6 +11,7 @@
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/ipmatch.h"
+#include "util/limits.h"
 #include "util/parse.h"
 #include "util/secret.h"
 #include "util/strbuf.h"
@@ -192,6 +193,23 @@ START_TEST(test_parse__hex_round_trip_and_bools)
 }
 END_TEST
 
+START_TEST(test_parse__identifiers_and_stored_numbers)
+{
+	ck_assert_int_eq(ident_ok("stg_orders2", IL_MAX_IDENT, 0), 1);
+	ck_assert_int_eq(ident_ok("_tmp", IL_MAX_IDENT, 0), 0);
+	ck_assert_int_eq(ident_ok("_tmp", IL_MAX_IDENT, IDENT_LEADING_UNDERSCORE), 1);
+	ck_assert_int_eq(ident_ok("", IL_MAX_IDENT, IDENT_LEADING_UNDERSCORE), 0);
+	ck_assert_int_eq(ident_ok("Orders", IL_MAX_IDENT, 0), 0);
+	ck_assert_int_eq(ident_ok("a\"b", IL_MAX_IDENT, 0), 0);
+	ck_assert_int_eq(ident_ok("abcd", 4, 0), 1);
+	ck_assert_int_eq(ident_ok("abcde", 4, 0), 0);
+	ck_assert_double_eq(parse_double_or("2.5", 7), 2.5);
+	ck_assert_double_eq(parse_double_or("2.5x", 7), 7);
+	ck_assert_double_eq(parse_double_or("inf", 7), 7);
+	ck_assert_double_eq(parse_double_or(NULL, 7), 7);
+}
+END_TEST
+
 Suite *suite_parse(void)
 {
 	Suite *s = suite_create("parse");
@@ -199,6 +217,7 @@ Suite *suite_parse(void)
 
 	tcase_add_test(tc, test_parse__i64_accepts_only_whole_numbers_in_range);
 	tcase_add_test(tc, test_parse__hex_round_trip_and_bools);
+	tcase_add_test(tc, test_parse__identifiers_and_stored_numbers);
 	suite_add_tcase(s, tc);
 	return s;
 }

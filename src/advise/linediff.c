@@ -1,4 +1,4 @@
-/* diff.c (advise): line diff of two SQL texts for risk size and prompts */
+/* linediff.c (advise): line diff of two SQL texts for risk size and prompts */
 #include <stdint.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* common.c: what several resources share: name checks, pagination, JSON rows */
+/* paging.c: pagination (limit/offset, Link, X-Total-Count) and the JSON values list rows share */
 #include <stdio.h>
 #include <string.h>
 
@@ -6,18 +6,6 @@
 #include "http/body.h"
 #include "util/arena.h"
 #include "util/strbuf.h"
-
-const char *api_check_env_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 63 || s[0] < 'a' || s[0] > 'z')
-		return "must match ^[a-z][a-z0-9_]{0,62}$";
-	for (i = 1; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return "must match ^[a-z][a-z0-9_]{0,62}$";
-	return NULL;
-}
 
 int api_page_read_max(struct api_page *pg, struct req *r, int64_t def, int64_t max)
 {
@@ -77,7 +65,7 @@ static void add_page_links(struct req *r, const struct api_page *pg, long long t
 	long long last = total > 0 ? (total - 1) / pg->limit * pg->limit : 0;
 	struct strbuf sb;
 
-	strbuf_init(&sb, r->arena, 16384);
+	strbuf_init(&sb, r->arena, IL_MAX_LINK_HEADER);
 	if (pg->offset + pg->limit < total) {
 		add_link(&sb, r, pg, pg->offset + pg->limit, "next");
 		add_link(&sb, r, pg, last, "last");
