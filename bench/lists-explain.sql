@@ -20,14 +20,28 @@ EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
   EXECUTE plans_page(:'tenant', NULL, NULL, '20', '0');
 \echo '### GET /models?limit=20'
 PREPARE models_page AS
-SELECT (model_item_json(m)::jsonb || jsonb_build_object('model_name', m.name,
+SELECT (json_build_object('name', m.name, 'kind', m.kind,
+  'materialization', m.materialization, 'owner', m.owner, 'tags', m.tags,
+  'time_column', m.time_column, 'unique_key', m.unique_key,
+  'last_modified_commit', m.last_modified_commit, 'content_hash', m.content_hash,
+  'updated_at', iso8601(m.updated_at), 'last_run_status', lr.status,
+  'watermark_range', wm.range)::jsonb || jsonb_build_object('model_name', m.name,
   'current_version', m.content_hash, 'created_at', iso8601(m.created_at),
-  'last_modified_at', iso8601(m.updated_at)))::text, count(*) OVER ()
-  FROM models m WHERE m.tenant_id = $1
-   AND ($2::text IS NULL OR m.kind = $2) AND ($3::text IS NULL OR m.owner = $3)
-   AND ($4::text IS NULL OR $4 = ANY (m.tags))
-   AND ($5::text IS NULL OR strpos(lower(m.name), lower($5)) > 0)
- ORDER BY m.name LIMIT $6 OFFSET $7;
+  'last_modified_at', iso8601(m.updated_at)))::text, m.total
+  FROM (SELECT m.*, count(*) OVER () AS total
+          FROM models m WHERE m.tenant_id = $1
+           AND ($2::text IS NULL OR m.kind = $2) AND ($3::text IS NULL OR m.owner = $3)
+           AND ($4::text IS NULL OR $4 = ANY (m.tags))
+           AND ($5::text IS NULL OR strpos(lower(m.name), lower($5)) > 0)
+         ORDER BY m.name LIMIT $6 OFFSET $7) m
+  LEFT JOIN LATERAL (SELECT r.status FROM runs r
+     WHERE r.tenant_id = m.tenant_id AND r.model_name = m.name
+     ORDER BY r.started_at DESC, r.run_id LIMIT 1) lr ON true
+  LEFT JOIN LATERAL (SELECT json_build_object('start', w.range_start,
+     'end', w.range_end) AS range FROM watermarks w
+     WHERE w.tenant_id = m.tenant_id AND w.model_name = m.name
+     ORDER BY w.updated_at DESC LIMIT 1) wm ON true
+ ORDER BY m.name;
 EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
   EXECUTE models_page(:'tenant', NULL, NULL, NULL, NULL, '20', '0');
 \echo '### GET /runs?limit=20'
