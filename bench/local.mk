@@ -14,3 +14,10 @@ EXTRA_DIST += bench/api.sh bench/lists-explain.sql
 bench-api: all
 	$(srcdir)/bench/api.sh
 .PHONY: bench-api
+
+# `make bench-apply`: GET /health and /plans with and without two tenants
+# applying sleeping models (needs wrk); the table of docs/performance.md
+EXTRA_DIST += bench/apply-load.sh
+bench-apply: all
+	$(srcdir)/bench/apply-load.sh
+.PHONY: bench-apply

@@ -9,14 +9,16 @@
 #   3. apt-get install -y ./ironlayer_*.deb, then check what it installed
 #   4. a throwaway PostgreSQL cluster with the roles of docs/admin-guide.md;
 #      /etc/ironlayer/ironlayer.conf pointed at it; `ironlayer migrate`
-#   5. the pool started as the installed systemd units would: the socket of
-#      ironlayer-fcgi.socket (owner, group www-data, mode) made by spawn-fcgi as
-#      root, the service's ExecStart run on it as user ironlayer; and lighttpd
-#      (as www-data, in no group of ours) with the installed conf-available
-#      snippet
+#   5. both pools started as the installed systemd units would: the socket of
+#      each .socket unit (owner, group www-data, mode) made by spawn-fcgi as
+#      root, the service's ExecStart run on it as user ironlayer (the api pool
+#      on fcgi.sock; the apply pool, IRONLAYER_APPLY_WORKERS + 1 workers, on
+#      fcgi-apply.sock); and lighttpd (as www-data, in no group of ours) with
+#      the installed conf-available snippet
 #   6. www-data cannot read the configuration; GET /api/v1/health and /ready
 #      (200) through the web server all the same, signup + auth/me (bearer
-#      token through the web server), GET /docs and /openapi.json (200 if the
+#      token through the web server), POST /plans/generate answered by the
+#      apply pool, GET /docs and /openapi.json (200 if the
 #      package has the Swagger UI assets; skipped with a message otherwise)
 #   7. cleanup: everything started is stopped, the package purged (unless it
 #      was installed before), the user it created removed, temporary files gone
@@ -37,6 +39,8 @@ export DEBIAN_FRONTEND=noninteractive
 CONF=/etc/ironlayer/ironlayer.conf
 UNIT=/lib/systemd/system/ironlayer-fcgi.service
 SOCKET_UNIT=/lib/systemd/system/ironlayer-fcgi.socket
+APPLY_UNIT=/lib/systemd/system/ironlayer-fcgi-apply.service
+APPLY_SOCKET_UNIT=/lib/systemd/system/ironlayer-fcgi-apply.socket
 SOCK=/run/ironlayer/fcgi.sock
 WORK=$(mktemp -d /tmp/ironlayer-deb.XXXXXX)
 chmod 0755 "$WORK" # the postgres and ironlayer users pass through it
@@ -48,7 +52,7 @@ dpkg-query -W -f='${db:Status-Status}' ironlayer 2>/dev/null | grep -qx installe
 getent passwd ironlayer >/dev/null && had_user=true
 $had_pkg && die "the ironlayer package is already installed here: not touching it"
 
-PG_BIN= POOL_PID= LIGHTTPD_PID=$WORK/lighttpd.pid installed=false
+PG_BIN= POOL_PID= APPLY_POOL_PID= LIGHTTPD_PID=$WORK/lighttpd.pid installed=false
 
 pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
 
@@ -61,11 +65,12 @@ cleanup() {
 		kill -TERM "$p" 2>/dev/null
 		for i in $(seq 1 50); do pid_alive "$p" || break; sleep 0.1; done
 	fi
-	if pid_alive "$POOL_PID"; then
-		kill -TERM "$POOL_PID" 2>/dev/null # multiwatch forwards it to the workers
-		for i in $(seq 1 100); do pid_alive "$POOL_PID" || break; sleep 0.1; done
-		pid_alive "$POOL_PID" && kill -KILL "$POOL_PID"
-	fi
+	for p in "$POOL_PID" "$APPLY_POOL_PID"; do
+		pid_alive "$p" || continue
+		kill -TERM "$p" 2>/dev/null # multiwatch forwards it to the workers
+		for i in $(seq 1 100); do pid_alive "$p" || break; sleep 0.1; done
+		pid_alive "$p" && kill -KILL "$p"
+	done
 	if [ -n "$PG_BIN" ] && [ -f "$WORK/pg/data/postmaster.pid" ]; then
 		runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast -w stop >/dev/null
 	fi
@@ -85,7 +90,7 @@ cleanup() {
 			deluser --system --quiet ironlayer >/dev/null 2>&1
 			delgroup --system --quiet ironlayer >/dev/null 2>&1
 		fi
-		rm -rf /run/ironlayer "$WORK"
+		rm -rf /run/ironlayer /run/ironlayer-apply "$WORK"
 	else
 		say "kept $WORK (IL_DEB_KEEP=1)"
 	fi
@@ -146,6 +151,7 @@ installed=true
 apt-get install -y -q "$deb" </dev/null >"$LOGDIR/install.log" 2>&1 ||
 	{ cat "$LOGDIR/install.log"; die "apt-get install failed"; }
 for f in /usr/sbin/ironlayer-fcgi /usr/bin/ironlayer "$CONF" "$UNIT" "$SOCKET_UNIT" \
+	"$APPLY_UNIT" "$APPLY_SOCKET_UNIT" \
 	/etc/lighttpd/conf-available/50-ironlayer.conf /etc/apache2/sites-available/ironlayer.conf \
 	/usr/share/ironlayer/sql/001_foundation.sql /usr/share/ironlayer/errors/503.html \
 	/usr/share/man/man1/ironlayer.1.gz /usr/share/man/man8/ironlayer-fcgi.8.gz; do
@@ -206,36 +212,49 @@ say "ironlayer migrate (as user ironlayer)"
 	{ cat "$LOGDIR/migrate.log"; die "ironlayer migrate failed"; }
 tail -n 1 "$LOGDIR/migrate.log"
 
-# ---------------------------------------------------------------- 5. pool and lighttpd
+# ---------------------------------------------------------------- 5. pools and lighttpd
 # As systemd would: the socket unit's socket (made here by spawn-fcgi as root,
 # with the unit's owner, group and mode, then handed over on fd 0), and the
-# service's ExecStart (continuation lines joined) run on it as its User= with
-# its Environment=.
+# service's ExecStart (continuation lines joined; "$$" is systemd's literal
+# "$"; the unit's own quoting) run on it as its User= with its Environment=
+# lines, in its RuntimeDirectory=. Sets STARTED_PID.
 unit_key() { sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$1" | sed -n "s/^$2=//p" | tail -n 1; }
-exec_start=$(unit_key "$UNIT" ExecStart)
-unit_env=$(unit_key "$UNIT" Environment)
-unit_user=$(unit_key "$UNIT" User)
-unit_group=$(unit_key "$UNIT" Group)
-[ "$(unit_key "$UNIT" StandardInput)" = socket ] || die "$UNIT does not take its socket on stdin"
-[ "$(unit_key "$SOCKET_UNIT" ListenStream)" = "$SOCK" ] || die "$SOCKET_UNIT does not listen on $SOCK"
-sock_user=$(unit_key "$SOCKET_UNIT" SocketUser)
-sock_group=$(unit_key "$SOCKET_UNIT" SocketGroup)
-sock_mode=$(unit_key "$SOCKET_UNIT" SocketMode)
-[ -n "$exec_start" ] && [ -n "$unit_user" ] && [ -n "$sock_group" ] && [ -n "$sock_mode" ] ||
-	die "cannot read ExecStart/User from $UNIT or SocketGroup/SocketMode from $SOCKET_UNIT"
-install -d -m "$(unit_key "$SOCKET_UNIT" DirectoryMode)" /run/ironlayer
 command -v spawn-fcgi >/dev/null || apt-get install -y -q spawn-fcgi </dev/null >"$LOGDIR/apt-spawn.log" 2>&1
-say "starting the pool: $exec_start (socket $sock_user:$sock_group $sock_mode)"
-read -r -a cmd <<<"$exec_start"
-read -r -a envs <<<"$unit_env"
-(cd /var/lib/ironlayer && umask 0007 && exec setsid env "${envs[@]}" spawn-fcgi -n -s "$SOCK" \
-	-M "$sock_mode" -U "$sock_user" -G "$sock_group" -u "$unit_user" -g "$unit_group" -b 1024 \
-	-- "${cmd[@]}") >>"$LOGDIR/worker.log" 2>&1 </dev/null &
-POOL_PID=$!
-for _ in $(seq 1 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || die "the pool did not create $SOCK"
-[ "$(stat -c '%a %U:%G' "$SOCK")" = "${sock_mode#0} $sock_user:$sock_group" ] ||
-	die "$SOCK is $(stat -c '%a %U:%G' "$SOCK")"
+start_pool() { # service-unit socket-unit socket
+	local unit=$1 socket_unit=$2 sock=$3 exec_start unit_user unit_group runtime
+	local sock_user sock_group sock_mode cmd=() envs=()
+	exec_start=$(unit_key "$unit" ExecStart | sed 's/\$\$/$/g')
+	mapfile -t envs < <(sed -n 's/^Environment=//p' "$unit")
+	unit_user=$(unit_key "$unit" User)
+	unit_group=$(unit_key "$unit" Group)
+	runtime=$(unit_key "$unit" RuntimeDirectory)
+	[ "$(unit_key "$unit" StandardInput)" = socket ] || die "$unit does not take its socket on stdin"
+	[ "$(unit_key "$socket_unit" ListenStream)" = "$sock" ] || die "$socket_unit does not listen on $sock"
+	sock_user=$(unit_key "$socket_unit" SocketUser)
+	sock_group=$(unit_key "$socket_unit" SocketGroup)
+	sock_mode=$(unit_key "$socket_unit" SocketMode)
+	[ -n "$exec_start" ] && [ -n "$unit_user" ] && [ -n "$sock_group" ] && [ -n "$sock_mode" ] ||
+		die "cannot read ExecStart/User from $unit or SocketGroup/SocketMode from $socket_unit"
+	install -d -m "$(unit_key "$socket_unit" DirectoryMode)" /run/ironlayer
+	if [ -n "$runtime" ]; then
+		install -d -o "$unit_user" -g "$unit_group" \
+			-m "$(unit_key "$unit" RuntimeDirectoryMode)" "/run/$runtime"
+	fi
+	say "starting $(basename "$unit"): $exec_start (socket $sock_user:$sock_group $sock_mode)"
+	eval "cmd=($exec_start)"
+	(cd /var/lib/ironlayer && umask 0007 && exec setsid env "${envs[@]}" spawn-fcgi -n -s "$sock" \
+		-M "$sock_mode" -U "$sock_user" -G "$sock_group" -u "$unit_user" -g "$unit_group" -b 1024 \
+		-- "${cmd[@]}") >>"$LOGDIR/worker.log" 2>&1 </dev/null &
+	STARTED_PID=$!
+	for _ in $(seq 1 50); do [ -S "$sock" ] && break; sleep 0.1; done
+	[ -S "$sock" ] || die "$(basename "$unit") did not create $sock"
+	[ "$(stat -c '%a %U:%G' "$sock")" = "${sock_mode#0} $sock_user:$sock_group" ] ||
+		die "$sock is $(stat -c '%a %U:%G' "$sock")"
+}
+start_pool "$UNIT" "$SOCKET_UNIT" "$SOCK"
+POOL_PID=$STARTED_PID
+start_pool "$APPLY_UNIT" "$APPLY_SOCKET_UNIT" /run/ironlayer/fcgi-apply.sock
+APPLY_POOL_PID=$STARTED_PID
 
 # lighttpd as www-data, which reaches the socket through its own group only
 if id -nG www-data | tr ' ' '\n' | grep -qx ironlayer; then
@@ -299,6 +318,12 @@ token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' "$WORK/body")
 [ -n "$token" ] || die "no access_token in the signup answer"
 expect 200 GET /api/v1/auth/me "" "$token"
 grep -q "$email" "$WORK/body" || die "auth/me does not name $email"
+# generate goes to the apply pool: a body without repo_path is a 422 from a worker there
+expect 422 POST /api/v1/plans/generate "{}" "$token"
+grep -q '"repo_path"' "$WORK/body" || die "generate's 422 does not name repo_path"
+# 4 api workers (ironlayer-fcgi.service), 2 + 1 apply workers (IRONLAYER_APPLY_WORKERS = 2)
+[ "$(pgrep -c -x -u ironlayer ironlayer-fcgi)" = 7 ] ||
+	die "$(pgrep -c -x -u ironlayer ironlayer-fcgi) workers run, not 4 + 3 (api + apply pools)"
 if [ -f /usr/share/ironlayer/www/docs/index.html ]; then
 	got=$(curl -s -L -o "$WORK/body" -w '%{http_code} %{content_type}' "$base/docs")
 	case "$got" in 200\ text/html*) ;; *) die "GET /docs: $got" ;; esac

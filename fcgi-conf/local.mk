@@ -7,6 +7,8 @@ dist_examples_DATA = \
 	fcgi-conf/ironlayer.conf.sample \
 	fcgi-conf/ironlayer-fcgi.service \
 	fcgi-conf/ironlayer-fcgi.socket \
+	fcgi-conf/ironlayer-fcgi-apply.service \
+	fcgi-conf/ironlayer-fcgi-apply.socket \
 	fcgi-conf/lighttpd.conf \
 	fcgi-conf/lighttpd-ironlayer.conf \
 	fcgi-conf/apache2-ironlayer.conf

@@ -52,7 +52,7 @@ static const struct route routes[] = {
 	{ "POST", "/x", read_fields, ROLE_NONE, ROUTE_PUBLIC | ROUTE_JSON_BODY, "t" },
 };
 
-static const struct http_app app = { routes, 1, NULL, NULL };
+static const struct http_app app = { routes, 1, NULL, NULL, NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -60,7 +60,8 @@ static const struct route routes[] = {
 	{ "GET", "/", echo, ROLE_NONE, ROUTE_PUBLIC, "t" },
 };
 
-static const struct http_app app = { routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL };
+static const struct http_app app = { routes, sizeof(routes) / sizeof(routes[0]), NULL, NULL,
+					 NULL };
 
 /* Splits "METHOD target" at the first space; target at '?' as the server does. */
 static void fill_request(struct req *r, char *in)

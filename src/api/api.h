@@ -51,8 +51,10 @@ int api_plans_reject(struct req *r);
 /* Responds with the stored plan (plan JSON plus status, approvals …). */
 int api_plan_respond(struct req *r, const char *plan_id, int status);
 
-/* apply.c (with apply_verify.c and apply_warehouse.c) */
+/* apply.c (with apply_verify.c and apply_warehouse.c), apply_limits.c */
 int api_plans_apply(struct req *r);
+/* Ends the tenant's applies whose worker died (the ROUTE_SETTLE hook). */
+int api_end_lost_applies(struct req *r);
 
 /* environments.c */
 /* Pure: NULL or why s is not an environment name. */
@@ -111,6 +113,12 @@ enum billing_limit {
 int billing_check_quota(struct req *r, enum billing_limit what);
 /* Counts one plan generation this UTC month; call after a plan was generated. */
 int billing_count_plan_generation(struct req *r);
+/*
+ * How many applies of the tenant may run at once (its tier's
+ * max_concurrent_applies, -1: no limit) and the tier's name. In a tenant
+ * transaction.
+ */
+int billing_apply_limit(long *max, const char **tier, struct req *r);
 
 /* settings.c */
 /* The tenant's LLM settings; api_key is the opened key (never log or return it). */

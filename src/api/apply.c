@@ -22,7 +22,7 @@
 
 static const char *apply_key(struct apply *ap)
 {
-	return arena_printf(ap->r->arena, "apply:%s:%s", ap->r->who.tenant_id, ap->plan_id);
+	return db_apply_lock_key(ap->r->arena, ap->r->who.tenant_id, ap->plan_id);
 }
 
 static const char *model_key(struct apply *ap, const char *model)
@@ -100,11 +100,18 @@ static int check_status(struct apply *ap, const char *status)
 		return refuse(ap->r, "invalid_state", "plan %s is already applied", ap->plan_id);
 	if ((rc = db_advisory_try_lock(&free_lock, ap->r->db, ap->r->arena, apply_key(ap))) < 0)
 		return rc;
-	/* "applying" with the lock free: the worker applying it died; resume */
 	if (!free_lock)
 		return refuse(ap->r, "apply_in_progress", "plan %s is being applied right now",
 			      ap->plan_id);
-	return 0;
+	ap->db_generation = ap->r->db->generation;
+	/* "applying" with the lock free: the worker applying it died; end its runs, resume */
+	if (strcmp(status, "applying") == 0) {
+		log_warn("plan %s: its apply lost its worker or its state connection; applying "
+			 "it again", ap->plan_id);
+		rc = db_apply_end_plan_runs(ap->r->db, ap->r->arena, ap->r->who.tenant_id,
+					    ap->plan_id, APPLY_LOST_WHY);
+	}
+	return rc;
 }
 
 /* Locks the plan, checks it may run, marks it applying. 1 after a 409. */
@@ -122,8 +129,9 @@ static int begin_apply(struct apply *ap)
 	if (rc < 0 || (rc = check_status(ap, db_val(ap->plan, 0, PLAN_STATUS))) != 0)
 		return rc;
 	/* from here on this worker holds the plan's apply lock */
-	ap->doc = api_json_parse(db_val(ap->plan, 0, PLAN_TEXT));
-	if (ap->doc == NULL || json_arena_own(r->arena, ap->doc) < 0)
+	rc = apply_take_tenant_slot(ap);
+	ap->doc = rc == 0 ? api_json_parse(db_val(ap->plan, 0, PLAN_TEXT)) : NULL;
+	if (rc == 0 && (ap->doc == NULL || json_arena_own(r->arena, ap->doc) < 0))
 		rc = IL_ERR;
 	if (rc == 0)
 		rc = check_fresh(ap);
@@ -135,6 +143,7 @@ static int begin_apply(struct apply *ap)
 	if (rc != 0) {
 		/* an aborted transaction would refuse the unlock: end it first */
 		db_rollback(r->db, r->arena);
+		apply_release_tenant_slot(ap);
 		db_advisory_unlock(r->db, r->arena, apply_key(ap));
 	}
 	return rc;
@@ -164,7 +173,7 @@ static int record_start(const char **run_id, struct apply *ap, const struct step
 	struct req *r = ap->r;
 	struct db_run_new n = { ap->plan_id, s->id, s->model, ap->env.name, s->run_type,
 				s->start, s->end, ap->env.executor, status, why };
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	int rc = apply_begin(ap);
 
 	if (rc == 0 && (rc = db_run_start(run_id, r->db, r->arena, r->who.tenant_id, &n)) == 0)
 		rc = db_commit(r->db, r->arena);
@@ -177,12 +186,12 @@ static int record_finish(struct apply *ap, const struct step *s, const char *run
 			 const struct exec_result *res)
 {
 	struct req *r = ap->r;
-	struct db_run_done d = { res->ok ? "SUCCESS" : "FAIL", res->ok ? NULL : res->error,
+	struct db_run_done d = { res->ok ? RUN_SUCCESS : RUN_FAILED, res->ok ? NULL : res->error,
 				 res->runtime_seconds, res->rows,
 				 res->runtime_seconds * r->cfg->cost_per_compute_second,
 				 res->statement_id };
 	char digest[IL_SHA256_HEX_LEN + 1];
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	int rc = apply_begin(ap);
 
 	if (rc == 0)
 		rc = db_run_finish(r->db, r->arena, r->who.tenant_id, run_id, &d);
@@ -242,40 +251,52 @@ static const char *prepare(struct exec_step *e, struct apply *ap, const struct s
 	return NULL;
 }
 
-static int run_step(struct apply *ap, const struct step *s)
+/* Records a run that could not start (why) as failed at once. */
+static int run_not_started(struct apply *ap, const struct step *s, const char *why)
 {
 	struct exec_result res;
-	struct exec_step e;
-	const char *run_id = NULL, *why;
+	const char *run_id = NULL;
 	int rc;
 
 	memset(&res, 0, sizeof(res));
 	res.rows = -1;
-	why = prepare(&e, ap, s);
-	if (why != NULL) {
-		res.error = why;
-		if ((rc = record_start(&run_id, ap, s, "RUNNING", NULL)) < 0)
-			return rc;
-	} else {
-		/* two plans never run one model of an environment at the same time:
-		 * the run starts once the model is ours */
-		if ((rc = db_advisory_lock(ap->r->db, ap->r->arena, model_key(ap, s->model))) < 0)
-			return rc;
-		rc = record_start(&run_id, ap, s, "RUNNING", NULL);
-		if (rc == 0) {
-			e.run_id = run_id;
-			if (ap->ex->run(ap->ex, ap->r->arena, &e, &res) < 0)
-				res.error = "the executor failed";
-			rc = record_finish(ap, s, run_id, &res);
-		}
-		db_rollback(ap->r->db, ap->r->arena);   /* a no-op unless recording failed */
-		db_advisory_unlock(ap->r->db, ap->r->arena, model_key(ap, s->model));
-		if (!res.ok)
-			ap->all_ok = 0;
-		return rc;
-	}
+	res.error = why;
 	ap->all_ok = 0;
+	if ((rc = record_start(&run_id, ap, s, RUN_RUNNING, NULL)) < 0)
+		return rc;
 	return record_finish(ap, s, run_id, &res);
+}
+
+static int run_step(struct apply *ap, const struct step *s)
+{
+	struct exec_result res;
+	struct exec_step e;
+	const char *run_id = NULL, *why, *model_lock = model_key(ap, s->model);
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	res.rows = -1;
+	if ((why = prepare(&e, ap, s)) != NULL)
+		return run_not_started(ap, s, why);
+	/* two plans never run one model of an environment at the same time:
+	 * the run starts once the model is ours */
+	if ((rc = apply_lock_model(ap, model_lock)) != 0)
+		return rc < 0 ? rc : run_not_started(ap, s, arena_printf(ap->r->arena,
+			"timed out: the apply ran out of time (apply_timeout_seconds = %ld) waiting"
+			" for another apply of this model", ap->r->cfg->apply_timeout_seconds));
+	rc = record_start(&run_id, ap, s, RUN_RUNNING, NULL);
+	if (rc == 0) {
+		e.run_id = run_id;
+		apply_step_deadline(ap, &e);
+		if (ap->ex->run(ap->ex, ap->r->arena, &e, &res) < 0)
+			res.error = "the executor failed";
+		rc = record_finish(ap, s, run_id, &res);
+	}
+	db_rollback(ap->r->db, ap->r->arena);   /* a no-op unless recording failed */
+	db_advisory_unlock(ap->r->db, ap->r->arena, model_lock);
+	if (!res.ok)
+		ap->all_ok = 0;
+	return rc;
 }
 
 /* The latest status of step id in this plan's earlier applies, or NULL. */
@@ -295,7 +316,7 @@ static const char *failed_dependency(struct apply *ap, const struct step *s, PGr
 	size_t i;
 
 	struct req *r = ap->r;
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	int rc = apply_begin(ap);
 
 	if (rc == 0)
 		rc = db_run_plan_steps(prior, r->db, r->arena, r->who.tenant_id, ap->plan_id);
@@ -306,10 +327,19 @@ static const char *failed_dependency(struct apply *ap, const struct step *s, PGr
 		const char *dep = json_object_get_string(json_object_array_get_idx(s->depends_on, i));
 		const char *st = earlier_status(*prior, dep);
 
-		if (st == NULL || strcmp(st, "SUCCESS") != 0)
+		if (st == NULL || strcmp(st, RUN_SUCCESS) != 0)
 			return dep;
 	}
 	return NULL;
+}
+
+/* Records step s as not run (cancelled), for why. */
+static int skip_step(struct apply *ap, const struct step *s, const char *why)
+{
+	const char *run_id;
+
+	ap->all_ok = 0;
+	return record_start(&run_id, ap, s, RUN_CANCELLED, why);
 }
 
 static int run_steps(struct apply *ap)
@@ -325,18 +355,20 @@ static int run_steps(struct apply *ap)
 
 		read_step(&s, json_object_array_get_idx(steps, i));
 		dep = failed_dependency(ap, &s, &prior);
-		st = prior ? earlier_status(prior, s.id) : NULL;
-		if (st != NULL && strcmp(st, "SUCCESS") == 0)
+		if (prior == NULL)
+			return IL_EUNAVAIL;   /* our own state is out of reach */
+		st = earlier_status(prior, s.id);
+		if (st != NULL && strcmp(st, RUN_SUCCESS) == 0)
 			continue;   /* done by an earlier apply of this plan */
-		if (dep != NULL) {
-			const char *run_id;
-
-			ap->all_ok = 0;
-			rc = record_start(&run_id, ap, &s, "CANCELLED", arena_printf(
-				ap->r->arena, "skipped: upstream step %.12s did not succeed", dep));
-			continue;
-		}
-		rc = run_step(ap, &s);
+		if (dep != NULL)
+			rc = skip_step(ap, &s, arena_printf(ap->r->arena, "skipped: upstream step "
+							      "%.12s did not succeed", dep));
+		else if (exec_now_ms() >= ap->deadline_ms)
+			rc = skip_step(ap, &s, arena_printf(ap->r->arena, "skipped: the apply ran out"
+							      " of time (apply_timeout_seconds = %ld)",
+							      ap->r->cfg->apply_timeout_seconds));
+		else
+			rc = run_step(ap, &s);
 	}
 	return rc;
 }
@@ -349,7 +381,7 @@ static int finish_apply(struct apply *ap)
 	const char *ids = arena_printf(r->arena, "{%s}", strbuf_cstr(&ap->run_ids));
 	PGresult *runs = NULL;
 	json_object *o, *list;
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id), i;
+	int rc = apply_begin(ap), i;
 
 	if (rc == 0)
 		rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, ap->plan_id, status);
@@ -389,6 +421,7 @@ int api_plans_apply(struct req *r)
 	memset(&ap, 0, sizeof(ap));
 	ap.r = r;
 	ap.all_ok = 1;
+	ap.deadline_ms = exec_now_ms() + (long long)r->cfg->apply_timeout_seconds * 1000;
 	strbuf_init(&ap.run_ids, r->arena, 1 << 22);
 	if (id == NULL || !is_hex_string(id, 64, 64)) {
 		req_error(r, 404, "not_found", "plan %.80s not found", id ? id : "");
@@ -408,6 +441,7 @@ int api_plans_apply(struct req *r)
 	else
 		log_error("apply %s stopped early; it stays resumable", id);
 	db_rollback(r->db, r->arena);   /* the unlock must not meet an aborted transaction */
+	apply_release_tenant_slot(&ap);
 	db_advisory_unlock(r->db, r->arena, apply_key(&ap));
 	return rc;
 }

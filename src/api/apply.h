@@ -22,7 +22,14 @@ struct apply {
 	const char *ex_error;         /* why, for the runs that could not start */
 	struct strbuf run_ids;        /* PostgreSQL array literal body of this apply's runs */
 	int all_ok;
+	long long deadline_ms;        /* when the whole apply must be over (exec_now_ms clock) */
+	unsigned long db_generation;  /* of the state connection that holds the apply lock */
+	const char *tenant_slot;      /* the key of the tenant's apply slot held, or NULL */
 };
+
+/* The error of the runs an apply left RUNNING when its worker went away. */
+#define APPLY_LOST_WHY "worker lost: the apply stopped during this step (its worker or its" \
+	" state database connection went away); apply the plan again"
 
 /*
  * Opens the environment's executor: its own sealed connection, or for a
@@ -43,6 +50,31 @@ int apply_open_executor(struct apply *ap);
  * code.
  */
 int apply_verify_content(struct apply *ap);
+
+/* apply_limits.c */
+/*
+ * Takes one of the tenant's apply slots (its tier's max_concurrent_applies,
+ * session advisory locks of the state connection); 1 after a 429 when they
+ * are all taken, 0, or a negative code.
+ */
+int apply_take_tenant_slot(struct apply *ap);
+void apply_release_tenant_slot(struct apply *ap);
+/*
+ * BEGIN a tenant transaction on the connection that holds the apply's
+ * locks: IL_EUNAVAIL when it is a new connection (the database restarted,
+ * the locks are gone), and the apply must stop writing.
+ */
+int apply_begin(struct apply *ap);
+/*
+ * Waits for a model's lock (held while another plan runs that model) until
+ * the apply's deadline: 0 once held, 1 when the time ran out, or a negative code.
+ */
+int apply_lock_model(struct apply *ap, const char *key);
+/*
+ * The step's deadline: its time (step_timeout_seconds, lowered by the
+ * environment), within the apply's.
+ */
+void apply_step_deadline(const struct apply *ap, struct exec_step *e);
 
 /* The warehouse schema of a model name (prefix_schemapart), or NULL. */
 const char *apply_schema_of(struct apply *ap, const char *model);

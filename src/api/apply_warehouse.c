@@ -96,6 +96,15 @@ static int open_databricks(struct apply *ap, const char *conn)
 	return 0;
 }
 
+/* warehouse_connect_timeout_seconds, or what is left of the apply's time when less. */
+static long connect_timeout(const struct apply *ap)
+{
+	long long left = (ap->deadline_ms - exec_now_ms()) / 1000 + 1;
+	long t = ap->r->cfg->warehouse_connect_timeout_seconds;
+
+	return left < t ? (long)(left > 0 ? left : 1) : t;
+}
+
 /* The tenant's own PostgreSQL warehouse, its DSN checked again before anything connects. */
 static int open_own_postgres(struct apply *ap, const char *dsn)
 {
@@ -110,9 +119,14 @@ static int open_own_postgres(struct apply *ap, const char *dsn)
 	}
 	if (rc < 0)
 		return rc;
-	if (exec_postgres_open_target(&ap->ex, ap->r->arena, &t,
+	/* the DSN's connect_timeout only ever shortens the server's */
+	if (t.connect_timeout > connect_timeout(ap))
+		t.connect_timeout = connect_timeout(ap);
+	if (exec_postgres_open_target(&ap->ex, &ap->ex_error, ap->r->arena, &t,
 				      ap->r->cfg->statement_timeout_ms) < 0)
-		ap->ex_error = "cannot connect to the environment's warehouse";
+		ap->ex_error = ap->ex_error ? arena_printf(ap->r->arena, "%s (the environment's)",
+							   ap->ex_error) :
+			       "cannot connect to the environment's warehouse";
 	return 0;
 }
 
@@ -222,9 +236,10 @@ static int open_shared_warehouse(struct apply *ap)
 		return 0;
 	}
 	dsn = exec_conninfo_dbname(ap->r->arena, cfg->warehouse_dsn, role);
-	if (dsn == NULL || exec_postgres_open(&ap->ex, ap->r->arena, dsn, role, password,
-					      cfg->statement_timeout_ms) < 0)
-		ap->ex_error = "cannot connect to the warehouse";
+	if (dsn == NULL || exec_postgres_open(&ap->ex, &ap->ex_error, ap->r->arena, dsn, role,
+					      password, cfg->statement_timeout_ms,
+					      connect_timeout(ap)) < 0)
+		ap->ex_error = ap->ex_error ? ap->ex_error : "cannot connect to the warehouse";
 	return 0;
 }
 

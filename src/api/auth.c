@@ -381,8 +381,11 @@ int api_authenticate(struct req *r)
 int api_bind_tenant(struct req *r)
 {
 	struct db_session s;
+	int settles = r->route != NULL && (r->route->flags & ROUTE_SETTLE);
 	int rc = db_begin_tenant_as_user(&s, r->db, r->arena, r->who.tenant_id, r->who.user_id,
-					 r->who.token_epoch);
+					 r->who.token_epoch, settles);
 
+	/* no plan of the tenant is applying: no apply can have lost its worker */
+	r->nothing_to_settle = rc == 0 && !s.applying;
 	return session_checked(r, rc, &s);
 }

@@ -31,6 +31,7 @@ static json_object *limits_json(const struct il_tier_config *t)
 	json_object_object_add(o, "plans_per_month", limit_json(t->plans_per_month));
 	json_object_object_add(o, "environments", limit_json(t->environments));
 	json_object_object_add(o, "ai_augment", json_object_new_boolean(t->ai_augment));
+	json_object_object_add(o, "max_concurrent_applies", limit_json(t->max_concurrent_applies));
 	return o;
 }
 
@@ -228,6 +229,18 @@ int billing_check_quota(struct req *r, enum billing_limit what)
 	if (rc < 0)
 		return rc;
 	return quota_refuse(r, what, &q);
+}
+
+int billing_apply_limit(long *max, const char **tier, struct req *r)
+{
+	struct billing_account acc;
+	int rc = billing_db_account_get(&acc, r->db, r->arena, r->who.tenant_id);
+
+	if (rc < 0)
+		return rc;
+	*max = r->cfg->tier[account_tier(&acc)].max_concurrent_applies;
+	*tier = billing_tier_name(account_tier(&acc));
+	return 0;
 }
 
 int billing_count_plan_generation(struct req *r)

@@ -8,10 +8,28 @@
 #include "exec/exec.h"
 #include "http/body.h"
 #include "util/arena.h"
+#include "util/config.h"
 #include "util/error.h"
 #include "util/limits.h"
 #include "util/parse.h"
 #include "util/secret.h"
+
+/*
+ * An environment as the API shows it: the stored JSON plus
+ * step_timeout_seconds, the limit its steps run under (its own, or the
+ * server's step_timeout_seconds when that is lower or it has none).
+ */
+static json_object *env_json(struct req *r, const char *json, long own_step_timeout)
+{
+	json_object *o = api_json_parse(json);
+	long limit = r->cfg->step_timeout_seconds;
+
+	if (own_step_timeout > 0 && own_step_timeout < limit)
+		limit = own_step_timeout;
+	if (o != NULL)
+		json_object_object_add(o, "step_timeout_seconds", json_object_new_int64(limit));
+	return o;
+}
 
 /*
  * GET /api/v1/environments (viewer): a bare array by name, X-Total-Count;
@@ -27,7 +45,7 @@ int api_environments_list(struct req *r)
 		return rc;
 	items = json_object_new_array();
 	for (i = 0; i < db_rows(res); i++)
-		json_object_array_add(items, api_json_parse(db_val(res, i, 0)));
+		json_object_array_add(items, env_json(r, db_val(res, i, 1), db_long(res, i, 0)));
 	api_list_respond(r, items, db_rows(res));
 	return 0;
 }
@@ -98,9 +116,12 @@ static const struct field env_fields[] = {
 	{ "required_approvals", FIELD_INT, 0, 0, 1, 10, NULL },
 	{ "allow_self_approval", FIELD_BOOL, 0, 0, 0, 0, NULL },
 	{ "is_production", FIELD_BOOL, 0, 0, 0, 0, NULL },
+	/* at most the server's step_timeout_seconds: checked in read_environment */
+	{ "step_timeout_seconds", FIELD_INT, 0, 0, 1, 86400, NULL },
 	/* "connection" is read by connection_text: a string or an object by executor */
 };
-enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_PROD, F_COUNT };
+enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_PROD, F_STEP_TIMEOUT,
+       F_COUNT };
 
 /* The executor asked for; else databricks for a Databricks connection object, else postgres. */
 static const char *executor_of(struct req *r, const struct field_value *v)
@@ -204,28 +225,37 @@ static int read_environment(struct db_env_new *e, struct req *r)
 	e->allow_self_approval = v[F_SELF].present ? v[F_SELF].b : 1;
 	e->is_production = v[F_PROD].present && v[F_PROD].b;
 	e->created_by = r->who.user_id;
+	e->step_timeout_seconds = v[F_STEP_TIMEOUT].present ? (long)v[F_STEP_TIMEOUT].i : 0;
+	/* a tenant may shorten its steps' time, never lengthen it */
+	if (e->step_timeout_seconds > r->cfg->step_timeout_seconds)
+		req_invalid(r, "body", "step_timeout_seconds", arena_printf(r->arena,
+			    "must be at most %ld, the server's step_timeout_seconds",
+			    r->cfg->step_timeout_seconds), "less_than_equal");
 	return req_validation_finish(r);
 }
 
 /*
  * POST /api/v1/environments (admin) {name, schema_prefix, catalog?,
  * executor?, connection?, is_production?, required_approvals?,
- * allow_self_approval?}: 201 with the environment (the connection is sealed
- * with the master key and never shown). executor defaults to databricks for
- * a Databricks connection object, else postgres; created_by is the caller
- * (a created_by in the body is ignored). 409 for a taken name; 402 past the
- * tier's environment limit; 422 for bad fields.
+ * allow_self_approval?, step_timeout_seconds?}: 201 with the environment (the
+ * connection is sealed with the master key and never shown). executor
+ * defaults to databricks for a Databricks connection object, else postgres;
+ * created_by is the caller (a created_by in the body is ignored). 409 for a
+ * taken name; 402 past the tier's environment limit; 422 for bad fields
+ * (step_timeout_seconds above the server's is one).
  */
 int api_environments_create(struct req *r)
 {
 	struct db_env_new e;
 	const char *json;
+	long step_timeout = 0;
 	int rc;
 
 	if ((rc = read_environment(&e, r)) != 0)
 		return rc > 0 ? 0 : rc;
 	/* a taken name is a conflict whatever the tier allows */
-	if ((rc = db_env_json(&json, r->db, r->arena, r->who.tenant_id, e.name)) == 0)
+	rc = db_env_json(&json, &step_timeout, r->db, r->arena, r->who.tenant_id, e.name);
+	if (rc == 0)
 		rc = IL_ECONFLICT;
 	else if (rc == IL_ENOTFOUND &&
 		 (rc = billing_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) == 0)
@@ -240,10 +270,10 @@ int api_environments_create(struct req *r)
 		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				     "environment_created", "environment", e.name, NULL);
 	if (rc == 0)
-		rc = db_env_json(&json, r->db, r->arena, r->who.tenant_id, e.name);
+		rc = db_env_json(&json, &step_timeout, r->db, r->arena, r->who.tenant_id, e.name);
 	if (rc < 0)
 		return rc;
-	req_json(r, 201, api_json_parse(json));
+	req_json(r, 201, env_json(r, json, step_timeout));
 	return 0;
 }
 

@@ -3,6 +3,8 @@
 
 #define PUBLIC_JSON (ROUTE_PUBLIC | ROUTE_JSON_BODY)
 #define TENANT_JSON (ROUTE_TENANT_TXN | ROUTE_JSON_BODY)
+/* reads of plans, runs and models first end the applies whose worker died */
+#define TENANT_SETTLED (ROUTE_TENANT_TXN | ROUTE_SETTLE)
 
 static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/signup", api_auth_signup, ROLE_NONE, PUBLIC_JSON, "auth" },
@@ -15,21 +17,22 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/password", api_auth_password, ROLE_VIEWER, ROUTE_JSON_BODY,
 	  "auth" },
 
-	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR, TENANT_JSON,
-	  "plans" },
-	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },
-	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "plans" },
-	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR, TENANT_JSON,
-	  "plans" },
-	{ "POST", "/api/v1/plans/:id/reject", api_plans_reject, ROLE_OPERATOR, TENANT_JSON,
-	  "plans" },
+	/* long work (ROUTE_LONG) runs in the apply pool, in one of its slots */
+	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR,
+	  TENANT_JSON | ROUTE_LONG, "plans" },
+	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, TENANT_SETTLED, "plans" },
+	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, TENANT_SETTLED, "plans" },
+	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR,
+	  TENANT_JSON | ROUTE_SETTLE, "plans" },
+	{ "POST", "/api/v1/plans/:id/reject", api_plans_reject, ROLE_OPERATOR,
+	  TENANT_JSON | ROUTE_SETTLE, "plans" },
 	/* apply manages its own short transactions: runs must survive a failed step */
-	{ "POST", "/api/v1/plans/:id/apply", api_plans_apply, ROLE_OPERATOR, ROUTE_JSON_BODY,
-	  "plans" },
+	{ "POST", "/api/v1/plans/:id/apply", api_plans_apply, ROLE_OPERATOR,
+	  ROUTE_JSON_BODY | ROUTE_LONG, "plans" },
 
-	{ "GET", "/api/v1/runs", api_runs_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "runs" },
-	{ "GET", "/api/v1/runs/:id", api_runs_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "runs" },
-	{ "GET", "/api/v1/runs/:id/telemetry", api_runs_telemetry, ROLE_VIEWER, ROUTE_TENANT_TXN,
+	{ "GET", "/api/v1/runs", api_runs_list, ROLE_VIEWER, TENANT_SETTLED, "runs" },
+	{ "GET", "/api/v1/runs/:id", api_runs_get, ROLE_VIEWER, TENANT_SETTLED, "runs" },
+	{ "GET", "/api/v1/runs/:id/telemetry", api_runs_telemetry, ROLE_VIEWER, TENANT_SETTLED,
 	  "runs" },
 
 	{ "GET", "/api/v1/environments", api_environments_list, ROLE_VIEWER, ROUTE_TENANT_TXN,
@@ -41,10 +44,10 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/environments/cleanup", api_environments_cleanup, ROLE_ADMIN, 0,
 	  "environments" },
 	{ "DELETE", "/api/v1/environments/:name", api_environments_delete, ROLE_ADMIN,
-	  ROUTE_TENANT_TXN, "environments" },
+	  TENANT_SETTLED, "environments" },
 
-	{ "POST", "/api/v1/plans/:id/augment", api_plans_augment, ROLE_OPERATOR, TENANT_JSON,
-	  "plans" },
+	{ "POST", "/api/v1/plans/:id/augment", api_plans_augment, ROLE_OPERATOR,
+	  TENANT_JSON | ROUTE_LONG, "plans" },
 
 	{ "GET", "/api/v1/settings", api_settings_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "settings" },
 	{ "PATCH", "/api/v1/settings", api_settings_patch, ROLE_ADMIN, TENANT_JSON, "settings" },
@@ -55,9 +58,9 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/settings/llm-key/test", api_settings_test_key, ROLE_ADMIN, TENANT_JSON,
 	  "settings" },
 
-	{ "GET", "/api/v1/models", api_models_list, ROLE_VIEWER, ROUTE_TENANT_TXN, "models" },
-	{ "GET", "/api/v1/models/:name", api_models_get, ROLE_VIEWER, ROUTE_TENANT_TXN, "models" },
-	{ "GET", "/api/v1/models/:name/lineage", api_models_lineage, ROLE_VIEWER, ROUTE_TENANT_TXN,
+	{ "GET", "/api/v1/models", api_models_list, ROLE_VIEWER, TENANT_SETTLED, "models" },
+	{ "GET", "/api/v1/models/:name", api_models_get, ROLE_VIEWER, TENANT_SETTLED, "models" },
+	{ "GET", "/api/v1/models/:name/lineage", api_models_lineage, ROLE_VIEWER, TENANT_SETTLED,
 	  "models" },
 
 	{ "GET", "/api/v1/billing/plans", api_billing_plans, ROLE_NONE, ROUTE_PUBLIC, "billing" },
@@ -82,7 +85,8 @@ static const struct route routes[] = {
 };
 
 static const struct http_app app = {
-	routes, sizeof(routes) / sizeof(routes[0]), api_authenticate, api_bind_tenant
+	routes, sizeof(routes) / sizeof(routes[0]), api_authenticate, api_bind_tenant,
+	api_end_lost_applies
 };
 
 const struct http_app *api_app(void)

@@ -6,7 +6,7 @@
 #include "api/api.h"
 #include "bin/cli.h"
 
-/* One route as {"method", "pattern", "min_role", "public", "json_body", "tag"}. */
+/* One route as {"method", "pattern", "min_role", "public", "json_body", "long", "tag"}. */
 static json_object *route_json(const struct route *rt)
 {
 	json_object *o = json_object_new_object();
@@ -18,6 +18,7 @@ static json_object *route_json(const struct route *rt)
 			       json_object_new_boolean((rt->flags & ROUTE_PUBLIC) != 0));
 	json_object_object_add(o, "json_body",
 			       json_object_new_boolean((rt->flags & ROUTE_JSON_BODY) != 0));
+	json_object_object_add(o, "long", json_object_new_boolean((rt->flags & ROUTE_LONG) != 0));
 	json_object_object_add(o, "tag", json_object_new_string(rt->tag ? rt->tag : ""));
 	return o;
 }

@@ -105,6 +105,9 @@ int db_user_touch_login(struct db *db, struct arena *a, const char *tenant_id,
 }
 
 static const char session_sql[] = "SELECT email, role FROM auth_session_user($1, $2, $3::int)";
+/* the same, and whether a plan of the tenant is applying */
+static const char session_applying_sql[] =
+	"SELECT email, role, tenant_applying($2) FROM auth_session_user($1, $2, $3::int)";
 
 /* The one row of auth_session_user, or IL_ENOTFOUND. */
 static int read_session(struct db_session *out, const PGresult *res)
@@ -114,6 +117,9 @@ static int read_session(struct db_session *out, const PGresult *res)
 		return IL_ENOTFOUND;
 	out->email = db_val(res, 0, 0);
 	out->role = db_val(res, 0, 1);
+	/* not asked (or unknown): assume a plan may be applying */
+	out->applying = PQnfields(res) < 3 || db_val(res, 0, 2) == NULL ||
+			strcmp(db_val(res, 0, 2), "f") != 0;
 	return 0;
 }
 
@@ -131,7 +137,8 @@ int db_session_user(struct db_session *out, struct db *db, struct arena *a,
 }
 
 int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena *a,
-			    const char *tenant_id, const char *user_id, long epoch)
+			    const char *tenant_id, const char *user_id, long epoch,
+			    int ask_applying)
 {
 	char e[24];
 	const char *p[3] = { user_id, tenant_id, e };
@@ -139,7 +146,8 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
 	int rc;
 
 	snprintf(e, sizeof(e), "%ld", epoch);
-	rc = db_begin_tenant_and(&res, db, a, tenant_id, session_sql, 3, p);
+	rc = db_begin_tenant_and(&res, db, a, tenant_id,
+				 ask_applying ? session_applying_sql : session_sql, 3, p);
 	if (rc < 0)
 		return rc;
 	rc = read_session(out, res);

@@ -23,6 +23,7 @@ struct db_user {
 struct db_session {
 	const char *email;
 	const char *role;
+	int applying;     /* a plan of the tenant may be applying (see ask_applying) */
 };
 
 /* One throttling counter: a hashed key, its limit and its window. */
@@ -57,10 +58,13 @@ int db_user_touch_login(struct db *db, struct arena *a, const char *tenant_id,
  * Opens the request's transaction bound to tenant_id and reads, in the same
  * round trip, the user's email and role when the user is active there and
  * epoch is the user's current token epoch; IL_ENOTFOUND (nothing left open)
- * otherwise.
+ * otherwise. With ask_applying, out->applying says (in that round trip)
+ * whether a plan of the tenant is applying: only then can an apply have lost
+ * its worker.
  */
 int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena *a,
-			    const char *tenant_id, const char *user_id, long epoch);
+			    const char *tenant_id, const char *user_id, long epoch,
+			    int ask_applying);
 /* db_begin_tenant_as_user without the transaction. */
 int db_session_user(struct db_session *out, struct db *db, struct arena *a,
 		    const char *tenant_id, const char *user_id, long epoch);

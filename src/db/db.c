@@ -15,6 +15,7 @@ void db_init(struct db *db, const char *dsn)
 	db->conn = NULL;
 	db->dsn = dsn;
 	db->in_txn = 0;
+	db->generation = 0;
 	db->nstmts = 0;
 	db->next_id = 0;
 }
@@ -83,6 +84,7 @@ static int connect_now(struct db *db)
 		db->conn = NULL;
 		return IL_EUNAVAIL;
 	}
+	db->generation++;
 	return 0;
 }
 

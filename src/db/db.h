@@ -31,6 +31,11 @@ struct db {
 	PGconn *conn;
 	const char *dsn;    /* borrowed from the config */
 	int in_txn;
+	/*
+	 * Counts the connections opened: when it moves, the session before it
+	 * is gone, and with it every session-level advisory lock it held.
+	 */
+	unsigned long generation;
 	int nstmts;
 	unsigned next_id;   /* names are never reused on one connection */
 	struct db_stmt stmts[DB_STMT_CACHE];

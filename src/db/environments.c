@@ -28,21 +28,28 @@
 int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
 {
 	static const char sql[] =
-		"SELECT " ENV_ITEM " WHERE e.tenant_id = $1 ORDER BY e.name";
+		"SELECT e.step_timeout_seconds, " ENV_ITEM
+		" WHERE e.tenant_id = $1 ORDER BY e.name";
 	const char *p[1] = { tenant_id };
 
 	return db_exec(out, db, a, sql, 1, p);
 }
 
-int db_env_json(const char **json, struct db *db, struct arena *a, const char *tenant_id,
-		const char *name)
+int db_env_json(const char **json, long *step_timeout, struct db *db, struct arena *a,
+		const char *tenant_id, const char *name)
 {
 	static const char sql[] =
-		"SELECT " ENV_ITEM " WHERE e.tenant_id = $1 AND e.name = $2";
+		"SELECT e.step_timeout_seconds, " ENV_ITEM
+		" WHERE e.tenant_id = $1 AND e.name = $2";
 	const char *p[2] = { tenant_id, name };
-	int rc = db_exec_value(json, db, a, sql, 2, p);
+	PGresult *res;
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
-	return rc;
+	if (rc < 0)
+		return rc;
+	*step_timeout = db_long(res, 0, 0);
+	*json = db_val(res, 0, 1);
+	return 0;
 }
 
 int db_env_create(struct db *db, struct arena *a, const char *tenant_id,
@@ -51,16 +58,17 @@ int db_env_create(struct db *db, struct arena *a, const char *tenant_id,
 	static const char sql[] =
 		"INSERT INTO environments (tenant_id, name, executor, catalog, schema_prefix,"
 		" required_approvals, allow_self_approval, connection_enc, is_production,"
-		" created_by)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10)";
-	char req[16];
-	const char *p[10] = { tenant_id, e->name, e->executor, e->catalog, e->schema_prefix,
+		" created_by, step_timeout_seconds)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9, $10, $11)";
+	char req[16], step[24];
+	const char *p[11] = { tenant_id, e->name, e->executor, e->catalog, e->schema_prefix,
 			      req, e->allow_self_approval ? "true" : "false",
 			      e->connection_sealed, e->is_production ? "true" : "false",
-			      e->created_by };
+			      e->created_by, e->step_timeout_seconds > 0 ? step : NULL };
 
 	snprintf(req, sizeof(req), "%d", e->required_approvals);
-	return db_exec(NULL, db, a, sql, 10, p);
+	snprintf(step, sizeof(step), "%ld", e->step_timeout_seconds);
+	return db_exec(NULL, db, a, sql, 11, p);
 }
 
 int db_env_delete(struct db *db, struct arena *a, const char *tenant_id, const char *name)

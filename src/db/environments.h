@@ -14,16 +14,19 @@ struct db_env_new {
 	const char *connection_sealed;   /* bytea hex text, or NULL */
 	int is_production;
 	const char *created_by;          /* the creating user's id */
+	long step_timeout_seconds;       /* 0: the server's step_timeout_seconds */
 };
 
 /*
- * Rows with one column: each environment as JSON text (ours and the
- * reference's fields, never the connection), by name.
+ * Rows (step_timeout_seconds or NULL, JSON text): each environment as JSON
+ * text (ours and the reference's fields, never the connection), by name. The
+ * JSON leaves out step_timeout_seconds: its shown value depends on the
+ * server's configuration.
  */
 int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
-/* One environment as JSON text; IL_ENOTFOUND. */
-int db_env_json(const char **json, struct db *db, struct arena *a, const char *tenant_id,
-		const char *name);
+/* One environment as db_env_list reads it (*step_timeout 0 for NULL); IL_ENOTFOUND. */
+int db_env_json(const char **json, long *step_timeout, struct db *db, struct arena *a,
+		const char *tenant_id, const char *name);
 /* IL_ECONFLICT when the name is taken. */
 int db_env_create(struct db *db, struct arena *a, const char *tenant_id,
 		  const struct db_env_new *e);

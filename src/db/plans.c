@@ -14,7 +14,7 @@ int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *t
 {
 	static const char sql[] =
 		"SELECT id, name, executor, catalog, schema_prefix, required_approvals,"
-		" allow_self_approval, version FROM environments"
+		" allow_self_approval, version, step_timeout_seconds FROM environments"
 		" WHERE tenant_id = $1 AND name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
@@ -31,6 +31,7 @@ int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *t
 	out->required_approvals = (int)strtol(db_val(res, 0, 5), NULL, 10);
 	out->allow_self_approval = strcmp(db_val(res, 0, 6), "t") == 0;
 	out->version = (int)strtol(db_val(res, 0, 7), NULL, 10);
+	out->step_timeout_seconds = db_long(res, 0, 8);
 	return 0;
 }
 

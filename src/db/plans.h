@@ -16,6 +16,7 @@ struct db_env {
 	int required_approvals;
 	int allow_self_approval;
 	int version;
+	long step_timeout_seconds;    /* 0: the server's step_timeout_seconds */
 };
 
 /* The tenant's environment by name; IL_ENOTFOUND. */

@@ -7,6 +7,7 @@
 #include "db/db.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 int db_run_start(const char **run_id, struct db *db, struct arena *a, const char *tenant_id,
 		 const struct db_run_new *n)
@@ -15,11 +16,12 @@ int db_run_start(const char **run_id, struct db *db, struct arena *a, const char
 		"INSERT INTO runs (tenant_id, plan_id, step_id, model_name, environment, status,"
 		" run_type, input_range_start, input_range_end, executor, error_message, finished_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-		" CASE WHEN $6 = 'RUNNING' THEN NULL ELSE now() END) RETURNING run_id";
-	const char *p[11] = { tenant_id, n->plan_id, n->step_id, n->model, n->environment,
-			      n->status, n->run_type, n->start, n->end, n->executor, n->error };
+		" CASE WHEN $6 = $12 THEN NULL ELSE now() END) RETURNING run_id";
+	const char *p[12] = { tenant_id, n->plan_id, n->step_id, n->model, n->environment,
+			      n->status, n->run_type, n->start, n->end, n->executor, n->error,
+			      RUN_RUNNING };
 	PGresult *res;
-	int rc = db_exec(&res, db, a, sql, 11, p);
+	int rc = db_exec(&res, db, a, sql, 12, p);
 
 	if (rc == 0)
 		*run_id = db_val(res, 0, 0);
@@ -160,4 +162,59 @@ int db_plan_set_digest(struct db *db, struct arena *a, const char *tenant_id,
 	const char *p[3] = { tenant_id, plan_id, digest };
 
 	return db_exec(NULL, db, a, sql, 3, p);
+}
+
+const char *db_apply_lock_key(struct arena *a, const char *tenant_id, const char *plan_id)
+{
+	return arena_printf(a, "apply:%s:%s", tenant_id, plan_id);
+}
+
+/* Ends the runs still running of the plans in ids (an array literal), and the plans. */
+static int end_plans(struct db *db, struct arena *a, const char *tenant_id, const char *ids,
+		     const char *why)
+{
+	static const char sql[] =
+		"WITH lost AS (SELECT unnest($2::text[]) AS plan_id),"
+		" ended_runs AS (UPDATE runs SET status = $3, error_message = $4,"
+		"  finished_at = now() WHERE tenant_id = $1 AND status = $5"
+		"  AND plan_id IN (SELECT plan_id FROM lost) RETURNING run_id)"
+		" UPDATE plans SET status = 'failed' WHERE tenant_id = $1"
+		" AND status = 'applying' AND plan_id IN (SELECT plan_id FROM lost)";
+	const char *p[5] = { tenant_id, ids, RUN_FAILED, why, RUN_RUNNING };
+
+	return db_exec(NULL, db, a, sql, 5, p);
+}
+
+int db_apply_end_lost(PGresult **ended, struct db *db, struct arena *a, const char *tenant_id,
+		      const char *why)
+{
+	/* the fence keeps the lock function to the rows that are applying */
+	static const char sql[] =
+		"SELECT plan_id FROM (SELECT plan_id FROM plans WHERE tenant_id = $1"
+		" AND status = 'applying' OFFSET 0) p"
+		" WHERE pg_try_advisory_xact_lock(hashtextextended($2 || p.plan_id, 0))";
+	const char *p[2] = { tenant_id, db_apply_lock_key(a, tenant_id, "") };
+	struct strbuf ids;
+	int rc, i;
+
+	if (p[1] == NULL)
+		return IL_ENOMEM;
+	if ((rc = db_exec(ended, db, a, sql, 2, p)) < 0 || db_rows(*ended) == 0)
+		return rc;
+	strbuf_init(&ids, a, 1 << 20);
+	strbuf_addc(&ids, '{');
+	for (i = 0; i < db_rows(*ended); i++)
+		strbuf_addf(&ids, "%s%s", i ? "," : "", db_val(*ended, i, 0));
+	strbuf_addc(&ids, '}');
+	if (strbuf_cstr(&ids) == NULL)
+		return IL_ENOMEM;
+	return end_plans(db, a, tenant_id, strbuf_cstr(&ids), why);
+}
+
+int db_apply_end_plan_runs(struct db *db, struct arena *a, const char *tenant_id,
+			   const char *plan_id, const char *why)
+{
+	const char *ids = arena_printf(a, "{%s}", plan_id);
+
+	return ids != NULL ? end_plans(db, a, tenant_id, ids, why) : IL_ENOMEM;
 }

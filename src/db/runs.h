@@ -7,6 +7,12 @@
 struct arena;
 struct db;
 
+/* The statuses of a run, as stored (the reference's names). */
+#define RUN_RUNNING "RUNNING"
+#define RUN_SUCCESS "SUCCESS"
+#define RUN_FAILED "FAIL"
+#define RUN_CANCELLED "CANCELLED"   /* not run: an upstream step failed, or time ran out */
+
 /*
  * SQL for run r as JSON text: run_json plus the run-record fields the
  * reference's clients show (we never retry a step, keep no log URI or
@@ -20,12 +26,12 @@ struct db_run_new {
 	const char *plan_id, *step_id, *model, *environment, *run_type;
 	const char *start, *end;      /* NULL without a range */
 	const char *executor;
-	const char *status;           /* RUNNING, or CANCELLED (not run: finished at once) */
+	const char *status;           /* RUN_RUNNING, or RUN_CANCELLED (not run: ends at once) */
 	const char *error;            /* why it was not run */
 };
 
 struct db_run_done {
-	const char *status;           /* SUCCESS or FAIL */
+	const char *status;           /* RUN_SUCCESS or RUN_FAILED */
 	const char *error;
 	double runtime_seconds;
 	long long rows;               /* -1: unknown */
@@ -57,6 +63,26 @@ int db_run_get(const char **json, struct db *db, struct arena *a, const char *te
  */
 int db_run_history(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 		   const char *env, const char *models, int n);
+
+/*
+ * The key of the session advisory lock a worker holds while it applies a
+ * plan (db_advisory_*): nobody holding it means nobody is applying the plan.
+ */
+const char *db_apply_lock_key(struct arena *a, const char *tenant_id, const char *plan_id);
+
+/*
+ * Ends the applies of the tenant whose worker is gone: each plan still
+ * 'applying' whose apply lock nobody holds becomes 'failed', and its
+ * RUN_RUNNING runs RUN_FAILED with error why. Call inside a tenant
+ * transaction: the locks it takes to be sure last until its end, so no new
+ * apply of those plans starts in between. *ended: rows (plan_id) of the
+ * plans it ended.
+ */
+int db_apply_end_lost(PGresult **ended, struct db *db, struct arena *a, const char *tenant_id,
+		      const char *why);
+/* The same for one plan whose apply lock the caller holds itself. */
+int db_apply_end_plan_runs(struct db *db, struct arena *a, const char *tenant_id,
+			   const char *plan_id, const char *why);
 
 /* The model's watermark now ends at end (and starts no later than start). */
 int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,

@@ -1,5 +1,6 @@
 /* common.c (exec): identifiers, error text and rendering shared by executors */
 #include <string.h>
+#include <time.h>
 
 #include "core/lexer.h"
 #include "exec/exec.h"
@@ -8,6 +9,14 @@
 #include "util/limits.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
+
+long long exec_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 int exec_ident_ok(const char *s)
 {

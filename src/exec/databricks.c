@@ -26,6 +26,7 @@
 #define DBX_BACKOFF_CAP_MS 30000L
 #define DBX_HTTP_TIMEOUT_S 60L
 #define DBX_CONNECT_TIMEOUT_S 10L
+#define DBX_CANCEL_TIMEOUT_MS 5000L   /* the cancel itself, once a statement's time is up */
 
 struct dbx {
 	const char *host;            /* base URL without a trailing slash */
@@ -37,6 +38,7 @@ struct dbx {
 	CURL *curl;                  /* one handle, so connections are reused */
 	struct curl_slist *headers;  /* carries the bearer token */
 	struct curl_slist *resolve;  /* host:port:address, the checked address pinned */
+	long long call_deadline_ms;  /* no request or retry of this call goes past it (0: none) */
 };
 
 /* One HTTP exchange after retries; error is set when it did not succeed. */
@@ -106,6 +108,25 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	return strbuf_add(arg, data, size * n) < 0 ? 0 : size * n;
 }
 
+/* The request's timeouts: the usual ones, or less when the call's deadline is nearer. */
+static void set_timeouts(struct dbx *d)
+{
+	long long total = DBX_HTTP_TIMEOUT_S * 1000, connect = DBX_CONNECT_TIMEOUT_S * 1000;
+
+	if (d->call_deadline_ms > 0) {
+		long long left = d->call_deadline_ms - exec_now_ms();
+
+		if (left < 1)
+			left = 1;
+		if (left < total)
+			total = left;
+		if (left < connect)
+			connect = left;
+	}
+	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, (long)total);
+	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
+}
+
 /* One request: body NULL means GET, otherwise a POST of body. */
 static int http_once(struct dbx *d, struct arena *a, const char *url, const char *body,
 		     struct reply *rp)
@@ -118,6 +139,7 @@ static int http_once(struct dbx *d, struct arena *a, const char *url, const char
 
 	*rp = (struct reply){ .status = 0 };
 	strbuf_init(&sb, a, DBX_MAX_RESPONSE);
+	set_timeouts(d);
 	curl_easy_setopt(d->curl, CURLOPT_URL, url);
 	if (body != NULL) {
 		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body);
@@ -191,7 +213,9 @@ static int api_call(struct dbx *d, struct arena *a, const char *path, const char
 			return rc;
 		if (rp->status >= 200 && rp->status < 300 && rp->body != NULL)
 			return 0;
-		if (!retryable(rp) || attempt >= d->max_retries)
+		if (!retryable(rp) || attempt >= d->max_retries ||
+		    (d->call_deadline_ms > 0 &&
+		     exec_now_ms() + backoff_ms(rp, attempt) >= d->call_deadline_ms))
 			break;
 		log_warn("databricks %s %s answered %ld; retry %d of %d", body ? "POST" : "GET",
 			 path, rp->status, attempt + 1, d->max_retries);
@@ -316,6 +340,7 @@ static int cancel(struct dbx *d, struct arena *a, struct stmt *st, const char *w
 
 	if (path == NULL || why == NULL)
 		return IL_ENOMEM;
+	d->call_deadline_ms = exec_now_ms() + DBX_CANCEL_TIMEOUT_MS;
 	if ((rc = api_call(d, a, path, "", &rp)) < 0)
 		return rc;
 	log_warn("databricks statement %s given up; cancel %s", st->id,
@@ -327,46 +352,56 @@ static int cancel(struct dbx *d, struct arena *a, struct stmt *st, const char *w
 
 /* Polls until the statement in rp is terminal or its deadline passes. */
 static int await(struct dbx *d, struct arena *a, struct reply *rp, struct stmt *st,
-		 double deadline)
+		 long long deadline_ms, long limit_s)
 {
 	const char *path = arena_printf(a, DBX_STATEMENTS_PATH "/%s", st->id);
+	const char *timed_out = arena_printf(a, "timed out after %ld s", limit_s);
 	enum dbx_state state;
-	double left;
+	long long left;
 	int rc;
 
-	if (path == NULL)
+	if (path == NULL || timed_out == NULL)
 		return IL_ENOMEM;
 	while ((state = state_of(rp->body)) == DBX_RUNNING) {
-		left = deadline - now_seconds();
+		left = deadline_ms - exec_now_ms();
 		if (left <= 0)
-			return cancel(d, a, st, arena_printf(a, "timed out after %ld s",
-							     d->timeout_seconds));
-		sleep_ms(left * 1000 < d->poll_interval_ms ? (long)(left * 1000) + 1 :
-			 d->poll_interval_ms);
+			return cancel(d, a, st, timed_out);
+		sleep_ms(left < d->poll_interval_ms ? (long)left + 1 : d->poll_interval_ms);
 		if ((rc = api_call(d, a, path, NULL, rp)) < 0)
 			return rc;
 		if (rp->error != NULL)  /* the statement may still be running */
-			return cancel(d, a, st, rp->error);
+			return cancel(d, a, st,
+				      exec_now_ms() >= deadline_ms ? timed_out : rp->error);
 	}
 	finish(a, rp->body, state, st);
 	return 0;
 }
 
-/* Submits one statement and waits for it. */
+/*
+ * Submits one statement and waits for it: databricks_timeout_seconds at
+ * most, and never past the step's deadline.
+ */
 static int run_statement(struct dbx *d, struct arena *a, const struct exec_step *s,
 			 const char *sql, int with_schema, struct stmt *st)
 {
-	double deadline = now_seconds() + (double)d->timeout_seconds;
+	long long deadline = exec_now_ms() + (long long)d->timeout_seconds * 1000;
+	long limit = d->timeout_seconds;
 	const char *body = submit_body(d, a, s, sql, with_schema);
 	struct reply rp;
 	int rc;
 
 	if (body == NULL)
 		return IL_ENOMEM;
+	if (s->deadline_ms > 0 && s->deadline_ms < deadline) {
+		deadline = s->deadline_ms;
+		limit = s->timeout_seconds;
+	}
+	d->call_deadline_ms = deadline;
 	if ((rc = api_call(d, a, DBX_STATEMENTS_PATH, body, &rp)) < 0)
 		return rc;
 	if (rp.error != NULL) {
-		st->error = rp.error;
+		st->error = exec_now_ms() >= deadline ?
+			    arena_printf(a, "timed out after %ld s", limit) : rp.error;
 		return 0;
 	}
 	st->id = jstr(rp.body, "statement_id");
@@ -375,7 +410,7 @@ static int run_statement(struct dbx *d, struct arena *a, const struct exec_step 
 		st->error = "databricks answered without a usable statement_id";
 		return 0;
 	}
-	return await(d, a, &rp, st, deadline);
+	return await(d, a, &rp, st, deadline, limit);
 }
 
 /* exec_error_text of msg with every copy of the token blotted out. */
@@ -521,8 +556,6 @@ static void set_options(struct dbx *d, const char *ca_file)
 	if (ca_file != NULL && *ca_file != '\0')
 		curl_easy_setopt(d->curl, CURLOPT_CAINFO, ca_file);
 	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT, DBX_HTTP_TIMEOUT_S);
-	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT, DBX_CONNECT_TIMEOUT_S);
 	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, d->headers);
 	curl_easy_setopt(d->curl, CURLOPT_USERAGENT, "ironlayer/" PACKAGE_VERSION);
 	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_body);

@@ -23,6 +23,14 @@ struct exec_step {
 	const char *start, *end;      /* YYYY-MM-DD, [start, end); NULL without a range */
 	const char *sql;              /* the rendered SELECT */
 	const char *run_id;           /* for naming and tracing */
+	/*
+	 * When the step must be over, on the exec_now_ms() clock (0: no limit),
+	 * and the seconds that gives it, for the message. The executor stops
+	 * waiting then, asks the warehouse to cancel, and fails the step with
+	 * "timed out after N s": nothing the step's SQL does moves it.
+	 */
+	long long deadline_ms;
+	long timeout_seconds;
 };
 
 /* What came back; strings live in the arena given to run(). */
@@ -49,6 +57,9 @@ struct executor {
 
 /* Longest warehouse error message kept in a run record. */
 #define EXEC_MAX_ERROR 2000
+
+/* Milliseconds on a monotonic clock: the clock of exec_step.deadline_ms. */
+long long exec_now_ms(void);
 
 /* 1 when s is a lower-case identifier we splice into SQL: [a-z_][a-z0-9_]{0,62}. */
 int exec_ident_ok(const char *s);
@@ -117,7 +128,7 @@ struct exec_databricks_opts {
 	const char *ca_file;          /* CA bundle to verify TLS with; NULL or "" = the system's */
 	const char *token;            /* bearer token: never logged */
 	const char *warehouse_id;
-	long timeout_seconds;         /* per statement, then cancel */
+	long timeout_seconds;         /* per statement (capped by the step's deadline), then cancel */
 	long poll_interval_ms;
 	int max_retries;              /* on 429 and 5xx, with backoff */
 };
@@ -129,10 +140,15 @@ int exec_databricks_open(struct executor **out, struct arena *a,
  * PostgreSQL warehouse (postgres.c): conninfo is a libpq connection string
  * or URI from the operator's config (never a tenant's: see
  * exec_postgres_open_target); user and password, when not NULL, replace the
- * ones it names. 0, IL_EUNAVAIL (cannot connect; details logged) or IL_ENOMEM.
+ * ones it names, and connecting gives up after connect_timeout_s seconds
+ * whatever it says. Every statement is sent asynchronously and waited for
+ * until the step's deadline (exec_step.deadline_ms); a connection dropped
+ * after a timeout is opened again for the next step. 0, IL_EUNAVAIL (cannot
+ * connect: *why says so for a run record, details are logged) or IL_ENOMEM.
  */
-int exec_postgres_open(struct executor **out, struct arena *a, const char *conninfo,
-		       const char *user, const char *password, long statement_timeout_ms);
+int exec_postgres_open(struct executor **out, const char **why, struct arena *a,
+		       const char *conninfo, const char *user, const char *password,
+		       long statement_timeout_ms, long connect_timeout_s);
 
 /* A tenant's own PostgreSQL connection, checked (pg_target.c); strings in the arena. */
 struct exec_pg_target {
@@ -159,10 +175,12 @@ int exec_pg_target_check(struct exec_pg_target *t, const char **why, struct aren
  * Connects to a checked target: hostaddr pinned to t->address, GSS
  * encryption off, every option that would read a file of the worker's set to
  * a path that cannot exist, and the worker's PG*, KRB5* and GSS* environment
- * hidden while it connects. 0, IL_EUNAVAIL (details logged), IL_EINVALID or
+ * hidden while it connects (and whenever it connects again). Giving up after
+ * t->connect_timeout seconds; statements as exec_postgres_open. 0,
+ * IL_EUNAVAIL (*why for a run record; details logged), IL_EINVALID or
  * IL_ENOMEM.
  */
-int exec_postgres_open_target(struct executor **out, struct arena *a,
+int exec_postgres_open_target(struct executor **out, const char **why, struct arena *a,
 			      const struct exec_pg_target *t, long statement_timeout_ms);
 /* At most this many schemas of warehouse_shared_schemas are shared (the rest are ignored). */
 #define EXEC_MAX_SHARED_SCHEMAS 32

@@ -197,12 +197,6 @@ int exec_pg_target_check(struct exec_pg_target *t, const char **why, struct aren
 
 extern char **environ;
 
-/* What a libpq or Kerberos client would read from the environment, set aside. */
-struct ambient {
-	char **names, **values;
-	size_t n;
-};
-
 /* Set while a tenant connects: files that do not exist, GSS proxying off. */
 static const char *const planted[][2] = {
 	{ "PGPASSFILE", NOWHERE },
@@ -221,13 +215,7 @@ static int ambient_name(const char *entry)
 	       strncmp(entry, "GSS", 3) == 0;
 }
 
-/*
- * Unsets every PG*, KRB5* and GSS* variable (remembering them) and plants
- * the ones above, so libpq finds no service, password file, options or
- * Kerberos credentials of the worker's. Workers are single-threaded: nothing
- * else reads the environment meanwhile.
- */
-static int hide_ambient(struct ambient *saved, struct arena *a)
+int exec_pg_hide_ambient(struct exec_pg_ambient *saved, struct arena *a)
 {
 	size_t i, n = 0;
 
@@ -256,7 +244,7 @@ static int hide_ambient(struct ambient *saved, struct arena *a)
 	return 0;
 }
 
-static void restore_ambient(const struct ambient *saved)
+void exec_pg_restore_ambient(const struct exec_pg_ambient *saved)
 {
 	size_t i;
 
@@ -310,25 +298,27 @@ static size_t target_params(const char **keys, const char **vals, struct arena *
 	return n;
 }
 
-int exec_postgres_open_target(struct executor **out, struct arena *a,
+int exec_postgres_open_target(struct executor **out, const char **why, struct arena *a,
 			      const struct exec_pg_target *t, long statement_timeout_ms)
 {
 	const char *keys[32], *vals[32];
 	PQconninfoOption *defs = NULL;
-	struct ambient saved = { NULL, NULL, 0 };
+	struct exec_pg_ambient saved = { NULL, NULL, 0 };
+	struct exec_pg_dial d = { keys, vals, 0, 1, statement_timeout_ms, t->connect_timeout };
 	int rc;
 
 	*out = NULL;
+	*why = NULL;
 	if (t->address == NULL || t->user == NULL || t->password == NULL || t->sslmode == NULL)
 		return IL_EINVALID;
 	/* libpq's defaults come from the environment too: read them once it is clean */
-	if ((rc = hide_ambient(&saved, a)) == 0 && (defs = PQconndefaults()) == NULL)
+	if ((rc = exec_pg_hide_ambient(&saved, a)) == 0 && (defs = PQconndefaults()) == NULL)
 		rc = IL_ENOMEM;
 	if (rc == 0) {
 		target_params(keys, vals, a, t, defs);
 		PQconninfoFree(defs);
-		rc = exec_postgres_connect(out, a, keys, vals, 0, statement_timeout_ms);
 	}
-	restore_ambient(&saved);
-	return rc;
+	exec_pg_restore_ambient(&saved);
+	/* it hides the environment again whenever it connects */
+	return rc == 0 ? exec_postgres_connect(out, why, a, &d) : rc;
 }

@@ -3,6 +3,7 @@ libilhttp_a_SOURCES = \
 	src/http/req.c src/http/req.h \
 	src/http/query.c src/http/query.h \
 	src/http/router.c src/http/router.h \
+	src/http/slots.c src/http/slots.h \
 	src/http/body.c src/http/body.h \
 	src/http/server.c src/http/server.h \
 	src/http/token.c src/http/token.h \

@@ -63,6 +63,7 @@ struct req {
 	char request_id[IL_MAX_REQUEST_ID + 1];
 	struct identity who;
 	const struct route *route;
+	int nothing_to_settle;        /* bind_tenant saw that app->settle has nothing to do */
 
 	/* output */
 	int status;

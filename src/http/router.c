@@ -9,6 +9,7 @@
 #include "http/cors.h"
 #include "http/csrf.h"
 #include "http/query.h"
+#include "http/slots.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
@@ -195,10 +196,15 @@ static int admit(const struct http_app *app, const struct route *rt, struct req 
 	return 0;
 }
 
-static void run_handler(const struct route *rt, struct req *r)
+static void run_handler(const struct http_app *app, const struct route *rt, struct req *r)
 {
-	int rc = rt->handler(r);
+	int rc;
 
+	if ((rt->flags & ROUTE_SETTLE) && app->settle != NULL && !r->nothing_to_settle &&
+	    (rc = app->settle(r)) < 0)
+		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+	else
+		rc = rt->handler(r);
 	if (rc < 0 && r->status == 0)
 		req_error_from_code(r, rc);
 	if (r->status == 0)
@@ -213,11 +219,34 @@ static void run_handler(const struct route *rt, struct req *r)
 	}
 }
 
+/* Seconds a client refused for want of a slot is told to wait. */
+#define HTTP_BUSY_RETRY_AFTER "5"
+
+/*
+ * A slot for long work, or -1 after a 503: refused at once rather than queued,
+ * so a full apply pool never makes anyone wait on a socket.
+ */
+static int take_slot(struct req *r)
+{
+	int fd = slot_take(r->cfg->run_dir, r->cfg->apply_workers);
+
+	if (fd >= 0)
+		return fd;
+	if (fd == IL_ECONFLICT)
+		req_error(r, 503, "apply_busy", "all %ld apply workers are busy; try again in "
+			  HTTP_BUSY_RETRY_AFTER " s", r->cfg->apply_workers);
+	else
+		req_error(r, 503, "apply_busy", "no apply worker can be reserved now; try again"
+			  " in " HTTP_BUSY_RETRY_AFTER " s");
+	req_header_add(r, "Retry-After", HTTP_BUSY_RETRY_AFTER);
+	return -1;
+}
+
 void http_dispatch(const struct http_app *app, struct req *r)
 {
 	const struct route *rt = NULL;
 	char allow[128];
-	int rc;
+	int rc, slot = -1;
 
 	cors_apply(r);   /* first: a browser must be able to read every answer, errors too */
 	/* an oversized body was never read, whatever the route: refuse it first */
@@ -243,10 +272,13 @@ void http_dispatch(const struct http_app *app, struct req *r)
 		return;
 	}
 	r->route = rt;
-	if (admit(app, rt, r) != 0) {
+	/* long work waits for nothing: no free slot is a 503 at once */
+	if (admit(app, rt, r) != 0 ||
+	    ((rt->flags & ROUTE_LONG) && r->cfg != NULL && (slot = take_slot(r)) < 0)) {
 		if (rt->flags & ROUTE_TENANT_TXN)
 			db_rollback(r->db, r->arena);
 		return;
 	}
-	run_handler(rt, r);
+	run_handler(app, rt, r);
+	slot_release(slot);
 }

@@ -11,8 +11,15 @@ typedef int (*handler_fn)(struct req *r);
 enum route_flag {
 	ROUTE_PUBLIC = 1 << 0,     /* no bearer token needed */
 	ROUTE_JSON_BODY = 1 << 1,  /* the body must be a JSON object */
-	ROUTE_TENANT_TXN = 1 << 2  /* run inside a transaction bound to the caller's tenant
+	ROUTE_TENANT_TXN = 1 << 2, /* run inside a transaction bound to the caller's tenant
 	                            * (opened before the role check; not for public routes) */
+	/*
+	 * Long work (apply, generate, augment): runs only in one of the
+	 * host's apply_workers slots (http/slots.h), else 503 apply_busy at once.
+	 */
+	ROUTE_LONG = 1 << 3,
+	/* app->settle runs first, in the tenant transaction (ROUTE_TENANT_TXN only) */
+	ROUTE_SETTLE = 1 << 4
 };
 
 /*
@@ -45,6 +52,13 @@ struct http_app {
 	 * recording a response. NULL: a plain db_begin_tenant.
 	 */
 	int (*bind_tenant)(struct req *r);
+	/*
+	 * Settles what a dead worker left behind (the API ends the applies
+	 * whose worker is gone) before a ROUTE_SETTLE handler looks; returns
+	 * 0 or a negative il_err code. NULL: nothing to settle. Skipped when
+	 * bind_tenant set r->nothing_to_settle (it can tell in its round trip).
+	 */
+	int (*settle)(struct req *r);
 };
 
 /*
@@ -62,8 +76,8 @@ int router_match(const struct route **out, const struct route *routes, size_t n,
  * OPTIONS (204 with Allow, a CORS preflight), method (405 with Allow), CSRF
  * (403, for a state-changing request that carries the session cookie),
  * authentication (401), tenant transaction (503), role (403), query string
- * (422), content type (415), JSON syntax (400), handler. The response is left
- * in r.
+ * (422), content type (415), JSON syntax (400), a slot for long work (503
+ * apply_busy, at once), settling, handler. The response is left in r.
  */
 void http_dispatch(const struct http_app *app, struct req *r);
 

@@ -79,6 +79,12 @@ static const struct key keys[] = {
 	{ "cost_per_compute_second", K_DOUBLE, OFF(cost_per_compute_second), "0.0007", 0, 0, 0 },
 	{ "default_lookback_days", K_LONG, OFF(default_lookback_days), "30", 1, 3650, 0 },
 	{ "statement_timeout_ms", K_LONG, OFF(statement_timeout_ms), "300000", 100, 86400000, 0 },
+	{ "step_timeout_seconds", K_LONG, OFF(step_timeout_seconds), "900", 1, 86400, 0 },
+	{ "apply_timeout_seconds", K_LONG, OFF(apply_timeout_seconds), "3600", 1, 86400, 0 },
+	{ "warehouse_connect_timeout_seconds", K_LONG, OFF(warehouse_connect_timeout_seconds), "10",
+	  2, 300, 0 },
+	{ "apply_workers", K_LONG, OFF(apply_workers), "2", 1, 256, 0 },
+	{ "run_dir", K_STR, OFF(run_dir), "/run/ironlayer-apply", 0, 0, 0 },
 	{ "models_dir", K_STR, OFF(models_dir), "models", 0, 0, 0 },
 	{ "sql_dir", K_STR, OFF(sql_dir), IL_DATADIR "/sql", 0, 0, 0 },
 	{ "stripe_secret_key", K_STR, OFF(stripe_secret_key), "", 0, 0, 0 },
@@ -96,17 +102,19 @@ static const struct key keys[] = {
 	  "claude-sonnet-4-5", 0, 0, 0 },
 	{ "llm_default_model_openai", K_STR, OFF(llm_default_model_openai), "gpt-4o-mini", 0, 0, 0 },
 	{ "ai_advisory_enabled", K_BOOL, OFF(ai_advisory_enabled), "true", 0, 0, 0 },
-#define TIER_KEYS(name, i, label, plans, envs, ai)                                       \
+#define TIER_KEYS(name, i, label, plans, envs, ai, applies)                              \
 	{ "tier_" name "_price_id", K_STR, OFF(tier[i].price_id), "", 0, 0, 0 },          \
 	{ "tier_" name "_price_label", K_STR, OFF(tier[i].price_label), label, 0, 0, 0 }, \
 	{ "tier_" name "_plans_per_month", K_LONG, OFF(tier[i].plans_per_month), plans,   \
 	  -1, 100000000, 0 },                                                               \
 	{ "tier_" name "_environments", K_LONG, OFF(tier[i].environments), envs,          \
 	  -1, 100000, 0 },                                                                  \
-	{ "tier_" name "_ai_augment", K_BOOL, OFF(tier[i].ai_augment), ai, 0, 0, 0 },
-	TIER_KEYS("community", IL_TIER_COMMUNITY, "Free", "25", "2", "false")
-	TIER_KEYS("team", IL_TIER_TEAM, "", "1000", "10", "true")
-	TIER_KEYS("enterprise", IL_TIER_ENTERPRISE, "", "-1", "-1", "true")
+	{ "tier_" name "_ai_augment", K_BOOL, OFF(tier[i].ai_augment), ai, 0, 0, 0 },     \
+	{ "tier_" name "_max_concurrent_applies", K_LONG,                                 \
+	  OFF(tier[i].max_concurrent_applies), applies, -1, 1000, 0 },
+	TIER_KEYS("community", IL_TIER_COMMUNITY, "Free", "25", "2", "false", "1")
+	TIER_KEYS("team", IL_TIER_TEAM, "", "1000", "10", "true", "3")
+	TIER_KEYS("enterprise", IL_TIER_ENTERPRISE, "", "-1", "-1", "true", "-1")
 #undef TIER_KEYS
 };
 #undef OFF

@@ -26,6 +26,7 @@ struct il_tier_config {
 	long plans_per_month;
 	long environments;
 	int ai_augment;
+	long max_concurrent_applies;      /* applies of one tenant running at once */
 };
 
 struct il_config {
@@ -76,7 +77,12 @@ struct il_config {
 	long argon2_parallelism;
 	double cost_per_compute_second;
 	long default_lookback_days;
-	long statement_timeout_ms;
+	long statement_timeout_ms;        /* the warehouse's own limit: SQL can lift it */
+	long step_timeout_seconds;        /* the most one step may take: SQL cannot lift it */
+	long apply_timeout_seconds;       /* the most one apply may take */
+	long warehouse_connect_timeout_seconds;
+	long apply_workers;               /* long requests (apply, generate, augment) at once */
+	const char *run_dir;              /* the workers' runtime files: the apply slot locks */
 	const char *models_dir;
 	const char *sql_dir;              /* the numbered migrations */
 	/* billing (Stripe); billing is off while stripe_secret_key is empty */

@@ -123,3 +123,5 @@ Suite *suite_compat(void);
 Suite *suite_security_repo(void);
 Suite *suite_security_net(void);
 Suite *suite_security_wh(void);
+Suite *suite_apply_limits(void);
+Suite *suite_apply_recovery(void);

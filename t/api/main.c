@@ -23,6 +23,8 @@ int main(void)
 		suite_security_net,
 		suite_security_wh,
 		suite_prepared,
+		suite_apply_limits,
+		suite_apply_recovery,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

@@ -87,6 +87,8 @@ export IRONLAYER_DATABRICKS_CA_FILE="$var/tls/ca.pem"
 export IRONLAYER_DATABRICKS_ALLOWED_HOSTS="*.cloud.databricks.com, *.azuredatabricks.net, *.gcp.databricks.com, localhost, $dbx_address"
 export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 export IRONLAYER_DATABRICKS_MAX_RETRIES=2
+# a warehouse that never answers fails an apply's steps after 2 s, not 10
+export IRONLAYER_WAREHOUSE_CONNECT_TIMEOUT_SECONDS=2
 
 # Every suite signs up and logs in from 127.0.0.1: limits no run of the suite
 # reaches (test_throttle.c lowers them to prove them). The per-account limit

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "apply_util.h"   /* includes harness.h */
 
 
 /* A new tenant with its dev environment's schema prefix loaded. */
@@ -392,6 +392,8 @@ START_TEST(test_apply__two_plans_never_run_one_model_at_once)
 	char *pa, *pb, ia[2][32], ib[2][32];
 
 	new_tenant(&t);
+	/* two applies of one tenant at once: more than the community tier runs */
+	set_tier(&t, "team");
 	/* different plans, both rebuilding raw.orders, which takes two seconds */
 	pa = approved_plan(&t, NULL, sha("c1"), sha("slow"), "2026-11-01", "dev");
 	pb = approved_plan(&t, NULL, sha("c4"), sha("slow"), "2026-11-01", "dev");
@@ -485,22 +487,26 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 		r = apply(&t, id);
 		ck_assert_status(r, 409);
 		resp_free(r);
-		free(id);
 	}
 
-	/* not while a plan in it is being applied */
-	ck_assert_int_ne(asprintf(&sql, "UPDATE plans SET status = 'applying' WHERE tenant_id = '%s'"
-				  " AND environment = 'prod'", t.tenant_id), -1);
-	free(psql("ironlayer", sql));
-	free(sql);
-	r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
-	ck_assert_status(r, 409);
-	ck_assert_str_eq(resp_str(r, "code"), "environment_busy");
-	resp_free(r);
-	ck_assert_int_ne(asprintf(&sql, "UPDATE plans SET status = 'failed' WHERE tenant_id = '%s'"
-				  " AND environment = 'prod'", t.tenant_id), -1);
-	free(psql("ironlayer", sql));
-	free(sql);
+	/* not while a plan in it is being applied: a session holds its apply lock */
+	{
+		char key[256];
+		int holder;
+
+		snprintf(key, sizeof(key), "apply:%s:%s", t.tenant_id, id);
+		holder = hold_advisory_lock(key);
+		ck_assert_int_ne(asprintf(&sql, "UPDATE plans SET status = 'applying' WHERE "
+					  "tenant_id = '%s' AND environment = 'prod'", t.tenant_id), -1);
+		free(psql("ironlayer", sql));
+		free(sql);
+		r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
+		ck_assert_status(r, 409);
+		ck_assert_str_eq(resp_str(r, "code"), "environment_busy");
+		resp_free(r);
+		/* once that session is gone, the apply is over: failed, and the environment can go */
+		release_advisory_lock(holder, key);
+	}
 	r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(r->body, "{\"deleted\":true,\"name\":\"prod\"}");
@@ -509,6 +515,13 @@ START_TEST(test_environments__crud_validation_and_sealed_connection)
 	r = api("DELETE", "/api/v1/environments/prod", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 404);
 	resp_free(r);
+	ck_assert_int_ne(asprintf(&sql, "SELECT status FROM plans WHERE tenant_id = '%s' AND "
+				  "plan_id = '%s'", t.tenant_id, id), -1);
+	out = psql1(sql);
+	ck_assert_str_eq(out, "failed");
+	free(out);
+	free(sql);
+	free(id);
 	out = psql("ironlayer", "SELECT 1");
 	free(out);
 	/* the password never reached a log either */

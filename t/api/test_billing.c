@@ -24,17 +24,20 @@ START_TEST(test_plans__public_tiers_with_limits_and_prices)
 				     "[\"25 plans per month\",\"2 environments\",\"Cost, risk and lint "
 				     "advisory on every plan\",\"No AI advisory\"],\"price_id\":"
 				     "null,\"limits\":{\"plans_per_month\":25,\"environments\":2,"
-				     "\"ai_augment\":false}},{\"tier\":\"team\",\"label\":\"Team\","
+				     "\"ai_augment\":false,\"max_concurrent_applies\":1}},{\"tier\":"
+				     "\"team\",\"label\":\"Team\","
 				     "\"price_label\":null,\"features\":[\"1000 plans per month\","
 				     "\"10 environments\",\"Cost, risk and lint advisory on every plan\","
 				     "\"AI advisory with your own LLM key\"],\"price_id\":"
 				     "\"price_team_test\",\"limits\":{\"plans_per_month\":1000,"
-				     "\"environments\":10,\"ai_augment\":true}},{\"tier\":\"enterprise\","
+				     "\"environments\":10,\"ai_augment\":true,\"max_concurrent_applies\":3}},"
+				     "{\"tier\":\"enterprise\","
 				     "\"label\":\"Enterprise\",\"price_label\":null,\"features\":"
 				     "[\"Unlimited plans per month\",\"Unlimited environments\",\"Cost, risk "
 				     "and lint advisory on every plan\",\"AI advisory with your own LLM key\"],"
 				     "\"price_id\":\"price_enterprise_test\",\"limits\":{\"plans_per_month\":"
-				     "null,\"environments\":null,\"ai_augment\":true}}],"
+				     "null,\"environments\":null,\"ai_augment\":true,"
+				     "\"max_concurrent_applies\":null}}],"
 				     "\"billing_enabled\":true}"));
 	ck_assert_ptr_null(strstr(r->body, SECRET_KEY));
 	resp_free(r);
@@ -50,7 +53,8 @@ START_TEST(test_subscription__new_tenant_is_community_with_usage)
 	ck_assert_str_eq(r->body, "{\"plan_tier\":\"community\",\"tier\":\"community\","
 			 "\"status\":\"none\",\"subscription_id\":null,\"period_start\":null,"
 			 "\"period_end\":null,\"current_period_end\":null,\"cancel_at_period_end\":false,\"limits\":"
-			 "{\"plans_per_month\":25,\"environments\":2,\"ai_augment\":false},"
+			 "{\"plans_per_month\":25,\"environments\":2,\"ai_augment\":false,"
+			 "\"max_concurrent_applies\":1},"
 			 "\"usage\":{\"plans_this_month\":0,\"environments\":1},"
 			 "\"billing_enabled\":true}");
 	resp_free(r);

@@ -10,8 +10,9 @@ location, so VPATH builds work). Checks, both ways:
     and `x-min-role` names the route's minimum role;
   - each operation's tag is the route's tag, and the spec's tags are exactly
     the route tags; path parameters are declared; JSON-body routes document a
-    request body and 422; info.version is the package version; every $ref
-    resolves.
+    request body and 422; long routes (the apply pool's) document 503
+    apply_busy with Retry-After; info.version is the package version; every
+    $ref resolves.
 Then it validates the spec with openapi-spec-validator when that Python
 module is installed (skipped, with a message, when it is not).
 Exit 0 when everything holds, 1 otherwise.
@@ -132,6 +133,12 @@ def check_operation(spec, route, op, path):
         problem("%s needs a token but does not document 401" % name)
     if not public and route["min_role"] != "viewer" and "403" not in responses:
         problem("%s needs role %s but does not document 403" % (name, route["min_role"]))
+    if route.get("long"):
+        busy = resolve(spec, responses.get("503", {}))
+        examples = busy.get("content", {}).get("application/json", {}).get("examples", {})
+        if not any(resolve(spec, e).get("value", {}).get("code") == "apply_busy"
+                   for e in examples.values()) or "Retry-After" not in busy.get("headers", {}):
+            problem("%s is long work but its 503 shows no apply_busy with Retry-After" % name)
     if route.get("json_body"):
         if "requestBody" not in op:
             problem("%s reads a JSON body but documents none" % name)

@@ -8,8 +8,9 @@ swagger-ui/stamp: $(srcdir)/docs/swagger-ui.version $(srcdir)/docs/swagger/fetch
 	$(AM_V_GEN)$(SHELL) $(srcdir)/docs/swagger/fetch-swagger-ui.sh --soft swagger-ui && \
 	mkdir -p swagger-ui && touch $@
 
-TESTS += t/docs/check-openapi.py t/docs/run-browser-test.sh
-EXTRA_DIST += t/docs/check-openapi.py t/docs/run-browser-test.sh t/docs/browser-test.mjs \
+TESTS += t/docs/check-openapi.py t/docs/check-pools.py t/docs/run-browser-test.sh
+EXTRA_DIST += t/docs/check-openapi.py t/docs/check-pools.py t/docs/run-browser-test.sh \
+	t/docs/browser-test.mjs \
 	t/docs/playwright-core.version
 
 clean-local: clean-local-docs

@@ -344,6 +344,29 @@ START_TEST(test_databricks__timeout_cancels_the_statement)
 }
 END_TEST
 
+/* The step's deadline wins over databricks_timeout_seconds when it comes first. */
+START_TEST(test_databricks__step_deadline_cancels_before_the_statement_timeout)
+{
+	struct arena *a = arena_new(0);
+	struct exec_step s = step(MAT_VIEW, "select * from slow_me");
+	struct exec_result res;
+	json_object *all;
+	const char *cancel;
+
+	s.deadline_ms = exec_now_ms() + 1000;
+	s.timeout_seconds = 1;
+	res = run_step(a, &s, 60, 2);
+	all = requests();
+	cancel = arena_printf(a, STATEMENTS "/%s/cancel", res.statement_id);
+	ck_assert_int_eq(res.ok, 0);
+	ck_assert_str_eq(res.error, "timed out after 1 s; statement cancelled");
+	ck_assert(res.runtime_seconds >= 0.9 && res.runtime_seconds < 4.0);
+	ck_assert_uint_eq(count_path(all, "POST", cancel), 1);
+	json_object_put(all);
+	arena_free(a);
+}
+END_TEST
+
 /* Submits of the main statement (the one holding marker). */
 static size_t main_submits(json_object *all, const char *marker)
 {
@@ -653,6 +676,7 @@ Suite *suite_databricks(void)
 	tcase_add_test(tc, test_databricks__without_catalog_uses_two_part_names);
 	tcase_add_test(tc, test_databricks__failed_statement_reports_the_warehouse_message);
 	tcase_add_test(tc, test_databricks__timeout_cancels_the_statement);
+	tcase_add_test(tc, test_databricks__step_deadline_cancels_before_the_statement_timeout);
 	tcase_add_test(tc, test_databricks__429_is_retried);
 	tcase_add_test(tc, test_databricks__retry_after_is_honoured);
 	tcase_add_test(tc, test_databricks__503_on_submit_and_poll_is_retried);

@@ -1,5 +1,9 @@
-/* test_http.c: SQL splitting, query decoding, routing, dispatch errors, bodies, CORS, CSRF, client address */
+/* test_http.c: SQL splitting, query decoding, routing, dispatch errors, bodies, CORS, CSRF,
+ * client address, slots */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "db/migrate.h"
 #include "http/body.h"
@@ -7,9 +11,11 @@
 #include "http/query.h"
 #include "http/req.h"
 #include "http/router.h"
+#include "http/slots.h"
 #include "suites.h"
 #include "util/arena.h"
 #include "util/config.h"
+#include "util/error.h"
 
 struct collected {
 	char stmt[8][128];
@@ -134,23 +140,35 @@ static int fake_auth(struct req *r)
 	return 0;
 }
 
-static const struct route test_routes[] = {
-	{ "GET", "/api/v1/models/:name", echo_params, ROLE_VIEWER, 0, "t" },
-	{ "GET", "/api/v1/plans/:id/runs/:run", echo_params, ROLE_NONE, ROUTE_PUBLIC, "t" },
-	{ "DELETE", "/api/v1/models/:name", echo_params, ROLE_ADMIN, 0, "t" },
-	{ "POST", "/api/v1/echo", echo_body, ROLE_NONE, ROUTE_PUBLIC | ROUTE_JSON_BODY, "t" },
-};
-static const struct http_app test_app = { test_routes, 4, fake_auth, NULL };
-
 struct fixture {
 	struct arena *a;
 	struct il_config cfg;
 	struct req r;
 	char *env[8];
 	int nenv;
+	char run_dir[64];
 };
 
 static struct fixture fx;
+
+/* Long work: by the time it runs, it holds the only slot (a second take fails). */
+static int long_work(struct req *r)
+{
+	int fd = slot_take(fx.run_dir, r->cfg->apply_workers);
+
+	ck_assert_int_eq(fd, IL_ECONFLICT);
+	req_json(r, 200, json_object_new_string("done"));
+	return 0;
+}
+
+static const struct route test_routes[] = {
+	{ "GET", "/api/v1/models/:name", echo_params, ROLE_VIEWER, 0, "t" },
+	{ "GET", "/api/v1/plans/:id/runs/:run", echo_params, ROLE_NONE, ROUTE_PUBLIC, "t" },
+	{ "DELETE", "/api/v1/models/:name", echo_params, ROLE_ADMIN, 0, "t" },
+	{ "POST", "/api/v1/echo", echo_body, ROLE_NONE, ROUTE_PUBLIC | ROUTE_JSON_BODY, "t" },
+	{ "POST", "/api/v1/long", long_work, ROLE_NONE, ROUTE_PUBLIC | ROUTE_LONG, "t" },
+};
+static const struct http_app test_app = { test_routes, 5, fake_auth, NULL, NULL };
 
 static struct req *request(const char *method, const char *path, const char *auth)
 {
@@ -170,11 +188,19 @@ static void setup(void)
 	fx.a = arena_new(0);
 	memset(&fx.cfg, 0, sizeof(fx.cfg));
 	fx.cfg.max_body_bytes = 1024;
+	snprintf(fx.run_dir, sizeof(fx.run_dir), "/tmp/ironlayer-slots.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(fx.run_dir));
+	fx.cfg.run_dir = fx.run_dir;
+	fx.cfg.apply_workers = 1;
 }
 
 static void teardown(void)
 {
+	char cmd[128];
+
 	arena_free(fx.a);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx.run_dir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 
 /* Adds a FastCGI parameter ("HTTP_ORIGIN=...") to the current request. */
@@ -323,6 +349,43 @@ START_TEST(test_body__query_int_bounds)
 	ck_assert_int_eq(r->status, 422);
 	ck_assert_ptr_nonnull(strstr(r->body_out, "\"loc\":[\"query\",\"limit\"]"));
 	ck_assert_ptr_nonnull(strstr(r->body_out, "\"type\":\"int_parsing\""));
+}
+END_TEST
+
+START_TEST(test_slots__n_at_once_then_conflict_until_one_is_released)
+{
+	int a = slot_take(fx.run_dir, 2), b = slot_take(fx.run_dir, 2), c;
+
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_ge(b, 0);
+	ck_assert_int_eq(slot_take(fx.run_dir, 2), IL_ECONFLICT);
+	slot_release(a);
+	c = slot_take(fx.run_dir, 2);
+	ck_assert_int_ge(c, 0);
+	slot_release(b);
+	slot_release(c);
+	ck_assert_int_eq(slot_take("/nonexistent/ironlayer-run", 2), IL_EUNAVAIL);
+}
+END_TEST
+
+START_TEST(test_dispatch__long_work_without_a_free_slot_is_503_apply_busy_at_once)
+{
+	int held = slot_take(fx.run_dir, 1);
+	struct req *r = request("POST", "/api/v1/long", NULL);
+
+	ck_assert_int_ge(held, 0);
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 503);
+	ck_assert_str_eq(r->error_code, "apply_busy");
+	ck_assert_str_eq(strbuf_cstr(&r->headers), "Retry-After: 5\r\n");
+	slot_release(held);
+	r = request("POST", "/api/v1/long", NULL);
+	http_dispatch(&test_app, r);
+	ck_assert_int_eq(r->status, 200);
+	/* and the dispatcher gave the slot back */
+	held = slot_take(fx.run_dir, 1);
+	ck_assert_int_ge(held, 0);
+	slot_release(held);
 }
 END_TEST
 
@@ -482,6 +545,8 @@ Suite *suite_router(void)
 	tcase_add_test(tc, test_csrf__cookie_posts_need_the_matching_header);
 	tcase_add_test(tc, test_req__cookies_are_parsed_and_set_with_their_flags);
 	tcase_add_test(tc, test_req__client_address_trusts_only_configured_proxies);
+	tcase_add_test(tc, test_slots__n_at_once_then_conflict_until_one_is_released);
+	tcase_add_test(tc, test_dispatch__long_work_without_a_free_slot_is_503_apply_busy_at_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

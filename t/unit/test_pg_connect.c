@@ -133,6 +133,7 @@ START_TEST(test_pg_connect__worker_environment_does_not_reach_the_tenant)
 	struct arena *a = arena_new(0);
 	struct exec_pg_target t;
 	struct executor *ex = NULL;
+	const char *why = NULL;
 	char port[16], *seen;
 	int listener, pipefd[2], p, status;
 	pid_t pid;
@@ -170,8 +171,9 @@ START_TEST(test_pg_connect__worker_environment_does_not_reach_the_tenant)
 	t.sslmode = "prefer";
 	t.application_name = "ironlayer";
 	t.connect_timeout = 5;
-	ck_assert_int_eq(exec_postgres_open_target(&ex, a, &t, 1000), IL_EUNAVAIL);
+	ck_assert_int_eq(exec_postgres_open_target(&ex, &why, a, &t, 1000), IL_EUNAVAIL);
 	ck_assert_ptr_null(ex);
+	ck_assert_ptr_nonnull(why);
 	seen = read_all(pipefd[0]);
 	close(pipefd[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
