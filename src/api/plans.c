@@ -156,14 +156,14 @@ static json_object *plan_item(PGresult *res, int i)
 {
 	json_object *o = json_object_new_object(), *changed;
 
-	json_object_object_add(o, "plan_id", api_str(db_val(res, i, PLAN_ID)));
-	json_object_object_add(o, "base_sha", api_str(db_val(res, i, PLAN_BASE)));
-	json_object_object_add(o, "target_sha", api_str(db_val(res, i, PLAN_TARGET)));
-	json_object_object_add(o, "environment", api_str(db_val(res, i, PLAN_ENV)));
-	json_object_object_add(o, "status", api_str(db_val(res, i, PLAN_STATUS)));
+	json_object_object_add(o, "plan_id", api_str(db_val(res, i, PLAN_LIST_ID)));
+	json_object_object_add(o, "base_sha", api_str(db_val(res, i, PLAN_LIST_BASE)));
+	json_object_object_add(o, "target_sha", api_str(db_val(res, i, PLAN_LIST_TARGET)));
+	json_object_object_add(o, "environment", api_str(db_val(res, i, PLAN_LIST_ENV)));
+	json_object_object_add(o, "status", api_str(db_val(res, i, PLAN_LIST_STATUS)));
 	json_object_object_add(o, "total_steps",
-			       json_object_new_int((int)db_long(res, i, PLAN_STEPS)));
-	json_object_object_add(o, "estimated_cost_usd", cost_json(db_val(res, i, PLAN_COST)));
+			       json_object_new_int((int)db_long(res, i, PLAN_LIST_STEPS)));
+	json_object_object_add(o, "estimated_cost_usd", cost_json(db_val(res, i, PLAN_LIST_COST)));
 	changed = api_json_parse(db_val(res, i, PLAN_LIST_MODELS_CHANGED));
 	if (changed == NULL || !json_object_is_type(changed, json_type_array)) {
 		json_object_put(changed);
@@ -172,8 +172,8 @@ static json_object *plan_item(PGresult *res, int i)
 	json_object_object_add(o, "models_changed_count",
 			       json_object_new_int64((int64_t)json_object_array_length(changed)));
 	json_object_object_add(o, "models_changed", changed);
-	json_object_object_add(o, "created_at", api_str(db_val(res, i, PLAN_CREATED_AT)));
-	json_object_object_add(o, "created_by", api_str(db_val(res, i, PLAN_CREATED_BY)));
+	json_object_object_add(o, "created_at", api_str(db_val(res, i, PLAN_LIST_CREATED_AT)));
+	json_object_object_add(o, "created_by", api_str(db_val(res, i, PLAN_LIST_CREATED_BY)));
 	return o;
 }
 

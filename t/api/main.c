@@ -24,6 +24,7 @@ int main(void)
 		suite_security_repo,
 		suite_security_net,
 		suite_security_wh,
+		suite_prepared,
 		suite_apply_limits,
 		suite_apply_recovery,
 	};
