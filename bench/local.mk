@@ -16,7 +16,7 @@ bench: bench/plan$(EXEEXT) ironlayer$(EXEEXT)
 .PHONY: bench
 
 # `make bench-api`: requests/s of the running stack per endpoint (needs wrk)
-EXTRA_DIST += bench/api.sh
+EXTRA_DIST += bench/api.sh bench/lists-explain.sql
 bench-api: all
 	$(srcdir)/bench/api.sh
 .PHONY: bench-api

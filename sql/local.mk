@@ -9,4 +9,5 @@ dist_sql_DATA = \
 	sql/009_plan_content.sql \
 	sql/010_sessions.sql \
 	sql/011_compat.sql \
-	sql/012_apply_limits.sql
+	sql/012_apply_limits.sql \
+	sql/013_list_indexes.sql

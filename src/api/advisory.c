@@ -233,15 +233,21 @@ static int llm_advice(json_object **out, struct req *r, const struct augment *g,
 static int ai_allowed(json_object **refusal, struct req *r, const struct api_llm_settings *k)
 {
 	int rc = billing_check_quota(r, BILLING_LIMIT_AI_AUGMENT);
+	json_object *answer;
+	const char *detail;
 
 	if (rc <= 0)
 		return rc < 0 ? rc : 1;
+	/* the refusal's own words (they say how to lift the limit), then no response */
+	answer = r->body_out ? api_json_parse(r->body_out) : NULL;
+	detail = answer ? json_object_get_string(json_object_object_get(answer, "detail")) : NULL;
+	*refusal = llm_error(k->provider, k->model, "tier_limit_reached", detail ? detail :
+			     "the tenant's tier does not include AI augment");
+	json_object_put(answer);
 	r->status = 0;
 	r->error_code = NULL;
 	r->body_out = NULL;
 	r->body_out_len = 0;
-	*refusal = llm_error(k->provider, k->model, "tier_limit_reached",
-			     "the tenant's tier does not include AI augment; upgrade to use it");
 	return 0;
 }
 

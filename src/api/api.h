@@ -37,6 +37,8 @@ void api_page_respond(struct req *r, const struct api_page *pg, json_object *ite
 void api_list_respond(struct req *r, json_object *items, long long total);
 /* JSON text from the database into an object (NULL stays NULL). */
 json_object *api_json_parse(const char *text);
+/* Rewrites the number o.key the one way costs are written (0.000002, never 2e-06). */
+void api_number_field(json_object *o, const char *key);
 /* A JSON string, or NULL (JSON null) for a NULL pointer. */
 json_object *api_str(const char *s);
 
@@ -51,8 +53,9 @@ int api_plans_reject(struct req *r);
 /* Responds with the stored plan (plan JSON plus status, approvals …). */
 int api_plan_respond(struct req *r, const char *plan_id, int status);
 
-/* apply.c (with apply_verify.c and apply_warehouse.c), apply_limits.c */
+/* apply.c (with apply_verify.c and apply_warehouse.c), apply_limits.c, plan_sql.c */
 int api_plans_apply(struct req *r);
+int api_plans_sql(struct req *r);
 /* Ends the tenant's applies whose worker died (the ROUTE_SETTLE hook). */
 int api_end_lost_applies(struct req *r);
 

@@ -149,23 +149,6 @@ static int begin_apply(struct apply *ap)
 	return rc;
 }
 
-struct step {
-	const char *id, *model, *run_type, *start, *end;
-	json_object *depends_on;
-};
-
-static void read_step(struct step *s, json_object *o)
-{
-	json_object *range = json_object_object_get(o, "input_range");
-
-	s->id = json_object_get_string(json_object_object_get(o, "step_id"));
-	s->model = json_object_get_string(json_object_object_get(o, "model"));
-	s->run_type = json_object_get_string(json_object_object_get(o, "run_type"));
-	s->depends_on = json_object_object_get(o, "depends_on");
-	s->start = range ? json_object_get_string(json_object_object_get(range, "start")) : NULL;
-	s->end = range ? json_object_get_string(json_object_object_get(range, "end")) : NULL;
-}
-
 /* In its own short transaction, so a crash mid-apply leaves what happened. */
 static int record_start(const char **run_id, struct apply *ap, const struct step *s,
 			const char *status, const char *why)
@@ -208,47 +191,12 @@ static int record_finish(struct apply *ap, const struct step *s, const char *run
 	return rc;
 }
 
-static const char *qualify_ref(void *payload, const char *name)
-{
-	struct apply *ap = payload;
-	int i = project_resolve(ap->project, name, strlen(name));
-
-	return i >= 0 ? apply_qualified(ap, ap->project->models[i]->name) : NULL;
-}
-
 /* Fills the executor's view of a step; NULL on success, else why it cannot run. */
 static const char *prepare(struct exec_step *e, struct apply *ap, const struct step *s)
 {
-	const struct model *m;
-	const char *err = NULL;
-	long days;
-	int i;
-
 	if (ap->ex == NULL || ap->project == NULL)
 		return ap->ex_error ? ap->ex_error : "the warehouse is unavailable";
-	if ((i = project_find(ap->project, s->model)) < 0)
-		return "the model is missing at the plan's target commit";
-	if ((s->start != NULL && date_parse(s->start, &days) < 0) ||
-	    (s->end != NULL && date_parse(s->end, &days) < 0))
-		return "the step's input range is not a pair of dates";
-	m = ap->project->models[i];
-	memset(e, 0, sizeof(*e));
-	e->model = s->model;
-	e->schema = apply_schema_of(ap, s->model);
-	e->table = strchr(s->model, '.') + 1;
-	if (e->schema == NULL || !exec_ident_ok(e->table))
-		return "the model's warehouse name is not a valid identifier (at most 63 characters)";
-	e->catalog = ap->env.catalog;
-	e->materialization = m->materialization;
-	e->time_column = m->time_column;
-	e->unique_key = m->unique_key;
-	e->full_refresh = strcmp(s->run_type, "FULL_REFRESH") == 0;
-	e->start = s->start;
-	e->end = s->end;
-	if (exec_render(&e->sql, &err, ap->r->arena, m->body, m->body_len, s->start, s->end,
-			qualify_ref, ap) < 0)
-		return err ? err : "the model's SQL cannot be rendered";
-	return NULL;
+	return apply_step_prepare(e, ap, s);
 }
 
 /* Records a run that could not start (why) as failed at once. */
@@ -353,7 +301,7 @@ static int run_steps(struct apply *ap)
 		PGresult *prior = NULL;
 		const char *dep, *st;
 
-		read_step(&s, json_object_array_get_idx(steps, i));
+		apply_read_step(&s, json_object_array_get_idx(steps, i));
 		dep = failed_dependency(ap, &s, &prior);
 		if (prior == NULL)
 			return IL_EUNAVAIL;   /* our own state is out of reach */

@@ -27,6 +27,22 @@ struct apply {
 	const char *tenant_slot;      /* the key of the tenant's apply slot held, or NULL */
 };
 
+/* One step of the plan JSON; strings are borrowed from it. */
+struct step {
+	const char *id, *model, *run_type, *start, *end;
+	json_object *depends_on;
+};
+
+/* apply_step.c: what apply and the SQL preview (plan_sql.c) share */
+void apply_read_step(struct step *s, json_object *o);
+/*
+ * Fills the executor's view of step s (ap->project loaded and verified by
+ * apply_verify_content): its target,
+ * materialization, range and rendered SQL. NULL on success, else why the
+ * step cannot run.
+ */
+const char *apply_step_prepare(struct exec_step *e, struct apply *ap, const struct step *s);
+
 /* The error of the runs an apply left RUNNING when its worker went away. */
 #define APPLY_LOST_WHY "worker lost: the apply stopped during this step (its worker or its" \
 	" state database connection went away); apply the plan again"

@@ -360,12 +360,24 @@ int api_authenticate(struct req *r)
 	struct db_session s;
 	int rc;
 
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+	if (h == NULL || *h == '\0') {
 		auth_unauthorized(r, "not_authenticated", "missing bearer token");
 		return -1;
 	}
-	if (token_verify_access(&c, r->arena, r->cfg, h + 7) < 0) {
-		auth_unauthorized(r, "invalid_token", "invalid or expired token");
+	if (strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0') {
+		auth_unauthorized(r, "not_authenticated",
+				  "the Authorization header must be 'Bearer <access token>'");
+		return -1;
+	}
+	rc = token_verify_access(&c, r->arena, r->cfg, h + 7);
+	if (rc == IL_ESTALE) {
+		auth_unauthorized(r, "token_expired", "access token expired: get a new one from "
+				  "POST /api/v1/auth/refresh with your refresh token, or log in "
+				  "again");
+		return -1;
+	}
+	if (rc < 0) {
+		auth_unauthorized(r, "invalid_token", "invalid access token");
 		return -1;
 	}
 	r->who.user_id = c.sub;

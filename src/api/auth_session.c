@@ -86,7 +86,8 @@ static int end_session(struct req *r, const char *tenant, const struct db_refres
  * expired, or whose user is disabled; a used token presented again ends its
  * whole session (family and access tokens) first.
  */
-static int rotate(struct auth_tokens *t, struct db_user *u, struct req *r, const char *token)
+static int rotate(struct auth_tokens *t, struct db_user *u, struct req *r, const char *token,
+		  const char **why)
 {
 	struct db_refresh row;
 	char hash[IL_SHA256_HEX_LEN + 1];
@@ -99,8 +100,13 @@ static int rotate(struct auth_tokens *t, struct db_user *u, struct req *r, const
 		log_warn("refresh token reused: session ended (tenant %s)", tenant);
 		rc = end_session(r, tenant, &row, "reuse");
 		rc = rc < 0 ? rc : IL_ENOTFOUND;
+		*why = "this refresh token was already used, so its session is now revoked "
+		       "(a copied token cannot be replayed); log in again";
 	} else if (rc == 0 && (row.used || row.revoked || row.expired)) {
 		rc = IL_ENOTFOUND;
+		*why = row.expired && !row.revoked ? "refresh token expired; log in again" :
+			"this session was revoked (logged out, or a refresh token was used "
+			"twice); log in again";
 	}
 	if (rc == 0)
 		rc = db_user_get(u, r->db, r->arena, tenant, row.user_id);
@@ -120,9 +126,10 @@ static void no_token(struct req *r)
 			  " the body, or the refresh_token cookie");
 }
 
-static void token_refused(struct req *r, enum source src)
+/* why: what became of the token (reused, revoked, expired), said to its holder. */
+static void token_refused(struct req *r, enum source src, const char *why)
 {
-	auth_unauthorized(r, "invalid_refresh_token", "refresh token is invalid or expired");
+	auth_unauthorized(r, "invalid_refresh_token", why);
 	if (src == FROM_COOKIE)
 		auth_clear_cookies(r);
 }
@@ -137,7 +144,7 @@ int api_auth_refresh(struct req *r)
 	struct auth_tokens t;
 	struct db_user u;
 	enum source src;
-	const char *token;
+	const char *token, *why = "refresh token is invalid or expired";
 	int rc;
 
 	if (presented_token(&token, &src, r))
@@ -146,9 +153,9 @@ int api_auth_refresh(struct req *r)
 		no_token(r);
 		return 0;
 	}
-	rc = rotate(&t, &u, r, token);
+	rc = rotate(&t, &u, r, token, &why);
 	if (rc == IL_ENOTFOUND) {
-		token_refused(r, src);
+		token_refused(r, src, why);
 		return 0;
 	}
 	if (rc < 0)
@@ -167,15 +174,16 @@ int api_auth_session(struct req *r)
 	struct auth_tokens t;
 	struct db_user u;
 	const char *token = req_cookie(r, SESSION_COOKIE);
+	const char *why = "refresh token is invalid or expired";
 	int rc;
 
 	if (token == NULL || *token == '\0') {
 		auth_unauthorized(r, "not_authenticated", "no session cookie");
 		return 0;
 	}
-	rc = rotate(&t, &u, r, token);
+	rc = rotate(&t, &u, r, token, &why);
 	if (rc == IL_ENOTFOUND) {
-		token_refused(r, FROM_COOKIE);
+		token_refused(r, FROM_COOKIE, why);
 		return 0;
 	}
 	if (rc < 0)

@@ -6,6 +6,7 @@
 #include "api/api.h"
 #include "billing/store.h"
 #include "billing/tiers.h"
+#include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
 
@@ -192,6 +193,18 @@ static long seconds_to_next_month(time_t now)
 	return (long)(timegm(&tm) - now);
 }
 
+/*
+ * How to get past a limit: upgrading where billing runs; on a self-hosted
+ * server without billing, the configuration key that sets the limit.
+ */
+static const char *remedy(struct req *r, const char *tier, const char *key)
+{
+	if (billing_enabled(r->cfg))
+		return "upgrade to get more";
+	return arena_printf(r->arena, "billing is not configured on this server: its operator "
+			    "can raise tier_%s_%s in the configuration", tier, key);
+}
+
 /* 1 after recording the refusal when q leaves no room for one more, else 0. */
 static int quota_refuse(struct req *r, enum billing_limit what, const struct quota *q)
 {
@@ -204,18 +217,20 @@ static int quota_refuse(struct req *r, enum billing_limit what, const struct quo
 	case BILLING_LIMIT_PLANS_PER_MONTH:
 		req_error(r, 429, "quota_exceeded",
 			  "the %s tier allows %ld plan generations per month and %ld were used"
-			  " this month; upgrade to generate more", tier, q->max, q->used);
+			  " this month; %s", tier, q->max, q->used,
+			  remedy(r, tier, "plans_per_month"));
 		snprintf(retry, sizeof(retry), "%ld", seconds_to_next_month(time(NULL)));
 		req_header_add(r, "Retry-After", retry);
 		break;
 	case BILLING_LIMIT_ENVIRONMENTS:
 		req_error(r, 402, "tier_limit_reached",
-			  "the %s tier allows %ld environments and this tenant has %ld;"
-			  " upgrade to add more", tier, q->max, q->used);
+			  "the %s tier allows %ld environments and this tenant has %ld; %s", tier,
+			  q->max, q->used, remedy(r, tier, "environments"));
 		break;
 	case BILLING_LIMIT_AI_AUGMENT:
 		req_error(r, 402, "tier_limit_reached",
-			  "the %s tier does not include AI augment; upgrade to use it", tier);
+			  "the %s tier does not include AI augment; %s", tier,
+			  remedy(r, tier, "ai_augment"));
 		break;
 	}
 	return 1;

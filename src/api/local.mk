@@ -10,6 +10,6 @@ libilapi_a_SOURCES = \
 	src/api/settings.c src/api/advisory.c \
 	src/api/environments.c src/api/runs.c \
 	src/api/apply.c src/api/apply.h src/api/apply_verify.c src/api/apply_warehouse.c \
-	src/api/apply_limits.c
+	src/api/apply_limits.c src/api/apply_step.c src/api/plan_sql.c
 libilapi_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS)
 IL_API_LIBS = libilapi.a

@@ -4,6 +4,7 @@
 
 #include "api/api.h"
 #include "core/dag.h"
+#include "core/dot.h"
 #include "core/model.h"
 #include "core/project.h"
 #include "db/db.h"
@@ -240,23 +241,61 @@ static json_object *edges_within(PGresult *res, const struct edges *es,
 	return list;
 }
 
+/* The node at row v, once: its place in names is pos[v] - 1. */
+static void dot_node(PGresult *res, int v, int *pos, const char **names, size_t *n)
+{
+	if (pos[v] == 0) {
+		names[*n] = db_val(res, v, 0);
+		pos[v] = (int)++*n;
+	}
+}
+
+/* The lineage as Graphviz DOT: the model in bold, its upstreams, its downstreams. */
+static int respond_dot(struct req *r, PGresult *res, const struct edges *es, int self,
+		       const struct lineage_entry *ul, size_t nu, const struct lineage_entry *dl,
+		       size_t nd)
+{
+	size_t rows = (size_t)db_rows(res), n = 0, i, ne = 0;
+	int *pos = arena_calloc(r->arena, rows + 1, sizeof(*pos));
+	const char **names = arena_calloc(r->arena, rows + 1, sizeof(*names)), *text;
+	struct dag_edge *e = arena_calloc(r->arena, es->n + 1, sizeof(*e));
+
+	if (pos == NULL || names == NULL || e == NULL)
+		return IL_ENOMEM;
+	dot_node(res, self, pos, names, &n);
+	for (i = 0; i < nu; i++)
+		dot_node(res, ul[i].node, pos, names, &n);
+	for (i = 0; i < nd; i++)
+		dot_node(res, dl[i].node, pos, names, &n);
+	for (i = 0; i < es->n; i++)
+		if (pos[es->e[i].from] && pos[es->e[i].to])
+			e[ne++] = (struct dag_edge){ pos[es->e[i].from] - 1, pos[es->e[i].to] - 1 };
+	if (dot_graph(&text, r->arena, names, n, 0, e, ne) < 0)
+		return IL_ENOMEM;
+	req_text(r, 200, "text/vnd.graphviz; charset=utf-8", text, strlen(text));
+	return 0;
+}
+
 static int read_lineage_query(struct req *r, int *up, int *down, int64_t *depth)
 {
-	const char *dir = req_query(r, "direction");
+	const char *dir = req_query(r, "direction"), *format = req_query(r, "format");
 
 	*up = dir == NULL || strcmp(dir, "both") == 0 || strcmp(dir, "upstream") == 0;
 	*down = dir == NULL || strcmp(dir, "both") == 0 || strcmp(dir, "downstream") == 0;
 	if (!*up && !*down)
 		req_invalid(r, "query", "direction", "must be upstream, downstream or both",
 			    "enum");
+	if (format != NULL && strcmp(format, "json") != 0 && strcmp(format, "dot") != 0)
+		req_invalid(r, "query", "format", "must be json or dot", "enum");
 	query_int(r, "depth", 0, 1, 1000, depth);
 	return req_validation_finish(r);
 }
 
 /*
  * GET /api/v1/models/:name/lineage?direction=upstream|downstream|both&depth=N
- * (viewer): the transitive upstream and downstream models (all depths unless
- * depth is given), with the nodes and the edges between them. 404 for an
+ * &format=json|dot (viewer): the transitive upstream and downstream models
+ * (all depths unless depth is given), with the nodes and the edges between
+ * them; format=dot gives the same graph as Graphviz DOT text. 404 for an
  * unknown model.
  */
 int api_models_lineage(struct req *r)
@@ -284,6 +323,8 @@ int api_models_lineage(struct req *r)
 	    (up && (rc = dag_lineage(&ul, &nu, r->arena, &d, self, 0, (int)depth)) < 0) ||
 	    (down && (rc = dag_lineage(&dl, &nd, r->arena, &d, self, 1, (int)depth)) < 0))
 		return rc;
+	if (req_query(r, "format") != NULL && strcmp(req_query(r, "format"), "dot") == 0)
+		return respond_dot(r, res, &es, self, ul, nu, dl, nd);
 	in = arena_calloc(r->arena, (size_t)db_rows(res) + 1, 1);
 	if (in == NULL)
 		return IL_ENOMEM;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "core/plan.h"
 #include "http/body.h"
 #include "util/arena.h"
 #include "util/strbuf.h"
@@ -100,6 +101,20 @@ void api_page_respond(struct req *r, const struct api_page *pg, json_object *ite
 json_object *api_json_parse(const char *text)
 {
 	return text != NULL ? json_tokener_parse(text) : NULL;
+}
+
+void api_number_field(json_object *o, const char *key)
+{
+	char buf[PLAN_NUMBER_LEN];
+	json_object *v;
+	double d;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_double))
+		return;
+	d = json_object_get_double(v);
+	if (plan_format_number(buf, d) >= 0)
+		json_object_object_add(o, key, json_object_new_double_s(d, buf));
 }
 
 json_object *api_str(const char *s)

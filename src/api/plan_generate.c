@@ -1,4 +1,5 @@
 /* plan_generate.c: POST /api/v1/plans/generate */
+#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,9 +37,26 @@ struct generate {
 /* Shorter prefixes are cheap to guess across repositories and often ambiguous. */
 #define MIN_SHA_PREFIX 7
 
+/*
+ * A commit: a sha or its first 7 or more digits, or any other revision the
+ * CLI takes (HEAD~1, a branch, tags/v1.2, main^2): letters, digits and
+ * . _ / ~ ^ @ { } -, not starting with a dash; libgit2 resolves it in the
+ * tenant's repository. A tag named like hex is tags/NAME.
+ */
 static const char *check_sha(const char *s)
 {
-	return is_hex_string(s, MIN_SHA_PREFIX, 40) ? NULL : "must be 7 to 40 hexadecimal digits";
+	size_t i, n = strlen(s);
+
+	if (is_hex_string(s, 1, 40))
+		return is_hex_string(s, MIN_SHA_PREFIX, 40) ? NULL :
+			"must be 7 to 40 hexadecimal digits";
+	if (n == 0 || n > 255 || s[0] == '-')
+		return "must be a commit sha or a revision such as HEAD~1, a branch or tags/NAME";
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && strchr("._/~^@{}-", s[i]) == NULL)
+			return "must be a commit sha or a revision such as HEAD~1, a branch or "
+			       "tags/NAME";
+	return NULL;
 }
 
 static const char *check_date(const char *s)
@@ -50,8 +68,8 @@ static const char *check_date(const char *s)
 
 static const struct field generate_fields[] = {
 	{ "repo_path", FIELD_STRING, 1, PATH_MAX, 0, 0, NULL },
-	{ "base_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
-	{ "target_sha", FIELD_STRING, 1, 40, 0, 0, check_sha },
+	{ "base_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
+	{ "target_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
 	{ "environment", FIELD_STRING, 0, IL_MAX_IDENT, 0, 0, api_check_env_name },
 	{ "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
 };
@@ -64,6 +82,11 @@ static int resolve_repo_path(struct generate *g, struct req *r, const char *give
 {
 	char real[PATH_MAX];
 
+	if (given[0] != '/') {    /* a relative path: a mistake, whatever it would name */
+		req_invalid(r, "body", "repo_path", "repo_path must be an absolute path",
+			    "value_error");
+		return req_validation_finish(r);
+	}
 	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, given) == 0) {
 		g->repo_path = arena_strdup(r->arena, real);
 		return g->repo_path != NULL ? 0 : IL_ENOMEM;
@@ -308,8 +331,9 @@ static int store_plan(int *created, struct generate *g, struct req *r)
 }
 
 /*
- * POST /api/v1/plans/generate (operator). 201 with a new plan; 200 with the
- * stored plan when this tenant generated the same plan before; 404 for an
+ * POST /api/v1/plans/generate (operator). 201 with a new plan (already
+ * "applied" when it has no steps: there is nothing to approve or run); 200
+ * with the stored plan when this tenant generated the same plan before; 404 for an
  * unknown environment; 422 for a bad repo_path or sha, or model errors (every
  * one listed).
  */
@@ -331,6 +355,11 @@ int api_plans_generate(struct req *r)
 	    (rc = load_projects(&g, r)) != 0 || (rc = build_plan(&g, r)) != 0)
 		return rc > 0 ? 0 : rc;
 	if ((rc = store_plan(&created, &g, r)) < 0)
+		return rc;
+	/* nothing to run: nothing to approve either */
+	if (created && g.plan->n_steps == 0 &&
+	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, g.plan->plan_id,
+				     "applied")) < 0)
 		return rc;
 	if (created && ((rc = api_catalog_update(r, g.target, g.target_sha)) < 0 ||
 			(rc = billing_count_plan_generation(r)) < 0 ||

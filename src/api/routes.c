@@ -22,6 +22,7 @@ static const struct route routes[] = {
 	  TENANT_JSON | ROUTE_LONG, "plans" },
 	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, TENANT_SETTLED, "plans" },
 	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, TENANT_SETTLED, "plans" },
+	{ "GET", "/api/v1/plans/:id/sql", api_plans_sql, ROLE_VIEWER, TENANT_SETTLED, "plans" },
 	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR,
 	  TENANT_JSON | ROUTE_SETTLE, "plans" },
 	{ "POST", "/api/v1/plans/:id/reject", api_plans_reject, ROLE_OPERATOR,

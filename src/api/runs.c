@@ -144,6 +144,7 @@ int api_runs_telemetry(struct req *r)
 		return 0;
 	}
 	add_reference_telemetry(t, run);
+	api_number_field(t, "cost_usd");
 	req_json(r, 200, json_object_get(t));
 	return 0;
 }

@@ -23,4 +23,15 @@ int cli_check(int argc, char **argv);
 int cli_rotate_master_key(int argc, char **argv);
 int cli_routes(int argc, char **argv);
 
+/* The API's client (cli_login.c, cli_remote.c, cli_lists.c, cli_apply.c). */
+int cli_login(int argc, char **argv);
+int cli_logout(int argc, char **argv);
+int cli_remote(int argc, char **argv);
+int cli_plans(int argc, char **argv);
+int cli_approve(int argc, char **argv);
+int cli_reject(int argc, char **argv);
+int cli_apply(int argc, char **argv);
+int cli_runs(int argc, char **argv);
+int cli_envs(int argc, char **argv);
+
 #endif

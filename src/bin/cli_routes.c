@@ -1,10 +1,12 @@
 /* cli_routes.c: ironlayer routes — the API's route table as JSON, for docs and tests */
 #include <stdio.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "api/api.h"
 #include "bin/cli.h"
+#include "bin/cli_out.h"
 
 /* One route as {"method", "pattern", "min_role", "public", "json_body", "long", "tag"}. */
 static json_object *route_json(const struct route *rt)
@@ -34,11 +36,9 @@ int cli_routes(int argc, char **argv)
 	size_t i;
 	int rc;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: ironlayer routes\n");
-		return 2;
-	}
+	/* JSON is all it writes: --json is accepted for symmetry */
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
+		return cli_usage_error("routes");
 	list = json_object_new_array();
 	if (list == NULL)
 		return 1;

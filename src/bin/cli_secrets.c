@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "bin/cli.h"
+#include "bin/cli_out.h"
 #include "db/db.h"
 #include "util/arena.h"
 #include "util/config.h"
@@ -93,6 +94,28 @@ static int rotate_all(struct counts *c, struct db *db, struct arena *a,
 	return rc;
 }
 
+/* {"key_version": v, "secrets": [{"kind", "re_encrypted", "already_current"}]} */
+static int print_counts_json(const struct counts *c, long version)
+{
+	json_object *o = json_object_new_object(), *list = json_object_new_array();
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		json_object *k = json_object_new_object();
+
+		json_object_object_add(k, "kind", json_object_new_string(kinds[i].what));
+		json_object_object_add(k, "re_encrypted", json_object_new_int64(c[i].resealed));
+		json_object_object_add(k, "already_current", json_object_new_int64(c[i].current));
+		json_object_array_add(list, k);
+	}
+	json_object_object_add(o, "key_version", json_object_new_int64(version));
+	json_object_object_add(o, "secrets", list);
+	rc = cli_print_json(o);
+	json_object_put(o);
+	return rc;
+}
+
 /*
  * ironlayer rotate-master-key: with the new key as master_key (and a new
  * master_key_version) and the old one as master_key_previous, re-seals every
@@ -111,11 +134,11 @@ int cli_rotate_master_key(int argc, char **argv)
 	size_t i;
 	int rc;
 
-	(void)argv;
-	if (argc != 1) {
-		fprintf(stderr, "usage: ironlayer rotate-master-key\n");
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+
+	if (argc != 1 && !json) {
 		arena_free(a);
-		return 2;
+		return cli_usage_error("rotate-master-key");
 	}
 	if (a == NULL)
 		return 1;
@@ -128,7 +151,9 @@ int cli_rotate_master_key(int argc, char **argv)
 	memset(c, 0, sizeof(c));
 	db_init(&db, cfg.migrate_database_url);
 	rc = rotate_all(c, &db, a, &cfg);
-	if (rc == 0)
+	if (rc == 0 && json)
+		rc = print_counts_json(c, cfg.master_key_version) ? IL_ERR : 0;
+	else if (rc == 0)
 		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 			printf("%s: %ld re-encrypted, %ld already under key version %ld\n",
 			       kinds[i].what, c[i].resealed, c[i].current, cfg.master_key_version);

@@ -1,9 +1,13 @@
 /* cli_user.c: ironlayer user add|list|set-role|disable, ironlayer audit verify */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "bin/cli.h"
+#include "bin/cli_out.h"
 #include "db/admin.h"
 #include "db/auth.h"
 #include "db/db.h"
@@ -69,6 +73,29 @@ static char *read_password(struct arena *a)
 	return arena_strdup(a, line);
 }
 
+/* 1 for a tenant id as IronLayer writes them: a UUID in its 36-character form. */
+static int tenant_id_ok(const char *s)
+{
+	size_t i;
+
+	if (strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++)
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 after saying so when tenant is not a tenant id. */
+static int bad_tenant(const char *what, const char *tenant)
+{
+	if (tenant == NULL || tenant_id_ok(tenant))
+		return 0;
+	fprintf(stderr, "ironlayer user %s: '%s' is not a tenant id (a UUID such as the "
+		"tenant_id of the signup answer or of GET /api/v1/auth/me)\n", what, tenant);
+	return 1;
+}
+
 static int report(const char *what, int rc)
 {
 	if (rc == 0)
@@ -94,6 +121,8 @@ static int user_add(struct session *s, int argc, char **argv)
 				"(password from $IRONLAYER_PASSWORD or the first line of stdin)\n");
 		return 2;
 	}
+	if (bad_tenant("add", tenant))
+		return 1;
 	pw = read_password(s->a);
 	if (pw == NULL || strlen(pw) < 10 || strlen(pw) > 1024) {
 		fprintf(stderr, "ironlayer user add: the password must be 10 to 1024 bytes\n");
@@ -109,6 +138,64 @@ static int user_add(struct session *s, int argc, char **argv)
 		return 1;
 	printf("%s\n", id);
 	return 0;
+}
+
+static int has_flag(int argc, char **argv, const char *name)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The listing's tab-separated lines (a header, then a user each) as a JSON array. */
+static int tsv_to_json(char *text)
+{
+	json_object *list = json_object_new_array();
+	char *line, *save = NULL, *keys[8];
+	int nkeys = 0, rc;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		json_object *u = nkeys ? json_object_new_object() : NULL;
+		char *field, *fsave = NULL;
+		int k = 0;
+
+		for (field = strtok_r(line, "\t", &fsave); field != NULL && k < 8;
+		     field = strtok_r(NULL, "\t", &fsave), k++) {
+			if (nkeys == 0)
+				keys[k] = field;
+			else if (k < nkeys)
+				json_object_object_add(u, keys[k], json_object_new_string(field));
+		}
+		if (nkeys == 0)
+			nkeys = k;
+		else
+			json_object_array_add(list, u);
+	}
+	rc = cli_print_json(list);
+	json_object_put(list);
+	return rc;
+}
+
+static int list_users(struct session *s, const char *tenant, int json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = json ? open_memstream(&text, &len) : stdout;
+	int rc;
+
+	if (f == NULL)
+		return 1;
+	rc = report("list", db_admin_user_list(&s->db, s->a, tenant, f));
+	if (json) {
+		fclose(f);
+		if (rc == 0)
+			rc = tsv_to_json(text);
+		free(text);
+	}
+	return rc;
 }
 
 static int user_change(struct session *s, int argc, char **argv, int disable)
@@ -151,13 +238,26 @@ int cli_user(int argc, char **argv)
 	} else if (strcmp(sub, "list") == 0) {
 		const char *tenant = opt(argc - 1, argv + 1, "--tenant");
 
-		rc = tenant == NULL ? (fprintf(stderr, "usage: ironlayer user list --tenant ID\n"), 2)
-			: report("list", db_admin_user_list(&s.db, s.a, tenant, stdout));
+		rc = tenant == NULL ? cli_usage_error("user") : bad_tenant("list", tenant) ? 1 :
+			list_users(&s, tenant, has_flag(argc - 1, argv + 1, "--json"));
 	} else {
 		rc = user_change(&s, argc - 1, argv + 1, strcmp(sub, "disable") == 0);
 	}
 	close_session(&s);
 	return rc;
+}
+
+/* {"intact", "rows_verified", "broken_at", "reason"} */
+static void audit_json(int intact, long long n, const char *bad, const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "intact", json_object_new_boolean(intact));
+	json_object_object_add(o, "rows_verified", json_object_new_int64(n));
+	json_object_object_add(o, "broken_at", intact ? NULL : json_object_new_string(bad));
+	json_object_object_add(o, "reason", intact ? NULL : json_object_new_string(why));
+	cli_print_json(o);
+	json_object_put(o);
 }
 
 int cli_audit(int argc, char **argv)
@@ -167,14 +267,16 @@ int cli_audit(int argc, char **argv)
 	long long n = 0;
 	int rc;
 
-	if (argc != 2 || strcmp(argv[1], "verify") != 0) {
-		fprintf(stderr, "usage: ironlayer audit verify\n");
-		return 2;
-	}
+	int json = argc == 3 && strcmp(argv[2], "--json") == 0;
+
+	if ((argc != 2 && !json) || strcmp(argv[1], "verify") != 0)
+		return cli_usage_error("audit");
 	if (open_session(&s, "audit") < 0)
 		return 1;
 	rc = db_audit_verify(&n, &bad, &why, &s.db, s.a);
-	if (rc == 0)
+	if (json && (rc == 0 || rc == IL_ESTALE))
+		audit_json(rc == 0, n, bad, why);
+	else if (rc == 0)
 		printf("audit log intact: %lld rows verified\n", n);
 	else if (rc == IL_ESTALE)
 		fprintf(stderr, "audit log broken at row %s: %s (%lld rows before it verified)\n",

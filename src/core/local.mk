@@ -9,6 +9,7 @@ libilcore_a_SOURCES = \
 	src/core/body.c \
 	src/core/hash.c src/core/hash.h \
 	src/core/dag.c src/core/dag.h \
+	src/core/dot.c src/core/dot.h \
 	src/core/project.c src/core/project.h \
 	src/core/cache.c src/core/cache_int.h src/core/cache_entry.c \
 	src/core/diff.c src/core/diff.h \

@@ -191,6 +191,81 @@ static int looks_like_key(const char *k, size_t n)
 	return n > 0;
 }
 
+/* Edit distance of two short strings (at most 63 bytes each), capped at 9. */
+static int distance(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b), i, j;
+	int row[64];
+
+	if (na > 63 || nb > 63)
+		return 9;
+	for (j = 0; j <= nb; j++)
+		row[j] = (int)j;
+	for (i = 1; i <= na; i++) {
+		int prev = row[0];
+
+		row[0] = (int)i;
+		for (j = 1; j <= nb; j++) {
+			int best = prev + (a[i - 1] != b[j - 1]), tmp = row[j];
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[nb] > 9 ? 9 : row[nb];
+}
+
+/* The known key closest to an unknown one (at most two edits away), or NULL. */
+static const char *closest_key(const char *k)
+{
+	const char *best = NULL;
+	int i, best_d = 3;
+
+	for (i = 0; i < H__MAX; i++) {
+		int d = distance(k, hkey_names[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = hkey_names[i];
+		}
+	}
+	return best;
+}
+
+/*
+ * A comment that is a header without its colon ("-- owner data-platform"):
+ * a known key, then a value of one word or a comma list. Said as a warning,
+ * since such a line is read as a plain comment.
+ */
+static void missing_colon(const char *s, size_t n, const struct model *m, unsigned line,
+			  struct diag_list *dl)
+{
+	size_t kn = 0, i;
+	char kbuf[64];
+
+	for (; kn < n && kn < sizeof(kbuf) - 1; kn++) {
+		kbuf[kn] = (char)(s[kn] >= 'A' && s[kn] <= 'Z' ? s[kn] - 'A' + 'a' : s[kn]);
+		if (!is_name_char(kbuf[kn]))
+			break;
+	}
+	if (kn == 0 || kn == n || (s[kn] != ' ' && s[kn] != '\t'))
+		return;
+	kbuf[kn] = '\0';
+	if (lookup_key(kbuf, kn) < 0)
+		return;
+	for (i = kn + 1; i < n; i++)
+		if ((s[i] == ' ' || s[i] == '\t') && s[i - 1] != ',' && s[i - 1] != ' ' &&
+		    s[i - 1] != '\t')
+			return;            /* words: a sentence, not a value */
+	diag_add(dl, DIAG_WARNING, m->path, line, "'%s' has no colon, so it is a comment: "
+		 "write '-- %s: %.*s' to set the header", kbuf, kbuf,
+		 (int)(n - kn - 1 > 80 ? 80 : n - kn - 1), s + kn + 1);
+}
+
 /* Records one `-- key: value` line; s/n is the trimmed line. */
 static int header_line(struct header *h, struct model *m, struct arena *a,
 		       const char *s, size_t n, unsigned line,
@@ -204,8 +279,11 @@ static int header_line(struct header *h, struct model *m, struct arena *a,
 	s += 2;
 	n -= 2;
 	colon = memchr(s, ':', n);
-	if (colon == NULL)
+	if (colon == NULL) {
+		header_trim(&s, &n);
+		missing_colon(s, n, m, line, dl);
 		return 0;               /* a plain comment */
+	}
 	key = s;
 	kn = (size_t)(colon - s);
 	header_trim(&key, &kn);
@@ -219,8 +297,10 @@ static int header_line(struct header *h, struct model *m, struct arena *a,
 		return 0;
 	k = lookup_key(kbuf, kn);
 	if (k < 0) {
-		diag_add(dl, DIAG_WARNING, m->path, line,
-			 "unknown header '%s' ignored", kbuf);
+		const char *near = closest_key(kbuf);
+
+		diag_add(dl, DIAG_WARNING, m->path, line, "unknown header '%s' ignored%s%s%s", kbuf,
+			 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 		return 0;
 	}
 	if (h->value[k]) {

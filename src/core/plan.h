@@ -128,6 +128,15 @@ int plan_to_json(const char **out, size_t *len, struct arena *a,
 		 const struct plan *p);
 
 /*
+ * The one way IronLayer writes a cost or duration: fixed notation with up
+ * to 6 decimals, trailing zeros dropped but one kept (300.0, 0.21,
+ * 0.000013), never an exponent. out holds at least PLAN_NUMBER_LEN bytes;
+ * returns the length, or -1 when v does not fit.
+ */
+#define PLAN_NUMBER_LEN 64
+int plan_format_number(char *out, double v);
+
+/*
  * Parses a --state file (format in docs/plan-json.md):
  *   {"watermarks": {"schema.name": "YYYY-MM-DD"},
  *    "run_history": {"schema.name": [seconds, ...]}}

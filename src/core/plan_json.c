@@ -195,14 +195,21 @@ static void jw_int(struct jw *w, long v)
 	jw_put(w, buf + i, sizeof(buf) - i);
 }
 
-/*
- * Fixed notation with up to 6 decimals, trailing zeros dropped but one
- * kept: 300.0, 0.21, 0.000007. Never an exponent.
- */
+int plan_format_number(char *out, double v)
+{
+	int n = snprintf(out, PLAN_NUMBER_LEN, "%.6f", v);
+
+	if (n < 0 || n >= PLAN_NUMBER_LEN)
+		return -1;
+	while (n > 2 && out[n - 1] == '0' && out[n - 2] != '.')
+		out[--n] = '\0';
+	return n;
+}
+
 static void jw_num(struct jw *w, double v)
 {
 	struct plan_buf *b = w->b;
-	char buf[64];
+	char buf[PLAN_NUMBER_LEN];
 	int i, n;
 
 	/* a plan repeats a few values (300.0, 0.21): formatted once */
@@ -211,13 +218,11 @@ static void jw_num(struct jw *w, double v)
 			jw_put(w, b->num_text[i], b->num_len[i]);
 			return;
 		}
-	n = snprintf(buf, sizeof(buf), "%.6f", v);
-	if (n < 0 || (size_t)n >= sizeof(buf)) {
+	n = plan_format_number(buf, v);
+	if (n < 0) {
 		b->failed = 1;
 		return;
 	}
-	while (n > 2 && buf[n - 1] == '0' && buf[n - 2] != '.')
-		n--;
 	jw_put(w, buf, (size_t)n);
 	if ((size_t)n < sizeof(b->num_text[0])) {
 		i = b->n_num < PLAN_NUM_CACHE ? b->n_num++ : PLAN_NUM_CACHE - 1;

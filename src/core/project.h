@@ -58,9 +58,10 @@ int parse_cache_new(struct parse_cache **out, struct arena *a);
 /*
  * The version of what a parse cache keeps: the parser, the canonical
  * form, the content hash and the entry encoding. Bump it with any change
- * to them; a store must never give back entries of another version.
+ * to them (the header warnings included: 2 since "has no colon" and
+ * "did you mean"); a store must never give back entries of another version.
  */
-#define PARSE_CACHE_VERSION 1
+#define PARSE_CACHE_VERSION 2
 
 /*
  * A store that outlives the request (a worker's memory, the CLI's cache

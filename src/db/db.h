@@ -2,13 +2,30 @@
 #ifndef IL_DB_H
 #define IL_DB_H
 
+#include <stddef.h>
+
 #include <libpq-fe.h>
 
 struct arena;
 
+/* Statements prepared on the current connection (at most this many). */
+#define DB_STMT_CACHE 128
+
+/* One named server-side prepared statement, keyed by its SQL text. */
+struct db_stmt {
+	unsigned long hash;
+	size_t len;
+	char *sql;          /* owned copy */
+	unsigned id;        /* server-side name is "il_<id>" */
+	int ready;          /* prepared on the current connection */
+};
+
 /*
  * A lazily opened connection. After the server restarts, the next query
- * reconnects transparently (once, and only outside a transaction).
+ * reconnects transparently (once, and only outside a transaction). Every
+ * statement is prepared on its first use on a connection and executed by
+ * name after that, so PostgreSQL parses and plans it once per connection;
+ * a new connection starts with an empty cache.
  */
 struct db {
 	PGconn *conn;
@@ -19,6 +36,9 @@ struct db {
 	 * is gone, and with it every session-level advisory lock it held.
 	 */
 	unsigned long generation;
+	int nstmts;
+	unsigned next_id;   /* names are never reused on one connection */
+	struct db_stmt stmts[DB_STMT_CACHE];
 };
 
 void db_init(struct db *db, const char *dsn);
@@ -34,6 +54,13 @@ void db_close(struct db *db);
  */
 int db_exec(PGresult **out, struct db *db, struct arena *a, const char *sql,
 	    int nparams, const char *const *params);
+
+/*
+ * db_exec without a named prepared statement: for statements that run once
+ * (migrations), which would only fill the cache.
+ */
+int db_exec_once(PGresult **out, struct db *db, struct arena *a, const char *sql,
+		 int nparams, const char *const *params);
 
 /* db_exec for a query that must return exactly one row: IL_ENOTFOUND otherwise. */
 int db_exec_one(PGresult **out, struct db *db, struct arena *a, const char *sql,

@@ -135,7 +135,7 @@ static int exec_statement(const char *stmt, size_t n, void *arg)
 
 	if (sql == NULL)
 		return IL_ENOMEM;
-	return db_exec(NULL, x->db, x->a, sql, 0, NULL);
+	return db_exec_once(NULL, x->db, x->a, sql, 0, NULL);
 }
 
 /* The recorded checksum of version, NULL when not applied; -1 on error. */

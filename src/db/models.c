@@ -45,6 +45,23 @@ int db_model_upsert(struct db *db, struct arena *a, const char *tenant_id,
 	" 'current_version', m.content_hash, 'created_at', iso8601(m.created_at)," \
 	" 'last_modified_at', iso8601(m.updated_at)))"
 
+/*
+ * The list item of model_item_json and MODEL_ITEM, built in the list's own
+ * query: the newest run and watermark come from LATERAL joins on the page's
+ * rows (a nested loop in one plan) rather than from the function, which ran
+ * its two subqueries as separate statements for every row.
+ */
+#define MODEL_LIST_ITEM \
+	"(json_build_object(" \
+	" 'name', m.name, 'kind', m.kind, 'materialization', m.materialization," \
+	" 'owner', m.owner, 'tags', m.tags, 'time_column', m.time_column," \
+	" 'unique_key', m.unique_key, 'last_modified_commit', m.last_modified_commit," \
+	" 'content_hash', m.content_hash, 'updated_at', iso8601(m.updated_at)," \
+	" 'last_run_status', lr.status, 'watermark_range', wm.range)::jsonb" \
+	" || jsonb_build_object('model_name', m.name," \
+	" 'current_version', m.content_hash, 'created_at', iso8601(m.created_at)," \
+	" 'last_modified_at', iso8601(m.updated_at)))::text"
+
 int db_model_list(PGresult **out, long long *total, struct db *db, struct arena *a,
 		  const char *tenant_id, const char *kind, const char *owner, const char *tag,
 		  const char *search, long long limit, long long offset)
@@ -54,8 +71,19 @@ int db_model_list(PGresult **out, long long *total, struct db *db, struct arena 
 		" AND ($2::text IS NULL OR m.kind = $2) AND ($3::text IS NULL OR m.owner = $3)"
 		" AND ($4::text IS NULL OR $4 = ANY (m.tags))"
 		" AND ($5::text IS NULL OR strpos(lower(m.name), lower($5)) > 0)";
-	static const char sql[] = "SELECT " MODEL_ITEM "::text, count(*) OVER ()";
-	static const char tail[] = " ORDER BY m.name LIMIT $6 OFFSET $7";
+	/* the page first (LIMIT before the joins), then each row's newest run and watermark */
+	static const char sql[] =
+		"SELECT " MODEL_LIST_ITEM ", m.total FROM (SELECT m.*, count(*) OVER () AS total";
+	static const char tail[] =
+		" ORDER BY m.name LIMIT $6 OFFSET $7) m"
+		" LEFT JOIN LATERAL (SELECT r.status FROM runs r"
+		"  WHERE r.tenant_id = m.tenant_id AND r.model_name = m.name"
+		"  ORDER BY r.started_at DESC, r.run_id LIMIT 1) lr ON true"
+		" LEFT JOIN LATERAL (SELECT json_build_object('start', w.range_start,"
+		"  'end', w.range_end) AS range FROM watermarks w"
+		"  WHERE w.tenant_id = m.tenant_id AND w.model_name = m.name"
+		"  ORDER BY w.updated_at DESC LIMIT 1) wm ON true"
+		" ORDER BY m.name";
 	static const char count[] = "SELECT count(*)";
 	char lim[24], off[24], *q, *cq;
 	const char *p[7] = { tenant_id, kind, owner, tag, search, lim, off };
@@ -74,6 +102,12 @@ int db_model_list(PGresult **out, long long *total, struct db *db, struct arena 
 		*total = strtoll(db_val(*out, 0, 1), NULL, 10);
 		return 0;
 	}
+	/* an empty first page means no rows at all: no count needed */
+	if (offset == 0) {
+		*total = 0;
+		return 0;
+	}
+	/* a page past the end still reports the total */
 	rc = db_exec(&res, db, a, cq, 5, p);
 	if (rc == 0)
 		*total = strtoll(db_val(res, 0, 0), NULL, 10);

@@ -144,8 +144,12 @@ int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *
 		 const char *tenant_id, const char *env, const char *status, long long limit,
 		 long long offset)
 {
-	static const char sql[] = "SELECT " PLAN_COLUMNS ", count(*) OVER (),"
-		" (p.plan_text::json -> 'summary' -> 'models_changed')::text" PLAN_FROM
+	/* only what a list item shows (no plan_text, no advisory, no environment) */
+	static const char sql[] =
+		"SELECT p.plan_id, p.environment, p.status, p.base_sha, p.target_sha,"
+		" p.total_steps, p.estimated_cost_usd, iso8601(p.created_at), u.email,"
+		" p.summary_models_changed::text, count(*) OVER ()"
+		" FROM plans p LEFT JOIN users u ON u.id = p.created_by"
 		" WHERE p.tenant_id = $1 AND ($2::text IS NULL OR p.environment = $2)"
 		" AND ($3::text IS NULL OR p.status = $3)"
 		" ORDER BY p.created_at DESC, p.plan_id LIMIT $4 OFFSET $5";
@@ -163,7 +167,12 @@ int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *
 	if (rc < 0)
 		return rc;
 	if (db_rows(*out) > 0) {
-		*total = strtoll(db_val(*out, 0, PLAN_NCOLS), NULL, 10);
+		*total = strtoll(db_val(*out, 0, PLAN_LIST_TOTAL), NULL, 10);
+		return 0;
+	}
+	/* an empty first page means no rows at all: no count needed */
+	if (offset == 0) {
+		*total = 0;
 		return 0;
 	}
 	/* a page past the end still reports the total */

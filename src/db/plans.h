@@ -72,10 +72,14 @@ int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tena
 		const char *plan_id, int for_update);
 /*
  * A page of plans, newest first, filtered by environment/status when not
- * NULL. Rows have PLAN_NCOLS columns, then the total and the plan's
- * summary.models_changed (a JSON array text): PLAN_LIST_MODELS_CHANGED.
+ * NULL. Rows have the columns below: what a list item shows, the plan's
+ * summary.models_changed (a JSON array text) and the total.
  */
-#define PLAN_LIST_MODELS_CHANGED (PLAN_NCOLS + 1)
+enum db_plan_list_col {
+	PLAN_LIST_ID, PLAN_LIST_ENV, PLAN_LIST_STATUS, PLAN_LIST_BASE, PLAN_LIST_TARGET,
+	PLAN_LIST_STEPS, PLAN_LIST_COST, PLAN_LIST_CREATED_AT, PLAN_LIST_CREATED_BY,
+	PLAN_LIST_MODELS_CHANGED, PLAN_LIST_TOTAL
+};
 int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *a,
 		 const char *tenant_id, const char *env, const char *status, long long limit,
 		 long long offset);

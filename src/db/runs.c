@@ -96,6 +96,12 @@ int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a
 		*total = strtoll(db_val(*out, 0, 1), NULL, 10);
 		return 0;
 	}
+	/* an empty first page means no rows at all: no count needed */
+	if (offset == 0) {
+		*total = 0;
+		return 0;
+	}
+	/* a page past the end still reports the total */
 	rc = db_exec(&res, db, a, count_sql, 4, p);
 	if (rc == 0)
 		*total = strtoll(db_val(res, 0, 0), NULL, 10);

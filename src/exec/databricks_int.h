@@ -4,13 +4,7 @@
 
 struct arena;
 struct exec_step;
-
-/* The statements of one step, in order, and whether each names the step's schema. */
-struct step_sql {
-	const char *sql[3];
-	int with_schema[3];          /* send the step's schema as the default schema */
-	int n;
-};
+struct step_sql;
 
 /*
  * The Databricks SQL for step s by materialization: the schema, the table

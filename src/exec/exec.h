@@ -55,6 +55,24 @@ struct executor {
 	void *state;
 };
 
+/* The statements one step runs, in order; see exec_step_statements. */
+#define EXEC_MAX_STATEMENTS 10
+struct step_sql {
+	const char *sql[EXEC_MAX_STATEMENTS];
+	int with_schema[EXEC_MAX_STATEMENTS];   /* Databricks: the step's schema is the default */
+	int n;
+};
+
+/*
+ * The exact statements step s runs on the executor named executor
+ * ("postgres" or "databricks"), in order. Apply sends these and the SQL
+ * preview shows them, so both come from here. Pure: nothing is connected to
+ * or run. 0; IL_EINVALID with *why set when the executor refuses the step
+ * (a name, key, range or SQL it cannot use); IL_ENOMEM.
+ */
+int exec_step_statements(struct step_sql *out, const char **why, struct arena *a,
+			 const char *executor, const struct exec_step *s);
+
 /* Longest warehouse error message kept in a run record. */
 #define EXEC_MAX_ERROR 2000
 

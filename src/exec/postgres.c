@@ -12,7 +12,6 @@
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/log.h"
-#include "util/strbuf.h"
 
 struct pg_exec {
 	PGconn *conn;         /* NULL after a drop, until the next step connects again */
@@ -107,151 +106,6 @@ static void rollback(struct pg_exec *pg)
 	PQclear(res);
 }
 
-/* The quoted target "schema"."table" and a scratch name beside it. */
-static const char *target(struct arena *a, const struct exec_step *s, const char *suffix)
-{
-	return arena_printf(a, "\"%s\".\"%s%s\"", s->schema, s->table, suffix);
-}
-
-/* Column names of the target table, quoted and comma-joined (for MERGE). */
-static const char *update_list(struct pg_exec *pg, struct arena *a, const struct exec_step *s)
-{
-	static const char sql[] =
-		"SELECT string_agg(format('%I = EXCLUDED.%I', attname, attname), ', '"
-		" ORDER BY attnum) FROM pg_attribute WHERE attrelid = to_regclass($1)"
-		" AND attnum > 0 AND NOT attisdropped";
-	const char *p[1] = { target(a, s, "") };
-	PGresult *res = query(pg, a, sql, 1, p);
-	const char *out = NULL;
-
-	if (res == NULL)
-		return NULL;
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		out = arena_strdup(a, PQgetvalue(res, 0, 0));
-	else
-		pg->error = "the target table has no columns";
-	PQclear(res);
-	return out;
-}
-
-/* "a, b" → "\"a\", \"b\"" after checking each part is an identifier. */
-static const char *key_columns(struct arena *a, const char *keys)
-{
-	struct strbuf sb;
-	char *copy = arena_strdup(a, keys), *tok, *save = NULL;
-	int n = 0;
-
-	strbuf_init(&sb, a, 4096);
-	for (tok = strtok_r(copy, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
-		if (!exec_ident_ok(tok))
-			return NULL;
-		strbuf_addf(&sb, "%s\"%s\"", n++ ? ", " : "", tok);
-	}
-	return n > 0 ? strbuf_cstr(&sb) : NULL;
-}
-
-/* "name:type,…" of a relation's columns, or NULL when it does not exist. */
-static const char *shape(struct pg_exec *pg, struct arena *a, const char *rel)
-{
-	static const char sql[] =
-		"SELECT string_agg(attname || ':' || format_type(atttypid, atttypmod), ','"
-		" ORDER BY attnum) FROM pg_attribute WHERE attrelid = to_regclass($1)"
-		" AND attnum > 0 AND NOT attisdropped";
-	const char *p[1] = { rel };
-	PGresult *res = pg->error == NULL ? query(pg, a, sql, 1, p) : NULL;
-	const char *out = NULL;
-
-	if (res != NULL && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		out = arena_strdup(a, PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return out;
-}
-
-/*
- * Builds the new table beside the live one, then swaps it in within the
- * transaction. When the columns are unchanged the rows are swapped instead
- * of the table, so views built on it keep working.
- */
-static void build_table(struct pg_exec *pg, struct arena *a, const struct exec_step *s)
-{
-	const char *live = target(a, s, ""), *fresh = target(a, s, "__il_new");
-	const char *old_shape = shape(pg, a, live), *new_shape;
-	long long rows;
-
-	if (old_shape == NULL) {
-		run_sql(pg, a, arena_printf(a, "CREATE TABLE %s AS %s", live, s->sql), 0, NULL);
-		return;
-	}
-	run_sql(pg, a, arena_printf(a, "DROP TABLE IF EXISTS %s", fresh), 0, NULL);
-	run_sql(pg, a, arena_printf(a, "CREATE TABLE %s AS %s", fresh, s->sql), 0, NULL);
-	rows = pg->rows;
-	new_shape = pg->error == NULL ? shape(pg, a, fresh) : NULL;
-	if (new_shape != NULL && strcmp(new_shape, old_shape) == 0) {
-		run_sql(pg, a, arena_printf(a, "TRUNCATE %s", live), 0, NULL);
-		run_sql(pg, a, arena_printf(a, "INSERT INTO %s SELECT * FROM %s", live, fresh), 0, NULL);
-		run_sql(pg, a, arena_printf(a, "DROP TABLE %s", fresh), 0, NULL);
-	} else {
-		run_sql(pg, a, arena_printf(a, "DROP TABLE %s", live), 0, NULL);
-		run_sql(pg, a, arena_printf(a, "ALTER TABLE %s RENAME TO \"%s\"", fresh, s->table),
-			0, NULL);
-	}
-	pg->rows = rows;
-}
-
-static void build_view(struct pg_exec *pg, struct arena *a, const struct exec_step *s)
-{
-	run_sql(pg, a, arena_printf(a, "CREATE OR REPLACE VIEW %s AS %s", target(a, s, ""), s->sql),
-		0, NULL);
-	pg->rows = -1;
-}
-
-/* Creates the table from the query's shape when missing (dropped first when rebuild). */
-static void ensure_table(struct pg_exec *pg, struct arena *a, const struct exec_step *s,
-			 int rebuild)
-{
-	if (rebuild)
-		run_sql(pg, a, arena_printf(a, "DROP TABLE IF EXISTS %s", target(a, s, "")), 0, NULL);
-	run_sql(pg, a, arena_printf(a, "CREATE TABLE IF NOT EXISTS %s AS SELECT * FROM (%s) AS q"
-				    " WITH NO DATA", target(a, s, ""), s->sql), 0, NULL);
-}
-
-static void build_insert_overwrite(struct pg_exec *pg, struct arena *a,
-				   const struct exec_step *s)
-{
-	const char *p[2] = { s->start, s->end };
-
-	if (s->time_column == NULL || !exec_ident_ok(s->time_column)) {
-		pg->error = "INSERT_OVERWRITE needs a valid time_column";
-		return;
-	}
-	ensure_table(pg, a, s, s->full_refresh);
-	if (s->start != NULL)
-		run_sql(pg, a, arena_printf(a, "DELETE FROM %s WHERE \"%s\" >= $1::date AND \"%s\" < $2::date",
-					    target(a, s, ""), s->time_column, s->time_column), 2, p);
-	run_sql(pg, a, arena_printf(a, "INSERT INTO %s SELECT * FROM (%s) AS q", target(a, s, ""),
-				    s->sql), 0, NULL);
-}
-
-static void build_merge(struct pg_exec *pg, struct arena *a, const struct exec_step *s)
-{
-	const char *keys = s->unique_key ? key_columns(a, s->unique_key) : NULL;
-	const char *set;
-
-	if (keys == NULL) {
-		pg->error = "MERGE needs a unique_key of valid column names";
-		return;
-	}
-	/* a MERGE always upserts: its FULL_REFRESH run type only means "no range" */
-	ensure_table(pg, a, s, 0);
-	run_sql(pg, a, arena_printf(a, "CREATE UNIQUE INDEX IF NOT EXISTS \"%s__il_key\" ON %s (%s)",
-				    s->table, target(a, s, ""), keys), 0, NULL);
-	if (pg->error != NULL || (set = update_list(pg, a, s)) == NULL)
-		return;
-	run_sql(pg, a, arena_printf(a, "INSERT INTO %s SELECT * FROM (%s) AS q ON CONFLICT (%s)"
-				    " DO UPDATE SET %s", target(a, s, ""), s->sql, keys, set),
-		0, NULL);
-}
-
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -341,21 +195,19 @@ static int pg_connect(struct pg_exec *pg, struct arena *a, long long deadline_ms
 	return pg->conn != NULL ? 0 : -1;
 }
 
-static void build(struct pg_exec *pg, struct arena *a, const struct exec_step *s)
+/*
+ * Runs the step's statements (BEGIN … COMMIT, from pg_step_statements: the
+ * ones the SQL preview shows) until the first failure, whose message is the
+ * run's error; then the transaction is rolled back.
+ */
+static void build(struct pg_exec *pg, struct arena *a, const struct step_sql *p)
 {
-	if (run_sql(pg, a, "BEGIN", 0, NULL) < 0)
-		return;
-	if (s->materialization == MAT_VIEW)
-		build_view(pg, a, s);
-	else if (s->materialization == MAT_INSERT_OVERWRITE)
-		build_insert_overwrite(pg, a, s);
-	else if (s->materialization == MAT_MERGE)
-		build_merge(pg, a, s);
-	else
-		build_table(pg, a, s);
-	if (pg->error == NULL)
-		run_sql(pg, a, "COMMIT", 0, NULL);
-	else
+	int i;
+
+	for (i = 0; i < p->n; i++)
+		if (run_sql(pg, a, p->sql[i], 0, NULL) < 0)
+			break;
+	if (pg->error != NULL && i > 0)
 		rollback(pg);
 }
 
@@ -363,7 +215,10 @@ static int pg_run(struct executor *ex, struct arena *a, const struct exec_step *
 		  struct exec_result *res)
 {
 	struct pg_exec *pg = ex->state;
+	struct step_sql p;
 	struct timespec t0;
+	const char *why = NULL;
+	int rc;
 
 	memset(res, 0, sizeof(*res));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -371,10 +226,13 @@ static int pg_run(struct executor *ex, struct arena *a, const struct exec_step *
 	pg->rows = -1;
 	pg->deadline_ms = s->deadline_ms;
 	pg->timeout_s = s->timeout_seconds;
-	if (!exec_ident_ok(s->schema) || !exec_ident_ok(s->table))
-		pg->error = "the target schema or table name is not a valid identifier";
+	rc = pg_step_statements(&p, &why, a, s);
+	if (rc == IL_ENOMEM)
+		return rc;
+	if (rc < 0)
+		pg->error = why;
 	else if (pg->conn != NULL || pg_connect(pg, a, s->deadline_ms) == 0)
-		build(pg, a, s);
+		build(pg, a, &p);
 	res->ok = pg->error == NULL;
 	res->error = pg->error;
 	res->rows = pg->rows;

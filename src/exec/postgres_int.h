@@ -1,11 +1,20 @@
-/* postgres_int.h (exec): what postgres.c and pg_target.c share */
+/* postgres_int.h (exec): what postgres.c, postgres_sql.c and pg_target.c share */
 #ifndef IL_POSTGRES_INT_H
 #define IL_POSTGRES_INT_H
 
 #include <stddef.h>
 
 struct arena;
+struct exec_step;
 struct executor;
+struct step_sql;
+
+/*
+ * The PostgreSQL statements of step s: BEGIN, the materialization's
+ * statements, COMMIT. 0, IL_EINVALID with *why, or IL_ENOMEM.
+ */
+int pg_step_statements(struct step_sql *p, const char **why, struct arena *a,
+		       const struct exec_step *s);
 
 /*
  * How an executor connects, and connects again for the next step after a

@@ -159,6 +159,7 @@ void req_json(struct req *r, int status, json_object *body)
 	r->status = status;
 	r->body_out = NULL;
 	r->body_out_len = 0;
+	r->type_out = NULL;
 	if (body == NULL)
 		return;
 	if (json_arena_own(r->arena, body) < 0) {
@@ -167,6 +168,15 @@ void req_json(struct req *r, int status, json_object *body)
 	}
 	text = json_object_to_json_string_length(
 		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	r->body_out = text;
+	r->body_out_len = len;
+}
+
+void req_text(struct req *r, int status, const char *content_type, const char *text,
+	      size_t len)
+{
+	r->status = status;
+	r->type_out = content_type;
 	r->body_out = text;
 	r->body_out_len = len;
 }

@@ -60,6 +60,8 @@ struct req {
 	size_t body_len;
 	int body_too_large;
 	json_object *json;            /* the parsed body on JSON routes */
+	int web_error;                /* an error status the web server handed over, or 0 */
+	int bodiless_post;            /* a POST lighttpd refused (411) and handed over */
 	char request_id[IL_MAX_REQUEST_ID + 1];
 	struct identity who;
 	const struct route *route;
@@ -70,6 +72,7 @@ struct req {
 	struct strbuf headers;        /* extra "Name: value\r\n" lines */
 	const char *body_out;         /* serialised response, NULL for none */
 	size_t body_out_len;
+	const char *type_out;         /* its Content-Type; NULL means JSON */
 	const char *error_code;       /* set once an error was recorded */
 	json_object *validation;      /* 422 detail list being built */
 };
@@ -113,6 +116,9 @@ void req_set_cookie(struct req *r, const char *name, const char *value, const ch
  * request; NULL sends no body, as for 204).
  */
 void req_json(struct req *r, int status, json_object *body);
+/* A response that is not JSON: text (kept, not copied) of the given content type. */
+void req_text(struct req *r, int status, const char *content_type, const char *text,
+	      size_t len);
 /* An error response {"detail": message, "code": code}. */
 void req_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

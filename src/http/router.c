@@ -272,6 +272,13 @@ void http_dispatch(const struct http_app *app, struct req *r)
 		return;
 	}
 	r->route = rt;
+	/* a bodiless POST came back through lighttpd's error handler to the api pool:
+	 * long work must not run there, so it needs its (empty) body */
+	if (r->bodiless_post && (rt->flags & ROUTE_LONG)) {
+		req_error(r, 411, "length_required", "send a body with this POST, even {} "
+			  "(curl -d '{}'): it runs in the apply pool");
+		return;
+	}
 	/* long work waits for nothing: no free slot is a 503 at once */
 	if (admit(app, rt, r) != 0 ||
 	    ((rt->flags & ROUTE_LONG) && r->cfg != NULL && (slot = take_slot(r)) < 0)) {

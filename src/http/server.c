@@ -95,6 +95,23 @@ static void read_body(struct req *r, FCGX_Request *fr)
 	r->body = buf;
 }
 
+/*
+ * lighttpd answers a POST without Content-Length (curl -X POST, no -d) with
+ * 411 itself. Its server.error-handler (fcgi-conf/lighttpd.conf) hands such
+ * an error to us as a GET with the error in REDIRECT_STATUS (otherwise 200)
+ * and the original REQUEST_URI; only the web server sets REDIRECT_STATUS
+ * (client headers come as HTTP_*). The error status, or 0.
+ */
+static int web_server_error(FCGX_Request *fr)
+{
+	const char *st = FCGX_GetParam("REDIRECT_STATUS", fr->envp);
+	int64_t status = 0;
+
+	if (st == NULL || parse_i64(st, 400, 599, &status) < 0)
+		return 0;
+	return (int)status;
+}
+
 static void read_request(struct req *r, FCGX_Request *fr)
 {
 	const char *uri = FCGX_GetParam("REQUEST_URI", fr->envp);
@@ -102,6 +119,14 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	const char *q, *https;
 
 	r->method = m ? m : "GET";
+	r->web_error = web_server_error(fr);
+	/* a 411 only ever comes from a POST: served as that POST with an empty
+	 * body, which JSON routes read as {}; any other error is answered as such */
+	if (r->web_error == 411) {
+		r->method = "POST";
+		r->web_error = 0;
+		r->bodiless_post = 1;
+	}
 	if (uri == NULL)
 		uri = FCGX_GetParam("SCRIPT_NAME", fr->envp);
 	if (uri == NULL || *uri == '\0')
@@ -116,7 +141,43 @@ static void read_request(struct req *r, FCGX_Request *fr)
 	https = FCGX_GetParam("HTTPS", fr->envp);
 	r->tls = https != NULL && strcasecmp(https, "on") == 0;
 	set_request_id(r);
-	read_body(r, fr);
+	if (web_server_error(fr) == 0)    /* a handed-over error has no body left */
+		read_body(r, fr);
+}
+
+/* The JSON of an error the web server met itself (as in fcgi-conf/errors/). */
+static void answer_web_error(struct req *r)
+{
+	static const struct {
+		int status;
+		const char *code, *detail;
+	} errors[] = {
+		{ 400, "bad_request", "bad request" }, { 403, "forbidden", "forbidden" },
+		{ 404, "not_found", "not found" },
+		{ 405, "method_not_allowed", "method not allowed" },
+		{ 408, "request_timeout", "request timeout" },
+		{ 413, "payload_too_large", "request too large" },
+		{ 414, "uri_too_long", "request URI too long" },
+		{ 416, "range_not_satisfiable", "range not satisfiable" },
+		{ 417, "expectation_failed", "expectation failed" },
+		{ 431, "request_header_fields_too_large", "request header fields too large" },
+		{ 501, "not_implemented", "not implemented" },
+		{ 502, "bad_gateway", "bad gateway" },
+		{ 503, "service_unavailable", "service unavailable" },
+		{ 504, "gateway_timeout", "gateway timeout" },
+		{ 505, "http_version_not_supported", "HTTP version not supported" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (errors[i].status == r->web_error) {
+			req_error(r, r->web_error, errors[i].code, "%s", errors[i].detail);
+			return;
+		}
+	if (r->web_error >= 500)
+		req_error(r, 500, "internal_error", "internal server error");
+	else
+		req_error(r, 400, "bad_request", "bad request");
 }
 
 static const char *reason_phrase(int status)
@@ -132,6 +193,7 @@ static const char *reason_phrase(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Entity";
@@ -155,8 +217,10 @@ static void write_response(struct req *r, FCGX_Request *fr)
 		     reason_phrase(r->status));
 	if (r->body_out != NULL)
 		n += snprintf(head + n, sizeof(head) - (size_t)n,
-			      "Content-Type: application/json; charset=utf-8\r\n"
-			      "Content-Length: %zu\r\n", r->body_out_len);
+			      "Content-Type: %s\r\n"
+			      "Content-Length: %zu\r\n",
+			      r->type_out ? r->type_out : "application/json; charset=utf-8",
+			      r->body_out_len);
 	snprintf(head + n, sizeof(head) - (size_t)n,
 		 "X-Content-Type-Options: nosniff\r\n"
 		 "Cache-Control: no-store\r\n"
@@ -215,7 +279,10 @@ static void serve_one(const struct http_app *app, const struct il_config *cfg,
 	req_init(&r, a, cfg, db, fr->envp);
 	r.ctx = ctx;
 	read_request(&r, fr);
-	http_dispatch(app, &r);
+	if (r.web_error)
+		answer_web_error(&r);
+	else
+		http_dispatch(app, &r);
 	db_rollback(db, a); /* a handler that left a transaction open loses it */
 	write_response(&r, fr);
 	log_request(&r, &t0);

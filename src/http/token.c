@@ -67,8 +67,12 @@ static int check_claims(struct access_claims *out, struct arena *a,
 		return reject("wrong issuer");
 	errno = 0;
 	out->exp = jwt_get_grant_int(jwt, "exp");
-	if (errno != 0 || out->exp <= now)
-		return reject("expired or no exp");
+	if (errno != 0)
+		return reject("no exp");
+	if (out->exp <= now) {
+		log_debug("access token rejected: expired");
+		return IL_ESTALE;
+	}
 	errno = 0;
 	out->iat = jwt_get_grant_int(jwt, "iat");
 	if (errno != 0 || out->iat > now + 60)

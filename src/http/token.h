@@ -32,8 +32,9 @@ char *token_issue_access(struct arena *a, const struct il_config *cfg,
  * Verifies a compact JWS: alg must be HS256 (never none), the signature must
  * match, and typ, iss, exp, iat, sub, tenant_id, role and jti must be present
  * and valid (epoch is optional: tokens issued before it existed have none).
- * Returns 0, or IL_EINVALID for any failure (the reason goes to the debug log
- * only).
+ * Returns 0; IL_ESTALE for a genuine token past its exp (checked after the
+ * signature, so only our own tokens are told apart); IL_EINVALID for any
+ * other failure (the reason goes to the debug log only).
  */
 int token_verify_access(struct access_claims *out, struct arena *a,
 			const struct il_config *cfg, const char *token);

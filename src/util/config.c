@@ -243,17 +243,27 @@ static int read_file(struct il_config *cfg, struct arena *a, const char *path,
 	return rc;
 }
 
+/* IRONLAYER_<KEY>: the environment variable that overrides key. */
+static void env_name(char *var, size_t size, const char *key)
+{
+	size_t j;
+
+	snprintf(var, size, "IRONLAYER_");
+	for (j = 0; key[j] != '\0' && 10 + j < size - 1; j++)
+		var[10 + j] = (char)toupper((unsigned char)key[j]);
+	var[10 + j] = '\0';
+}
+
 static int read_environment(struct il_config *cfg, struct arena *a, char *err,
 			    size_t errlen)
 {
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		char var[96] = "IRONLAYER_";
+		char var[96];
 		const char *v;
 
-		for (j = 0; keys[i].name[j] != '\0' && 10 + j < sizeof(var) - 1; j++)
-			var[10 + j] = (char)toupper((unsigned char)keys[i].name[j]);
+		env_name(var, sizeof(var), keys[i].name);
 		v = getenv(var);
 		if (v != NULL && set_value(cfg, a, &keys[i], v, var, err, errlen) < 0)
 			return -1;
@@ -306,9 +316,17 @@ static int check_required(struct il_config *cfg, unsigned need, char *err, size_
 			continue;
 		memcpy(&v, (char *)cfg + keys[i].offset, sizeof(v));
 		if (v == NULL || *v == '\0') {
-			snprintf(err, errlen, "%s is required (set it in %s or IRONLAYER_%s)",
-				 keys[i].name, cfg->path ? cfg->path : config_default_path(),
-				 keys[i].name);
+			char var[96];
+
+			env_name(var, sizeof(var), keys[i].name);
+			if (cfg->path != NULL)
+				snprintf(err, errlen, "%s is required: set it in %s, or set %s",
+					 keys[i].name, cfg->path, var);
+			else
+				snprintf(err, errlen, "%s is required: no config file at %s "
+					 "(name one with --config FILE or IRONLAYER_CONFIG; ./dev up "
+					 "writes var/ironlayer.conf) or set %s", keys[i].name,
+					 config_default_path(), var);
 			return -1;
 		}
 	}

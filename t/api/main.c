@@ -18,10 +18,13 @@ int main(void)
 		suite_augment,
 		suite_plans,
 		suite_apply,
+		suite_plan_sql,
+		suite_messages,
 		suite_compat,
 		suite_security_repo,
 		suite_security_net,
 		suite_security_wh,
+		suite_prepared,
 		suite_apply_limits,
 		suite_apply_recovery,
 	};

@@ -143,6 +143,14 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	ck_assert_str_eq(resp_str(r, "watermark_range.end"), "2026-11-01");
 	ck_assert_str_eq(resp_str(r, "last_run_status"), "SUCCESS");
 	resp_free(r);
+	/* the list builds its items in its own query: the same newest run and watermark */
+	r = api("GET", "/api/v1/models?search=analytics.daily", t.token, NULL, NULL, NULL);
+	ck_assert_status(r, 200);
+	ck_assert_int_eq(resp_len(r), 1);
+	ck_assert_str_eq(resp_str(r, "0.name"), "analytics.daily");
+	ck_assert_str_eq(resp_str(r, "0.watermark_range.end"), "2026-11-01");
+	ck_assert_str_eq(resp_str(r, "0.last_run_status"), "SUCCESS");
+	resp_free(r);
 
 	/* two plans made now; applying the first moves daily's watermark */
 	p2 = approved_plan(&t, NULL, sha("c2"), sha("c4"), "2026-11-05", "dev");

@@ -72,6 +72,21 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 	ck_assert_status(r, 200); /* the same plan again, from a short sha */
 	ck_assert_str_eq(resp_str(r, "plan_id"), id);
 	resp_free(r);
+	/* and from revisions, as the CLI takes them: c2's parent and a tag (named
+	 * like hex, so spelled tags/NAME: short hex is a sha prefix) */
+	r = generate(&t, tenant_repo(&t), "c2~1", "tags/c2", NULL);
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "plan_id"), id);
+	ck_assert_str_eq(resp_str(r, "base"), c1);
+	resp_free(r);
+	r = generate(&t, tenant_repo(&t), "--upload-pack=x", "tags/c2", NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "base_sha");
+	resp_free(r);
+	r = generate(&t, tenant_repo(&t), "tags/c1", "c2:models", NULL);
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "target_sha");
+	resp_free(r);
 
 	/* the CLI with no server state produces the same plan id */
 	snprintf(args, sizeof(args), "plan %s c1 c2 --as-of 2026-11-01", getenv("IL_TEST_REPO"));
@@ -113,6 +128,8 @@ START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 	snprintf(path, sizeof(path), "%s/repos/missing", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);
 	expect_repo_422(&t, "/etc", outside);
+	/* a relative path is a mistake whatever it names, and says so */
+	expect_repo_422(&t, "repos/api", "repo_path must be an absolute path");
 	snprintf(path, sizeof(path), "%s/repos/notgit", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);   /* under a root, but in no tenant's directory */
 	snprintf(path, sizeof(path), "%s/repos/%s/missing", getenv("IL_TEST_VAR"), t.tenant_id);

@@ -15,7 +15,7 @@ START_TEST(test_settings__key_round_trip_shows_last4_only)
 	struct resp *r;
 
 	tenant_new(&t, "setkey");
-	snprintf(key, sizeof(key), "sk-ant-%s-WXYZ", unique("rt"));
+	snprintf(key, sizeof(key), "sk-ant-api03-%s-WXYZ", unique("rt"));
 	r = api("GET", "/api/v1/settings", t.token, NULL, NULL, NULL);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "tenant_id"), t.tenant_id);

@@ -130,6 +130,22 @@ START_TEST(test_model__header_errors)
 }
 END_TEST
 
+START_TEST(test_model__header_typos_are_named)
+{
+	/* a near miss names the key meant; a key without its colon says how to write it */
+	ck_assert_str_eq(problems("-- name: s.a\n-- kind: FULL_REFRESH\n"
+				  "-- materialisation: VIEW\n-- owner data-platform\n"
+				  "-- Tags core, sla\n-- name of this model: see the wiki\n"
+				  "-- owner is the finance team\nSELECT 1"),
+		"m.sql:3: warning: unknown header 'materialisation' ignored (did you mean "
+		"'materialization'?)\n"
+		"m.sql:4: warning: 'owner' has no colon, so it is a comment: write "
+		"'-- owner: data-platform' to set the header\n"
+		"m.sql:5: warning: 'tags' has no colon, so it is a comment: write "
+		"'-- tags: core, sla' to set the header\n");
+}
+END_TEST
+
 START_TEST(test_model__list_header_errors)
 {
 	ck_assert_str_eq(problems("-- name: s.a\n-- kind: FULL_REFRESH\n"
@@ -298,6 +314,7 @@ Suite *suite_model(void)
 	tcase_add_test(tc, test_model__header_fields_and_defaults);
 	tcase_add_test(tc, test_model__refs_and_dependencies);
 	tcase_add_test(tc, test_model__header_errors);
+	tcase_add_test(tc, test_model__header_typos_are_named);
 	tcase_add_test(tc, test_model__list_header_errors);
 	tcase_add_test(tc, test_model__body_errors);
 	tcase_add_test(tc, test_model__file_errors);

@@ -298,6 +298,10 @@ START_TEST(test_config__errors_name_the_problem)
 	path = write_temp(GOOD_SECRETS);
 	ck_assert_int_eq(config_load(&cfg, a, path, CONFIG_NEED_DB, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "database_url is required"));
+	/* the variable that works, spelled as it works, and the file that was read */
+	ck_assert_ptr_nonnull(strstr(err, "IRONLAYER_DATABASE_URL"));
+	ck_assert_ptr_null(strstr(err, "IRONLAYER_database_url"));
+	ck_assert_ptr_nonnull(strstr(err, path));
 	unlink(path);
 
 	path = write_temp("cors_allowed_origins = https://app.example.com, *\n");
