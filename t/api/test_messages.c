@@ -122,6 +122,14 @@ static char *generate(const struct tenant *t, const char *base, const char *targ
 	return must_str(*out, "plan_id");
 }
 
+/* 1 when the suite runs behind Apache (IRONLAYER_TEST_FRONTEND=apache) instead of lighttpd */
+static int behind_apache(void)
+{
+	const char *fe = getenv("IRONLAYER_TEST_FRONTEND");
+
+	return fe != NULL && strcmp(fe, "apache") == 0;
+}
+
 /* curl -X POST without -d: no Content-Length, which lighttpd itself answers with 411 */
 START_TEST(test_messages__a_post_without_a_body_is_an_empty_object)
 {
@@ -141,12 +149,19 @@ START_TEST(test_messages__a_post_without_a_body_is_an_empty_object)
 	 * it is told to send a body instead of running in the api pool */
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/apply", id);
 	r = api("POST", path, t.token, NULL, NULL, NULL);
-	ck_assert_status(r, 411);
-	ck_assert_str_eq(resp_str(r, "code"), "length_required");
-	resp_free(r);
-	r = api_json("POST", path, t.token, "{}");
-	ck_assert_status(r, 200);
-	resp_free(r);
+	if (behind_apache()) {
+		/* Apache routes the bodiless request by its path: it reaches the apply pool */
+		ck_assert_status(r, 200);
+		ck_assert_str_eq(resp_str(r, "status"), "applied");
+		resp_free(r);
+	} else {
+		ck_assert_status(r, 411);
+		ck_assert_str_eq(resp_str(r, "code"), "length_required");
+		resp_free(r);
+		r = api_json("POST", path, t.token, "{}");
+		ck_assert_status(r, 200);
+		resp_free(r);
+	}
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
 	/* a client cannot pose as the web server: its header arrives as HTTP_REDIRECT_STATUS */
 	r = api("GET", path, t.token, NULL, NULL, "Redirect-Status: 411");
