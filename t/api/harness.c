@@ -13,14 +13,9 @@
 
 #include <curl/curl.h>
 
-struct grow {
-	char *p;
-	size_t n;
-};
-
-static size_t append(char *data, size_t size, size_t nmemb, void *arg)
+size_t curl_collect(char *data, size_t size, size_t nmemb, void *arg)
 {
-	struct grow *g = arg;
+	struct curl_growbuf *g = arg;
 	size_t add = size * nmemb;
 	char *np = realloc(g->p, g->n + add + 1);
 
@@ -45,7 +40,7 @@ struct resp *api(const char *method, const char *path, const char *token,
 		 const char *content_type, const char *body, const char *extra_header)
 {
 	struct resp *r = calloc(1, sizeof(*r));
-	struct grow b = { NULL, 0 }, h = { NULL, 0 };
+	struct curl_growbuf b = { NULL, 0 }, h = { NULL, 0 };
 	struct curl_slist *hdrs = NULL;
 	char line[4096];
 	char *url;
@@ -59,9 +54,9 @@ struct resp *api(const char *method, const char *path, const char *token,
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "HEAD") == 0)
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, append);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_collect);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	if (token != NULL) {
@@ -196,7 +191,7 @@ char *psql(const char *db, const char *sql)
 {
 	char path[512], cmd[1024];
 	FILE *f, *p;
-	struct grow out = { NULL, 0 };
+	struct curl_growbuf out = { NULL, 0 };
 	char buf[4096];
 	size_t n;
 
@@ -212,7 +207,7 @@ char *psql(const char *db, const char *sql)
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		append(buf, 1, n, &out);
+		curl_collect(buf, 1, n, &out);
 	pclose(p);
 	return out.p ? out.p : strdup("");
 }
@@ -338,7 +333,7 @@ char *conf_value(const char *key)
 int run_cli(const char *args, const char *stdin_text, char **output)
 {
 	char in_path[512], cmd[4096], buf[4096];
-	struct grow out = { NULL, 0 };
+	struct curl_growbuf out = { NULL, 0 };
 	FILE *f, *p;
 	size_t n;
 	int status;
@@ -355,7 +350,7 @@ int run_cli(const char *args, const char *stdin_text, char **output)
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		append(buf, 1, n, &out);
+		curl_collect(buf, 1, n, &out);
 	status = pclose(p);
 	if (output != NULL)
 		*output = out.p ? out.p : strdup("");

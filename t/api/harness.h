@@ -46,6 +46,14 @@ int worker_pids(int *pids, int max);
 /* A worker's resident set in KiB. */
 long pid_rss_kib(int pid);
 /* A process-unique string for emails and names. */
+/* A response body or header block collected by curl_collect (malloc'd, NUL-terminated). */
+struct curl_growbuf {
+	char *p;
+	size_t n;
+};
+/* CURLOPT_WRITEFUNCTION / CURLOPT_HEADERFUNCTION appending to a struct curl_growbuf. */
+size_t curl_collect(char *data, size_t size, size_t nmemb, void *arg);
+
 const char *unique(const char *prefix);
 
 #define ck_assert_status(r, code) \

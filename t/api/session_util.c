@@ -9,26 +9,6 @@
 
 #include <curl/curl.h>
 
-struct buf {
-	char *p;
-	size_t n;
-};
-
-static size_t grow(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t add = size * nmemb;
-	char *np = realloc(b->p, b->n + add + 1);
-
-	if (np == NULL)
-		return 0;
-	memcpy(np + b->n, data, add);
-	b->n += add;
-	np[b->n] = '\0';
-	b->p = np;
-	return add;
-}
-
 static struct curl_slist *header_list(const char *body, const struct send_opts *o)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Expect:");
@@ -49,7 +29,7 @@ static struct curl_slist *header_list(const char *body, const struct send_opts *
 struct resp *send_req(const char *method, const char *path, const char *body,
 		      const struct send_opts *o)
 {
-	struct buf b = { NULL, 0 }, h = { NULL, 0 };
+	struct curl_growbuf b = { NULL, 0 }, h = { NULL, 0 };
 	struct curl_slist *hdrs = header_list(body, o);
 	char url[2048], source[80];
 	struct resp *r = NULL;
@@ -58,9 +38,9 @@ struct resp *send_req(const char *method, const char *path, const char *body,
 	snprintf(url, sizeof(url), "%s%s", getenv("IL_TEST_URL"), path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, grow);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_collect);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, grow);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, curl_collect);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
