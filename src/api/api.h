@@ -84,6 +84,9 @@ int api_models_lineage(struct req *r);
 /* auth.c (sign-up, login, the authenticator), auth_session.c (refresh, cookies, password) */
 int api_authenticate(struct req *r);
 int api_bind_tenant(struct req *r);
+/* The deferred tenant transaction of a read (http_app.defer_tenant) and its 401. */
+int api_defer_tenant(struct req *r);
+void api_session_refused(struct req *r);
 int api_auth_signup(struct req *r);
 int api_auth_login(struct req *r);
 int api_auth_refresh(struct req *r);

@@ -156,6 +156,41 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
 	return rc;
 }
 
+/* The user check of a deferred opening: fails (SQLSTATE IL401) unless the user may go on. */
+static const char check_sql[] = "SELECT email, role FROM auth_session_check($1, $2, $3::int)";
+static const char check_applying_sql[] =
+	"SELECT email, role, tenant_applying($2) FROM auth_session_check($1, $2, $3::int)";
+
+struct deferred_session {
+	db_session_fn fn;
+	void *arg;
+};
+
+static int session_opened(void *arg, const PGresult *check, int can_rerun)
+{
+	struct deferred_session *d = arg;
+	struct db_session s;
+
+	if (read_session(&s, check) < 0)
+		return IL_ERR;   /* the check returns its row or fails */
+	return d->fn(d->arg, &s, can_rerun);
+}
+
+int db_defer_tenant_as_user(struct db *db, struct arena *a, const char *tenant_id,
+			    const char *user_id, long epoch, int ask_applying,
+			    db_session_fn fn, void *arg)
+{
+	struct deferred_session *d = arena_alloc(a, sizeof(*d));
+	const char *p[3] = { user_id, tenant_id, arena_printf(a, "%ld", epoch) };
+
+	if (d == NULL || p[2] == NULL)
+		return IL_ENOMEM;
+	d->fn = fn;
+	d->arg = arg;
+	return db_defer_tenant(db, tenant_id, ask_applying ? check_applying_sql : check_sql, 3,
+			       p, session_opened, d);
+}
+
 int db_user_end_sessions(struct db *db, struct arena *a, const char *tenant_id,
 			 const char *user_id)
 {
