@@ -35,6 +35,10 @@ void api_page_respond(struct req *r, const struct api_page *pg, json_object *ite
 		      long long total);
 /* 200 with the bare array items of an unpaginated list and X-Total-Count. */
 void api_list_respond(struct req *r, json_object *items, long long total);
+/* The same two with the array's JSON text, built without a json-c tree. */
+void api_page_respond_text(struct req *r, const struct api_page *pg, const char *json,
+			   size_t len, long long total);
+void api_list_respond_text(struct req *r, const char *json, size_t len, long long total);
 /* JSON text from the database into an object (NULL stays NULL). */
 json_object *api_json_parse(const char *text);
 /* Rewrites the number o.key the one way costs are written (0.000002, never 2e-06). */

@@ -5,9 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/plan.h"
 #include "db/db.h"
+#include "db/json_text.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
 
 int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
 	       const char *name)
@@ -140,15 +144,79 @@ int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tena
 	return rc;
 }
 
-int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *a,
-		 const char *tenant_id, const char *env, const char *status, long long limit,
-		 long long offset)
+/* A cost written the way plan JSON writes it (0.000013, never 1.3e-05). */
+static void add_cost(struct strbuf *sb, const char *text)
+{
+	char buf[PLAN_NUMBER_LEN];
+	double v = parse_double_or(text, 0);
+
+	if (plan_format_number(buf, v) < 0)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_adds(sb, buf);
+}
+
+/* One list item: the reference's fields (models_changed is the plan's list) and ours. */
+static void add_plan_item(struct strbuf *sb, const PGresult *res, int i)
+{
+	const char *changed = db_val(res, i, PLAN_LIST_MODELS_CHANGED_COUNT) != NULL ?
+			      db_val(res, i, PLAN_LIST_MODELS_CHANGED) : NULL;
+
+	strbuf_adds(sb, "{\"plan_id\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_ID));
+	strbuf_adds(sb, ",\"base_sha\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_BASE));
+	strbuf_adds(sb, ",\"target_sha\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_TARGET));
+	strbuf_adds(sb, ",\"environment\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_ENV));
+	strbuf_adds(sb, ",\"status\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_STATUS));
+	strbuf_addf(sb, ",\"total_steps\":%d,\"estimated_cost_usd\":",
+		    (int)db_long(res, i, PLAN_LIST_STEPS));
+	add_cost(sb, db_val(res, i, PLAN_LIST_COST));
+	strbuf_addf(sb, ",\"models_changed_count\":%ld,\"models_changed\":",
+		    db_long(res, i, PLAN_LIST_MODELS_CHANGED_COUNT));
+	if (changed != NULL)
+		db_json_compact(sb, changed);
+	else
+		strbuf_adds(sb, "[]");
+	strbuf_adds(sb, ",\"created_at\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_CREATED_AT));
+	strbuf_adds(sb, ",\"created_by\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_CREATED_BY));
+	strbuf_addc(sb, '}');
+}
+
+static int plan_items(const char **json, size_t *len, struct arena *a, const PGresult *res)
+{
+	struct strbuf sb;
+	int i;
+
+	db_json_page_init(&sb, a);
+	strbuf_addc(&sb, '[');
+	for (i = 0; i < db_rows(res); i++) {
+		if (i > 0)
+			strbuf_addc(&sb, ',');
+		add_plan_item(&sb, res, i);
+	}
+	strbuf_addc(&sb, ']');
+	if ((*json = strbuf_cstr(&sb)) == NULL)
+		return IL_ENOMEM;
+	*len = sb.len;
+	return 0;
+}
+
+int db_plan_list(const char **json, size_t *len, long long *total, struct db *db,
+		 struct arena *a, const char *tenant_id, const char *env, const char *status,
+		 long long limit, long long offset)
 {
 	/* only what a list item shows (no plan_text, no advisory, no environment) */
 	static const char sql[] =
 		"SELECT p.plan_id, p.environment, p.status, p.base_sha, p.target_sha,"
 		" p.total_steps, p.estimated_cost_usd, iso8601(p.created_at), u.email,"
-		" p.summary_models_changed::text, count(*) OVER ()"
+		" p.summary_models_changed::text,"
+		" CASE WHEN jsonb_typeof(p.summary_models_changed) = 'array'"
+		"  THEN jsonb_array_length(p.summary_models_changed) END, count(*) OVER ()"
 		" FROM plans p LEFT JOIN users u ON u.id = p.created_by"
 		" WHERE p.tenant_id = $1 AND ($2::text IS NULL OR p.environment = $2)"
 		" AND ($3::text IS NULL OR p.status = $3)"
@@ -158,16 +226,16 @@ int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *
 		" AND ($2::text IS NULL OR environment = $2) AND ($3::text IS NULL OR status = $3)";
 	char lim[24], off[24];
 	const char *p[5] = { tenant_id, env, status, lim, off };
-	PGresult *res;
+	PGresult *res, *page;
 	int rc;
 
 	snprintf(lim, sizeof(lim), "%lld", limit);
 	snprintf(off, sizeof(off), "%lld", offset);
-	rc = db_exec(out, db, a, sql, 5, p);
-	if (rc < 0)
+	if ((rc = db_exec(&page, db, a, sql, 5, p)) < 0 ||
+	    (rc = plan_items(json, len, a, page)) < 0)
 		return rc;
-	if (db_rows(*out) > 0) {
-		*total = strtoll(db_val(*out, 0, PLAN_LIST_TOTAL), NULL, 10);
+	if (db_rows(page) > 0) {
+		*total = strtoll(db_val(page, 0, PLAN_LIST_TOTAL), NULL, 10);
 		return 0;
 	}
 	/* an empty first page means no rows at all: no count needed */

@@ -16,5 +16,6 @@ Suite *suite_body(void);
 Suite *suite_netguard(void);
 Suite *suite_pg_connect(void);
 Suite *suite_httpc(void);
+Suite *suite_json_text(void);
 
 #endif
