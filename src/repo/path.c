@@ -113,10 +113,11 @@ static int missing_in_roots(const char *plain, const struct il_config *cfg,
 {
 	char prefix[PATH_MAX], real[PATH_MAX], where[PATH_MAX];
 	struct stat st;
-	char *slash;
 
 	snprintf(prefix, sizeof(prefix), "%s", plain);
 	while (lstat(prefix, &st) != 0) {
+		char *slash;
+
 		if ((slash = strrchr(prefix, '/')) == NULL || strcmp(prefix, "/") == 0)
 			return 0;
 		slash[slash == prefix ? 1 : 0] = '\0';
