@@ -105,9 +105,18 @@ if [ -n "$explain" ]; then
 		echo "bench/api.sh: EXPLAIN failed, see $explain" >&2
 fi
 
-# name|path|token
+# name|path|token[|connections]: the floor is /ready, one statement in one
+# round trip on the worker's connection (no transaction, no tenant, no user
+# check): no read can be faster on this stack. The -c8 rows show the latency
+# without the queue that 64 connections build in front of 2 workers.
+low=8
 endpoints=(
 	"GET /api/v1/health|/api/v1/health|"
+	"GET /ready (floor)|/ready|"
+	"GET /api/v1/health -c$low|/api/v1/health||$low"
+	"GET /ready (floor) -c$low|/ready||$low"
+	"GET /api/v1/auth/me -c$low|/api/v1/auth/me|$busy_token|$low"
+	"GET /plans?limit=20 (20 plans) -c$low|/api/v1/plans?limit=20|$busy_token|$low"
 	"GET /api/v1/auth/me|/api/v1/auth/me|$busy_token"
 	"GET /plans?limit=20 (0 plans)|/api/v1/plans?limit=20|$empty_token"
 	"GET /plans?limit=20 (20 plans)|/api/v1/plans?limit=20|$busy_token"
@@ -120,7 +129,7 @@ endpoints=(
 
 # every endpoint answers 200 before it is measured
 for e in "${endpoints[@]}"; do
-	IFS='|' read -r name path token <<<"$e"
+	IFS='|' read -r name path token _ <<<"$e"
 	code=$(curl -s -o /dev/null -w '%{http_code}' ${token:+-H "Authorization: Bearer $token"} "$url$path")
 	[ "$code" = 200 ] || { echo "$name: $code before the run" >&2; exit 1; }
 done
@@ -130,9 +139,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -A rps p50 p99
 for _ in $(seq 1 "$runs"); do
 	for e in "${endpoints[@]}"; do
-		IFS='|' read -r name path token <<<"$e"
-		grep -Eq -- "$only" <<<"$name" || [ "$name" = "GET /api/v1/health" ] || continue
-		out=$(wrk -t2 -c"$conns" -d"${seconds}s" --latency \
+		IFS='|' read -r name path token c <<<"$e"
+		grep -Eq -- "$only" <<<"$name" || [[ "$name" = "GET /api/v1/health"* || "$name" = "GET /ready"* ]] || continue
+		out=$(wrk -t2 -c"${c:-$conns}" -d"${seconds}s" --latency \
 			${token:+-H "Authorization: Bearer $token"} "$url$path")
 		if grep -q "Non-2xx" <<<"$out"; then echo "$name: $(grep Non-2xx <<<"$out")" >&2; fi
 		rps[$name]+="$(awk '/Requests\/sec/ { print $2 }' <<<"$out") "
@@ -142,17 +151,25 @@ for _ in $(seq 1 "$runs"); do
 done
 
 med() { tr ' ' '\n' <<<"$1" | grep . | median; }
-health=$(med "${rps[GET /api/v1/health]}")
+# ratios to health and to the floor at the same number of connections
+base() { # base NAME CONNECTIONS
+	local n=$1
+	[ "$2" = "$conns" ] || n="$1 -c$2"
+	med "${rps[$n]:-0}"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo "ironlayer API, $(nproc) cores ($(uptime | sed 's/.*load average: //') load), $workers workers," \
-	"wrk -t2 -c$conns, medians of $runs x ${seconds}s, $(basename "$builddir")"
-printf '| %-34s | %8s | %8s | %8s | %6s |\n' request req/s "p50 ms" "p99 ms" ratio
-printf '|%s|---------:|---------:|---------:|-------:|\n' "$(printf -- '-%.0s' $(seq 1 36))"
+	"wrk -t2 -c$conns (-cN: N connections), medians of $runs x ${seconds}s, $(basename "$builddir")"
+printf '| %-40s | %8s | %8s | %8s | %6s | %6s |\n' request req/s "p50 ms" "p99 ms" health floor
+printf '|%s|---------:|---------:|---------:|-------:|-------:|\n' "$(printf -- '-%.0s' $(seq 1 42))"
 for e in "${endpoints[@]}"; do
-	IFS='|' read -r name _ _ <<<"$e"
+	IFS='|' read -r name _ _ c <<<"$e"
 	[ -n "${rps[$name]:-}" ] || continue
 	r=$(med "${rps[$name]}")
-	printf '| %-34s | %8.0f | %8.2f | %8.2f | %6.2f |\n' "\`$name\`" "$r" \
-		"$(med "${p50[$name]}")" "$(med "${p99[$name]}")" "$(awk -v a="$r" -v b="$health" 'BEGIN { print a / b }')"
+	printf '| %-40s | %8.0f | %8.2f | %8.2f | %6s | %6s |\n' "\`$name\`" "$r" \
+		"$(med "${p50[$name]}")" "$(med "${p99[$name]}")" \
+		"$(ratio "$r" "$(base "GET /api/v1/health" "${c:-$conns}")")" \
+		"$(ratio "$r" "$(base "GET /ready (floor)" "${c:-$conns}")")"
 done
 
 # lighttpd, the workers and every PostgreSQL process of this stack
@@ -201,9 +218,10 @@ pool_rss() {
 if [ -n "$profile" ]; then
 	n=0
 	for e in "${endpoints[@]}"; do
-		IFS='|' read -r name path token <<<"$e"
+		IFS='|' read -r name path token c <<<"$e"
 		n=$((n + 1))
-		grep -Eq -- "$only" <<<"$name" || [ "$name" = "GET /api/v1/health" ] || continue
+		[ -z "$c" ] || continue   # the profile is of 64 connections
+		grep -Eq -- "$only" <<<"$name" || [[ "$name" = "GET /api/v1/health"* || "$name" = "GET /ready"* ]] || continue
 		profile_endpoint "$n" "$name" "$path" "$token"
 	done
 	echo "profiles in $profile"

@@ -11,4 +11,5 @@ dist_sql_DATA = \
 	sql/011_compat.sql \
 	sql/012_apply_limits.sql \
 	sql/013_list_indexes.sql \
-	sql/014_session_check.sql
+	sql/014_session_check.sql \
+	sql/018_session_check_invoker.sql

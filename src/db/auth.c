@@ -158,8 +158,10 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
 
 /* The user check of a deferred opening: fails (SQLSTATE IL401) unless the user may go on. */
 static const char check_sql[] = "SELECT email, role FROM auth_session_check($1, $2, $3::int)";
+/* tenant_applying's query inline: planned once with the statement, not a second PL/pgSQL call */
 static const char check_applying_sql[] =
-	"SELECT email, role, tenant_applying($2) FROM auth_session_check($1, $2, $3::int)";
+	"SELECT c.email, c.role, EXISTS (SELECT 1 FROM plans p WHERE p.tenant_id = $2"
+	" AND p.status = 'applying') FROM auth_session_check($1, $2, $3::int) c";
 
 struct deferred_session {
 	db_session_fn fn;

@@ -16,11 +16,22 @@ struct db;
 /*
  * SQL for run r as JSON text: run_json plus the run-record fields the
  * reference's clients show (we never retry a step, keep no log URI or
- * cluster, and name the executor that ran it).
+ * cluster, and name the executor that ran it). One json value with its keys
+ * in the order jsonb keeps them (by length, then bytes; run_json(r)::jsonb ||
+ * jsonb_build_object(...) gave these bytes), so PostgreSQL does not parse
+ * each row's text into jsonb, merge and write it again.
  */
 #define DB_RUN_JSON \
-	"(run_json(r)::jsonb || jsonb_build_object('executor_version', r.executor," \
-	" 'retry_count', 0, 'logs_uri', NULL::text, 'cluster_used', NULL::text))::text"
+	"json_build_object('run_id', r.run_id, 'status', r.status, 'plan_id', r.plan_id," \
+	" 'step_id', r.step_id, 'executor', r.executor, 'logs_uri', NULL::text," \
+	" 'run_type', r.run_type, 'model_name', r.model_name," \
+	" 'started_at', iso8601(r.started_at), 'environment', r.environment," \
+	" 'finished_at', iso8601(r.finished_at), 'input_range', CASE" \
+	"  WHEN r.input_range_start IS NULL THEN NULL ELSE json_build_object(" \
+	"  'end', r.input_range_end, 'start', r.input_range_start) END," \
+	" 'retry_count', 0, 'cluster_used', NULL::text, 'error_message', r.error_message," \
+	" 'external_run_id', r.external_run_id, 'input_range_end', r.input_range_end," \
+	" 'executor_version', r.executor, 'input_range_start', r.input_range_start)::text"
 
 struct db_run_new {
 	const char *plan_id, *step_id, *model, *environment, *run_type;
