@@ -120,16 +120,6 @@ int billing_check_quota(struct req *r, enum billing_limit what);
 int billing_count_plan_generation(struct req *r);
 
 /* settings.c */
-/* The tenant's LLM settings; api_key is the opened key (never log or return it). */
-struct api_llm_settings {
-	int configured;           /* a key is stored */
-	const char *provider;     /* "anthropic" or "openai", NULL without a key */
-	const char *model;        /* the stored model, else the provider's default */
-	const char *api_key;
-	int ai_advisory_enabled;
-};
-/* Reads (and opens) the tenant's LLM settings; IL_EINVALID when the key does not open. */
-int api_settings_llm(struct api_llm_settings *out, struct req *r);
 int api_settings_get(struct req *r);
 int api_settings_patch(struct req *r);
 int api_settings_put_key(struct req *r);
