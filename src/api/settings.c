@@ -96,21 +96,23 @@ int api_settings_get(struct req *r)
 	return respond_settings(r);
 }
 
-static const struct field patch_fields[] = {
-	{ "ai_advisory_enabled", FIELD_BOOL, 1, 0, 0, 0, NULL },
+enum { PATCH_ENABLED, PATCH__MAX };
+static const struct field patch_fields[PATCH__MAX] = {
+	[PATCH_ENABLED] = { "ai_advisory_enabled", FIELD_BOOL, 1, 0, 0, 0, NULL },
 };
 
 /* PATCH /api/v1/settings (admin) {ai_advisory_enabled}: 200 with the settings. */
 int api_settings_patch(struct req *r)
 {
-	struct field_value v[1];
-	int rc;
+	struct field_value v[PATCH__MAX];
+	int rc, on;
 
-	if (body_read(r, patch_fields, 1, v))
+	if (body_read(r, patch_fields, PATCH__MAX, v))
 		return 0;
-	if ((rc = db_settings_set_advisory(r->db, r->arena, r->who.tenant_id, v[0].b)) < 0 ||
+	on = v[PATCH_ENABLED].b;
+	if ((rc = db_settings_set_advisory(r->db, r->arena, r->who.tenant_id, on)) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
-				  v[0].b ? "ai_advisory_enabled" : "ai_advisory_disabled",
+				  on ? "ai_advisory_enabled" : "ai_advisory_disabled",
 				  "settings", r->who.tenant_id, NULL)) < 0)
 		return rc;
 	return respond_settings(r);
@@ -147,10 +149,11 @@ static const char *check_model(const char *s)
 	return NULL;
 }
 
-static const struct field key_fields[] = {
-	{ "provider", FIELD_STRING, 0, 16, 0, 0, check_provider },
-	{ "api_key", FIELD_STRING, 1, 512, 0, 0, check_key },
-	{ "model", FIELD_STRING, 0, 128, 0, 0, check_model },
+enum { KEY_PROVIDER, KEY_API_KEY, KEY_MODEL, KEY__MAX };
+static const struct field key_fields[KEY__MAX] = {
+	[KEY_PROVIDER] = { "provider", FIELD_STRING, 0, 16, 0, 0, check_provider },
+	[KEY_API_KEY] = { "api_key", FIELD_STRING, 1, 512, 0, 0, check_key },
+	[KEY_MODEL] = { "model", FIELD_STRING, 0, 128, 0, 0, check_model },
 };
 
 /* The provider a key's own prefix names (sk-ant- is Anthropic's, sk- OpenAI's), or NULL. */
@@ -164,9 +167,11 @@ static const char *provider_of_key(const char *key)
 /* The provider given, else the key's; NULL after recording a 422. */
 static const char *key_provider(struct req *r, const struct field_value *v)
 {
-	const char *p = v[0].present ? v[0].str : v[1].present ? provider_of_key(v[1].str) : NULL;
+	const struct field_value *given = &v[KEY_PROVIDER], *key = &v[KEY_API_KEY];
+	const char *p = given->present ? given->str : key->present ? provider_of_key(key->str) :
+			NULL;
 
-	if (p == NULL && v[1].present && !v[0].present)
+	if (p == NULL && key->present && !given->present)
 		req_invalid(r, "body", "provider", "Field required: the key does not tell its"
 			    " provider (sk-ant-... is anthropic, sk-... openai)", "missing");
 	return p;
@@ -211,21 +216,23 @@ static json_object *stored_json(const struct req *r, const struct db_settings *s
  */
 int api_settings_put_key(struct req *r)
 {
-	struct field_value v[3];
+	struct field_value v[KEY__MAX];
 	const char *sealed, *meta, *provider;
 	struct db_settings s;
 	int rc;
 
-	body_collect(r, key_fields, 3, v);
+	body_collect(r, key_fields, KEY__MAX, v);
 	provider = key_provider(r, v);
 	if (req_validation_finish(r))
 		return 0;
-	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY, v[1].str) < 0)
+	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY,
+			v[KEY_API_KEY].str) < 0)
 		return IL_ERR;
 	meta = arena_printf(r->arena, "{\"provider\": \"%s\"}", provider);
 	if ((rc = db_settings_store_key(r->db, r->arena, r->who.tenant_id, provider, sealed,
-					key_prefix(r, &v[1]), v[1].str + v[1].len - 4,
-					v[2].present ? v[2].str : NULL,
+					key_prefix(r, &v[KEY_API_KEY]),
+					v[KEY_API_KEY].str + v[KEY_API_KEY].len - 4,
+					v[KEY_MODEL].present ? v[KEY_MODEL].str : NULL,
 					r->cfg->ai_advisory_enabled)) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				  "llm_key_stored", "settings", r->who.tenant_id, meta)) < 0 ||
