@@ -73,8 +73,8 @@ int db_settings_set_advisory(struct db *db, struct arena *a, const char *tenant_
 {
 	static const char sql[] =
 		"INSERT INTO tenant_settings (tenant_id, ai_advisory_enabled) VALUES ($1, $2)"
-		" ON CONFLICT (tenant_id) DO UPDATE SET ai_advisory_enabled = EXCLUDED.ai_advisory_enabled,"
-		" updated_at = now()";
+		" ON CONFLICT (tenant_id) DO UPDATE SET"
+		" ai_advisory_enabled = EXCLUDED.ai_advisory_enabled, updated_at = now()";
 	const char *p[2] = { tenant_id, enabled ? "true" : "false" };
 
 	return db_exec(NULL, db, a, sql, 2, p);
