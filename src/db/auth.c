@@ -1,6 +1,7 @@
 /* auth.c (db): tenants, users, refresh tokens, login throttling, audit */
 #include "db/auth.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "db/db.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 int db_tenant_create(struct db *db, struct arena *a, const char *tenant_id, const char *name)
@@ -294,10 +296,12 @@ int db_refresh_revoke_family(int *count, struct db *db, struct arena *a,
 		" WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL";
 	const char *p[2] = { tenant_id, family_id };
 	PGresult *res;
+	int64_t n = 0;
 	int rc = db_exec(&res, db, a, sql, 2, p);
 
-	if (rc == 0)
-		*count = (int)strtol(PQcmdTuples(res), NULL, 10);
+	if (rc == 0 && parse_i64(PQcmdTuples(res), 0, INT_MAX, &n) < 0)
+		rc = IL_ERR;
+	*count = (int)n;
 	return rc;
 }
 

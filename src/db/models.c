@@ -67,8 +67,9 @@ int db_model_upsert(struct db *db, struct arena *a, const char *tenant_id,
 	" 'last_modified_commit', m.last_modified_commit)::text"
 
 int db_model_list(const char **json, size_t *len, long long *total, struct db *db,
-		  struct arena *a, const char *tenant_id, const char *kind, const char *owner, const char *tag,
-		  const char *search, long long limit, long long offset)
+		  struct arena *a, const char *tenant_id, const char *kind,
+		  const char *owner, const char *tag, const char *search,
+		  long long limit, long long offset)
 {
 	static const char where[] =
 		" FROM models m WHERE m.tenant_id = $1"

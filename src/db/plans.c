@@ -1,6 +1,7 @@
 /* plans.c (db): environments as plans see them, plans, approvals, planner state */
 #include "db/plans.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +23,23 @@ int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *t
 		" WHERE tenant_id = $1 AND name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
+	int64_t required = 0, version = 0;
 	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
+	if (parse_i64(db_val(res, 0, 5), 0, INT_MAX, &required) < 0 ||
+	    parse_i64(db_val(res, 0, 7), 0, INT_MAX, &version) < 0)
+		return IL_ERR;
 	out->id = db_val(res, 0, 0);
 	out->name = db_val(res, 0, 1);
 	out->executor = db_val(res, 0, 2);
 	out->catalog = db_val(res, 0, 3);
 	out->schema_prefix = db_val(res, 0, 4);
-	out->required_approvals = (int)strtol(db_val(res, 0, 5), NULL, 10);
+	out->required_approvals = (int)required;
 	out->allow_self_approval = strcmp(db_val(res, 0, 6), "t") == 0;
-	out->version = (int)strtol(db_val(res, 0, 7), NULL, 10);
+	out->version = (int)version;
 	out->step_timeout_seconds = db_long(res, 0, 8);
 	return 0;
 }
@@ -284,10 +289,12 @@ int db_plan_count_approvals(int *count, struct db *db, struct arena *a, const ch
 		" AND ($3::boolean OR p.created_by IS DISTINCT FROM pa.user_id)";
 	const char *p[3] = { tenant_id, plan_id, count_author ? "true" : "false" };
 	PGresult *res;
+	int64_t n = 0;
 	int rc = db_exec(&res, db, a, sql, 3, p);
 
-	if (rc == 0)
-		*count = (int)strtol(db_val(res, 0, 0), NULL, 10);
+	if (rc == 0 && parse_i64(db_val(res, 0, 0), 0, INT_MAX, &n) < 0)
+		rc = IL_ERR;
+	*count = (int)n;
 	return rc;
 }
 
