@@ -20,15 +20,17 @@ EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
   EXECUTE plans_page(:'tenant', NULL, NULL, '20', '0');
 \echo '### GET /models?limit=20'
 PREPARE models_page AS
-SELECT (json_build_object('name', m.name, 'kind', m.kind,
-  'materialization', m.materialization, 'owner', m.owner, 'tags', m.tags,
-  'time_column', m.time_column, 'unique_key', m.unique_key,
-  'last_modified_commit', m.last_modified_commit, 'content_hash', m.content_hash,
-  'updated_at', iso8601(m.updated_at), 'last_run_status', lr.status,
-  'watermark_range', wm.range)::jsonb || jsonb_build_object('model_name', m.name,
-  'current_version', m.content_hash, 'created_at', iso8601(m.created_at),
-  'last_modified_at', iso8601(m.updated_at)))::text, m.total
-  FROM (SELECT m.*, count(*) OVER () AS total
+SELECT json_build_object('kind', m.kind, 'name', m.name, 'tags', m.tags,
+  'owner', m.owner, 'created_at', iso8601(m.created_at), 'model_name', m.name,
+  'unique_key', m.unique_key, 'updated_at', iso8601(m.updated_at),
+  'time_column', m.time_column, 'content_hash', m.content_hash,
+  'current_version', m.content_hash, 'last_run_status', lr.status,
+  'materialization', m.materialization, 'watermark_range', wm.range,
+  'last_modified_at', iso8601(m.updated_at),
+  'last_modified_commit', m.last_modified_commit)::text, m.total
+  FROM (SELECT m.tenant_id, m.name, m.kind, m.materialization, m.owner, m.tags,
+          m.time_column, m.unique_key, m.last_modified_commit, m.content_hash,
+          m.created_at, m.updated_at, count(*) OVER () AS total
           FROM models m WHERE m.tenant_id = $1
            AND ($2::text IS NULL OR m.kind = $2) AND ($3::text IS NULL OR m.owner = $3)
            AND ($4::text IS NULL OR $4 = ANY (m.tags))
@@ -37,8 +39,8 @@ SELECT (json_build_object('name', m.name, 'kind', m.kind,
   LEFT JOIN LATERAL (SELECT r.status FROM runs r
      WHERE r.tenant_id = m.tenant_id AND r.model_name = m.name
      ORDER BY r.started_at DESC, r.run_id LIMIT 1) lr ON true
-  LEFT JOIN LATERAL (SELECT json_build_object('start', w.range_start,
-     'end', w.range_end) AS range FROM watermarks w
+  LEFT JOIN LATERAL (SELECT json_build_object('end', w.range_end,
+     'start', w.range_start) AS range FROM watermarks w
      WHERE w.tenant_id = m.tenant_id AND w.model_name = m.name
      ORDER BY w.updated_at DESC LIMIT 1) wm ON true
  ORDER BY m.name;
@@ -46,8 +48,16 @@ EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
   EXECUTE models_page(:'tenant', NULL, NULL, NULL, NULL, '20', '0');
 \echo '### GET /runs?limit=20'
 PREPARE runs_page AS
-SELECT (run_json(r)::jsonb || jsonb_build_object('executor_version', r.executor,
-  'retry_count', 0, 'logs_uri', NULL::text, 'cluster_used', NULL::text))::text,
+SELECT json_build_object('run_id', r.run_id, 'status', r.status,
+  'plan_id', r.plan_id, 'step_id', r.step_id, 'executor', r.executor,
+  'logs_uri', NULL::text, 'run_type', r.run_type, 'model_name', r.model_name,
+  'started_at', iso8601(r.started_at), 'environment', r.environment,
+  'finished_at', iso8601(r.finished_at), 'input_range', CASE
+  WHEN r.input_range_start IS NULL THEN NULL ELSE json_build_object(
+  'end', r.input_range_end, 'start', r.input_range_start) END,
+  'retry_count', 0, 'cluster_used', NULL::text, 'error_message', r.error_message,
+  'external_run_id', r.external_run_id, 'input_range_end', r.input_range_end,
+  'executor_version', r.executor, 'input_range_start', r.input_range_start)::text,
   count(*) OVER () FROM runs r WHERE r.tenant_id = $1
    AND ($2::text IS NULL OR r.plan_id = $2)
    AND ($3::text IS NULL OR r.model_name = $3)
