@@ -202,43 +202,6 @@ static int load_projects(struct generate *g, struct req *r)
 	return 0;
 }
 
-/* Watermarks and recent runtimes of the environment, as planner inputs. */
-static int load_state(struct plan_inputs *in, struct generate *g, struct req *r)
-{
-	PGresult *wm, *rt;
-	struct plan_watermark *w;
-	struct plan_runtimes *t;
-	double *secs;
-	int i, n, rc;
-
-	rc = db_state_watermarks(&wm, r->db, r->arena, r->who.tenant_id, g->environment);
-	if (rc < 0 ||
-	    (rc = db_state_runtimes(&rt, r->db, r->arena, r->who.tenant_id, g->environment)) < 0)
-		return rc;
-	w = arena_calloc(r->arena, (size_t)db_rows(wm) + 1, sizeof(*w));
-	t = arena_calloc(r->arena, (size_t)db_rows(rt) + 1, sizeof(*t));
-	secs = arena_calloc(r->arena, (size_t)db_rows(rt) + 1, sizeof(*secs));
-	if (w == NULL || t == NULL || secs == NULL)
-		return IL_ENOMEM;
-	for (i = 0; i < db_rows(wm); i++) {
-		w[i].model = db_val(wm, i, 0);
-		w[i].end = db_val(wm, i, 1);
-	}
-	in->watermarks = w;
-	in->n_watermarks = (size_t)db_rows(wm);
-	for (i = 0, n = 0; i < db_rows(rt); i++) {
-		secs[i] = parse_double_or(db_val(rt, i, 1), 0);
-		if (n == 0 || strcmp(t[n - 1].model, db_val(rt, i, 0)) != 0) {
-			t[n].model = db_val(rt, i, 0);
-			t[n++].seconds = &secs[i];
-		}
-		t[n - 1].n++;
-	}
-	in->runtimes = t;
-	in->n_runtimes = (size_t)n;
-	return 0;
-}
-
 static int build_plan(struct generate *g, struct req *r)
 {
 	struct plan_inputs in;
@@ -253,7 +216,7 @@ static int build_plan(struct generate *g, struct req *r)
 	in.as_of = g->as_of;
 	in.default_lookback_days = r->cfg->default_lookback_days;
 	in.cost_per_compute_second = r->cfg->cost_per_compute_second;
-	if ((rc = load_state(&in, g, r)) < 0)
+	if ((rc = db_plan_state(&in, r->db, r->arena, r->who.tenant_id, g->environment)) < 0)
 		return rc;
 	rc = plan_build(&g->plan, r->arena, g->base, g->target, &in, &err);
 	if (rc == IL_EINVALID) {

@@ -44,19 +44,34 @@ int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *t
 	return 0;
 }
 
-int db_state_watermarks(PGresult **out, struct db *db, struct arena *a,
-			const char *tenant_id, const char *env)
+static int state_watermarks(struct plan_inputs *in, struct db *db, struct arena *a,
+			    const char *tenant_id, const char *env)
 {
 	static const char sql[] =
 		"SELECT model_name, range_end::text FROM watermarks"
 		" WHERE tenant_id = $1 AND environment = $2 ORDER BY model_name";
 	const char *p[2] = { tenant_id, env };
+	struct plan_watermark *w;
+	PGresult *res;
+	int i, rc = db_exec(&res, db, a, sql, 2, p);
 
-	return db_exec(out, db, a, sql, 2, p);
+	if (rc < 0)
+		return rc;
+	w = arena_calloc(a, (size_t)db_rows(res) + 1, sizeof(*w));
+	if (w == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < db_rows(res); i++) {
+		w[i].model = db_val(res, i, 0);
+		w[i].end = db_val(res, i, 1);
+	}
+	in->watermarks = w;
+	in->n_watermarks = (size_t)db_rows(res);
+	return 0;
 }
 
-int db_state_runtimes(PGresult **out, struct db *db, struct arena *a,
-		      const char *tenant_id, const char *env)
+/* Rows come ordered by model: each model's runtimes are one run of them. */
+static int state_runtimes(struct plan_inputs *in, struct db *db, struct arena *a,
+			  const char *tenant_id, const char *env)
 {
 	static const char sql[] =
 		"SELECT model_name, runtime_seconds FROM ("
@@ -66,8 +81,36 @@ int db_state_runtimes(PGresult **out, struct db *db, struct arena *a,
 		"  AND runtime_seconds IS NOT NULL) r"
 		" WHERE n <= 10 ORDER BY model_name, runtime_seconds";
 	const char *p[2] = { tenant_id, env };
+	struct plan_runtimes *t;
+	double *secs;
+	PGresult *res;
+	int i, n, rc = db_exec(&res, db, a, sql, 2, p);
 
-	return db_exec(out, db, a, sql, 2, p);
+	if (rc < 0)
+		return rc;
+	t = arena_calloc(a, (size_t)db_rows(res) + 1, sizeof(*t));
+	secs = arena_calloc(a, (size_t)db_rows(res) + 1, sizeof(*secs));
+	if (t == NULL || secs == NULL)
+		return IL_ENOMEM;
+	for (i = 0, n = 0; i < db_rows(res); i++) {
+		secs[i] = parse_double_or(db_val(res, i, 1), 0);
+		if (n == 0 || strcmp(t[n - 1].model, db_val(res, i, 0)) != 0) {
+			t[n].model = db_val(res, i, 0);
+			t[n++].seconds = &secs[i];
+		}
+		t[n - 1].n++;
+	}
+	in->runtimes = t;
+	in->n_runtimes = (size_t)n;
+	return 0;
+}
+
+int db_plan_state(struct plan_inputs *in, struct db *db, struct arena *a,
+		  const char *tenant_id, const char *env)
+{
+	int rc = state_watermarks(in, db, a, tenant_id, env);
+
+	return rc < 0 ? rc : state_runtimes(in, db, a, tenant_id, env);
 }
 
 int db_state_digest(char out[65], struct db *db, struct arena *a, const char *tenant_id,

@@ -6,6 +6,7 @@
 
 struct arena;
 struct db;
+struct plan_inputs;
 
 struct db_env {
 	const char *id;
@@ -23,12 +24,10 @@ struct db_env {
 int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
 	       const char *name);
 
-/* Rows (model_name, range_end) of the environment's watermarks, by name. */
-int db_state_watermarks(PGresult **out, struct db *db, struct arena *a,
-			const char *tenant_id, const char *env);
-/* Rows (model_name, runtime_seconds) of the last 10 successful runs per model. */
-int db_state_runtimes(PGresult **out, struct db *db, struct arena *a,
-		      const char *tenant_id, const char *env);
+/* The planner's inputs from the environment's state: its watermarks (by
+ * model name) and the last 10 successful runtimes of each model. */
+int db_plan_state(struct plan_inputs *in, struct db *db, struct arena *a,
+		  const char *tenant_id, const char *env);
 
 /*
  * SHA-256 (hex) over the environment's watermarks of the given models (a
