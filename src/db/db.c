@@ -426,60 +426,129 @@ static int keep_result(PGresult **out, struct arena *a, PGresult *res)
 	return 0;
 }
 
-/* The statements of a deferred opening: BEGIN, the tenant binding, the check. */
-enum { OPEN_BEGIN, OPEN_BIND, OPEN_CHECK, OPEN_STEPS };
+/*
+ * What goes out in front of a request's statements. A deferred opening (the
+ * read's first pipeline) is the tenant binding and the check, and no BEGIN:
+ * every Execute up to a Sync runs in one implicit transaction, so the
+ * binding (set_config(..., true): local to the transaction) holds for the
+ * check and the statements behind it and ends at the Sync, and a failing
+ * check aborts the rest. Statements after that pipeline in the same request
+ * (db->open.rebind) open a real transaction first, bound again, as
+ * db_begin_tenant_and does.
+ */
+enum opening { OPEN_NONE, OPEN_CHECKED, OPEN_REBOUND };
+enum { CHECKED_BIND, CHECKED_CHECK, CHECKED_STEPS };
+enum { REBOUND_BEGIN, REBOUND_BIND, REBOUND_STEPS };
 
 static const char bind_sql[] = "SELECT set_config('app.tenant_id', $1, true)";
 
-static void plan_opening(struct db *db, struct step *steps, const char *const *bind_params)
+static enum opening opening_of(const struct db *db)
 {
-	plan_step(db, &steps[OPEN_BEGIN], "BEGIN", 0, NULL, 1);
-	plan_step(db, &steps[OPEN_BIND], bind_sql, 1, bind_params, 1);
-	plan_step(db, &steps[OPEN_CHECK], db->open.check_sql, db->open.ncheck,
-		  db->open.check_params, 1);
-	steps[OPEN_CHECK].keep = 1;
+	if (db->open.pending)
+		return OPEN_CHECKED;
+	if (db->open.rebind && !db->in_txn)
+		return OPEN_REBOUND;
+	return OPEN_NONE;
+}
+
+/* Plans the opening's steps; returns how many. */
+static int plan_opening(struct db *db, struct step *steps, enum opening kind,
+			const char *const *bind_params)
+{
+	if (kind == OPEN_CHECKED) {
+		plan_step(db, &steps[CHECKED_BIND], bind_sql, 1, bind_params, 1);
+		plan_step(db, &steps[CHECKED_CHECK], db->open.check_sql, db->open.ncheck,
+			  db->open.check_params, 1);
+		steps[CHECKED_CHECK].keep = 1;
+		return CHECKED_STEPS;
+	}
+	if (kind == OPEN_REBOUND) {
+		plan_step(db, &steps[REBOUND_BEGIN], "BEGIN", 0, NULL, 1);
+		plan_step(db, &steps[REBOUND_BIND], bind_sql, 1, bind_params, 1);
+		return REBOUND_STEPS;
+	}
+	return 0;
+}
+
+/* ROLLBACK of an open transaction, keeping the request's state (db_rollback ends the request). */
+static void rollback_txn(struct db *db, struct arena *a)
+{
+	int rebind = db->open.rebind;
+
+	if (!db->in_txn)
+		return;
+	db->in_txn = 0;
+	db->open.rebind = 0;   /* the ROLLBACK itself opens nothing */
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+		db_exec(NULL, db, a, "ROLLBACK", 0, NULL);
+	db->open.rebind = rebind;
 }
 
 /*
- * A deferred opening failed at step bad: at the check (other than for a lost
- * connection) the caller is refused; after it, the check passed and the
- * opener still learns who called. What BEGIN opened is rolled back, or, when
- * the failure came after the check, left to the caller's rollback.
+ * An opening failed at step bad. A deferred opening's implicit transaction
+ * ended at its Sync: at the check (other than for a lost connection) the
+ * caller is refused; after it, the check passed and the opener still learns
+ * who called. A rebound opening's BEGIN left a transaction block: failing in
+ * front of the caller's statements, it is rolled back here; failing at one
+ * of them, the caller's rollback ends it.
  */
-static int opening_failed(struct db *db, struct arena *a, struct step *steps, int bad,
-			  PGresult *failed)
+static int opening_failed(struct db *db, struct arena *a, enum opening kind,
+			  struct step *steps, int bad, PGresult *failed)
 {
 	int rc = map_sqlstate(PQresultErrorField(failed, PG_DIAG_SQLSTATE));
+	int nopen = kind == OPEN_CHECKED ? CHECKED_STEPS : REBOUND_STEPS;
 
 	db->open.pending = 0;
-	db->in_txn = 1;
-	if (bad == OPEN_CHECK && rc != IL_EUNAVAIL) {
+	db->in_txn = kind == OPEN_REBOUND;
+	if (kind == OPEN_CHECKED && bad == CHECKED_CHECK && rc != IL_EUNAVAIL) {
 		log_info("session refused: %s", PQresultErrorMessage(failed));
 		PQclear(failed);
-		db_rollback(db, a);
-		db->open.refused = 1;   /* after the ROLLBACK, which must still go out */
+		db->open.refused = 1;
 		return IL_ERR;
 	}
-	if (bad < OPEN_CHECK) {
+	if (bad < nopen) {
 		log_error("cannot open a tenant transaction: %s", PQresultErrorMessage(failed));
 		PQclear(failed);
-		db_rollback(db, a);
+		rollback_txn(db, a);
 		db->open.refused = 2;   /* nothing else runs unbound */
 		return IL_ERR;
 	}
-	if (db->open.opened != NULL)
-		db->open.opened(db->open.arg, steps[OPEN_CHECK].res, 0);
+	db->open.rebind = 1;
+	if (kind == OPEN_CHECKED && db->open.opened != NULL)
+		db->open.opened(db->open.arg, steps[CHECKED_CHECK].res, 0);
 	return failure_code(failed);
 }
 
-static void clear_opening(struct step *steps)
+static void clear_opening(struct step *steps, int k)
 {
 	int i;
 
-	for (i = 0; i < OPEN_STEPS; i++) {
+	for (i = 0; i < k; i++) {
 		PQclear(steps[i].res);
 		steps[i].res = NULL;
 	}
+}
+
+/*
+ * The opening went through: a deferred one leaves no transaction open (its
+ * Sync ended it) and tells the opener what the check said; a rebound one
+ * leaves its transaction open. Returns the opener's answer (see db_opened_fn).
+ */
+static int opening_done(struct db *db, enum opening kind, struct step *steps, int n)
+{
+	int rc = 0;
+
+	if (kind == OPEN_REBOUND) {
+		db->in_txn = 1;
+	} else if (kind == OPEN_CHECKED) {
+		db->open.pending = 0;
+		db->open.rebind = 1;
+		if (db->open.opened != NULL)
+			rc = db->open.opened(db->open.arg, steps[CHECKED_CHECK].res, n > 0);
+	}
+	clear_opening(steps, kind == OPEN_CHECKED ? CHECKED_STEPS :
+			     kind == OPEN_REBOUND ? REBOUND_STEPS : 0);
+	return rc;
 }
 
 /*
@@ -493,7 +562,7 @@ static void clear_opening(struct step *steps)
 static int exec_queries(PGresult **outs, struct db *db, struct arena *a,
 			const struct db_query *qs, int n, int cacheable)
 {
-	struct step steps[OPEN_STEPS + DB_BATCH_MAX];
+	struct step steps[CHECKED_STEPS + DB_BATCH_MAX];
 	const char *bind_params[1];
 	PGresult *failed;
 	int attempt, i, k, bad = 0, rc;
@@ -501,36 +570,25 @@ static int exec_queries(PGresult **outs, struct db *db, struct arena *a,
 	for (i = 0; outs != NULL && i < n; i++)
 		outs[i] = NULL;
 	for (attempt = 0; attempt < 3; attempt++) {
-		int opening = db->open.pending;
+		enum opening opening = opening_of(db);
 
 		if (db->open.refused)
 			return IL_ERR;
 		if (ensure_connected(db) < 0)
 			return IL_EUNAVAIL;
-		k = 0;
-		if (opening) {
-			bind_params[0] = db->open.tenant_id;
-			plan_opening(db, steps, bind_params);
-			k = OPEN_STEPS;
-		}
+		bind_params[0] = db->open.tenant_id;
+		k = plan_opening(db, steps, opening, bind_params);
 		for (i = 0; i < n; i++)
 			plan_step(db, &steps[k + i], qs[i].sql, qs[i].nparams, qs[i].params,
 				  cacheable);
 		switch (run_steps(db, steps, k + n, &failed, &bad)) {
 		case STEPS_OK:
-			if (opening) {
-				db->open.pending = 0;
-				db->in_txn = 1;
-				rc = db->open.opened == NULL ? 0 :
-				     db->open.opened(db->open.arg, steps[OPEN_CHECK].res, n > 0);
-				clear_opening(steps);
-				if (rc != 0) {
-					clear_steps(steps + k, n, 1);
-					if (rc < 0)
-						return rc;
-					/* the opener changed state: read it again */
-					return exec_queries(outs, db, a, qs, n, cacheable);
-				}
+			if ((rc = opening_done(db, opening, steps, n)) != 0) {
+				clear_steps(steps + k, n, 1);
+				if (rc < 0)
+					return rc;
+				/* the opener changed state: read it again */
+				return exec_queries(outs, db, a, qs, n, cacheable);
 			}
 			for (i = 0; i < n; i++)
 				if ((rc = keep_result(outs ? &outs[i] : NULL, a,
@@ -540,25 +598,26 @@ static int exec_queries(PGresult **outs, struct db *db, struct arena *a,
 				}
 			return 0;
 		case STEPS_FAILED:
-			if (opening) {
-				rc = opening_failed(db, a, steps, bad, failed);
-				clear_opening(steps);
+			if (opening != OPEN_NONE) {
+				rc = opening_failed(db, a, opening, steps, bad, failed);
+				clear_opening(steps, k);
 				return rc;
 			}
 			return failure_code(failed);
 		case STEPS_STALE:
 			log_warn("prepared statement went stale (schema change); re-preparing");
-			if (opening) {
-				db->in_txn = 1;   /* BEGIN may have run: roll it back, open again */
-				db_rollback(db, a);
-				db->open.pending = 1;
+			if (opening == OPEN_REBOUND) {
+				db->in_txn = 1;   /* BEGIN ran: roll it back, open again */
+				rollback_txn(db, a);
 				continue;
 			}
+			if (opening == OPEN_CHECKED)
+				continue;   /* the Sync ended the implicit transaction */
 			if (db->in_txn)
 				return IL_EUNAVAIL;   /* the transaction is lost: a clean 503 */
 			continue;
 		default:
-			if ((db->in_txn && !opening) || attempt > 0) {
+			if ((db->in_txn && opening == OPEN_NONE) || attempt > 0) {
 				log_error("database connection lost: %s", PQerrorMessage(db->conn));
 				return IL_EUNAVAIL;
 			}
@@ -634,6 +693,7 @@ int db_commit(struct db *db, struct arena *a)
 
 	db->in_txn = 0;
 	db->wrote = 0;
+	db->open.rebind = 0;
 	return rc;
 }
 
@@ -642,12 +702,9 @@ void db_rollback(struct db *db, struct arena *a)
 	/* a deferred opening never sent has nothing to undo; the request is over */
 	db->open.pending = 0;
 	db->open.refused = 0;
+	db->open.rebind = 0;
 	db->wrote = 0;
-	if (!db->in_txn)
-		return;
-	db->in_txn = 0;
-	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
-		db_exec(NULL, db, a, "ROLLBACK", 0, NULL);
+	rollback_txn(db, a);
 }
 
 /*
@@ -744,6 +801,7 @@ int db_commit_nowait(struct db *db, struct arena *a)
 
 	if (db->open.pending)
 		db_deferred_flush(db, a);
+	db->open.rebind = 0;   /* the request is over: nothing after this is bound */
 	if (!db->in_txn)
 		return db->open.refused ? IL_ERR : 0;
 	if (db->wrote || db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)

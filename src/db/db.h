@@ -32,14 +32,22 @@ typedef int (*db_opened_fn)(void *arg, const PGresult *check, int can_rerun);
 #define DB_BATCH_MAX 4
 
 /*
- * A tenant transaction whose opening waits for the request's first
- * statement, so that BEGIN, the tenant binding, the caller's check and that
- * statement travel in one round trip (db_defer_tenant).
+ * A request bound to a tenant whose opening waits for the request's first
+ * statement, so that the tenant binding, the caller's check and that
+ * statement travel in one round trip (db_defer_tenant), in one implicit
+ * transaction: no BEGIN or COMMIT; the binding ends at the pipeline's Sync.
  */
 struct db_deferred {
-	int pending;        /* BEGIN, binding and check not sent yet */
+	int pending;        /* binding and check not sent yet */
 	/* 1: the check failed, 2: the opening failed; nothing more runs in this request */
 	int refused;
+	/*
+	 * The opening went through and its implicit transaction ended: the
+	 * request's next statement opens a transaction bound again (BEGIN and
+	 * the binding in front of it, one round trip). Cleared when the request
+	 * ends (db_commit_nowait, db_commit, db_rollback).
+	 */
+	int rebind;
 	const char *tenant_id;
 	const char *check_sql;
 	int ncheck;
@@ -121,13 +129,16 @@ int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const ch
 			const char *sql, int nparams, const char *const *params);
 
 /*
- * Defers the opening of a tenant transaction: the next statement (db_exec,
- * db_exec_batch, ...) goes out in one pipeline with BEGIN, the tenant binding
- * (set_config('app.tenant_id', tenant_id, true), as db_begin_tenant) and
- * check_sql, a statement that must fail (RAISE) when the caller may not go
- * on: then the statements behind it never run, db_refused() is true, and
- * every later statement of the request fails at once. The strings must live
- * until the request ends (its arena).
+ * Defers the opening of a tenant-bound request: the next statement (db_exec,
+ * db_exec_batch, ...) goes out in one pipeline behind the tenant binding
+ * (set_config('app.tenant_id', tenant_id, true)) and check_sql, a statement
+ * that must fail (RAISE) when the caller may not go on: then the statements
+ * behind it never run, db_refused() is true, and every later statement of
+ * the request fails at once. That pipeline is one implicit transaction (no
+ * BEGIN): the binding ends at its Sync. Later statements of the request each
+ * open a transaction bound to the same tenant (BEGIN and the binding in
+ * front of the first). The strings must live until the request ends (its
+ * arena).
  */
 int db_defer_tenant(struct db *db, const char *tenant_id, const char *check_sql, int ncheck,
 		    const char *const *check_params, db_opened_fn opened, void *arg);
@@ -138,9 +149,11 @@ int db_refused(const struct db *db);
 /* Records that the open transaction changed rows (so its COMMIT is awaited). */
 void db_mark_written(struct db *db);
 /*
- * COMMIT of a transaction that changed nothing, sent without waiting for its
- * reply: the next statement's round trip reads it. A transaction that wrote
- * (or a connection that cannot pipeline) gets a plain db_commit.
+ * Ends a deferred request: nothing when its statements ran in the opening's
+ * implicit transaction; otherwise the COMMIT of a transaction that changed
+ * nothing, sent without waiting for its reply (the next statement's round
+ * trip reads it). A transaction that wrote (or a connection that cannot
+ * pipeline) gets a plain db_commit.
  */
 int db_commit_nowait(struct db *db, struct arena *a);
 

@@ -16,7 +16,8 @@ t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
 	t/api/test_apply_limits.c t/api/test_apply_recovery.c
 t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) $(JWT_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(PQ_CFLAGS)
-t_api_tests_LDADD = -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS) \
+# the binding test drives the workers' database layer itself (test_prepared.c)
+t_api_tests_LDADD = libildb.a libilutil.a -lpthread $(CHECK_LIBS) $(JSONC_LIBS) $(CURL_LIBS) $(JWT_LIBS) $(CRYPTO_LIBS) \
 	$(PQ_LIBS)
 
 # serial-tests reads TESTS_ENVIRONMENT (AM_TESTS_ENVIRONMENT is the parallel harness')

@@ -3,6 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/auth.h"
+#include "db/db.h"
+#include "util/arena.h"
+#include "util/log.h"
+
 #include "harness.h"
 
 /* The reads every worker prepares statements for. */
@@ -171,6 +176,133 @@ START_TEST(test_prepared__revoked_token_reads_nothing_in_the_pipeline)
 }
 END_TEST
 
+/* A deferred opening's opener: the check passed; nothing to settle. */
+static int session_seen(void *arg, const struct db_session *s, int can_rerun)
+{
+	(void)s;
+	(void)can_rerun;
+	++*(int *)arg;
+	return 0;
+}
+
+/* One statement's one value on db (malloc'd; "<error>" when it failed, "<null>" for NULL). */
+static char *value_of(struct db *db, struct arena *a, const char *sql)
+{
+	const char *v = NULL;
+	int rc = db_exec_value(&v, db, a, sql, 0, NULL);
+
+	return strdup(rc < 0 ? "<error>" : v == NULL ? "<null>" : v);
+}
+
+/* The user id and token epoch of a tenant's admin (psql as the superuser). */
+static void admin_of(const struct tenant *t, char **user_id, long *epoch)
+{
+	char sql[320], *e;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM users WHERE email = '%s'", t->email);
+	*user_id = psql1(sql);
+	snprintf(sql, sizeof(sql), "SELECT token_epoch FROM users WHERE email = '%s'", t->email);
+	e = psql1(sql);
+	*epoch = strtol(e, NULL, 10);
+	free(e);
+}
+
+/*
+ * What a worker does for a read: the deferred opening (binding, user check,
+ * the first statement in one implicit transaction), maybe a second statement,
+ * then the request's end (db_commit_nowait, then the rollback every request
+ * ends with). Returns the first statement's count of users visible.
+ */
+static char *read_as(struct db *db, struct arena *a, const char *tenant_id, const char *user_id,
+		     long epoch, const char *second, char **second_out)
+{
+	static const char count_users[] = "SELECT count(*) FROM users";
+	int seen = 0;
+	char *v;
+
+	ck_assert_int_eq(db_defer_tenant_as_user(db, a, tenant_id, user_id, epoch, 0,
+						 session_seen, &seen), 0);
+	v = value_of(db, a, count_users);
+	if (second != NULL)
+		*second_out = value_of(db, a, second);
+	db_commit_nowait(db, a);
+	db_rollback(db, a);
+	arena_reset(a);
+	ck_assert_int_eq(seen, strcmp(v, "<error>") == 0 ? 0 : 1);
+	return v;
+}
+
+/*
+ * A read's tenant binding lives exactly as long as its request: on one
+ * connection (a warm worker's), after tenant A's read (one pipeline, no
+ * BEGIN, the binding local to its implicit transaction) an unbound statement
+ * sees no setting and none of A's rows, and tenant B's read sees only B's;
+ * a second statement in A's request still runs bound (it opens its own
+ * bound transaction), and that binding ends with the request as well; a read
+ * the user check refuses leaves nothing bound either. Fails if the binding
+ * outlived the request (set_config not transaction-local, or the Sync not
+ * ending the transaction).
+ */
+START_TEST(test_prepared__read_binding_ends_with_the_request)
+{
+	static const char only_a_fmt[] = "SELECT count(*) FROM users WHERE tenant_id = '%s'";
+	struct tenant ta, tb;
+	struct arena *a = arena_new(0);
+	char *dsn = conf_value("database_url"), *ua, *ub, *v, *second = NULL, sql[160];
+	long ea, eb;
+	struct db db;
+	int k;
+
+	tenant_new(&ta, "bind-a");
+	tenant_new(&tb, "bind-b");
+	admin_of(&ta, &ua, &ea);
+	admin_of(&tb, &ub, &eb);
+	snprintf(sql, sizeof(sql), only_a_fmt, ta.tenant_id);
+	log_set_level(IL_LOG_WARN);   /* the refusal below is logged at info */
+	db_init(&db, dsn);
+	for (k = 0; k < 3; k++) {   /* the later rounds run the prepared statements by name */
+		v = read_as(&db, a, ta.tenant_id, ua, ea, NULL, NULL);
+		ck_assert_str_eq(v, "1");
+		free(v);
+		v = value_of(&db, a, "SELECT coalesce(current_setting('app.tenant_id', true), '')");
+		ck_assert_str_eq(v, "");
+		free(v);
+		v = value_of(&db, a, "SELECT count(*) FROM users");
+		ck_assert_str_eq(v, "0");
+		free(v);
+		v = read_as(&db, a, tb.tenant_id, ub, eb, sql, &second);
+		ck_assert_str_eq(v, "1");
+		ck_assert_str_eq(second, "0");   /* B's request sees none of A's rows */
+		free(v);
+		free(second);
+		/* a second statement in A's request is bound; after the request nothing is */
+		v = read_as(&db, a, ta.tenant_id, ua, ea, sql, &second);
+		ck_assert_str_eq(v, "1");
+		ck_assert_str_eq(second, "1");
+		free(v);
+		free(second);
+		v = value_of(&db, a, sql);
+		ck_assert_str_eq(v, "0");
+		free(v);
+		/* refused by the check (another token epoch): nothing ran, nothing stays bound */
+		v = read_as(&db, a, ta.tenant_id, ua, ea + 1, NULL, NULL);
+		ck_assert_str_eq(v, "<error>");
+		free(v);
+		v = value_of(&db, a, sql);
+		ck_assert_str_eq(v, "0");
+		free(v);
+		arena_reset(a);
+	}
+	db_close(&db);
+	arena_free(a);
+	free(dsn);
+	free(ua);
+	free(ub);
+	tenant_free(&tb);
+	tenant_free(&ta);
+}
+END_TEST
+
 Suite *suite_prepared(void)
 {
 	Suite *s = suite_create("prepared");
@@ -180,6 +312,7 @@ Suite *suite_prepared(void)
 	tcase_add_test(tc, test_prepared__reads_survive_a_postgres_restart);
 	tcase_add_test(tc, test_prepared__column_type_change_is_prepared_again);
 	tcase_add_test(tc, test_prepared__revoked_token_reads_nothing_in_the_pipeline);
+	tcase_add_test(tc, test_prepared__read_binding_ends_with_the_request);
 	suite_add_tcase(s, tc);
 	return s;
 }
