@@ -20,7 +20,7 @@
 # Needs wrk (./dev deps installs it; perf too).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-builddir=$top workers=2 seconds=5 runs=3 conns=64 rss=0 only=. profile= explain=
+builddir=$top workers=4 seconds=5 runs=3 conns=64 rss=0 only=. profile= explain=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--workers) workers=$2; shift 2 ;;
@@ -108,7 +108,7 @@ fi
 # name|path|token[|connections]: the floor is /ready, one statement in one
 # round trip on the worker's connection (no transaction, no tenant, no user
 # check): no read can be faster on this stack. The -c8 rows show the latency
-# without the queue that 64 connections build in front of 2 workers.
+# without the queue that 64 connections build in front of the workers.
 low=8
 endpoints=(
 	"GET /api/v1/health|/api/v1/health|"
