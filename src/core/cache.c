@@ -1,5 +1,6 @@
 /* cache.c: parsed model files shared between the projects of a request */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/cache_int.h"
@@ -420,7 +421,10 @@ int parse_file(struct parsed_file *out, struct arena *a,
 		return rc;
 	if (entries == NULL)
 		return 0;
-	/* a buffer per file keeps this thread's heap from growing */
+	/* a buffer per file keeps this thread's heap from growing; sized
+	 * for the text and the rest, so it is not grown on the way */
+	if ((b.p = malloc(len + 1024 + 64 * dl.n)) != NULL)
+		b.cap = len + 1024 + 64 * dl.n;
 	rc = cache__encode(&b, out->m, dl.items, dl.n, &text_off);
 	if (rc == 0 && (out->entry = arena_alloc(entries, b.len)) == NULL)
 		rc = IL_ENOMEM;

@@ -214,20 +214,22 @@ static void add_job(struct pool *p, struct repo *r, const unsigned char *id)
 					       &j->entry_len);
 }
 
-/* The blobs of the lists the cache lacks, each once, in the lists' order. */
-static int missing_jobs(struct pool *p, struct repo *r,
-			const struct file_list *lists, size_t n_lists)
+/* The blob ids of the lists, each once, in the lists' order, that the
+ * cache lacks (into *out, NULL-terminated, in r's arena). */
+static int distinct_missing(const unsigned char ***out, size_t *n_out,
+			    struct repo *r, const struct file_list *lists,
+			    size_t n_lists)
 {
-	size_t cap = 16, total = 0, i, l, k;
-	const unsigned char **seen;
+	size_t cap = 16, total = 0, n = 0, i, l, k;
+	const unsigned char **seen, **ids;
 
 	for (l = 0; l < n_lists; l++)
 		total += lists[l].n;
 	while (cap < 2 * total)
 		cap *= 2;
-	p->jobs = arena_calloc(r->arena, total + 1, sizeof(*p->jobs));
 	seen = arena_calloc(r->arena, cap, sizeof(*seen));
-	if (p->jobs == NULL || seen == NULL)
+	ids = arena_alloc(r->arena, (total + 1) * sizeof(*ids));
+	if (seen == NULL || ids == NULL)
 		return IL_ENOMEM;
 	for (l = 0; l < n_lists; l++)
 		for (i = 0; i < lists[l].n; i++) {
@@ -241,8 +243,28 @@ static int missing_jobs(struct pool *p, struct repo *r,
 				continue;
 			seen[k] = id;
 			if (!parse_cache_has(r->cache, id, GIT_OID_RAWSZ))
-				add_job(p, r, id);
+				ids[n++] = id;
 		}
+	*out = ids;
+	*n_out = n;
+	return 0;
+}
+
+/* A job per blob the cache lacks (base and target share most of them,
+ * so the jobs are counted before they are made). */
+static int missing_jobs(struct pool *p, struct repo *r,
+			const struct file_list *lists, size_t n_lists)
+{
+	const unsigned char **ids;
+	size_t n, i;
+	int rc = distinct_missing(&ids, &n, r, lists, n_lists);
+
+	if (rc < 0)
+		return rc;
+	if ((p->jobs = arena_calloc(r->arena, n + 1, sizeof(*p->jobs))) == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < n; i++)
+		add_job(p, r, ids[i]);
 	return 0;
 }
 
@@ -271,6 +293,8 @@ static int collect(struct pool *p, struct repo *r)
 	size_t i;
 	int rc = 0;
 
+	if (p->encode && parse_store_reserve(r->store, p->n) < 0)
+		return IL_ENOMEM;
 	for (i = 0; i < p->n && rc == 0; i++) {
 		struct job *j = &p->jobs[i];
 

@@ -35,6 +35,10 @@ int parse_store_adopt(struct parse_store *s, struct arena *a);
 int parse_store_put_kept(struct parse_store *s, const void *key,
 			 size_t key_len, const void *data, size_t len);
 
+/* Room for more entries at once (instead of growing the table step by
+ * step as they come): 0, or -1 when memory runs out. */
+int parse_store_reserve(struct parse_store *s, size_t more);
+
 /* Evicts down to the bound and starts a new generation. */
 void parse_store_trim(struct parse_store *s);
 
@@ -59,6 +63,8 @@ void parse_store_get_info(const struct parse_store *s,
  */
 #define STORE_HEADER_BYTES 56
 int parse_store_load(struct parse_store *s, void *image, size_t len);
+/* The same for an image mmap'd read-only (the store munmaps it). */
+int parse_store_load_mapped(struct parse_store *s, void *image, size_t len);
 /* The image's 64-bit checksum (header fields at 40 and 48), for tools and
  * tests that make images by hand. */
 uint64_t parse_store_checksum(const void *data, size_t n);

@@ -437,7 +437,8 @@ static size_t first_blob_entry(const unsigned char *u, size_t len)
 	return 0;
 }
 
-/* Damages the cache file by how, then a run must ignore it, give the
+/* Damages the cache file by how (0 truncated, 1 a flipped byte, 2 another
+ * version, 3 a bad entry, 4 empty), then a run must ignore it, give the
  * golden plan and write a good file again. */
 static void damage_and_rebuild(const char *env, const char *path, int how)
 {
@@ -449,6 +450,8 @@ static void damage_and_rebuild(const char *env, const char *path, int how)
 	ck_assert_uint_gt(len, STORE_HEADER_BYTES + 100);
 	if (how == 0) {
 		len /= 2;                              /* truncated */
+	} else if (how == 4) {
+		len = 0;                               /* empty (not mappable) */
 	} else if (how == 1) {
 		u[len / 2] ^= 0x40;                    /* a flipped byte */
 	} else {
@@ -487,7 +490,7 @@ START_TEST(test_repo__cli_cache_damaged_or_not)
 		      err);
 	path = cache_path(err);
 	ck_assert_ptr_nonnull(strstr(path, "/xdg1/ironlayer/"));
-	for (how = 0; how < 4; how++)
+	for (how = 0; how < 5; how++)
 		damage_and_rebuild(env, path, how);
 	/* --no-cache reads and writes nothing */
 	ck_assert_int_eq(run_cli_env(env, "plan basic c2 HEAD --as-of 2025-06-15 "
