@@ -100,10 +100,11 @@ static struct cache_entry *cached(const struct parse_cache *c,
 	return find_slot(c->slots, c->cap, key, n, key_hash(key, n))->e;
 }
 
-static int grow(struct parse_cache *c)
+/* The table at cap slots (a power of two above twice the count). */
+static int resize(struct parse_cache *c, size_t cap)
 {
-	size_t cap = c->cap * 2, i;
 	struct slot *slots = arena_calloc(c->arena, cap, sizeof(*slots));
+	size_t i;
 
 	if (slots == NULL)
 		return IL_ENOMEM;
@@ -115,6 +116,20 @@ static int grow(struct parse_cache *c)
 	c->slots = slots;
 	c->cap = cap;
 	return 0;
+}
+
+static int grow(struct parse_cache *c)
+{
+	return resize(c, c->cap * 2);
+}
+
+int parse_cache_reserve(struct parse_cache *c, size_t more)
+{
+	size_t cap = c->cap;
+
+	while (cap <= 2 * (c->n + more))
+		cap *= 2;
+	return cap == c->cap ? 0 : resize(c, cap);
 }
 
 /* A new entry for key, in the table. */
@@ -206,8 +221,10 @@ static int keep_diags(struct parse_cache *c, struct cache_entry *e,
 	size_t i;
 
 	e->n_diags = n;
-	e->diags = arena_calloc(c->arena, n + 1, sizeof(*e->diags));
-	if (e->diags == NULL)
+	e->diags = NULL;     /* none, most often */
+	if (n == 0)
+		return 0;
+	if ((e->diags = arena_calloc(c->arena, n, sizeof(*e->diags))) == NULL)
 		return IL_ENOMEM;
 	for (i = 0; i < n; i++) {
 		e->diags[i] = d[i];

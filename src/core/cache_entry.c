@@ -267,9 +267,11 @@ static int get_diags(struct reader *r, struct cache_entry *e)
 	size_t i;
 
 	e->n_diags = get_u32(r, ENTRY_MAX_DIAGS);
-	e->diags = r->bad ? NULL : arena_calloc(r->a, e->n_diags + 1,
-						 sizeof(*e->diags));
-	if (e->diags == NULL)
+	e->diags = NULL;     /* none, most often */
+	if (r->bad)
+		return -1;
+	if (e->n_diags && (e->diags = arena_calloc(r->a, e->n_diags,
+						   sizeof(*e->diags))) == NULL)
 		return -1;
 	for (i = 0; i < e->n_diags && !r->bad; i++) {
 		e->diags[i].file = "";
@@ -376,8 +378,15 @@ static void get_memo(struct reader *r, struct model *m)
 		r->bad = 1;
 		return;
 	}
-	for (k = 0; k < m->n_refs && !r->bad; k++)
-		memo->resolved[k] = get_ostr(r, IL_MAX_HEADER_VALUE);
+	for (k = 0; k < m->n_refs && !r->bad; k++) {
+		const char *name = get_ostr(r, IL_MAX_HEADER_VALUE);
+
+		/* most often the ref's own text: the same pointer then, so
+		 * a project's check of the memo compares no strings */
+		if (name && m->refs[k].name && strcmp(name, m->refs[k].name) == 0)
+			name = m->refs[k].name;
+		memo->resolved[k] = name;
+	}
 	memo->valid = 1;
 	m->memo = memo;
 }

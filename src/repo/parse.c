@@ -293,7 +293,8 @@ static int collect(struct pool *p, struct repo *r)
 	size_t i;
 	int rc = 0;
 
-	if (p->encode && parse_store_reserve(r->store, p->n) < 0)
+	if (parse_cache_reserve(r->cache, p->n) < 0 ||
+	    (p->encode && parse_store_reserve(r->store, p->n) < 0))
 		return IL_ENOMEM;
 	for (i = 0; i < p->n && rc == 0; i++) {
 		struct job *j = &p->jobs[i];
