@@ -269,13 +269,13 @@ int cache__copy_model(struct model **out, const struct model *tmpl,
 	size_t i;
 
 	*out = NULL;
-	if ((m = arena_alloc(a, sizeof(*m))) == NULL)
+	/* the refs right behind the model: one allocation, read together */
+	if ((m = arena_alloc(a, sizeof(*m) + (tmpl->n_refs ? tmpl->n_refs : 1) *
+			     sizeof(*m->refs))) == NULL)
 		return IL_ENOMEM;
 	*m = *tmpl;
 	m->path = path;
-	m->refs = arena_alloc(a, (m->n_refs + 1) * sizeof(*m->refs));
-	if (m->refs == NULL)
-		return IL_ENOMEM;
+	m->refs = (struct model_ref *)(m + 1);
 	if (m->n_refs)
 		memcpy(m->refs, tmpl->refs, m->n_refs * sizeof(*m->refs));
 	for (i = 0; i < m->n_refs; i++)
