@@ -37,6 +37,7 @@ struct worker {
 	struct arena *a;            /* what it parses lives here */
 	struct arena *scratch;
 	struct arena *entries;      /* store entries of what it parsed */
+	struct blob_check *check;   /* blobs checked here, not by libgit2 */
 	pthread_t thread;
 	int started;
 	char err[256];
@@ -48,6 +49,7 @@ struct pool {
 	atomic_size_t next;
 	int encode;                 /* the cache has a store: encode entries */
 	int entries_kept;           /* the store keeps the entries' arenas */
+	int fast_check;             /* repo_check_blobs_fast: blob_check.c */
 	struct worker w[REPO_MAX_THREADS];
 	int n_workers;
 };
@@ -80,6 +82,20 @@ static void parse_blob(struct worker *w, struct job *j)
 		return;
 	}
 	size = git_odb_object_size(blob);
+	/* with libgit2's check off, a blob this run cannot check fails */
+	if (w->pool->fast_check &&
+	    (w->check == NULL ||
+	     repo__blob_matches(w->check, j->id, git_odb_object_data(blob),
+				size) != 1)) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		git_oid_tostr(hex, sizeof(hex), &oid);
+		snprintf(w->err, sizeof(w->err), "object hash mismatch: the "
+			 "bytes of blob %s do not hash to its id", hex);
+		git_odb_object_free(blob);
+		j->rc = IL_ERR;
+		return;
+	}
 	/* when the store keeps the entries, the model's text is the
 	 * entry's and this copy is only needed while parsing */
 	if (size > IL_MAX_SQL_FILE) {
@@ -170,8 +186,12 @@ static int start_workers(struct pool *p, struct repo *r, int want)
 		w->pool = p;
 		if ((w->git = repo__handle(r, i)) == NULL)
 			break;
-		if (worker_arenas(w, r, i, p->encode) < 0)
+		if (p->fast_check && (w->check = repo__blob_check_new()) == NULL)
 			return IL_ENOMEM;
+		if (worker_arenas(w, r, i, p->encode) < 0) {
+			repo__blob_check_free(w->check);
+			return IL_ENOMEM;
+		}
 		p->n_workers++;
 		if (i > 0 && pthread_create(&w->thread, NULL, work, w) != 0)
 			break;
@@ -192,6 +212,8 @@ static void stop_workers(struct pool *p)
 		git_odb_free(w->odb);
 		arena_free(w->scratch);
 		w->scratch = NULL;
+		repo__blob_check_free(w->check);
+		w->check = NULL;
 	}
 }
 
@@ -350,12 +372,18 @@ int repo__parse_files(struct repo *r, struct file_list *lists, size_t n)
 		return rc;
 	if (p.n == 0)
 		return 0;
+	/* libgit2's check off while this run checks the blobs itself */
+	p.fast_check = r->fast_blob_check;
+	if (p.fast_check)
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	rc = start_workers(&p, r, threads_wanted(p.n));
 	if (rc == 0 && p.n_workers > 0)
 		work(&p.w[0]);
 	else
 		atomic_store(&p.next, p.n);   /* the started ones stop soon */
 	stop_workers(&p);
+	if (p.fast_check)
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	if (rc == 0 && p.n_workers == 0)
 		rc = IL_ENOMEM;
 	if (rc == 0) {

@@ -323,6 +323,42 @@ START_TEST(test_repo__byte_order_marks_parse)
 }
 END_TEST
 
+/*
+ * The CLI checks the blobs it parses itself (repo_check_blobs_fast): a
+ * loose object overwritten in place with a valid object of other content
+ * must still be a read error, never a plan of that content.
+ */
+START_TEST(test_repo__cli_refuses_an_overwritten_blob)
+{
+	char cmd[4096];
+	const char *out, *err;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && rm -rf tamper scratch && cp -r bom tamper && "
+		 "git init -q scratch && "
+		 "bad=$(printf -- '-- name: win.orders\\n-- kind: FULL_REFRESH\\n"
+		 "SELECT 666 AS id\\n' | git -C scratch hash-object -w --stdin) && "
+		 "id=$(git -C tamper rev-parse c2:models/orders.sql) && "
+		 "obj=tamper/.git/objects/$(echo $id | cut -c1-2)/$(echo $id | cut -c3-) && "
+		 "test -f $obj && chmod u+w $obj && "
+		 "cat scratch/.git/objects/$(echo $bad | cut -c1-2)/$(echo $bad | cut -c3-) > $obj",
+		 fixtures);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_ne(run_cli_env("", "plan tamper c1 c2 --as-of 2025-06-15 "
+				     "--no-cache", &out, &err), 0);
+	ck_assert_msg(strstr(err, "cannot read") && strstr(err, "hash mismatch"),
+		      "%s", err);
+	ck_assert_ptr_null(strstr(out, "666"));
+	/* with a cache directory too (a cold cache: the blob is read) */
+	ck_assert_int_ne(run_cli_env(arena_printf(a, "XDG_CACHE_HOME=%s/xdg3",
+						  fixtures),
+				     "plan tamper c1 c2 --as-of 2025-06-15",
+				     &out, &err), 0);
+	ck_assert_msg(strstr(err, "hash mismatch"), "%s", err);
+	ck_assert_ptr_null(strstr(out, "666"));
+}
+END_TEST
+
 /* The golden plan through repo_load_projects with store s (or none). */
 static const char *plan_through(struct parse_store *s, int use_store,
 				struct parse_cache_stats *st)
@@ -606,6 +642,7 @@ Suite *suite_repo(void)
 	tcase_add_test(tc, test_repo__plan_bytes_with_and_without_the_store);
 	tcase_add_test(tc, test_repo__cli_cache_damaged_or_not);
 	tcase_add_test(tc, test_repo__cli_runs_at_once_share_a_cache);
+	tcase_add_test(tc, test_repo__cli_refuses_an_overwritten_blob);
 	tcase_add_test(tc, test_repo__paths_stay_in_the_tenants_roots);
 	suite_add_tcase(s, tc);
 	return s;
