@@ -1,6 +1,5 @@
 /* cache.c: parsed model files shared between the projects of a request */
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/cache_int.h"
@@ -419,7 +418,7 @@ int parse_file(struct parsed_file *out, struct arena *a,
 	       struct arena *scratch, struct arena *entries, const char *text,
 	       size_t len, int text_is_scratch)
 {
-	struct entry_buf b = { NULL, 0, 0, 0 };
+	struct entry_buf b = { NULL, 0, 0, 0, 0 };
 	struct diag_list dl;
 	size_t text_off = 0;
 	int rc;
@@ -438,10 +437,15 @@ int parse_file(struct parsed_file *out, struct arena *a,
 		return rc;
 	if (entries == NULL)
 		return 0;
-	/* a buffer per file keeps this thread's heap from growing; sized
-	 * for the text and the rest, so it is not grown on the way */
-	if ((b.p = malloc(len + 1024 + 64 * dl.n)) != NULL)
-		b.cap = len + 1024 + 64 * dl.n;
+	/* the encoding goes through scratch (reset by the caller after each
+	 * file), sized for the text and the rest so it is not grown on the
+	 * way: no heap buffer per file */
+	b.cap = len + 1024 + 64 * dl.n;
+	b.borrowed = 1;
+	if ((b.p = arena_alloc(scratch, b.cap)) == NULL) {
+		b.cap = 0;
+		b.borrowed = 0;
+	}
 	rc = cache__encode(&b, out->m, dl.items, dl.n, &text_off);
 	if (rc == 0 && (out->entry = arena_alloc(entries, b.len)) == NULL)
 		rc = IL_ENOMEM;

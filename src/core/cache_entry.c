@@ -43,12 +43,16 @@ static void put(struct entry_buf *b, const void *p, size_t n)
 	if (b->len + n > b->cap) {
 		while (cap < b->len + n)
 			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
+		np = b->borrowed ? malloc(cap) : realloc(b->p, cap);
+		if (np == NULL) {
 			b->failed = 1;
 			return;
 		}
+		if (b->borrowed && b->len)
+			memcpy(np, b->p, b->len);
 		b->p = np;
 		b->cap = cap;
+		b->borrowed = 0;
 	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
@@ -171,7 +175,8 @@ int cache__encode(struct entry_buf *b, const struct model *m,
 
 void cache__buf_free(struct entry_buf *b)
 {
-	free(b->p);
+	if (!b->borrowed)
+		free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
