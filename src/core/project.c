@@ -291,14 +291,14 @@ static int build_name_index(struct project *p)
 	return 0;
 }
 
-static int find_n(const struct project *p, const char *name, size_t n)
+/* The index of the model named name (n bytes, hashed h), or -1. */
+static int find_hashed(const struct project *p, const char *name, size_t n,
+		       uint32_t h)
 {
-	uint32_t h;
 	size_t k;
 
 	if (p->names == NULL)
 		return -1;
-	h = name_hash(name, n);
 	for (k = h & (p->name_cap - 1); p->names[k].name;
 	     k = (k + 1) & (p->name_cap - 1)) {
 		const struct project_name *e = &p->names[k];
@@ -309,17 +309,43 @@ static int find_n(const struct project *p, const char *name, size_t n)
 	return -1;
 }
 
-int project_resolve(const struct project *p, const char *name, size_t len)
+static int find_n(const struct project *p, const char *name, size_t n)
+{
+	return find_hashed(p, name, n, name_hash(name, n));
+}
+
+/* project_resolve once find_hashed gave i (dotted: name has a '.'). */
+static int resolve_short(const struct project *p, const char *name,
+			 size_t len, int i, int dotted)
 {
 	size_t count, first;
-	int i = find_n(p, name, len);
 
-	if (i >= 0 || memchr(name, '.', len) != NULL)
+	if (i >= 0 || dotted)
 		return i;
 	first = shorts_range(p, name, len, &count);
 	if (count == 0)
 		return -1;
 	return count == 1 ? p->shorts[first].idx : -2;
+}
+
+int project_resolve(const struct project *p, const char *name, size_t len)
+{
+	return resolve_short(p, name, len, find_n(p, name, len),
+			     memchr(name, '.', len) != NULL);
+}
+
+/* project_resolve of a C string: its length, hash and dot in one pass. */
+static int resolve_cstr(const struct project *p, const char *name)
+{
+	uint32_t h = 2166136261u;
+	size_t n;
+	int dotted = 0;
+
+	for (n = 0; name[n] != '\0'; n++) {
+		h = (h ^ (unsigned char)name[n]) * 16777619u;
+		dotted |= name[n] == '.';
+	}
+	return resolve_short(p, name, n, find_hashed(p, name, n, h), dotted);
 }
 
 /* Levenshtein distance of two short strings (both under 256 bytes). */
@@ -417,7 +443,7 @@ static size_t resolve_refs(struct project *p)
 		for (k = 0; k < m->n_refs; k++) {
 			struct model_ref *r = &m->refs[k];
 
-			r->target = project_resolve(p, r->name, strlen(r->name));
+			r->target = resolve_cstr(p, r->name);
 			if (r->target == -1)
 				report_unresolved(p, m, r, &suggested);
 			else if (r->target == -2)
