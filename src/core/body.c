@@ -124,8 +124,8 @@ static int check_template(struct body_state *st, const struct token *t,
 		if (rc == 0) {
 			struct model_ref *r = &st->m->refs[st->m->n_refs - 1];
 
-			r->canon_off = at;
-			r->canon_len = st->canon.len - at;
+			r->canon_off = (uint32_t)at;
+			r->canon_len = (uint32_t)(st->canon.len - at);
 		}
 		return rc;
 	case TEMPLATE_BAD_REF:
