@@ -76,26 +76,30 @@ static const struct field generate_fields[] = {
 
 /*
  * Resolves repo_path (symlinks too) and insists it is inside the tenant's own
- * root or a shared one.
+ * root or a shared one. The answers tell apart what the tenant may know: not
+ * absolute; outside its roots (whether or not the path exists: another
+ * tenant's repository answers exactly like a missing path there); missing
+ * inside its roots.
  */
 static int resolve_repo_path(struct generate *g, struct req *r, const char *given)
 {
 	char real[PATH_MAX];
+	int rc;
 
 	if (given[0] != '/') {    /* a relative path: a mistake, whatever it would name */
 		req_invalid(r, "body", "repo_path", "repo_path must be an absolute path",
 			    "value_error");
 		return req_validation_finish(r);
 	}
-	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, given) == 0) {
+	rc = repo_path_resolve(real, r->cfg, r->who.tenant_id, given);
+	if (rc == 0) {
 		g->repo_path = arena_strdup(r->arena, real);
 		return g->repo_path != NULL ? 0 : IL_ENOMEM;
 	}
-	/* one message whether the path is missing, another tenant's or outside:
-	 * reveal nothing */
-	req_invalid(r, "body", "repo_path",
-		    "repo_path must be an existing directory inside a configured repository root",
-		    "value_error");
+	req_invalid(r, "body", "repo_path", rc == IL_ENOTFOUND ?
+		    "repo_path does not exist (it is inside your repository roots)" :
+		    "repo_path is outside your repository roots (<root>/<tenant id>/ of a "
+		    "repo_roots entry, or a shared root)", "value_error");
 	return req_validation_finish(r);
 }
 

@@ -101,7 +101,7 @@ out:
 }
 
 /* Ends the session on the server (its refresh tokens stop working), then forgets it. */
-static int end_session(struct cli_api *c)
+static int end_session(struct cli_api *c, int json)
 {
 	json_object *o = json_object_new_object();
 	struct cli_reply r;
@@ -116,18 +116,30 @@ static int end_session(struct cli_api *c)
 			strerror(errno));
 		return 1;
 	}
+	if (json) {
+		json_object *done = json_object_new_object();
+		int rc;
+
+		json_object_object_add(done, "logged_out", json_object_new_boolean(1));
+		json_object_object_add(done, "url", json_object_new_string(c->url));
+		rc = cli_print_json(done);
+		json_object_put(done);
+		return rc;
+	}
 	printf("Logged out of %s\n", c->url);
 	return 0;
 }
 
-/* ironlayer logout [--url URL]: revokes the session and removes the stored tokens. */
+/* ironlayer logout [--url URL] [--json]: revokes the session and removes the stored tokens. */
 int cli_logout(int argc, char **argv)
 {
 	const char *url = NULL;
-	const struct cli_opt opts[] = { { "--url", &url, NULL }, { NULL, NULL, NULL } };
+	int json = 0, n, rc = 1;
+	const struct cli_opt opts[] = {
+		{ "--url", &url, NULL }, { "--json", NULL, &json }, { NULL, NULL, NULL }
+	};
 	struct arena *a;
 	struct cli_api c;
-	int n, rc = 1;
 
 	if ((n = cli_parse("logout", argc, argv, opts, NULL, 0)) < 0)
 		return n == CLI_PARSE_HELP ? 0 : 2;
@@ -138,7 +150,7 @@ int cli_logout(int argc, char **argv)
 			fprintf(stderr, "ironlayer logout: not logged in to %s%s\n", c.url,
 				c.cred_path == NULL ? " (IRONLAYER_TOKEN is set: unset it)" : "");
 		} else {
-			rc = end_session(&c);
+			rc = end_session(&c, json);
 		}
 	}
 	cli_api_close(&c);

@@ -6,7 +6,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <json-c/json.h>
+
 #include "bin/cli.h"
+#include "bin/cli_out.h"
 #include "db/admin.h"
 #include "db/auth.h"
 #include "db/db.h"
@@ -16,14 +19,6 @@
 #include "util/error.h"
 
 #define MAX_NAME 100
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: ironlayer repo add --tenant TENANT_ID_OR_EMAIL SOURCE [NAME]\n"
-			"(clones SOURCE, a path or URL, into <first repo_roots entry>/<tenant id>/NAME"
-			" and prints the repo_path to plan with)\n");
-	return 2;
-}
 
 /* 1 when name is one plain directory name: [A-Za-z0-9._-], not starting with a dot. */
 static int name_ok(const char *name)
@@ -67,11 +62,26 @@ static int ensure_dir(const char *dir)
 	return -1;
 }
 
+/* {"repo_path", "tenant_id", "name"}: where the clone went, for --json. */
+static int print_placed_json(const char *path, const char *tenant, const char *name)
+{
+	json_object *o = json_object_new_object();
+	int rc;
+
+	json_object_object_add(o, "repo_path", json_object_new_string(path));
+	json_object_object_add(o, "tenant_id", json_object_new_string(tenant));
+	json_object_object_add(o, "name", json_object_new_string(name));
+	rc = cli_print_json(o);
+	json_object_put(o);
+	return rc;
+}
+
 /* Clones source into <root>/<tenant>/<name> and prints where it went. */
 static int place(const struct il_config *cfg, const char *tenant, const char *source,
-		 const char *name)
+		 const char *name, int json)
 {
 	char tenant_dir[PATH_MAX], dest[PATH_MAX], real[PATH_MAX], err[512];
+	const char *where;
 	struct stat st;
 
 	if (cfg->n_repo_roots == 0) {
@@ -94,29 +104,29 @@ static int place(const struct il_config *cfg, const char *tenant, const char *so
 		fprintf(stderr, "ironlayer repo add: cannot clone %s: %s\n", source, err);
 		return 1;
 	}
-	printf("%s\n", realpath(dest, real) != NULL ? real : dest);
+	where = realpath(dest, real) != NULL ? real : dest;
+	if (json)
+		return print_placed_json(where, tenant, name);
+	printf("%s\n", where);
 	return 0;
 }
 
 static int repo_add(int argc, char **argv)
 {
 	const char *tenant_arg = NULL, *pos[2] = { NULL, NULL }, *tenant = NULL, *name;
+	int json = 0, n, rc;
+	const struct cli_opt opts[] = {
+		{ "--tenant", &tenant_arg, NULL }, { "--json", NULL, &json }, { NULL, NULL, NULL }
+	};
 	struct il_config cfg;
 	struct arena *a;
 	struct db db;
 	char err[512];
-	int i, n = 0, rc;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--tenant") == 0 && i + 1 < argc)
-			tenant_arg = argv[++i];
-		else if (argv[i][0] == '-' || n == 2)
-			return usage();
-		else
-			pos[n++] = argv[i];
-	}
+	if ((n = cli_parse("repo", argc, argv, opts, pos, 2)) < 0)
+		return n == CLI_PARSE_HELP ? 0 : 2;
 	if (tenant_arg == NULL || pos[0] == NULL)
-		return usage();
+		return cli_usage_error("repo");
 	if ((a = arena_new(0)) == NULL)
 		return 1;
 	name = repo_name(a, pos[0], pos[1]);
@@ -134,7 +144,7 @@ static int repo_add(int argc, char **argv)
 	db_init(&db, cfg.migrate_database_url);   /* the owner role: no tenant is bound yet */
 	rc = db_admin_tenant_resolve(&tenant, &db, a, tenant_arg);
 	if (rc == 0)
-		rc = place(&cfg, tenant, pos[0], name);
+		rc = place(&cfg, tenant, pos[0], name, json);
 	else
 		fprintf(stderr, "ironlayer repo add: %s\n", rc == IL_ENOTFOUND ?
 			"no tenant with this id and no user with this email" :
@@ -153,6 +163,5 @@ int cli_repo(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "add") == 0)
 		return repo_add(argc - 1, argv + 1);
-	fprintf(stderr, "usage: ironlayer repo add --tenant TENANT_ID_OR_EMAIL SOURCE [NAME]\n");
-	return 2;
+	return cli_usage_error("repo");
 }

@@ -46,15 +46,44 @@ static void close_session(struct session *s)
 	arena_free(s->a);
 }
 
-/* The value after --name in argv, or NULL. */
-static const char *opt(int argc, char **argv, const char *name)
-{
-	int i;
+/* The options of every user subcommand; each takes the ones it names. */
+struct user_args {
+	const char *tenant, *email, *role, *name;
+	int json;
+};
 
-	for (i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return NULL;
+/* Parses `user SUB ...` (argv[0] is SUB); returns 0, or the exit status to end with. */
+static int parse_user_args(struct user_args *ua, int argc, char **argv)
+{
+	const struct cli_opt opts[] = {
+		{ "--tenant", &ua->tenant, NULL }, { "--email", &ua->email, NULL },
+		{ "--role", &ua->role, NULL }, { "--display-name", &ua->name, NULL },
+		{ "--json", NULL, &ua->json }, { NULL, NULL, NULL }
+	};
+	int n;
+
+	memset(ua, 0, sizeof(*ua));
+	n = cli_parse("user", argc, argv, opts, NULL, 0);
+	return n == CLI_PARSE_HELP ? -1 : n < 0 ? 2 : 0;
+}
+
+/* {"id", "tenant_id", "email", "role", "disabled"}: what a subcommand did, for --json. */
+static int print_user_json(const char *id, const char *tenant, const char *email,
+			   const char *role, int disabled)
+{
+	json_object *o = json_object_new_object();
+	int rc;
+
+	if (id != NULL)
+		json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "tenant_id", tenant ? json_object_new_string(tenant) : NULL);
+	json_object_object_add(o, "email", json_object_new_string(email));
+	if (role != NULL)
+		json_object_object_add(o, "role", json_object_new_string(role));
+	json_object_object_add(o, "disabled", json_object_new_boolean(disabled));
+	rc = cli_print_json(o);
+	json_object_put(o);
+	return rc;
 }
 
 /* The new user's password: $IRONLAYER_PASSWORD, else the first line of stdin. */
@@ -108,20 +137,19 @@ static int report(const char *what, int rc)
 	return 1;
 }
 
-static int user_add(struct session *s, int argc, char **argv)
+static int user_add(struct session *s, const struct user_args *ua)
 {
-	const char *tenant = opt(argc, argv, "--tenant"), *email = opt(argc, argv, "--email");
-	const char *role = opt(argc, argv, "--role"), *name = opt(argc, argv, "--display-name");
 	const char *id = NULL, *pw, *hash;
 	int rc;
 
-	if (tenant == NULL || email == NULL || role == NULL || role_parse(role) == ROLE_NONE) {
+	if (ua->tenant == NULL || ua->email == NULL || ua->role == NULL ||
+	    role_parse(ua->role) == ROLE_NONE) {
 		fprintf(stderr, "usage: ironlayer user add --tenant ID --email EMAIL "
-				"--role viewer|operator|admin [--display-name NAME]\n"
+				"--role viewer|operator|admin [--display-name NAME] [--json]\n"
 				"(password from $IRONLAYER_PASSWORD or the first line of stdin)\n");
 		return 2;
 	}
-	if (bad_tenant("add", tenant))
+	if (bad_tenant("add", ua->tenant))
 		return 1;
 	pw = read_password(s->a);
 	if (pw == NULL || strlen(pw) < 10 || strlen(pw) > 1024) {
@@ -131,22 +159,15 @@ static int user_add(struct session *s, int argc, char **argv)
 	hash = password_hash(s->a, &s->cfg, pw);
 	if (hash == NULL)
 		return 1;
-	rc = db_user_create(&id, &s->db, s->a, tenant, email, name ? name : email, hash, role);
+	rc = db_user_create(&id, &s->db, s->a, ua->tenant, ua->email,
+			    ua->name ? ua->name : ua->email, hash, ua->role);
 	if (rc == 0)
-		rc = db_audit_append(&s->db, s->a, tenant, "cli", "user_added", "user", id, NULL);
+		rc = db_audit_append(&s->db, s->a, ua->tenant, "cli", "user_added", "user", id, NULL);
 	if (report("add", rc))
 		return 1;
+	if (ua->json)
+		return print_user_json(id, ua->tenant, ua->email, ua->role, 0);
 	printf("%s\n", id);
-	return 0;
-}
-
-static int has_flag(int argc, char **argv, const char *name)
-{
-	int i;
-
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return 1;
 	return 0;
 }
 
@@ -198,30 +219,40 @@ static int list_users(struct session *s, const char *tenant, int json)
 	return rc;
 }
 
-static int user_change(struct session *s, int argc, char **argv, int disable)
+static int user_change(struct session *s, const struct user_args *ua, int disable)
 {
-	const char *email = opt(argc, argv, "--email"), *role = opt(argc, argv, "--role");
 	const char *tenant = NULL;
 	int rc;
 
-	if (email == NULL || (!disable && (role == NULL || role_parse(role) == ROLE_NONE))) {
-		fprintf(stderr, disable ? "usage: ironlayer user disable --email EMAIL\n" :
-			"usage: ironlayer user set-role --email EMAIL --role viewer|operator|admin\n");
+	if (ua->email == NULL ||
+	    (!disable && (ua->role == NULL || role_parse(ua->role) == ROLE_NONE))) {
+		fprintf(stderr, disable ? "usage: ironlayer user disable --email EMAIL [--json]\n" :
+			"usage: ironlayer user set-role --email EMAIL --role viewer|operator|admin "
+			"[--json]\n");
 		return 2;
 	}
-	rc = db_admin_user_tenant(&tenant, &s->db, s->a, email);
+	rc = db_admin_user_tenant(&tenant, &s->db, s->a, ua->email);
 	if (rc == 0)
-		rc = disable ? db_admin_user_disable(&s->db, s->a, email) :
-			       db_admin_user_set_role(&s->db, s->a, email, role);
+		rc = disable ? db_admin_user_disable(&s->db, s->a, ua->email) :
+			       db_admin_user_set_role(&s->db, s->a, ua->email, ua->role);
 	if (rc == 0)
 		rc = db_audit_append(&s->db, s->a, tenant, "cli",
-				     disable ? "user_disabled" : "user_role_changed", "user", email,
-				     NULL);
-	return report(disable ? "disable" : "set-role", rc);
+				     disable ? "user_disabled" : "user_role_changed", "user",
+				     ua->email, NULL);
+	if (report(disable ? "disable" : "set-role", rc))
+		return 1;
+	if (ua->json)
+		return print_user_json(NULL, tenant, ua->email, disable ? NULL : ua->role, disable);
+	if (disable)
+		printf("%s is disabled\n", ua->email);
+	else
+		printf("%s is now %s\n", ua->email, ua->role);
+	return 0;
 }
 
 int cli_user(int argc, char **argv)
 {
+	struct user_args ua;
 	struct session s;
 	const char *sub = argc > 1 ? argv[1] : "";
 	int rc;
@@ -231,18 +262,18 @@ int cli_user(int argc, char **argv)
 		fprintf(stderr, "usage: ironlayer user add|list|set-role|disable ...\n");
 		return 2;
 	}
+	if ((rc = parse_user_args(&ua, argc - 1, argv + 1)) != 0)
+		return rc < 0 ? 0 : rc;
+	if (strcmp(sub, "list") == 0 && ua.tenant == NULL)
+		return cli_usage_error("user");
 	if (open_session(&s, "user") < 0)
 		return 1;
-	if (strcmp(sub, "add") == 0) {
-		rc = user_add(&s, argc - 1, argv + 1);
-	} else if (strcmp(sub, "list") == 0) {
-		const char *tenant = opt(argc - 1, argv + 1, "--tenant");
-
-		rc = tenant == NULL ? cli_usage_error("user") : bad_tenant("list", tenant) ? 1 :
-			list_users(&s, tenant, has_flag(argc - 1, argv + 1, "--json"));
-	} else {
-		rc = user_change(&s, argc - 1, argv + 1, strcmp(sub, "disable") == 0);
-	}
+	if (strcmp(sub, "add") == 0)
+		rc = user_add(&s, &ua);
+	else if (strcmp(sub, "list") == 0)
+		rc = bad_tenant("list", ua.tenant) ? 1 : list_users(&s, ua.tenant, ua.json);
+	else
+		rc = user_change(&s, &ua, strcmp(sub, "disable") == 0);
 	close_session(&s);
 	return rc;
 }

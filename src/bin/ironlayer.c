@@ -32,7 +32,8 @@ static const struct command commands[] = {
 	  "The password is asked without echo, or read from stdin's next line\n"
 	  "($IRONLAYER_PASSWORD also works). Tokens go to\n"
 	  "$XDG_CONFIG_HOME/ironlayer/credentials (mode 0600) and are refreshed as needed.\n" },
-	{ "logout", cli_logout, "end the session and forget the stored tokens", "[--url URL]", "" },
+	{ "logout", cli_logout, "end the session and forget the stored tokens",
+	  "[--url URL] [--json]", "" },
 	{ "remote", cli_remote, "plan two revisions of a repository on the server",
 	  "plan REPO_PATH BASE TARGET [--env NAME] [--as-of YYYY-MM-DD] [--json]",
 	  "  REPO_PATH      the repository's path on the server: in the tenant's own\n"
@@ -76,14 +77,15 @@ static const struct command commands[] = {
 	  "" },
 	{ "user", cli_user, "add, list, set-role or disable users of a tenant",
 	  "add --tenant ID --email EMAIL --role viewer|operator|admin [--display-name NAME]\n"
+	  "       [--json]\n"
 	  "       ironlayer user list --tenant ID [--json]\n"
-	  "       ironlayer user set-role --email EMAIL --role viewer|operator|admin\n"
-	  "       ironlayer user disable --email EMAIL",
+	  "       ironlayer user set-role --email EMAIL --role viewer|operator|admin [--json]\n"
+	  "       ironlayer user disable --email EMAIL [--json]",
 	  "The new user's password comes from $IRONLAYER_PASSWORD or the first line of stdin.\n" },
 	{ "repo", cli_repo, "add a repository to a tenant's own repository root",
-	  "add --tenant TENANT_ID_OR_EMAIL SOURCE [NAME]",
+	  "add --tenant TENANT_ID_OR_EMAIL SOURCE [NAME] [--json]",
 	  "Clones SOURCE (a path or URL) into <first repo_roots entry>/<tenant id>/NAME\n"
-	  "and prints the repo_path to plan with.\n" },
+	  "and prints the repo_path to plan with (--json: {repo_path, tenant_id, name}).\n" },
 	{ "audit", cli_audit, "verify the audit log's hash chains", "verify [--json]", "" },
 	{ "rotate-master-key", cli_rotate_master_key,
 	  "re-encrypt every stored secret under the current master key", "[--json]", "" },

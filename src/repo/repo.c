@@ -102,57 +102,6 @@ void repo_global_init(void)
 	pthread_once(&git_once, git_setup);
 }
 
-/* 1 when path (resolved) is dir/sub (dir resolved here; sub may be NULL) or below it. */
-static int is_inside(const char *path, const char *dir, const char *sub)
-{
-	char want[PATH_MAX];
-	size_t n;
-
-	if (realpath(dir, want) == NULL)
-		return 0;
-	n = strcmp(want, "/") == 0 ? 0 : strlen(want);   /* "/" + "/sub" is not "//sub" */
-	if (sub != NULL) {
-		int added = snprintf(want + n, sizeof(want) - n, "/%s", sub);
-
-		if (added < 0 || (size_t)added >= sizeof(want) - n)
-			return 0;
-		n += (size_t)added;
-	}
-	return strncmp(path, want, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/* A tenant id is a directory name of its own: no separators, no dots. */
-static int tenant_id_ok(const char *id)
-{
-	size_t n;
-
-	for (n = 0; id[n] != '\0'; n++)
-		if (!((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'z') ||
-		      (id[n] >= 'A' && id[n] <= 'Z') || id[n] == '-'))
-			return 0;
-	return n > 0 && n <= 64;
-}
-
-int repo_path_resolve(char out[PATH_MAX], const struct il_config *cfg,
-		      const char *tenant_id, const char *given)
-{
-	int i;
-
-	out[0] = '\0';
-	if (!tenant_id_ok(tenant_id) || realpath(given, out) == NULL) {
-		out[0] = '\0';
-		return IL_ENOTFOUND;
-	}
-	for (i = 0; i < cfg->n_repo_roots; i++)
-		if (is_inside(out, cfg->repo_root[i], tenant_id))
-			return 0;
-	for (i = 0; i < cfg->n_shared_repo_roots; i++)
-		if (is_inside(out, cfg->shared_repo_root[i], NULL))
-			return 0;
-	out[0] = '\0';
-	return IL_ENOTFOUND;
-}
-
 int repo_open(struct repo **out, struct arena *a, const char *path)
 {
 	struct repo *r = arena_calloc(a, 1, sizeof(*r));

@@ -21,12 +21,16 @@ struct repo;
 void repo_global_init(void);
 
 /*
- * Resolves a repository path given by a tenant (realpath: symlinks and ".."
- * too) into out and checks that it lies inside a root the tenant may read:
- * <root>/<tenant_id>/ for each of cfg's repo_roots, or one of cfg's
- * shared_repo_roots (the root itself or below it). Returns 0, or
- * IL_ENOTFOUND alike for a missing path and for one outside those roots
- * (another tenant's repository looks exactly like a missing one).
+ * Resolves a repository path given by a tenant into out and checks that it
+ * lies inside a root the tenant may read: <root>/<tenant_id>/ for each of
+ * cfg's repo_roots, or one of cfg's shared_repo_roots (the root itself or
+ * below it). The path must be written inside one (".." and "." are taken
+ * as written), and must still be inside after realpath (symlinks).
+ * Returns 0; IL_EINVALID for a relative path or one outside those roots,
+ * whether or not it exists (so another tenant's repository looks exactly
+ * like a path that is not there); IL_ENOTFOUND for a path inside the
+ * tenant's roots that does not exist (a symlink leaving them counts as
+ * outside, whether or not its target exists).
  */
 int repo_path_resolve(char out[PATH_MAX], const struct il_config *cfg,
 		      const char *tenant_id, const char *given);

@@ -177,6 +177,22 @@ START_TEST(test_messages__a_post_without_a_body_is_an_empty_object)
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "reason");
 	resp_free(r);
 	free(id);
+
+	/* Content-Length: 0 and no type, as a browser's fetch or axios sends a bodiless
+	 * POST: an empty body on both front ends, long work included */
+	id = generate(&t, "tags/c2", "tags/c4", &r);
+	resp_free(r);
+	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
+	r = api("POST", path, t.token, NULL, "", "Content-Type:");
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "status"), "approved");
+	resp_free(r);
+	snprintf(path, sizeof(path), "/api/v1/plans/%s/apply", id);
+	r = api("POST", path, t.token, NULL, "", "Content-Type:");
+	ck_assert_status(r, 200);
+	ck_assert_str_eq(resp_str(r, "status"), "applied");
+	resp_free(r);
+	free(id);
 	tenant_free(&t);
 }
 END_TEST

@@ -79,6 +79,23 @@ START_TEST(test_generate__201_then_200_and_matches_the_cli)
 	ck_assert_str_eq(resp_str(r, "plan_id"), id);
 	ck_assert_str_eq(resp_str(r, "base"), c1);
 	resp_free(r);
+	/* HEAD~N as the CLI user types it (the fixture's HEAD is cyc, after bad, slow, c4) */
+	{
+		char *c4 = fixture_sha("c4"), *slow = fixture_sha("slow");
+
+		r = generate(&t, tenant_repo(&t), "HEAD~3", "HEAD~2", NULL);
+		ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
+		ck_assert_str_eq(resp_str(r, "base"), c4);
+		ck_assert_str_eq(resp_str(r, "target"), slow);
+		resp_free(r);
+		r = generate(&t, tenant_repo(&t), "main~3", "main^^", NULL);
+		ck_assert_msg(r->status == 200, "%ld %s", r->status, r->body);
+		ck_assert_str_eq(resp_str(r, "base"), c4);
+		ck_assert_str_eq(resp_str(r, "target"), slow);
+		resp_free(r);
+		free(c4);
+		free(slow);
+	}
 	r = generate(&t, tenant_repo(&t), "--upload-pack=x", "tags/c2", NULL);
 	ck_assert_status(r, 422);
 	ck_assert_str_eq(resp_str(r, "detail.0.loc.1"), "base_sha");
@@ -114,11 +131,15 @@ static void expect_repo_422(const struct tenant *t, const char *path, const char
 START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 {
 	static const char outside[] =
-		"repo_path must be an existing directory inside a configured repository root";
+		"repo_path is outside your repository roots (<root>/<tenant id>/ of a repo_roots "
+		"entry, or a shared root)";
+	static const char missing[] =
+		"repo_path does not exist (it is inside your repository roots)";
 	char path[1024];
 	struct tenant t;
 
 	tenant_new(&t, "roots");
+	/* outside: existing or not, it makes no difference */
 	snprintf(path, sizeof(path), "%s/outside/repo", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);
 	snprintf(path, sizeof(path), "%s/repos/../outside/repo", getenv("IL_TEST_VAR"));
@@ -128,16 +149,21 @@ START_TEST(test_generate__repo_path_must_stay_inside_the_roots)
 	snprintf(path, sizeof(path), "%s/repos/missing", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);
 	expect_repo_422(&t, "/etc", outside);
+	expect_repo_422(&t, "/nonexistent/at/all", outside);
 	/* a relative path is a mistake whatever it names, and says so */
 	expect_repo_422(&t, "repos/api", "repo_path must be an absolute path");
 	snprintf(path, sizeof(path), "%s/repos/notgit", getenv("IL_TEST_VAR"));
 	expect_repo_422(&t, path, outside);   /* under a root, but in no tenant's directory */
+	/* inside the tenant's own directory (not made yet): missing, and said so */
 	snprintf(path, sizeof(path), "%s/repos/%s/missing", getenv("IL_TEST_VAR"), t.tenant_id);
-	expect_repo_422(&t, path, outside);
+	expect_repo_422(&t, path, missing);
 	snprintf(path, sizeof(path), "%s/repos/%s/notgit", getenv("IL_TEST_VAR"), t.tenant_id);
 	tenant_repo(&t);   /* the tenant's directory exists once a repository was added */
 	ck_assert_int_eq(mkdir(path, 0755), 0);
 	expect_repo_422(&t, path, "repo_path is not a git repository");
+	snprintf(path, sizeof(path), "%s/repos/%s/notgit/deeper/../x", getenv("IL_TEST_VAR"),
+		 t.tenant_id);
+	expect_repo_422(&t, path, missing);
 	tenant_free(&t);
 }
 END_TEST

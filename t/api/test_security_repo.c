@@ -10,8 +10,10 @@
 /* What the attacks' model SQL writes; the approved SQL never produces it. */
 #define MARKER "424242"
 
-static const char missing_msg[] =
-	"repo_path must be an existing directory inside a configured repository root";
+/* a path outside the tenant's roots, existing or not */
+static const char outside_msg[] =
+	"repo_path is outside your repository roots (<root>/<tenant id>/ of a repo_roots entry, "
+	"or a shared root)";
 
 static struct resp *generate(const struct tenant *t, const char *repo, const char *base,
 			     const char *target)
@@ -211,7 +213,7 @@ static void overwrite_blob(const char *repo, const char *rev, const char *file,
 START_TEST(test_repo__another_tenants_repository_answers_like_a_missing_one)
 {
 	struct tenant a, b;
-	char path[1024], link[1024];
+	char path[1100], link[1024];
 	const char *repo_a;
 	struct resp *missing, *r;
 
@@ -222,12 +224,25 @@ START_TEST(test_repo__another_tenants_repository_answers_like_a_missing_one)
 	ck_assert_status(r, 201);   /* the owner plans it */
 	resp_free(r);
 
+	/* what B is told about a path in A's directory that does not exist ... */
 	snprintf(path, sizeof(path), "%s/repos/%s/no-such-repo", getenv("IL_TEST_VAR"),
-		 b.tenant_id);
+		 a.tenant_id);
 	missing = generate(&b, path, sha("c1"), sha("c2"));
 	ck_assert_status(missing, 422);
 	ck_assert_str_eq(resp_str(missing, "detail.0.loc.1"), "repo_path");
-	ck_assert_str_eq(resp_str(missing, "detail.0.msg"), missing_msg);
+	ck_assert_str_eq(resp_str(missing, "detail.0.msg"), outside_msg);
+	/* ... is what it is told about A's repository, and about a path in no root */
+	r = generate(&b, "/no/such/root/api", sha("c1"), sha("c2"));
+	ck_assert_str_eq(r->body, missing->body);
+	resp_free(r);
+	/* its own directory is B's to know: a missing path there says so */
+	snprintf(path, sizeof(path), "%s/repos/%s/no-such-repo", getenv("IL_TEST_VAR"),
+		 b.tenant_id);
+	r = generate(&b, path, sha("c1"), sha("c2"));
+	ck_assert_status(r, 422);
+	ck_assert_str_eq(resp_str(r, "detail.0.msg"),
+			 "repo_path does not exist (it is inside your repository roots)");
+	resp_free(r);
 
 	/* the path itself, through "..", and through a symlink in B's own root */
 	r = generate(&b, repo_a, sha("c1"), sha("c2"));
@@ -244,6 +259,17 @@ START_TEST(test_repo__another_tenants_repository_answers_like_a_missing_one)
 	sh("ln -s %s %s", repo_a, link);
 	r = generate(&b, link, sha("c1"), sha("c2"));
 	ck_assert_int_eq(r->status, 422);
+	ck_assert_str_eq(r->body, missing->body);
+	resp_free(r);
+	/* below that symlink, and through one to A's missing path: the same, whether
+	 * what lies behind them in A's directory exists or not */
+	snprintf(path, sizeof(path), "%s/no-such-dir", link);
+	r = generate(&b, path, sha("c1"), sha("c2"));
+	ck_assert_str_eq(r->body, missing->body);
+	resp_free(r);
+	snprintf(link, sizeof(link), "%s/repos/%s/dangling", getenv("IL_TEST_VAR"), b.tenant_id);
+	sh("ln -s %s/repos/%s/no-such-repo %s", getenv("IL_TEST_VAR"), a.tenant_id, link);
+	r = generate(&b, link, sha("c1"), sha("c2"));
 	ck_assert_str_eq(r->body, missing->body);
 	resp_free(r);
 	/* a short sha guessed in A's repository changes nothing */
@@ -285,7 +311,7 @@ START_TEST(test_repo__a_shared_root_is_plannable_by_every_tenant)
 	sh("ln -s %s %s", tenant_repo(&a), link);
 	r = generate(&b, link, sha("c1"), sha("c2"));
 	ck_assert_status(r, 422);
-	ck_assert_str_eq(resp_str(r, "detail.0.msg"), missing_msg);
+	ck_assert_str_eq(resp_str(r, "detail.0.msg"), outside_msg);
 	resp_free(r);
 	free(id_a);
 	tenant_free(&a);
@@ -525,7 +551,7 @@ START_TEST(test_repo_add__places_a_private_copy_in_the_tenants_root)
 	resp_free(r);
 	r = generate(&other, want, sha("c1"), sha("c2"));
 	ck_assert_status(r, 422);
-	ck_assert_str_eq(resp_str(r, "detail.0.msg"), missing_msg);
+	ck_assert_str_eq(resp_str(r, "detail.0.msg"), outside_msg);
 	resp_free(r);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE tenant_id = '%s' AND "
 		 "action = 'repository_added' AND entity_id = 'api'", t.tenant_id);

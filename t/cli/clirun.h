@@ -53,9 +53,10 @@ int has_escape(const char *s);
 /* The whole of a file (malloc'd), "" when missing. */
 char *slurp(const char *path);
 
-/* The suites (test_workflow.c, test_output.c, test_preview.c). */
+/* The suites (test_workflow.c, test_output.c, test_preview.c, test_json.c). */
 Suite *suite_workflow(void);
 Suite *suite_output(void);
 Suite *suite_preview(void);
+Suite *suite_json(void);
 
 #endif

@@ -11,6 +11,7 @@ int main(void)
 		suite_workflow,
 		suite_output,
 		suite_preview,
+		suite_json,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

@@ -10,6 +10,7 @@
 struct stmts {
 	char **v;
 	size_t n;
+	unsigned mats;       /* the materializations of the steps (mats_seen) */
 };
 
 static void push(struct stmts *s, const char *text, size_t len)
@@ -58,6 +59,19 @@ static char *planned(const struct cli_user *u, const char *base, const char *tar
 	return id;
 }
 
+/* Which materializations a preview's steps use, one bit each in out->mats. */
+static void mats_seen(struct stmts *out, const char *mat)
+{
+	static const char *const names[] = { "TABLE", "VIEW", "INSERT_OVERWRITE", "MERGE" };
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (mat != NULL && strcmp(mat, names[i]) == 0)
+			out->mats |= 1u << i;
+}
+
+#define ALL_MATERIALIZATIONS 0xfu
+
 /* Every statement of `plans show ID --sql --json`, steps in order. */
 static void preview(struct stmts *out, const struct cli_user *u, const char *id,
 		    const char *executor)
@@ -78,6 +92,7 @@ static void preview(struct stmts *out, const struct cli_user *u, const char *id,
 
 		ck_assert_msg(json_object_get_type(json_object_object_get(s, "error")) ==
 			      json_type_null, "%s", json_object_to_json_string(s));
+		mats_seen(out, json_object_get_string(json_object_object_get(s, "materialization")));
 		for (k = 0; k < json_object_array_length(list); k++) {
 			const char *t = json_object_get_string(json_object_array_get_idx(list, k));
 
@@ -164,7 +179,7 @@ static void expect_same(const struct stmts *want, const struct stmts *got)
 
 START_TEST(test_cli__sql_preview_is_what_postgres_ran)
 {
-	struct stmts want = { NULL, 0 }, got = { NULL, 0 };
+	struct stmts want = { NULL, 0, 0 }, got = { NULL, 0, 0 };
 	struct cli_user u;
 	struct tenant t;
 	char *id;
@@ -177,6 +192,7 @@ START_TEST(test_cli__sql_preview_is_what_postgres_ran)
 	id = planned(&u, "tags/c1", "tags/c2", "dev");
 	preview(&want, &u, id, "postgres");
 	ck_assert_int_ge((int)want.n, 25);   /* six steps, each BEGIN … COMMIT */
+	ck_assert_uint_eq(want.mats, ALL_MATERIALIZATIONS);
 	at = file_size(getenv("IL_TEST_PGLOG"));
 	apply_ok(&u, id);
 	executed_on_postgres(&got, at);
@@ -222,7 +238,7 @@ static void executed_on_databricks(struct stmts *out, long offset)
 
 START_TEST(test_cli__sql_preview_is_what_databricks_received)
 {
-	struct stmts want = { NULL, 0 }, got = { NULL, 0 };
+	struct stmts want = { NULL, 0, 0 }, got = { NULL, 0, 0 };
 	struct cli_user u;
 	struct tenant t;
 	struct resp *r;
@@ -243,6 +259,7 @@ START_TEST(test_cli__sql_preview_is_what_databricks_received)
 	id = planned(&u, "tags/c1", "tags/c4", "lake");
 	preview(&want, &u, id, "databricks");
 	ck_assert_ptr_nonnull(strstr(want.v[0], "CREATE SCHEMA IF NOT EXISTS `main`.`lake_raw`"));
+	ck_assert_uint_eq(want.mats, ALL_MATERIALIZATIONS);
 	at = file_size(getenv("IL_TEST_DATABRICKS_RECORD"));
 	apply_ok(&u, id);
 	executed_on_databricks(&got, at);

@@ -289,8 +289,10 @@ START_TEST(test_cli__errors_are_the_servers_detail_and_exit_non_zero)
 		       " not found", "approve 0000000000000000000000000000000000000000000000000000"
 		       "000000000000");
 	expect_failure(&u, 1, "no plan id starts with abcd", "plans show abcd");
-	expect_failure(&u, 1, "repo_path: repo_path must be an existing directory inside a "
-		       "configured repository root", "remote plan /etc tags/c1 tags/c2");
+	expect_failure(&u, 1, "repo_path: repo_path is outside your repository roots",
+		       "remote plan /etc tags/c1 tags/c2");
+	expect_failure(&u, 1, "repo_path: repo_path must be an absolute path",
+		       "remote plan relative/path tags/c1 tags/c2");
 	expect_failure(&u, 1, "base_sha: must be 7 to 40 hexadecimal digits",
 		       "remote plan /etc c1 tags/c2");
 	snprintf(args, sizeof(args), "remote plan %s tags/c1 nope", getenv("IL_TEST_REPO"));

@@ -581,13 +581,14 @@ static int resolve_in(const struct il_config *cfg, const char *tenant, const cha
 
 START_TEST(test_repo__paths_stay_in_the_tenants_roots)
 {
-	char dir[] = "/tmp/il-roots-XXXXXX", cmd[1024], *real;
+	char dir[] = "/tmp/il-roots-XXXXXX", cmd[1024], *real, path[PATH_MAX];
 	struct il_config cfg;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	real = realpath(dir, NULL);
 	snprintf(cmd, sizeof(cmd), "cd %s && mkdir -p r/t1/x r/t12/y r/t2/z shared/s shared2/q && "
-		 "ln -s ../t2/z r/t1/link && ln -s ../r/t1/x shared/into", real);
+		 "ln -s ../t2/z r/t1/link && ln -s ../t2/missing r/t1/dangling && "
+		 "ln -s ../r/t1/x shared/into", real);
 	ck_assert_int_eq(system(cmd), 0);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.repo_root[0] = arena_printf(a, "%s/r", real);
@@ -600,23 +601,36 @@ START_TEST(test_repo__paths_stay_in_the_tenants_roots)
 	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared/s", "shared/s"), 0);
 	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared", "shared"), 0);
 	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared/into", "r/t1/x"), 0);
-	/* another tenant's, one whose id starts with ours, and escapes: all "missing" */
-	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t2/z", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t12/y", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/../t2/z", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/link", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "t2", real, "shared/into", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared2/q", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r", NULL), IL_ENOTFOUND);
+	/* another tenant's, one whose id starts with ours, and escapes: all "outside",
+	 * whether they exist or not */
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t2/z", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t2/missing", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t12/y", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/../t2/z", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/../t2/missing", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/link", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/link/missing", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/dangling", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/dangling/x", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t2", real, "shared/into", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared2/q", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared2/missing", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/missing", NULL), IL_EINVALID);
+	ck_assert_int_eq(repo_path_resolve(path, &cfg, "t1", "r/t1/x"), IL_EINVALID);
+	/* missing inside the tenant's own roots: "not found", even before its directory exists */
 	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/missing", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/x/missing/deeper", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t3", real, "r/t3/x", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "shared/missing", NULL), IL_ENOTFOUND);
 	/* a tenant id is one plain name */
-	ck_assert_int_eq(resolve_in(&cfg, "..", real, "r/t1/x", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "t1/../t2", real, "r/t2/z", NULL), IL_ENOTFOUND);
-	ck_assert_int_eq(resolve_in(&cfg, "", real, "r/t1/x", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "..", real, "r/t1/x", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "t1/../t2", real, "r/t2/z", NULL), IL_EINVALID);
+	ck_assert_int_eq(resolve_in(&cfg, "", real, "r/t1/x", NULL), IL_EINVALID);
 	/* a root of "/" */
 	cfg.repo_root[0] = "/";
 	cfg.n_shared_repo_roots = 0;
-	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/x", NULL), IL_ENOTFOUND);
+	ck_assert_int_eq(resolve_in(&cfg, "t1", real, "r/t1/x", NULL), IL_EINVALID);
 
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", real);
 	ck_assert_int_eq(system(cmd), 0);
