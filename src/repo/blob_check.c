@@ -1,4 +1,4 @@
-/* blob_check.c: a blob's bytes against its id with OpenSSL's SHA-1, for runs that opt in (the CLI) */
+/* blob_check.c: a blob's bytes against its id with OpenSSL's SHA-1, for the runs that opt in */
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>

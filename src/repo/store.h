@@ -73,11 +73,12 @@ int parse_store_write(const struct parse_store *s,
 		      void *ctx, unsigned char header[STORE_HEADER_BYTES]);
 
 /*
- * The cache file on disk: read whole and loaded (IL_ENOTFOUND when there
+ * The cache file on disk: mapped and loaded (IL_ENOTFOUND when there
  * is none, IL_EINVALID when it is refused: the caller just goes on
- * without it), or written to a temporary file in the same directory and
- * renamed over the old one, so a reader sees a whole file, old or new,
- * and two writers at once both succeed (the last rename wins).
+ * without it; the mapping lives as long as the store), or written to a
+ * temporary file in the same directory and renamed over the old one, so
+ * a reader sees a whole file, old or new, and two writers at once both
+ * succeed (the last rename wins).
  */
 int parse_store_read_file(struct parse_store *s, const char *path);
 int parse_store_write_file(const struct parse_store *s, const char *path);
