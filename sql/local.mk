@@ -10,4 +10,5 @@ dist_sql_DATA = \
 	sql/010_sessions.sql \
 	sql/011_compat.sql \
 	sql/012_apply_limits.sql \
-	sql/013_list_indexes.sql
+	sql/013_list_indexes.sql \
+	sql/014_session_check.sql

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "billing/quota.h"
 #include "http/router.h"
 
 struct migration;
@@ -35,6 +36,10 @@ void api_page_respond(struct req *r, const struct api_page *pg, json_object *ite
 		      long long total);
 /* 200 with the bare array items of an unpaginated list and X-Total-Count. */
 void api_list_respond(struct req *r, json_object *items, long long total);
+/* The same two with the array's JSON text, built without a json-c tree. */
+void api_page_respond_text(struct req *r, const struct api_page *pg, const char *json,
+			   size_t len, long long total);
+void api_list_respond_text(struct req *r, const char *json, size_t len, long long total);
 /* JSON text from the database into an object (NULL stays NULL). */
 json_object *api_json_parse(const char *text);
 /* Rewrites the number o.key the one way costs are written (0.000002, never 2e-06). */
@@ -53,11 +58,18 @@ int api_plans_reject(struct req *r);
 /* Responds with the stored plan (plan JSON plus status, approvals …). */
 int api_plan_respond(struct req *r, const char *plan_id, int status);
 
-/* apply.c (with apply_verify.c and apply_warehouse.c), apply_limits.c, plan_sql.c */
+/* apply.c (the work is apply/'s), plan_sql.c */
 int api_plans_apply(struct req *r);
 int api_plans_sql(struct req *r);
 /* Ends the tenant's applies whose worker died (the ROUTE_SETTLE hook). */
 int api_end_lost_applies(struct req *r);
+struct apply_outcome;
+/*
+ * Answers a refusal of apply_plan or apply_preview (404, 409 or 429, in the
+ * shape apply always answered); 0 when out is APPLY_DONE and nothing was
+ * answered, else 1.
+ */
+int api_apply_refusal(struct req *r, const struct apply_outcome *out);
 
 /* environments.c */
 /* Pure: NULL or why s is not an environment name. */
@@ -84,6 +96,9 @@ int api_models_lineage(struct req *r);
 /* auth.c (sign-up, login, the authenticator), auth_session.c (refresh, cookies, password) */
 int api_authenticate(struct req *r);
 int api_bind_tenant(struct req *r);
+/* The deferred tenant transaction of a read (http_app.defer_tenant) and its 401. */
+int api_defer_tenant(struct req *r);
+void api_session_refused(struct req *r);
 int api_auth_signup(struct req *r);
 int api_auth_login(struct req *r);
 int api_auth_refresh(struct req *r);
@@ -92,7 +107,7 @@ int api_auth_logout(struct req *r);
 int api_auth_password(struct req *r);
 int api_auth_me(struct req *r);
 
-/* billing.c (with the quota checks below), billing_checkout.c, billing_webhook.c */
+/* billing.c (answers for the quotas of billing/quota.c), billing_checkout.c, billing_webhook.c */
 int api_billing_plans(struct req *r);
 int api_billing_subscription(struct req *r);
 int api_billing_quota(struct req *r);
@@ -100,12 +115,6 @@ int api_billing_checkout(struct req *r);
 int api_billing_portal(struct req *r);
 int api_billing_webhook(struct req *r);
 
-/* The tier limits other resources enforce. */
-enum billing_limit {
-	BILLING_LIMIT_PLANS_PER_MONTH, /* before generating a plan: 429 when used up */
-	BILLING_LIMIT_ENVIRONMENTS,    /* before creating an environment: 402 at the limit */
-	BILLING_LIMIT_AI_AUGMENT       /* before augmenting a plan: 402 when not included */
-};
 /*
  * Call inside the caller's tenant transaction, before doing the work.
  * Returns 0 when allowed; 1 after recording a 402 or 429 response that names
@@ -116,24 +125,8 @@ enum billing_limit {
 int billing_check_quota(struct req *r, enum billing_limit what);
 /* Counts one plan generation this UTC month; call after a plan was generated. */
 int billing_count_plan_generation(struct req *r);
-/*
- * How many applies of the tenant may run at once (its tier's
- * max_concurrent_applies, -1: no limit) and the tier's name. In a tenant
- * transaction.
- */
-int billing_apply_limit(long *max, const char **tier, struct req *r);
 
 /* settings.c */
-/* The tenant's LLM settings; api_key is the opened key (never log or return it). */
-struct api_llm_settings {
-	int configured;           /* a key is stored */
-	const char *provider;     /* "anthropic" or "openai", NULL without a key */
-	const char *model;        /* the stored model, else the provider's default */
-	const char *api_key;
-	int ai_advisory_enabled;
-};
-/* Reads (and opens) the tenant's LLM settings; IL_EINVALID when the key does not open. */
-int api_settings_llm(struct api_llm_settings *out, struct req *r);
 int api_settings_get(struct req *r);
 int api_settings_patch(struct req *r);
 int api_settings_put_key(struct req *r);

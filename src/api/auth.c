@@ -401,3 +401,41 @@ int api_bind_tenant(struct req *r)
 	r->nothing_to_settle = rc == 0 && !s.applying;
 	return session_checked(r, rc, &s);
 }
+
+/*
+ * A read's user check came back with its first query: r->who learns the
+ * email and role. When a plan of the tenant is applying, the applies whose
+ * worker died end first and the query runs again to see it.
+ */
+static int deferred_session(void *arg, const struct db_session *s, int can_rerun)
+{
+	struct req *r = arg;
+	int rc;
+
+	r->who.email = s->email;
+	r->who.role = role_parse(s->role);
+	if (!can_rerun || !s->applying || !(r->route->flags & ROUTE_SETTLE))
+		return 0;
+	db_mark_written(r->db);
+	rc = api_end_lost_applies(r);
+	return rc < 0 ? rc : 1;
+}
+
+int api_defer_tenant(struct req *r)
+{
+	int settles = r->route != NULL && (r->route->flags & ROUTE_SETTLE);
+	int rc = db_defer_tenant_as_user(r->db, r->arena, r->who.tenant_id, r->who.user_id,
+					 r->who.token_epoch, settles, deferred_session, r);
+
+	if (rc < 0) {
+		req_error_from_code(r, rc);
+		return -1;
+	}
+	return 0;
+}
+
+/* The same answer as a check made before the handler (session_checked). */
+void api_session_refused(struct req *r)
+{
+	auth_unauthorized(r, "invalid_token", "invalid or expired token");
+}

@@ -1,23 +1,14 @@
-/* billing.c: tiers, subscription status, usage and the quota checks other resources call */
+/* billing.c: tiers, subscription status, usage, and the quota answers of billing/quota.c */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/api.h"
+#include "billing/quota.h"
 #include "billing/store.h"
 #include "billing/tiers.h"
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
-
-/* What one limit allows a tenant and how much of it is used. */
-struct quota {
-	enum il_tier tier;
-	long used;
-	long max;          /* -1: unlimited */
-};
-
-static const char *const limit_names[] = { "plans_per_month", "environments", "ai_augment" };
 
 /* A limit as JSON: null for unlimited. */
 static json_object *limit_json(long v)
@@ -34,14 +25,6 @@ static json_object *limits_json(const struct il_tier_config *t)
 	json_object_object_add(o, "ai_augment", json_object_new_boolean(t->ai_augment));
 	json_object_object_add(o, "max_concurrent_applies", limit_json(t->max_concurrent_applies));
 	return o;
-}
-
-/* The tier the stored account is on (an unknown name counts as community). */
-static enum il_tier account_tier(const struct billing_account *acc)
-{
-	enum il_tier t = billing_tier_parse(acc->tier);
-
-	return t == IL_TIER_COUNT ? IL_TIER_COMMUNITY : t;
 }
 
 static const char *const tier_labels[IL_TIER_COUNT] = { "Community", "Team", "Enterprise" };
@@ -122,6 +105,7 @@ static json_object *usage_json(long plans, long environments)
 int api_billing_subscription(struct req *r)
 {
 	struct billing_account acc;
+	const char *tier;
 	long plans, envs;
 	json_object *o;
 	int rc;
@@ -129,11 +113,10 @@ int api_billing_subscription(struct req *r)
 	if ((rc = billing_db_account_get(&acc, r->db, r->arena, r->who.tenant_id)) < 0 ||
 	    (rc = billing_db_usage(&plans, &envs, r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
+	tier = billing_tier_name(billing_account_tier(&acc));
 	o = json_object_new_object();
-	json_object_object_add(o, "plan_tier",
-			       json_object_new_string(billing_tier_name(account_tier(&acc))));
-	json_object_object_add(o, "tier",
-			       json_object_new_string(billing_tier_name(account_tier(&acc))));
+	json_object_object_add(o, "plan_tier", json_object_new_string(tier));
+	json_object_object_add(o, "tier", json_object_new_string(tier));
 	json_object_object_add(o, "status", json_object_new_string(acc.status));
 	json_object_object_add(o, "subscription_id", acc.subscription_id ?
 			       json_object_new_string(acc.subscription_id) : NULL);
@@ -144,7 +127,7 @@ int api_billing_subscription(struct req *r)
 			       json_object_new_string(acc.current_period_end) : NULL);
 	json_object_object_add(o, "cancel_at_period_end",
 			       json_object_new_boolean(acc.cancel_at_period_end));
-	json_object_object_add(o, "limits", limits_json(&r->cfg->tier[account_tier(&acc)]));
+	json_object_object_add(o, "limits", limits_json(&r->cfg->tier[billing_account_tier(&acc)]));
 	json_object_object_add(o, "usage", usage_json(plans, envs));
 	json_object_object_add(o, "billing_enabled",
 			       json_object_new_boolean(billing_enabled(r->cfg)));
@@ -152,110 +135,22 @@ int api_billing_subscription(struct req *r)
 	return 0;
 }
 
-static int quota_read(struct quota *q, struct req *r, enum billing_limit what)
+/* Records what the guarded endpoint answers when one more is refused. */
+static void respond_refusal(struct req *r, const struct billing_refusal *why)
 {
-	struct billing_account acc;
-	const struct il_tier_config *t;
-	long plans, envs;
-	int rc;
-
-	if ((rc = billing_db_account_get(&acc, r->db, r->arena, r->who.tenant_id)) < 0 ||
-	    (rc = billing_db_usage(&plans, &envs, r->db, r->arena, r->who.tenant_id)) < 0)
-		return rc;
-	q->tier = account_tier(&acc);
-	t = &r->cfg->tier[q->tier];
-	switch (what) {
-	case BILLING_LIMIT_PLANS_PER_MONTH:
-		q->used = plans;
-		q->max = t->plans_per_month;
-		return 0;
-	case BILLING_LIMIT_ENVIRONMENTS:
-		q->used = envs;
-		q->max = t->environments;
-		return 0;
-	case BILLING_LIMIT_AI_AUGMENT:
-		q->used = 0;
-		q->max = t->ai_augment ? -1 : 0;
-		return 0;
-	}
-	return IL_EINVALID;
-}
-
-/* Seconds until the next UTC month begins, when the monthly quota resets. */
-static long seconds_to_next_month(time_t now)
-{
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	tm.tm_mday = 1;
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_mon += 1; /* timegm normalises December + 1 */
-	return (long)(timegm(&tm) - now);
-}
-
-/*
- * How to get past a limit: upgrading where billing runs; on a self-hosted
- * server without billing, the configuration key that sets the limit.
- */
-static const char *remedy(struct req *r, const char *tier, const char *key)
-{
-	if (billing_enabled(r->cfg))
-		return "upgrade to get more";
-	return arena_printf(r->arena, "billing is not configured on this server: its operator "
-			    "can raise tier_%s_%s in the configuration", tier, key);
-}
-
-/* 1 after recording the refusal when q leaves no room for one more, else 0. */
-static int quota_refuse(struct req *r, enum billing_limit what, const struct quota *q)
-{
-	const char *tier = billing_tier_name(q->tier);
-	char retry[24];
-
-	if (q->max < 0 || q->used < q->max)
-		return 0;
-	switch (what) {
-	case BILLING_LIMIT_PLANS_PER_MONTH:
-		req_error(r, 429, "quota_exceeded",
-			  "the %s tier allows %ld plan generations per month and %ld were used"
-			  " this month; %s", tier, q->max, q->used,
-			  remedy(r, tier, "plans_per_month"));
-		snprintf(retry, sizeof(retry), "%ld", seconds_to_next_month(time(NULL)));
-		req_header_add(r, "Retry-After", retry);
-		break;
-	case BILLING_LIMIT_ENVIRONMENTS:
-		req_error(r, 402, "tier_limit_reached",
-			  "the %s tier allows %ld environments and this tenant has %ld; %s", tier,
-			  q->max, q->used, remedy(r, tier, "environments"));
-		break;
-	case BILLING_LIMIT_AI_AUGMENT:
-		req_error(r, 402, "tier_limit_reached",
-			  "the %s tier does not include AI augment; %s", tier,
-			  remedy(r, tier, "ai_augment"));
-		break;
-	}
-	return 1;
+	req_error(r, why->status, why->code, "%s", why->detail);
+	if (why->retry_after != NULL)
+		req_header_add(r, "Retry-After", why->retry_after);
 }
 
 int billing_check_quota(struct req *r, enum billing_limit what)
 {
-	struct quota q;
-	int rc = quota_read(&q, r, what);
+	struct billing_refusal why;
+	int rc = billing_quota_check(&why, r->db, r->arena, r->cfg, r->who.tenant_id, what);
 
-	if (rc < 0)
-		return rc;
-	return quota_refuse(r, what, &q);
-}
-
-int billing_apply_limit(long *max, const char **tier, struct req *r)
-{
-	struct billing_account acc;
-	int rc = billing_db_account_get(&acc, r->db, r->arena, r->who.tenant_id);
-
-	if (rc < 0)
-		return rc;
-	*max = r->cfg->tier[account_tier(&acc)].max_concurrent_applies;
-	*tier = billing_tier_name(account_tier(&acc));
-	return 0;
+	if (rc > 0)
+		respond_refusal(r, &why);
+	return rc;
 }
 
 int billing_count_plan_generation(struct req *r)
@@ -272,24 +167,25 @@ int billing_count_plan_generation(struct req *r)
 int api_billing_quota(struct req *r)
 {
 	const char *name = req_param(r, 0);
-	struct quota q;
+	enum billing_limit what = billing_limit_parse(name);
+	struct billing_refusal why;
+	struct billing_quota q;
 	json_object *o;
-	size_t i;
 	int rc;
 
-	for (i = 0; i < sizeof(limit_names) / sizeof(limit_names[0]); i++)
-		if (strcmp(name, limit_names[i]) == 0)
-			break;
-	if (i == sizeof(limit_names) / sizeof(limit_names[0])) {
-		req_error(r, 404, "not_found", "no such limit: %.64s", name);
+	if (what == BILLING_LIMIT__MAX) {
+		req_error(r, 404, "not_found", "no such limit: %.64s", name ? name : "");
 		return 0;
 	}
-	if ((rc = quota_read(&q, r, (enum billing_limit)i)) < 0)
+	if ((rc = billing_quota_read(&q, r->db, r->arena, r->cfg, r->who.tenant_id, what)) < 0 ||
+	    (rc = billing_quota_refusal(&why, r->arena, r->cfg, what, &q)) < 0)
 		return rc;
-	if (quota_refuse(r, (enum billing_limit)i, &q))
+	if (rc > 0) {
+		respond_refusal(r, &why);
 		return 0;
+	}
 	o = json_object_new_object();
-	json_object_object_add(o, "limit", json_object_new_string(limit_names[i]));
+	json_object_object_add(o, "limit", json_object_new_string(billing_limit_name(what)));
 	json_object_object_add(o, "tier", json_object_new_string(billing_tier_name(q.tier)));
 	json_object_object_add(o, "used", json_object_new_int64(q.used));
 	json_object_object_add(o, "max", limit_json(q.max));

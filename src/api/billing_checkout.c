@@ -170,13 +170,13 @@ static int create_session(json_object **session, struct req *r, const char *cust
 	return rc < 0 ? stripe_failed(r, rc) : 0;
 }
 
-static const struct field checkout_fields[] = {
-	{ "tier", FIELD_STRING, 0, 32, 0, 0, NULL },
-	{ "success_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
-	{ "cancel_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
-	{ "price_id", FIELD_STRING, 0, 255, 0, 0, NULL },
+enum { C_TIER, C_SUCCESS, C_CANCEL, C_PRICE, C__MAX };
+static const struct field checkout_fields[C__MAX] = {
+	[C_TIER] = { "tier", FIELD_STRING, 0, 32, 0, 0, NULL },
+	[C_SUCCESS] = { "success_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
+	[C_CANCEL] = { "cancel_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
+	[C_PRICE] = { "price_id", FIELD_STRING, 0, 255, 0, 0, NULL },
 };
-enum { C_TIER, C_SUCCESS, C_CANCEL, C_PRICE, C_COUNT };
 
 /*
  * The purchasable tier named by tier, or by price_id (the reference's way:
@@ -230,7 +230,7 @@ static int audit_checkout(struct req *r, const char *session_id, enum il_tier ti
  */
 int api_billing_checkout(struct req *r)
 {
-	struct field_value v[C_COUNT];
+	struct field_value v[C__MAX];
 	const char *customer;
 	json_object *session, *o;
 	enum il_tier tier;
@@ -238,7 +238,7 @@ int api_billing_checkout(struct req *r)
 
 	if (refuse_unconfigured(r))
 		return 0;
-	body_collect(r, checkout_fields, C_COUNT, v);
+	body_collect(r, checkout_fields, C__MAX, v);
 	tier = checkout_tier(r, v);
 	check_url_field(r, &v[C_SUCCESS], "success_url");
 	check_url_field(r, &v[C_CANCEL], "cancel_url");
@@ -259,8 +259,9 @@ int api_billing_checkout(struct req *r)
 	return 0;
 }
 
-static const struct field portal_fields[] = {
-	{ "return_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
+enum { P_RETURN, P__MAX };
+static const struct field portal_fields[P__MAX] = {
+	[P_RETURN] = { "return_url", FIELD_STRING, 1, MAX_URL, 0, 0, NULL },
 };
 
 /*
@@ -270,7 +271,7 @@ static const struct field portal_fields[] = {
  */
 int api_billing_portal(struct req *r)
 {
-	struct field_value v[1];
+	struct field_value v[P__MAX];
 	struct billing_account acc;
 	struct stripe_form f;
 	json_object *session, *o;
@@ -279,8 +280,8 @@ int api_billing_portal(struct req *r)
 
 	if (refuse_unconfigured(r))
 		return 0;
-	body_collect(r, portal_fields, 1, v);
-	check_url_field(r, &v[0], "return_url");
+	body_collect(r, portal_fields, P__MAX, v);
+	check_url_field(r, &v[P_RETURN], "return_url");
 	if (req_validation_finish(r))
 		return 0;
 	if ((rc = billing_db_account_get(&acc, r->db, r->arena, r->who.tenant_id)) < 0)
@@ -292,7 +293,7 @@ int api_billing_portal(struct req *r)
 	}
 	stripe_form_init(&f, r->arena);
 	stripe_form_add(&f, "customer", acc.customer_id);
-	stripe_form_add(&f, "return_url", v[0].str);
+	stripe_form_add(&f, "return_url", v[P_RETURN].str);
 	rc = stripe_post(&session, r->cfg, r->arena, "/v1/billing_portal/sessions", &f,
 			 stripe_idempotency_key(r->arena));
 	if (rc == 0 && (url = stripe_str(session, "url")) == NULL)

@@ -37,16 +37,14 @@ static json_object *env_json(struct req *r, const char *json, long own_step_time
  */
 int api_environments_list(struct req *r)
 {
-	PGresult *res;
-	json_object *items;
-	int rc = db_env_list(&res, r->db, r->arena, r->who.tenant_id), i;
+	const char *json;
+	size_t len;
+	int count, rc = db_env_list(&json, &len, &count, r->db, r->arena, r->who.tenant_id,
+				    r->cfg->step_timeout_seconds);
 
 	if (rc < 0)
 		return rc;
-	items = json_object_new_array();
-	for (i = 0; i < db_rows(res); i++)
-		json_object_array_add(items, env_json(r, db_val(res, i, 1), db_long(res, i, 0)));
-	api_list_respond(r, items, db_rows(res));
+	api_list_respond_text(r, json, len, count);
 	return 0;
 }
 

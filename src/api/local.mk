@@ -9,7 +9,7 @@ libilapi_a_SOURCES = \
 	src/api/models.c \
 	src/api/settings.c src/api/advisory.c \
 	src/api/environments.c src/api/runs.c \
-	src/api/apply.c src/api/apply.h src/api/apply_verify.c src/api/apply_warehouse.c \
-	src/api/apply_limits.c src/api/apply_step.c src/api/plan_sql.c
+	src/api/apply.c src/api/plan_sql.c
 libilapi_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(PQ_CFLAGS)
-IL_API_LIBS = libilapi.a
+# the apply layer links right below the handlers: it uses only what bin/ links after api
+IL_API_LIBS = libilapi.a $(IL_APPLY_LIBS)

@@ -99,22 +99,19 @@ int api_catalog_update(struct req *r, const struct project *p, const char *commi
 int api_models_list(struct req *r)
 {
 	struct api_page pg;
-	PGresult *res;
-	json_object *items;
+	const char *json;
+	size_t len;
 	long long total = 0;
-	int rc, i;
+	int rc;
 
 	if (api_page_read_max(&pg, r, 100, 500))
 		return 0;
-	rc = db_model_list(&res, &total, r->db, r->arena, r->who.tenant_id,
+	rc = db_model_list(&json, &len, &total, r->db, r->arena, r->who.tenant_id,
 			   req_query(r, "kind"), req_query(r, "owner"), req_query(r, "tag"),
 			   req_query(r, "search"), pg.limit, pg.offset);
 	if (rc < 0)
 		return rc;
-	items = json_object_new_array();
-	for (i = 0; i < db_rows(res); i++)
-		json_object_array_add(items, api_json_parse(db_val(res, i, 0)));
-	api_page_respond(r, &pg, items, total);
+	api_page_respond_text(r, &pg, json, len, total);
 	return 0;
 }
 

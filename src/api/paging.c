@@ -98,6 +98,22 @@ void api_page_respond(struct req *r, const struct api_page *pg, json_object *ite
 	api_list_respond(r, items, total);
 }
 
+void api_list_respond_text(struct req *r, const char *json, size_t len, long long total)
+{
+	char count[24];
+
+	snprintf(count, sizeof(count), "%lld", total);
+	req_header_add(r, "X-Total-Count", count);
+	req_text(r, 200, NULL, json, len);
+}
+
+void api_page_respond_text(struct req *r, const struct api_page *pg, const char *json,
+			   size_t len, long long total)
+{
+	add_page_links(r, pg, total);
+	api_list_respond_text(r, json, len, total);
+}
+
 json_object *api_json_parse(const char *text)
 {
 	return text != NULL ? json_tokener_parse(text) : NULL;

@@ -140,43 +140,6 @@ int api_plans_get(struct req *r)
 	return rc == IL_ENOTFOUND ? 0 : rc;
 }
 
-/* A cost written the way plan JSON writes it (0.000013, never 1.3e-05). */
-static json_object *cost_json(const char *text)
-{
-	char buf[PLAN_NUMBER_LEN];
-	double v = parse_double_or(text, 0);
-
-	if (plan_format_number(buf, v) < 0)
-		return json_object_new_double(v);
-	return json_object_new_double_s(v, buf);
-}
-
-/* A list item: the reference's fields (models_changed is the plan's list) and ours. */
-static json_object *plan_item(PGresult *res, int i)
-{
-	json_object *o = json_object_new_object(), *changed;
-
-	json_object_object_add(o, "plan_id", api_str(db_val(res, i, PLAN_LIST_ID)));
-	json_object_object_add(o, "base_sha", api_str(db_val(res, i, PLAN_LIST_BASE)));
-	json_object_object_add(o, "target_sha", api_str(db_val(res, i, PLAN_LIST_TARGET)));
-	json_object_object_add(o, "environment", api_str(db_val(res, i, PLAN_LIST_ENV)));
-	json_object_object_add(o, "status", api_str(db_val(res, i, PLAN_LIST_STATUS)));
-	json_object_object_add(o, "total_steps",
-			       json_object_new_int((int)db_long(res, i, PLAN_LIST_STEPS)));
-	json_object_object_add(o, "estimated_cost_usd", cost_json(db_val(res, i, PLAN_LIST_COST)));
-	changed = api_json_parse(db_val(res, i, PLAN_LIST_MODELS_CHANGED));
-	if (changed == NULL || !json_object_is_type(changed, json_type_array)) {
-		json_object_put(changed);
-		changed = json_object_new_array();
-	}
-	json_object_object_add(o, "models_changed_count",
-			       json_object_new_int64((int64_t)json_object_array_length(changed)));
-	json_object_object_add(o, "models_changed", changed);
-	json_object_object_add(o, "created_at", api_str(db_val(res, i, PLAN_LIST_CREATED_AT)));
-	json_object_object_add(o, "created_by", api_str(db_val(res, i, PLAN_LIST_CREATED_BY)));
-	return o;
-}
-
 static int valid_status(const char *s)
 {
 	size_t i;
@@ -192,10 +155,10 @@ int api_plans_list(struct req *r)
 {
 	const char *env = req_query(r, "environment"), *status = req_query(r, "status");
 	struct api_page pg;
-	PGresult *res;
-	json_object *items;
+	const char *json;
+	size_t len;
 	long long total = 0;
-	int rc, i;
+	int rc;
 
 	if (env != NULL && api_check_env_name(env) != NULL)
 		req_invalid(r, "query", "environment", api_check_env_name(env), "value_error");
@@ -204,14 +167,11 @@ int api_plans_list(struct req *r)
 			    "applying, applied, failed", "enum");
 	if (api_page_read(&pg, r))
 		return 0;
-	rc = db_plan_list(&res, &total, r->db, r->arena, r->who.tenant_id, env, status,
+	rc = db_plan_list(&json, &len, &total, r->db, r->arena, r->who.tenant_id, env, status,
 			  pg.limit, pg.offset);
 	if (rc < 0)
 		return rc;
-	items = json_object_new_array();
-	for (i = 0; i < db_rows(res); i++)
-		json_object_array_add(items, plan_item(res, i));
-	api_page_respond(r, &pg, items, total);
+	api_page_respond_text(r, &pg, json, len, total);
 	return 0;
 }
 

@@ -87,7 +87,7 @@ static const struct route routes[] = {
 
 static const struct http_app app = {
 	routes, sizeof(routes) / sizeof(routes[0]), api_authenticate, api_bind_tenant,
-	api_end_lost_applies
+	api_end_lost_applies, api_defer_tenant, api_session_refused
 };
 
 const struct http_app *api_app(void)

@@ -34,24 +34,22 @@ int api_runs_list(struct req *r)
 {
 	const char *status = req_query(r, "status");
 	struct api_page pg;
-	PGresult *res;
-	json_object *items;
+	const char *json;
+	size_t len;
 	long long total = 0;
-	int rc, i;
+	int rc;
 
 	if (status != NULL && (status = status_filter(status)) == NULL)
 		req_invalid(r, "query", "status",
 			    "must be one of PENDING, RUNNING, SUCCESS, FAIL, CANCELLED", "enum");
 	if (api_page_read(&pg, r))
 		return 0;
-	rc = db_run_list(&res, &total, r->db, r->arena, r->who.tenant_id, req_query(r, "plan_id"),
-			 req_query(r, "model_name"), status, pg.limit, pg.offset);
+	rc = db_run_list(&json, &len, &total, r->db, r->arena, r->who.tenant_id,
+			 req_query(r, "plan_id"), req_query(r, "model_name"), status, pg.limit,
+			 pg.offset);
 	if (rc < 0)
 		return rc;
-	items = json_object_new_array();
-	for (i = 0; i < db_rows(res); i++)
-		json_object_array_add(items, api_json_parse(db_val(res, i, 0)));
-	api_page_respond(r, &pg, items, total);
+	api_page_respond_text(r, &pg, json, len, total);
 	return 0;
 }
 

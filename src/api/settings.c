@@ -1,10 +1,10 @@
 /* settings.c: tenant settings and the tenant's own LLM key (sealed, never shown) */
 #include <string.h>
 
+#include "advise/augment.h"
 #include "advise/llm.h"
 #include "api/api.h"
 #include "db/auth.h"
-#include "db/db.h"
 #include "db/settings.h"
 #include "http/body.h"
 #include "util/arena.h"
@@ -13,57 +13,26 @@
 #include "util/log.h"
 #include "util/secret.h"
 
-static const char *default_model(const struct il_config *cfg, const char *provider)
+/* Whether AI advisory is on for the tenant: its own choice, else the server's default. */
+static int advisory_enabled(const struct req *r, const struct db_settings *s)
 {
-	return llm_provider_parse(provider) == LLM_OPENAI ? cfg->llm_default_model_openai :
-	       cfg->llm_default_model_anthropic;
-}
-
-static int advisory_enabled(const struct req *r, const PGresult *s)
-{
-	const char *v = db_val(s, 0, S_ENABLED);
-
-	return v ? strcmp(v, "t") == 0 : r->cfg->ai_advisory_enabled;
-}
-
-int api_settings_llm(struct api_llm_settings *out, struct req *r)
-{
-	PGresult *s;
-	int rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id);
-
-	memset(out, 0, sizeof(*out));
-	if (rc < 0)
-		return rc;
-	out->ai_advisory_enabled = advisory_enabled(r, s);
-	if (db_val(s, 0, S_KEY_ENC) == NULL)
-		return 0;
-	out->provider = db_val(s, 0, S_PROVIDER);
-	out->model = db_val(s, 0, S_MODEL) ? db_val(s, 0, S_MODEL) :
-		     default_model(r->cfg, out->provider);
-	if (secret_open(&out->api_key, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY,
-			db_val(s, 0, S_KEY_ENC)) < 0) {
-		log_error("the stored LLM key of tenant %s does not open", r->who.tenant_id);
-		return IL_EINVALID;
-	}
-	out->configured = 1;
-	return 0;
+	return s->ai_advisory_enabled >= 0 ? s->ai_advisory_enabled : r->cfg->ai_advisory_enabled;
 }
 
 /* The "llm" object of settings responses: never the key itself. */
-static json_object *llm_json(const struct req *r, const PGresult *s)
+static json_object *llm_json(const struct req *r, const struct db_settings *s)
 {
 	json_object *o = json_object_new_object();
-	const char *provider = db_val(s, 0, S_PROVIDER), *model = db_val(s, 0, S_MODEL);
-	int configured = db_val(s, 0, S_KEY_ENC) != NULL;
+	const char *model = s->model;
+	int configured = s->key_sealed != NULL;
 
 	if (configured && model == NULL)
-		model = default_model(r->cfg, provider);
+		model = advise_llm_default_model(r->cfg, s->provider);
 	json_object_object_add(o, "configured", json_object_new_boolean(configured));
-	json_object_object_add(o, "provider", api_str(configured ? provider : NULL));
-	json_object_object_add(o, "key_last4", api_str(configured ? db_val(s, 0, S_LAST4) : NULL));
-	json_object_object_add(o, "key_prefix",
-			       api_str(configured ? db_val(s, 0, S_PREFIX) : NULL));
-	json_object_object_add(o, "updated_at", api_str(db_val(s, 0, S_UPDATED_AT)));
+	json_object_object_add(o, "provider", api_str(configured ? s->provider : NULL));
+	json_object_object_add(o, "key_last4", api_str(configured ? s->key_last4 : NULL));
+	json_object_object_add(o, "key_prefix", api_str(configured ? s->key_prefix : NULL));
+	json_object_object_add(o, "updated_at", api_str(s->key_updated_at));
 	json_object_object_add(o, "model", api_str(configured ? model : NULL));
 	return o;
 }
@@ -73,11 +42,11 @@ static json_object *llm_json(const struct req *r, const PGresult *s)
  * llm_key_prefix (the prefix and "...", as the reference's scripts see it)
  * and llm_key {has_key, key_prefix, stored_at} (the web UI appends "...").
  */
-static void add_compat(struct req *r, json_object *o, const PGresult *s, int enabled)
+static void add_compat(struct req *r, json_object *o, const struct db_settings *s, int enabled)
 {
 	json_object *k = json_object_new_object();
-	int has = db_val(s, 0, S_KEY_ENC) != NULL;
-	const char *prefix = has ? db_val(s, 0, S_PREFIX) : NULL;
+	int has = s->key_sealed != NULL;
+	const char *prefix = has ? s->key_prefix : NULL;
 
 	json_object_object_add(o, "llm_enabled", json_object_new_boolean(enabled));
 	json_object_object_add(o, "llm_has_key", json_object_new_boolean(has));
@@ -85,8 +54,8 @@ static void add_compat(struct req *r, json_object *o, const PGresult *s, int ena
 			       api_str(prefix ? arena_printf(r->arena, "%s...", prefix) : NULL));
 	json_object_object_add(k, "has_key", json_object_new_boolean(has));
 	json_object_object_add(k, "key_prefix", api_str(prefix));
-	json_object_object_add(k, "key_last4", api_str(has ? db_val(s, 0, S_LAST4) : NULL));
-	json_object_object_add(k, "stored_at", api_str(db_val(s, 0, S_UPDATED_AT)));
+	json_object_object_add(k, "key_last4", api_str(has ? s->key_last4 : NULL));
+	json_object_object_add(k, "stored_at", api_str(s->key_updated_at));
 	json_object_object_add(o, "llm_key", k);
 }
 
@@ -101,22 +70,22 @@ static json_object *cost_json(struct req *r)
 
 static int respond_settings(struct req *r)
 {
-	PGresult *s;
+	struct db_settings s;
 	json_object *o;
 	int rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id), enabled;
 
 	if (rc < 0)
 		return rc;
-	enabled = advisory_enabled(r, s);
+	enabled = advisory_enabled(r, &s);
 	o = json_object_new_object();
 	json_object_object_add(o, "tenant_id", json_object_new_string(r->who.tenant_id));
-	json_object_object_add(o, "tenant_name", api_str(db_val(s, 0, S_TENANT_NAME)));
-	json_object_object_add(o, "llm", llm_json(r, s));
+	json_object_object_add(o, "tenant_name", api_str(s.tenant_name));
+	json_object_object_add(o, "llm", llm_json(r, &s));
 	json_object_object_add(o, "ai_advisory_enabled", json_object_new_boolean(enabled));
 	json_object_object_add(o, "cost_per_compute_second", cost_json(r));
 	json_object_object_add(o, "default_lookback_days",
 			       json_object_new_int64(r->cfg->default_lookback_days));
-	add_compat(r, o, s, enabled);
+	add_compat(r, o, &s, enabled);
 	req_json(r, 200, o);
 	return 0;
 }
@@ -127,21 +96,23 @@ int api_settings_get(struct req *r)
 	return respond_settings(r);
 }
 
-static const struct field patch_fields[] = {
-	{ "ai_advisory_enabled", FIELD_BOOL, 1, 0, 0, 0, NULL },
+enum { PATCH_ENABLED, PATCH__MAX };
+static const struct field patch_fields[PATCH__MAX] = {
+	[PATCH_ENABLED] = { "ai_advisory_enabled", FIELD_BOOL, 1, 0, 0, 0, NULL },
 };
 
 /* PATCH /api/v1/settings (admin) {ai_advisory_enabled}: 200 with the settings. */
 int api_settings_patch(struct req *r)
 {
-	struct field_value v[1];
-	int rc;
+	struct field_value v[PATCH__MAX];
+	int rc, on;
 
-	if (body_read(r, patch_fields, 1, v))
+	if (body_read(r, patch_fields, PATCH__MAX, v))
 		return 0;
-	if ((rc = db_settings_set_advisory(r->db, r->arena, r->who.tenant_id, v[0].b)) < 0 ||
+	on = v[PATCH_ENABLED].b;
+	if ((rc = db_settings_set_advisory(r->db, r->arena, r->who.tenant_id, on)) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
-				  v[0].b ? "ai_advisory_enabled" : "ai_advisory_disabled",
+				  on ? "ai_advisory_enabled" : "ai_advisory_disabled",
 				  "settings", r->who.tenant_id, NULL)) < 0)
 		return rc;
 	return respond_settings(r);
@@ -178,10 +149,11 @@ static const char *check_model(const char *s)
 	return NULL;
 }
 
-static const struct field key_fields[] = {
-	{ "provider", FIELD_STRING, 0, 16, 0, 0, check_provider },
-	{ "api_key", FIELD_STRING, 1, 512, 0, 0, check_key },
-	{ "model", FIELD_STRING, 0, 128, 0, 0, check_model },
+enum { KEY_PROVIDER, KEY_API_KEY, KEY_MODEL, KEY__MAX };
+static const struct field key_fields[KEY__MAX] = {
+	[KEY_PROVIDER] = { "provider", FIELD_STRING, 0, 16, 0, 0, check_provider },
+	[KEY_API_KEY] = { "api_key", FIELD_STRING, 1, 512, 0, 0, check_key },
+	[KEY_MODEL] = { "model", FIELD_STRING, 0, 128, 0, 0, check_model },
 };
 
 /* The provider a key's own prefix names (sk-ant- is Anthropic's, sk- OpenAI's), or NULL. */
@@ -195,9 +167,11 @@ static const char *provider_of_key(const char *key)
 /* The provider given, else the key's; NULL after recording a 422. */
 static const char *key_provider(struct req *r, const struct field_value *v)
 {
-	const char *p = v[0].present ? v[0].str : v[1].present ? provider_of_key(v[1].str) : NULL;
+	const struct field_value *given = &v[KEY_PROVIDER], *key = &v[KEY_API_KEY];
+	const char *p = given->present ? given->str : key->present ? provider_of_key(key->str) :
+			NULL;
 
-	if (p == NULL && v[1].present && !v[0].present)
+	if (p == NULL && key->present && !given->present)
 		req_invalid(r, "body", "provider", "Field required: the key does not tell its"
 			    " provider (sk-ant-... is anthropic, sk-... openai)", "missing");
 	return p;
@@ -222,7 +196,7 @@ static const char *key_prefix(struct req *r, const struct field_value *key)
 }
 
 /* The reference's PUT answer {status, key_prefix} with our "llm" object's fields. */
-static json_object *stored_json(const struct req *r, const PGresult *s)
+static json_object *stored_json(const struct req *r, const struct db_settings *s)
 {
 	json_object *o = llm_json(r, s);
 
@@ -242,27 +216,29 @@ static json_object *stored_json(const struct req *r, const PGresult *s)
  */
 int api_settings_put_key(struct req *r)
 {
-	struct field_value v[3];
+	struct field_value v[KEY__MAX];
 	const char *sealed, *meta, *provider;
-	PGresult *s;
+	struct db_settings s;
 	int rc;
 
-	body_collect(r, key_fields, 3, v);
+	body_collect(r, key_fields, KEY__MAX, v);
 	provider = key_provider(r, v);
 	if (req_validation_finish(r))
 		return 0;
-	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY, v[1].str) < 0)
+	if (secret_seal(&sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_LLM_KEY,
+			v[KEY_API_KEY].str) < 0)
 		return IL_ERR;
 	meta = arena_printf(r->arena, "{\"provider\": \"%s\"}", provider);
 	if ((rc = db_settings_store_key(r->db, r->arena, r->who.tenant_id, provider, sealed,
-					key_prefix(r, &v[1]), v[1].str + v[1].len - 4,
-					v[2].present ? v[2].str : NULL,
+					key_prefix(r, &v[KEY_API_KEY]),
+					v[KEY_API_KEY].str + v[KEY_API_KEY].len - 4,
+					v[KEY_MODEL].present ? v[KEY_MODEL].str : NULL,
 					r->cfg->ai_advisory_enabled)) < 0 ||
 	    (rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				  "llm_key_stored", "settings", r->who.tenant_id, meta)) < 0 ||
 	    (rc = db_settings_get(&s, r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
-	req_json(r, 200, stored_json(r, s));
+	req_json(r, 200, stored_json(r, &s));
 	return 0;
 }
 
@@ -273,7 +249,7 @@ int api_settings_put_key(struct req *r)
  */
 int api_settings_delete_key(struct req *r)
 {
-	PGresult *s;
+	struct db_settings s;
 	json_object *o;
 	int rc, had = 0;
 
@@ -289,12 +265,12 @@ int api_settings_delete_key(struct req *r)
 	json_object_object_add(o, "status", json_object_new_string("deleted"));
 	json_object_object_add(o, "has_key", json_object_new_boolean(0));
 	json_object_object_add(o, "key_prefix", NULL);
-	json_object_object_add(o, "llm_enabled", json_object_new_boolean(advisory_enabled(r, s)));
+	json_object_object_add(o, "llm_enabled", json_object_new_boolean(advisory_enabled(r, &s)));
 	req_json(r, 200, o);
 	return 0;
 }
 
-static json_object *test_json(const struct api_llm_settings *k, const struct llm_reply *rep)
+static json_object *test_json(const struct advise_llm_settings *k, const struct llm_reply *rep)
 {
 	json_object *o = json_object_new_object();
 	int ok = rep->error == NULL;
@@ -318,10 +294,11 @@ static json_object *test_json(const struct api_llm_settings *k, const struct llm
  */
 int api_settings_test_key(struct req *r)
 {
-	struct api_llm_settings k;
+	struct advise_ctx c = { r->db, r->arena, r->cfg, r->who.tenant_id, r->who.email };
+	struct advise_llm_settings k;
 	struct llm_request q;
 	struct llm_reply rep;
-	int rc = api_settings_llm(&k, r);
+	int rc = advise_llm_settings(&k, &c);
 
 	if (rc == IL_EINVALID) {
 		req_error(r, 409, "key_unreadable", "the stored LLM API key cannot be decrypted"

@@ -166,11 +166,16 @@ static int by_start(const void *x, const void *y)
 	return c != 0 ? c : a->index - b->index;
 }
 
-/* Prints what changed among the runs of this apply, oldest first. */
+/* Prints what changed among the runs of this apply, oldest first; nothing
+ * with --json, whose output is the answer's JSON alone. */
 static void observe(struct progress *p, json_object *items)
 {
 	size_t i, n = 0, len = items ? json_object_array_length(items) : 0;
-	struct ordered *o = arena_calloc(p->rm->a, len + 1, sizeof(*o));
+	struct ordered *o;
+
+	if (p->rm->json)
+		return;
+	o = arena_calloc(p->rm->a, len + 1, sizeof(*o));
 
 	for (i = 0; o != NULL && i < len; i++) {
 		json_object *run = json_object_array_get_idx(items, i);

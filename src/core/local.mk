@@ -1,12 +1,12 @@
 # src/core/local.mk: the pure planner library (no I/O): parser, lexer, DAG, diff, plan
 noinst_LIBRARIES += libilcore.a
 libilcore_a_SOURCES = \
-	src/core/diag.c src/core/diag.h src/core/json_arena.h \
+	src/core/diag.c src/core/diag.h \
 	src/core/lexer.c src/core/lexer.h \
 	src/core/canonical.c \
 	src/core/header.c src/core/header.h \
 	src/core/model.c src/core/model.h src/core/model_int.h \
-	src/core/body.c \
+	src/core/model_body.c \
 	src/core/hash.c src/core/hash.h \
 	src/core/dag.c src/core/dag.h \
 	src/core/dot.c src/core/dot.h \

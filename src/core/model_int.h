@@ -1,4 +1,4 @@
-/* model_int.h: shared between model.c and body.c, not for other layers */
+/* model_int.h: shared between model.c and model_body.c, not for other layers */
 #ifndef IL_MODEL_INT_H
 #define IL_MODEL_INT_H
 

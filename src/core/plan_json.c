@@ -10,6 +10,7 @@
 #include "util/crypto.h"
 #include "util/error.h"
 #include "util/limits.h"
+#include "util/parse.h"
 
 #define JW_MAX_DEPTH 8
 
@@ -264,7 +265,7 @@ double plan__round6(double x)
 	char buf[64];
 
 	snprintf(buf, sizeof(buf), "%.6f", x);
-	return strtod(buf, NULL);
+	return parse_double_or(buf, x);   /* x itself when it is not finite */
 }
 
 static const char *run_type_name(enum run_type t)

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "core/date.h"
-#include "core/json_arena.h"
 #include "core/plan.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/json.h"
 #include "util/limits.h"
 
 static int only_space(const char *s, size_t n)

@@ -8,6 +8,7 @@
 #include "util/arena.h"
 #include "util/crypto.h"
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 int db_admin_user_list(struct db *db, struct arena *a, const char *tenant_id, FILE *out)
@@ -121,6 +122,14 @@ static int same_chain(const PGresult *res, int i)
 	return strcmp(t0, t1) == 0;
 }
 
+/* The audit row's sequence number (column 2); -1 when it is not one. */
+static long long seq_of(const PGresult *res, int i)
+{
+	int64_t v;
+
+	return parse_i64(db_val(res, i, 2), 0, INT64_MAX, &v) == 0 ? (long long)v : -1;
+}
+
 int db_audit_verify(long long *checked, const char **bad_id, const char **why,
 		    struct db *db, struct arena *a)
 {
@@ -143,8 +152,7 @@ int db_audit_verify(long long *checked, const char **bad_id, const char **why,
 		const char *text = row_text(a, res, i, prev);
 
 		*bad_id = db_val(res, i, 0);
-		if (strtoll(db_val(res, i, 2), NULL, 10) !=
-		    (prev == zero ? 1 : strtoll(db_val(res, i - 1, 2), NULL, 10) + 1)) {
+		if (seq_of(res, i) != (prev == zero ? 1 : seq_of(res, i - 1) + 1)) {
 			*why = "sequence number out of order (a row was removed)";
 			return IL_ESTALE;
 		}

@@ -1,6 +1,7 @@
 /* auth.c (db): tenants, users, refresh tokens, login throttling, audit */
 #include "db/auth.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "db/db.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 int db_tenant_create(struct db *db, struct arena *a, const char *tenant_id, const char *name)
@@ -156,6 +158,41 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
 	return rc;
 }
 
+/* The user check of a deferred opening: fails (SQLSTATE IL401) unless the user may go on. */
+static const char check_sql[] = "SELECT email, role FROM auth_session_check($1, $2, $3::int)";
+static const char check_applying_sql[] =
+	"SELECT email, role, tenant_applying($2) FROM auth_session_check($1, $2, $3::int)";
+
+struct deferred_session {
+	db_session_fn fn;
+	void *arg;
+};
+
+static int session_opened(void *arg, const PGresult *check, int can_rerun)
+{
+	struct deferred_session *d = arg;
+	struct db_session s;
+
+	if (read_session(&s, check) < 0)
+		return IL_ERR;   /* the check returns its row or fails */
+	return d->fn(d->arg, &s, can_rerun);
+}
+
+int db_defer_tenant_as_user(struct db *db, struct arena *a, const char *tenant_id,
+			    const char *user_id, long epoch, int ask_applying,
+			    db_session_fn fn, void *arg)
+{
+	struct deferred_session *d = arena_alloc(a, sizeof(*d));
+	const char *p[3] = { user_id, tenant_id, arena_printf(a, "%ld", epoch) };
+
+	if (d == NULL || p[2] == NULL)
+		return IL_ENOMEM;
+	d->fn = fn;
+	d->arg = arg;
+	return db_defer_tenant(db, tenant_id, ask_applying ? check_applying_sql : check_sql, 3,
+			       p, session_opened, d);
+}
+
 int db_user_end_sessions(struct db *db, struct arena *a, const char *tenant_id,
 			 const char *user_id)
 {
@@ -257,10 +294,12 @@ int db_refresh_revoke_family(int *count, struct db *db, struct arena *a,
 		" WHERE tenant_id = $1 AND family_id = $2 AND revoked_at IS NULL";
 	const char *p[2] = { tenant_id, family_id };
 	PGresult *res;
+	int64_t n = 0;
 	int rc = db_exec(&res, db, a, sql, 2, p);
 
-	if (rc == 0)
-		*count = (int)strtol(PQcmdTuples(res), NULL, 10);
+	if (rc == 0 && parse_i64(PQcmdTuples(res), 0, INT_MAX, &n) < 0)
+		rc = IL_ERR;
+	*count = (int)n;
 	return rc;
 }
 

@@ -65,6 +65,21 @@ int db_user_touch_login(struct db *db, struct arena *a, const char *tenant_id,
 int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena *a,
 			    const char *tenant_id, const char *user_id, long epoch,
 			    int ask_applying);
+/*
+ * Told who the caller is once a deferred opening went through (can_rerun:
+ * statements rode along); returns as db_opened_fn (0, 1: run them again, or
+ * a negative il_err code).
+ */
+typedef int (*db_session_fn)(void *arg, const struct db_session *s, int can_rerun);
+/*
+ * db_begin_tenant_as_user, deferred (db_defer_tenant): the opening and the
+ * user check go out with the request's first statement. A user that is gone,
+ * disabled or at another token epoch fails the check, so nothing after it
+ * runs (db_refused); fn learns the session otherwise.
+ */
+int db_defer_tenant_as_user(struct db *db, struct arena *a, const char *tenant_id,
+			    const char *user_id, long epoch, int ask_applying,
+			    db_session_fn fn, void *arg);
 /* db_begin_tenant_as_user without the transaction. */
 int db_session_user(struct db_session *out, struct db *db, struct arena *a,
 		    const char *tenant_id, const char *user_id, long epoch);

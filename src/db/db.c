@@ -18,6 +18,9 @@ void db_init(struct db *db, const char *dsn)
 	db->generation = 0;
 	db->nstmts = 0;
 	db->next_id = 0;
+	memset(&db->open, 0, sizeof(db->open));
+	db->unread = 0;
+	db->wrote = 0;
 }
 
 /* A new connection knows none of the old one's prepared statements. */
@@ -37,6 +40,7 @@ void db_close(struct db *db)
 		PQfinish(db->conn);
 	db->conn = NULL;
 	db->in_txn = 0;
+	db->unread = 0;
 	forget_statements(db);
 }
 
@@ -70,6 +74,7 @@ static int connect_now(struct db *db)
 {
 	if (db->conn != NULL)
 		PQfinish(db->conn);
+	db->unread = 0;
 	forget_statements(db);
 	db->conn = PQconnectdb(db->dsn);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -122,6 +127,7 @@ struct step {
 	const char *const *params;
 	struct db_stmt *stmt;   /* NULL: sent as an unnamed statement */
 	int prepare;            /* send the Parse (PQsendPrepare) first */
+	int keep;               /* its result survives a later step's failure */
 	PGresult *res;          /* its result once it succeeded (owned) */
 };
 
@@ -276,11 +282,14 @@ static int read_step(PGconn *c, struct step *s, PGresult **failed, struct step *
 	return 0;
 }
 
-static void clear_steps(struct step *steps, int n)
+/* Clears the steps' results (but those marked keep, unless all is set). */
+static void clear_steps(struct step *steps, int n, int all)
 {
 	int i;
 
 	for (i = 0; i < n; i++) {
+		if (steps[i].keep && !all)
+			continue;
 		PQclear(steps[i].res);
 		steps[i].res = NULL;
 	}
@@ -299,23 +308,65 @@ static void mark_all_stale(struct db *db)
 		db->stmts[i].ready = 0;
 }
 
+/* Whether a command changed rows (its tag); SELECT of a writing function is marked by hand. */
+static int wrote_rows(const PGresult *res)
+{
+	const char *tag = PQcmdStatus((PGresult *)res);
+
+	return strncmp(tag, "INSERT", 6) == 0 || strncmp(tag, "UPDATE", 6) == 0 ||
+	       strncmp(tag, "DELETE", 6) == 0 || strncmp(tag, "MERGE", 5) == 0;
+}
+
+/*
+ * Reads the replies of the COMMITs db_commit_nowait sent (each ends with its
+ * sync). A failed COMMIT of a read-only transaction loses nothing: logged.
+ * 0, or -1 when the link broke.
+ */
+static int drain_unread(struct db *db)
+{
+	PGconn *c = db->conn;
+	int nulls = 0;
+
+	while (db->unread > 0) {
+		PGresult *res = PQgetResult(c);
+
+		if (res == NULL) {
+			/* a NULL ends each command's results; two in a row: nothing comes */
+			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 1)
+				return -1;
+			continue;
+		}
+		nulls = 0;
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
+			db->unread--;
+		else if (!result_ok(res))
+			log_error("deferred COMMIT failed: %s", PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	return 0;
+}
+
 /*
  * Sends every step and one sync together (libpq pipeline mode: one round
- * trip) and reads every result. STEPS_OK leaves each step's result in
- * steps[i].res; otherwise none is kept and, for STEPS_FAILED, *failed holds
- * the failing result (the caller clears it).
+ * trip) and reads every result, after the replies of earlier COMMITs not
+ * read yet. STEPS_OK leaves each step's result in steps[i].res; otherwise
+ * only the results of steps marked keep that succeeded stay and, for
+ * STEPS_FAILED, *failed holds the failing result (the caller clears it) and
+ * *bad_index its step.
  */
-static int run_steps(struct db *db, struct step *steps, int n, PGresult **failed)
+static int run_steps(struct db *db, struct step *steps, int n, PGresult **failed,
+		     int *bad_index)
 {
 	PGconn *c = db->conn;
 	struct step *bad = NULL;
 	PGresult *sync;
-	int i, ok = PQenterPipelineMode(c) == 1;
+	int i, ok = PQpipelineStatus(c) != PQ_PIPELINE_OFF || PQenterPipelineMode(c) == 1;
 
 	*failed = NULL;
 	for (i = 0; ok && i < n; i++)
 		ok = send_step(c, &steps[i]);
 	ok = ok && PQpipelineSync(c) == 1;
+	ok = ok && drain_unread(db) == 0;
 	for (i = 0; ok && i < n; i++)
 		ok = read_step(c, &steps[i], failed, &bad) == 0;
 	if (ok) {
@@ -324,16 +375,23 @@ static int run_steps(struct db *db, struct step *steps, int n, PGresult **failed
 		PQclear(sync);
 	}
 	ok = PQexitPipelineMode(c) == 1 && ok;
-	if (ok && *failed == NULL)
+	if (ok && *failed == NULL) {
+		for (i = 0; i < n; i++)
+			db->wrote |= wrote_rows(steps[i].res);
 		return STEPS_OK;
-	clear_steps(steps, n);
+	}
+	clear_steps(steps, n, !ok || *failed == NULL);
 	if (!ok || PQstatus(c) == CONNECTION_BAD) {
+		clear_steps(steps, n, 1);
 		PQclear(*failed);
 		*failed = NULL;
 		return STEPS_BROKEN;
 	}
+	if (bad_index != NULL)
+		*bad_index = (int)(bad - steps);
 	/* a statement prepared in this very pipeline cannot be stale */
 	if (bad->stmt != NULL && !bad->prepare && stale_statement(*failed)) {
+		clear_steps(steps, n, 1);
 		mark_all_stale(db);
 		PQclear(*failed);
 		*failed = NULL;
@@ -368,37 +426,139 @@ static int keep_result(PGresult **out, struct arena *a, PGresult *res)
 	return 0;
 }
 
-/*
- * One statement. Outside a transaction a broken connection (the server
- * restarted since our last query) is reopened and a stale prepared statement
- * re-prepared, each once; inside one, the transaction is lost either way, so
- * the caller gets IL_EUNAVAIL and the next request starts afresh.
- */
-static int exec_statement(PGresult **out, struct db *db, struct arena *a, const char *sql,
-			  int nparams, const char *const *params, int cacheable)
-{
-	struct step s;
-	PGresult *failed;
-	int attempt;
+/* The statements of a deferred opening: BEGIN, the tenant binding, the check. */
+enum { OPEN_BEGIN, OPEN_BIND, OPEN_CHECK, OPEN_STEPS };
 
-	if (out != NULL)
-		*out = NULL;
-	for (attempt = 0; attempt < 2; attempt++) {
+static const char bind_sql[] = "SELECT set_config('app.tenant_id', $1, true)";
+
+static void plan_opening(struct db *db, struct step *steps, const char *const *bind_params)
+{
+	plan_step(db, &steps[OPEN_BEGIN], "BEGIN", 0, NULL, 1);
+	plan_step(db, &steps[OPEN_BIND], bind_sql, 1, bind_params, 1);
+	plan_step(db, &steps[OPEN_CHECK], db->open.check_sql, db->open.ncheck,
+		  db->open.check_params, 1);
+	steps[OPEN_CHECK].keep = 1;
+}
+
+/*
+ * A deferred opening failed at step bad: at the check (other than for a lost
+ * connection) the caller is refused; after it, the check passed and the
+ * opener still learns who called. What BEGIN opened is rolled back, or, when
+ * the failure came after the check, left to the caller's rollback.
+ */
+static int opening_failed(struct db *db, struct arena *a, struct step *steps, int bad,
+			  PGresult *failed)
+{
+	int rc = map_sqlstate(PQresultErrorField(failed, PG_DIAG_SQLSTATE));
+
+	db->open.pending = 0;
+	db->in_txn = 1;
+	if (bad == OPEN_CHECK && rc != IL_EUNAVAIL) {
+		log_info("session refused: %s", PQresultErrorMessage(failed));
+		PQclear(failed);
+		db_rollback(db, a);
+		db->open.refused = 1;   /* after the ROLLBACK, which must still go out */
+		return IL_ERR;
+	}
+	if (bad < OPEN_CHECK) {
+		log_error("cannot open a tenant transaction: %s", PQresultErrorMessage(failed));
+		PQclear(failed);
+		db_rollback(db, a);
+		db->open.refused = 2;   /* nothing else runs unbound */
+		return IL_ERR;
+	}
+	if (db->open.opened != NULL)
+		db->open.opened(db->open.arg, steps[OPEN_CHECK].res, 0);
+	return failure_code(failed);
+}
+
+static void clear_opening(struct step *steps)
+{
+	int i;
+
+	for (i = 0; i < OPEN_STEPS; i++) {
+		PQclear(steps[i].res);
+		steps[i].res = NULL;
+	}
+}
+
+/*
+ * Statements qs[0..n) in one round trip, behind a deferred opening when one
+ * is pending. Outside a transaction (or behind the opening, which has
+ * nothing open yet) a broken connection (the server restarted since our last
+ * query) is reopened and a stale prepared statement re-prepared, each once;
+ * inside one, the transaction is lost either way, so the caller gets
+ * IL_EUNAVAIL and the next request starts afresh.
+ */
+static int exec_queries(PGresult **outs, struct db *db, struct arena *a,
+			const struct db_query *qs, int n, int cacheable)
+{
+	struct step steps[OPEN_STEPS + DB_BATCH_MAX];
+	const char *bind_params[1];
+	PGresult *failed;
+	int attempt, i, k, bad = 0, rc;
+
+	for (i = 0; outs != NULL && i < n; i++)
+		outs[i] = NULL;
+	for (attempt = 0; attempt < 3; attempt++) {
+		int opening = db->open.pending;
+
+		if (db->open.refused)
+			return IL_ERR;
 		if (ensure_connected(db) < 0)
 			return IL_EUNAVAIL;
-		plan_step(db, &s, sql, nparams, params, cacheable);
-		switch (run_steps(db, &s, 1, &failed)) {
+		k = 0;
+		if (opening) {
+			bind_params[0] = db->open.tenant_id;
+			plan_opening(db, steps, bind_params);
+			k = OPEN_STEPS;
+		}
+		for (i = 0; i < n; i++)
+			plan_step(db, &steps[k + i], qs[i].sql, qs[i].nparams, qs[i].params,
+				  cacheable);
+		switch (run_steps(db, steps, k + n, &failed, &bad)) {
 		case STEPS_OK:
-			return keep_result(out, a, s.res);
+			if (opening) {
+				db->open.pending = 0;
+				db->in_txn = 1;
+				rc = db->open.opened == NULL ? 0 :
+				     db->open.opened(db->open.arg, steps[OPEN_CHECK].res, n > 0);
+				clear_opening(steps);
+				if (rc != 0) {
+					clear_steps(steps + k, n, 1);
+					if (rc < 0)
+						return rc;
+					/* the opener changed state: read it again */
+					return exec_queries(outs, db, a, qs, n, cacheable);
+				}
+			}
+			for (i = 0; i < n; i++)
+				if ((rc = keep_result(outs ? &outs[i] : NULL, a,
+						      steps[k + i].res)) < 0) {
+					clear_steps(steps + k + i + 1, n - i - 1, 1);
+					return rc;
+				}
+			return 0;
 		case STEPS_FAILED:
+			if (opening) {
+				rc = opening_failed(db, a, steps, bad, failed);
+				clear_opening(steps);
+				return rc;
+			}
 			return failure_code(failed);
 		case STEPS_STALE:
 			log_warn("prepared statement went stale (schema change); re-preparing");
+			if (opening) {
+				db->in_txn = 1;   /* BEGIN may have run: roll it back, open again */
+				db_rollback(db, a);
+				db->open.pending = 1;
+				continue;
+			}
 			if (db->in_txn)
 				return IL_EUNAVAIL;   /* the transaction is lost: a clean 503 */
 			continue;
 		default:
-			if (db->in_txn || attempt > 0) {
+			if ((db->in_txn && !opening) || attempt > 0) {
 				log_error("database connection lost: %s", PQerrorMessage(db->conn));
 				return IL_EUNAVAIL;
 			}
@@ -408,6 +568,22 @@ static int exec_statement(PGresult **out, struct db *db, struct arena *a, const 
 		}
 	}
 	return IL_EUNAVAIL;
+}
+
+static int exec_statement(PGresult **out, struct db *db, struct arena *a, const char *sql,
+			  int nparams, const char *const *params, int cacheable)
+{
+	struct db_query q = { sql, nparams, params };
+
+	return exec_queries(out, db, a, &q, 1, cacheable);
+}
+
+int db_exec_batch(PGresult **outs, struct db *db, struct arena *a, const struct db_query *qs,
+		  int n)
+{
+	if (n < 1 || n > DB_BATCH_MAX)
+		return IL_EINVALID;
+	return exec_queries(outs, db, a, qs, n, 1);
 }
 
 int db_exec(PGresult **out, struct db *db, struct arena *a, const char *sql,
@@ -457,11 +633,16 @@ int db_commit(struct db *db, struct arena *a)
 	int rc = db_exec(NULL, db, a, "COMMIT", 0, NULL);
 
 	db->in_txn = 0;
+	db->wrote = 0;
 	return rc;
 }
 
 void db_rollback(struct db *db, struct arena *a)
 {
+	/* a deferred opening never sent has nothing to undo; the request is over */
+	db->open.pending = 0;
+	db->open.refused = 0;
+	db->wrote = 0;
 	if (!db->in_txn)
 		return;
 	db->in_txn = 0;
@@ -477,7 +658,6 @@ void db_rollback(struct db *db, struct arena *a)
 int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 			const char *sql, int nparams, const char *const *params)
 {
-	static const char bind_sql[] = "SELECT set_config('app.tenant_id', $1, true)";
 	const char *bind_params[1] = { tenant_id };
 	struct step steps[3];
 	PGresult *failed;
@@ -492,9 +672,10 @@ int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const ch
 		plan_step(db, &steps[1], bind_sql, 1, bind_params, 1);
 		if (sql != NULL)
 			plan_step(db, &steps[2], sql, nparams, params, 1);
-		switch (run_steps(db, steps, n, &failed)) {
+		switch (run_steps(db, steps, n, &failed, NULL)) {
 		case STEPS_OK:
 			db->in_txn = 1;
+			db->wrote = 0;
 			PQclear(steps[0].res);
 			PQclear(steps[1].res);
 			return keep_result(out, a, sql != NULL ? steps[2].res : NULL);
@@ -522,6 +703,66 @@ int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const ch
 int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id)
 {
 	return db_begin_tenant_and(NULL, db, a, tenant_id, NULL, 0, NULL);
+}
+
+int db_defer_tenant(struct db *db, const char *tenant_id, const char *check_sql, int ncheck,
+		    const char *const *check_params, db_opened_fn opened, void *arg)
+{
+	int i;
+
+	if (ncheck < 0 || ncheck > 4)
+		return IL_EINVALID;
+	db->open = (struct db_deferred){ .pending = 1, .tenant_id = tenant_id,
+					 .check_sql = check_sql, .ncheck = ncheck,
+					 .opened = opened, .arg = arg };
+	for (i = 0; i < ncheck; i++)
+		db->open.check_params[i] = check_params[i];
+	db->wrote = 0;
+	return 0;
+}
+
+int db_deferred_flush(struct db *db, struct arena *a)
+{
+	if (!db->open.pending)
+		return 0;
+	return exec_queries(NULL, db, a, NULL, 0, 1);
+}
+
+int db_refused(const struct db *db)
+{
+	return db->open.refused == 1;
+}
+
+void db_mark_written(struct db *db)
+{
+	db->wrote = 1;
+}
+
+int db_commit_nowait(struct db *db, struct arena *a)
+{
+	struct step s;
+
+	if (db->open.pending)
+		db_deferred_flush(db, a);
+	if (!db->in_txn)
+		return db->open.refused ? IL_ERR : 0;
+	if (db->wrote || db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+		return db_commit(db, a);
+	plan_step(db, &s, "COMMIT", 0, NULL, 1);
+	if ((PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF &&
+	     PQenterPipelineMode(db->conn) != 1) ||
+	    !send_step(db->conn, &s) || PQpipelineSync(db->conn) != 1) {
+		/* the next statement finds the connection broken and opens another */
+		log_error("cannot send COMMIT: %s", PQerrorMessage(db->conn));
+		db_close(db);   /* the server ends the open transaction with the session */
+		return IL_EUNAVAIL;
+	}
+	/* a Parse of COMMIT cannot fail; if the server forgot it, it is re-prepared */
+	if (s.prepare)
+		s.stmt->ready = 1;
+	db->unread++;
+	db->in_txn = 0;
+	return 0;
 }
 
 int db_advisory_try_lock(int *got, struct db *db, struct arena *a, const char *key)

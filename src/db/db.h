@@ -21,6 +21,34 @@ struct db_stmt {
 };
 
 /*
+ * Called once a deferred opening (db_defer_tenant) went through, with the
+ * check's result. can_rerun: statements rode along in the same round trip.
+ * Returns 0 to go on, 1 when it changed the tenant's state (then those
+ * statements run again, so they see the change), or a negative il_err code.
+ */
+typedef int (*db_opened_fn)(void *arg, const PGresult *check, int can_rerun);
+
+/* Most statements one db_exec_batch sends. */
+#define DB_BATCH_MAX 4
+
+/*
+ * A tenant transaction whose opening waits for the request's first
+ * statement, so that BEGIN, the tenant binding, the caller's check and that
+ * statement travel in one round trip (db_defer_tenant).
+ */
+struct db_deferred {
+	int pending;        /* BEGIN, binding and check not sent yet */
+	/* 1: the check failed, 2: the opening failed; nothing more runs in this request */
+	int refused;
+	const char *tenant_id;
+	const char *check_sql;
+	int ncheck;
+	const char *check_params[4];
+	db_opened_fn opened;
+	void *arg;
+};
+
+/*
  * A lazily opened connection. After the server restarts, the next query
  * reconnects transparently (once, and only outside a transaction). Every
  * statement is prepared on its first use on a connection and executed by
@@ -39,6 +67,11 @@ struct db {
 	int nstmts;
 	unsigned next_id;   /* names are never reused on one connection */
 	struct db_stmt stmts[DB_STMT_CACHE];
+	struct db_deferred open;
+	/* COMMITs sent by db_commit_nowait whose replies are not read yet */
+	int unread;
+	/* the open transaction changed rows (db_commit_nowait then waits) */
+	int wrote;
 };
 
 void db_init(struct db *db, const char *dsn);
@@ -86,6 +119,43 @@ int db_begin_tenant(struct db *db, struct arena *a, const char *tenant_id);
  */
 int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 			const char *sql, int nparams, const char *const *params);
+
+/*
+ * Defers the opening of a tenant transaction: the next statement (db_exec,
+ * db_exec_batch, ...) goes out in one pipeline with BEGIN, the tenant binding
+ * (set_config('app.tenant_id', tenant_id, true), as db_begin_tenant) and
+ * check_sql, a statement that must fail (RAISE) when the caller may not go
+ * on: then the statements behind it never run, db_refused() is true, and
+ * every later statement of the request fails at once. The strings must live
+ * until the request ends (its arena).
+ */
+int db_defer_tenant(struct db *db, const char *tenant_id, const char *check_sql, int ncheck,
+		    const char *const *check_params, db_opened_fn opened, void *arg);
+/* Runs a still deferred opening by itself (one round trip); 0 when nothing was pending. */
+int db_deferred_flush(struct db *db, struct arena *a);
+/* The deferred check refused the caller. */
+int db_refused(const struct db *db);
+/* Records that the open transaction changed rows (so its COMMIT is awaited). */
+void db_mark_written(struct db *db);
+/*
+ * COMMIT of a transaction that changed nothing, sent without waiting for its
+ * reply: the next statement's round trip reads it. A transaction that wrote
+ * (or a connection that cannot pipeline) gets a plain db_commit.
+ */
+int db_commit_nowait(struct db *db, struct arena *a);
+
+/* One statement of db_exec_batch. */
+struct db_query {
+	const char *sql;
+	int nparams;
+	const char *const *params;
+};
+/*
+ * Runs n (at most DB_BATCH_MAX) statements in one round trip; outs[i] gets
+ * the result of qs[i] (cleared at arena reset). The first failure fails all.
+ */
+int db_exec_batch(PGresult **outs, struct db *db, struct arena *a, const struct db_query *qs,
+		  int n);
 
 /*
  * Session-level advisory locks keyed by text (hashed): held across

@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "db/db.h"
+#include "db/json_text.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/strbuf.h"
 
 /*
  * environment_json plus what the reference's clients read. We have no
@@ -25,7 +27,7 @@
 	"   AND s.created_at = e.created_at ORDER BY s.id LIMIT 1))))::text" \
 	" FROM environments e LEFT JOIN users u ON u.id = e.created_by"
 
-int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
+int db_env_list_rows(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
 {
 	static const char sql[] =
 		"SELECT e.step_timeout_seconds, " ENV_ITEM
@@ -33,6 +35,41 @@ int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tena
 	const char *p[1] = { tenant_id };
 
 	return db_exec(out, db, a, sql, 1, p);
+}
+
+int db_env_list(const char **json, size_t *len, int *count, struct db *db, struct arena *a,
+		const char *tenant_id, long server_step_timeout)
+{
+	struct strbuf sb;
+	PGresult *res;
+	int rc = db_env_list_rows(&res, db, a, tenant_id), i;
+
+	if (rc < 0)
+		return rc;
+	db_json_page_init(&sb, a);
+	strbuf_addc(&sb, '[');
+	for (i = 0; i < db_rows(res); i++) {
+		long own = db_long(res, i, 0), limit = server_step_timeout;
+		size_t start = sb.len;
+
+		if (own > 0 && own < limit)
+			limit = own;
+		if (i > 0)
+			strbuf_addc(&sb, ',');
+		db_json_compact(&sb, db_val(res, i, 1));
+		/* the stored object, its closing brace replaced by one more member */
+		if (sb.failed || sb.len < start + 2 || sb.buf[sb.len - 1] != '}')
+			return IL_ERR;
+		sb.len--;
+		strbuf_addf(&sb, "%s\"step_timeout_seconds\":%ld}",
+			    sb.buf[sb.len - 1] == '{' ? "" : ",", limit);
+	}
+	strbuf_addc(&sb, ']');
+	if ((*json = strbuf_cstr(&sb)) == NULL)
+		return IL_ENOMEM;
+	*len = sb.len;
+	*count = db_rows(res);
+	return 0;
 }
 
 int db_env_json(const char **json, long *step_timeout, struct db *db, struct arena *a,

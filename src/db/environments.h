@@ -23,7 +23,14 @@ struct db_env_new {
  * JSON leaves out step_timeout_seconds: its shown value depends on the
  * server's configuration.
  */
-int db_env_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
+int db_env_list_rows(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
+/*
+ * The list the API sends: a JSON array text of every environment by name,
+ * each with step_timeout_seconds, the limit its steps run under (its own, or
+ * server_step_timeout when that is lower or it has none); *count of them.
+ */
+int db_env_list(const char **json, size_t *len, int *count, struct db *db, struct arena *a,
+		const char *tenant_id, long server_step_timeout);
 /* One environment as db_env_list reads it (*step_timeout 0 for NULL); IL_ENOTFOUND. */
 int db_env_json(const char **json, long *step_timeout, struct db *db, struct arena *a,
 		const char *tenant_id, const char *name);

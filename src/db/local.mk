@@ -9,6 +9,8 @@ libildb_a_SOURCES = \
 	src/db/models.c src/db/models.h \
 	src/db/environments.c src/db/environments.h \
 	src/db/runs.c src/db/runs.h \
-	src/db/settings.c src/db/settings.h
+	src/db/rows.c src/db/rows.h \
+	src/db/settings.c src/db/settings.h \
+	src/db/json_text.c src/db/json_text.h
 libildb_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS)
 IL_DB_LIBS = libildb.a $(PQ_LIBS)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "db/db.h"
+#include "db/json_text.h"
 #include "db/runs.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -62,9 +63,10 @@ int db_model_upsert(struct db *db, struct arena *a, const char *tenant_id,
 	" 'current_version', m.content_hash, 'created_at', iso8601(m.created_at)," \
 	" 'last_modified_at', iso8601(m.updated_at)))::text"
 
-int db_model_list(PGresult **out, long long *total, struct db *db, struct arena *a,
-		  const char *tenant_id, const char *kind, const char *owner, const char *tag,
-		  const char *search, long long limit, long long offset)
+int db_model_list(const char **json, size_t *len, long long *total, struct db *db,
+		  struct arena *a, const char *tenant_id, const char *kind,
+		  const char *owner, const char *tag, const char *search,
+		  long long limit, long long offset)
 {
 	static const char where[] =
 		" FROM models m WHERE m.tenant_id = $1"
@@ -87,7 +89,7 @@ int db_model_list(PGresult **out, long long *total, struct db *db, struct arena 
 	static const char count[] = "SELECT count(*)";
 	char lim[24], off[24], *q, *cq;
 	const char *p[7] = { tenant_id, kind, owner, tag, search, lim, off };
-	PGresult *res;
+	PGresult *res, *page;
 	int rc;
 
 	snprintf(lim, sizeof(lim), "%lld", limit);
@@ -96,10 +98,11 @@ int db_model_list(PGresult **out, long long *total, struct db *db, struct arena 
 	cq = arena_printf(a, "%s%s", count, where);
 	if (q == NULL || cq == NULL)
 		return IL_ENOMEM;
-	if ((rc = db_exec(out, db, a, q, 7, p)) < 0)
+	if ((rc = db_exec(&page, db, a, q, 7, p)) < 0 ||
+	    (rc = db_json_rows_array(json, len, a, page)) < 0)
 		return rc;
-	if (db_rows(*out) > 0) {
-		*total = strtoll(db_val(*out, 0, 1), NULL, 10);
+	if (db_rows(page) > 0) {
+		*total = strtoll(db_val(page, 0, 1), NULL, 10);
 		return 0;
 	}
 	/* an empty first page means no rows at all: no count needed */

@@ -18,10 +18,11 @@ struct db_model_row {
 int db_model_upsert(struct db *db, struct arena *a, const char *tenant_id,
 		    const struct db_model_row *m);
 
-/* A page of catalog entries as JSON texts (column 0), name order. */
-int db_model_list(PGresult **out, long long *total, struct db *db, struct arena *a,
-		  const char *tenant_id, const char *kind, const char *owner, const char *tag,
-		  const char *search, long long limit, long long offset);
+/* A page of catalog entries, name order, as the JSON array text the API sends. */
+int db_model_list(const char **json, size_t *len, long long *total, struct db *db,
+		  struct arena *a, const char *tenant_id, const char *kind,
+		  const char *owner, const char *tag, const char *search,
+		  long long limit, long long offset);
 /*
  * One model as a JSON text with dependencies, dependents, file_path, sql,
  * versions and recent_runs; IL_ENOTFOUND.

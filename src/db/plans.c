@@ -1,13 +1,18 @@
 /* plans.c (db): environments as plans see them, plans, approvals, planner state */
 #include "db/plans.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/plan.h"
 #include "db/db.h"
+#include "db/json_text.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
+#include "util/strbuf.h"
 
 int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
 	       const char *name)
@@ -18,19 +23,23 @@ int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *t
 		" WHERE tenant_id = $1 AND name = $2";
 	const char *p[2] = { tenant_id, name };
 	PGresult *res;
+	int64_t required = 0, version = 0;
 	int rc = db_exec_one(&res, db, a, sql, 2, p);
 
 	memset(out, 0, sizeof(*out));
 	if (rc < 0)
 		return rc;
+	if (parse_i64(db_val(res, 0, 5), 0, INT_MAX, &required) < 0 ||
+	    parse_i64(db_val(res, 0, 7), 0, INT_MAX, &version) < 0)
+		return IL_ERR;
 	out->id = db_val(res, 0, 0);
 	out->name = db_val(res, 0, 1);
 	out->executor = db_val(res, 0, 2);
 	out->catalog = db_val(res, 0, 3);
 	out->schema_prefix = db_val(res, 0, 4);
-	out->required_approvals = (int)strtol(db_val(res, 0, 5), NULL, 10);
+	out->required_approvals = (int)required;
 	out->allow_self_approval = strcmp(db_val(res, 0, 6), "t") == 0;
-	out->version = (int)strtol(db_val(res, 0, 7), NULL, 10);
+	out->version = (int)version;
 	out->step_timeout_seconds = db_long(res, 0, 8);
 	return 0;
 }
@@ -140,15 +149,79 @@ int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tena
 	return rc;
 }
 
-int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *a,
-		 const char *tenant_id, const char *env, const char *status, long long limit,
-		 long long offset)
+/* A cost written the way plan JSON writes it (0.000013, never 1.3e-05). */
+static void add_cost(struct strbuf *sb, const char *text)
+{
+	char buf[PLAN_NUMBER_LEN];
+	double v = parse_double_or(text, 0);
+
+	if (plan_format_number(buf, v) < 0)
+		snprintf(buf, sizeof(buf), "%.17g", v);
+	strbuf_adds(sb, buf);
+}
+
+/* One list item: the reference's fields (models_changed is the plan's list) and ours. */
+static void add_plan_item(struct strbuf *sb, const PGresult *res, int i)
+{
+	const char *changed = db_val(res, i, PLAN_LIST_MODELS_CHANGED_COUNT) != NULL ?
+			      db_val(res, i, PLAN_LIST_MODELS_CHANGED) : NULL;
+
+	strbuf_adds(sb, "{\"plan_id\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_ID));
+	strbuf_adds(sb, ",\"base_sha\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_BASE));
+	strbuf_adds(sb, ",\"target_sha\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_TARGET));
+	strbuf_adds(sb, ",\"environment\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_ENV));
+	strbuf_adds(sb, ",\"status\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_STATUS));
+	strbuf_addf(sb, ",\"total_steps\":%d,\"estimated_cost_usd\":",
+		    (int)db_long(res, i, PLAN_LIST_STEPS));
+	add_cost(sb, db_val(res, i, PLAN_LIST_COST));
+	strbuf_addf(sb, ",\"models_changed_count\":%ld,\"models_changed\":",
+		    db_long(res, i, PLAN_LIST_MODELS_CHANGED_COUNT));
+	if (changed != NULL)
+		db_json_compact(sb, changed);
+	else
+		strbuf_adds(sb, "[]");
+	strbuf_adds(sb, ",\"created_at\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_CREATED_AT));
+	strbuf_adds(sb, ",\"created_by\":");
+	db_json_string(sb, db_val(res, i, PLAN_LIST_CREATED_BY));
+	strbuf_addc(sb, '}');
+}
+
+static int plan_items(const char **json, size_t *len, struct arena *a, const PGresult *res)
+{
+	struct strbuf sb;
+	int i;
+
+	db_json_page_init(&sb, a);
+	strbuf_addc(&sb, '[');
+	for (i = 0; i < db_rows(res); i++) {
+		if (i > 0)
+			strbuf_addc(&sb, ',');
+		add_plan_item(&sb, res, i);
+	}
+	strbuf_addc(&sb, ']');
+	if ((*json = strbuf_cstr(&sb)) == NULL)
+		return IL_ENOMEM;
+	*len = sb.len;
+	return 0;
+}
+
+int db_plan_list(const char **json, size_t *len, long long *total, struct db *db,
+		 struct arena *a, const char *tenant_id, const char *env, const char *status,
+		 long long limit, long long offset)
 {
 	/* only what a list item shows (no plan_text, no advisory, no environment) */
 	static const char sql[] =
 		"SELECT p.plan_id, p.environment, p.status, p.base_sha, p.target_sha,"
 		" p.total_steps, p.estimated_cost_usd, iso8601(p.created_at), u.email,"
-		" p.summary_models_changed::text, count(*) OVER ()"
+		" p.summary_models_changed::text,"
+		" CASE WHEN jsonb_typeof(p.summary_models_changed) = 'array'"
+		"  THEN jsonb_array_length(p.summary_models_changed) END, count(*) OVER ()"
 		" FROM plans p LEFT JOIN users u ON u.id = p.created_by"
 		" WHERE p.tenant_id = $1 AND ($2::text IS NULL OR p.environment = $2)"
 		" AND ($3::text IS NULL OR p.status = $3)"
@@ -158,16 +231,16 @@ int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *
 		" AND ($2::text IS NULL OR environment = $2) AND ($3::text IS NULL OR status = $3)";
 	char lim[24], off[24];
 	const char *p[5] = { tenant_id, env, status, lim, off };
-	PGresult *res;
+	PGresult *res, *page;
 	int rc;
 
 	snprintf(lim, sizeof(lim), "%lld", limit);
 	snprintf(off, sizeof(off), "%lld", offset);
-	rc = db_exec(out, db, a, sql, 5, p);
-	if (rc < 0)
+	if ((rc = db_exec(&page, db, a, sql, 5, p)) < 0 ||
+	    (rc = plan_items(json, len, a, page)) < 0)
 		return rc;
-	if (db_rows(*out) > 0) {
-		*total = strtoll(db_val(*out, 0, PLAN_LIST_TOTAL), NULL, 10);
+	if (db_rows(page) > 0) {
+		*total = strtoll(db_val(page, 0, PLAN_LIST_TOTAL), NULL, 10);
 		return 0;
 	}
 	/* an empty first page means no rows at all: no count needed */
@@ -216,10 +289,12 @@ int db_plan_count_approvals(int *count, struct db *db, struct arena *a, const ch
 		" AND ($3::boolean OR p.created_by IS DISTINCT FROM pa.user_id)";
 	const char *p[3] = { tenant_id, plan_id, count_author ? "true" : "false" };
 	PGresult *res;
+	int64_t n = 0;
 	int rc = db_exec(&res, db, a, sql, 3, p);
 
-	if (rc == 0)
-		*count = (int)strtol(db_val(res, 0, 0), NULL, 10);
+	if (rc == 0 && parse_i64(db_val(res, 0, 0), 0, INT_MAX, &n) < 0)
+		rc = IL_ERR;
+	*count = (int)n;
 	return rc;
 }
 

@@ -71,18 +71,22 @@ enum db_plan_col {
 int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 		const char *plan_id, int for_update);
 /*
- * A page of plans, newest first, filtered by environment/status when not
- * NULL. Rows have the columns below: what a list item shows, the plan's
- * summary.models_changed (a JSON array text) and the total.
+ * Columns of the list query: what a list item shows, the plan's
+ * summary.models_changed (a JSON array text) and its length (NULL when it is
+ * not an array), and the total.
  */
 enum db_plan_list_col {
 	PLAN_LIST_ID, PLAN_LIST_ENV, PLAN_LIST_STATUS, PLAN_LIST_BASE, PLAN_LIST_TARGET,
 	PLAN_LIST_STEPS, PLAN_LIST_COST, PLAN_LIST_CREATED_AT, PLAN_LIST_CREATED_BY,
-	PLAN_LIST_MODELS_CHANGED, PLAN_LIST_TOTAL
+	PLAN_LIST_MODELS_CHANGED, PLAN_LIST_MODELS_CHANGED_COUNT, PLAN_LIST_TOTAL
 };
-int db_plan_list(PGresult **out, long long *total, struct db *db, struct arena *a,
-		 const char *tenant_id, const char *env, const char *status, long long limit,
-		 long long offset);
+/*
+ * A page of plans, newest first, filtered by environment/status when not
+ * NULL, as the JSON array text the API sends; *total counts every match.
+ */
+int db_plan_list(const char **json, size_t *len, long long *total, struct db *db,
+		 struct arena *a, const char *tenant_id, const char *env, const char *status,
+		 long long limit, long long offset);
 /* Rows (user_id, email, comment, at, action) in order. */
 int db_plan_approvals(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 		      const char *plan_id);

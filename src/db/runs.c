@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "db/db.h"
+#include "db/json_text.h"
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -68,8 +69,8 @@ int db_run_json_list(PGresult **out, struct db *db, struct arena *a, const char 
 	return db_exec(out, db, a, sql, 2, p);
 }
 
-int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a,
-		const char *tenant_id, const char *plan_id, const char *model,
+int db_run_list(const char **json, size_t *len, long long *total, struct db *db,
+		struct arena *a, const char *tenant_id, const char *plan_id, const char *model,
 		const char *status, long long limit, long long offset)
 {
 	static const char sql[] =
@@ -85,15 +86,16 @@ int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a
 		" AND ($4::text IS NULL OR r.status = $4)";
 	char lim[24], off[24];
 	const char *p[6] = { tenant_id, plan_id, model, status, lim, off };
-	PGresult *res;
+	PGresult *res, *page;
 	int rc;
 
 	snprintf(lim, sizeof(lim), "%lld", limit);
 	snprintf(off, sizeof(off), "%lld", offset);
-	if ((rc = db_exec(out, db, a, sql, 6, p)) < 0)
+	if ((rc = db_exec(&page, db, a, sql, 6, p)) < 0 ||
+	    (rc = db_json_rows_array(json, len, a, page)) < 0)
 		return rc;
-	if (db_rows(*out) > 0) {
-		*total = strtoll(db_val(*out, 0, 1), NULL, 10);
+	if (db_rows(page) > 0) {
+		*total = strtoll(db_val(page, 0, 1), NULL, 10);
 		return 0;
 	}
 	/* an empty first page means no rows at all: no count needed */

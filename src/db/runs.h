@@ -49,9 +49,12 @@ int db_run_plan_steps(PGresult **out, struct db *db, struct arena *a, const char
 /* Rows (run JSON text) of the given runs (array literal of ids), oldest first. */
 int db_run_json_list(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
 		     const char *ids);
-/* A page of runs as JSON texts, newest first; filters may be NULL. */
-int db_run_list(PGresult **out, long long *total, struct db *db, struct arena *a,
-		const char *tenant_id, const char *plan_id, const char *model,
+/*
+ * A page of runs, newest first, as the JSON array text the API sends (*json,
+ * *len bytes); filters may be NULL; *total counts every match.
+ */
+int db_run_list(const char **json, size_t *len, long long *total, struct db *db,
+		struct arena *a, const char *tenant_id, const char *plan_id, const char *model,
 		const char *status, long long limit, long long offset);
 /* One run (telemetry = 0) or its telemetry (1) as JSON text; IL_ENOTFOUND. */
 int db_run_get(const char **json, struct db *db, struct arena *a, const char *tenant_id,

@@ -7,16 +7,31 @@
 #include "util/arena.h"
 #include "util/error.h"
 
-int db_settings_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
+int db_settings_get(struct db_settings *out, struct db *db, struct arena *a,
+		    const char *tenant_id)
 {
 	static const char sql[] =
 		"SELECT t.name, s.llm_provider, s.llm_key_last4, iso8601(s.llm_key_updated_at),"
 		" s.llm_model, s.ai_advisory_enabled, s.llm_key_enc, s.llm_key_prefix"
 		" FROM tenants t LEFT JOIN tenant_settings s ON s.tenant_id = t.id"
 		" WHERE t.id = $1";
-	const char *p[1] = { tenant_id };
+	const char *p[1] = { tenant_id }, *enabled;
+	PGresult *res = NULL;
+	int rc = db_exec_one(&res, db, a, sql, 1, p);
 
-	return db_exec_one(out, db, a, sql, 1, p);
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	out->tenant_name = db_val(res, 0, 0);
+	out->provider = db_val(res, 0, 1);
+	out->key_last4 = db_val(res, 0, 2);
+	out->key_updated_at = db_val(res, 0, 3);
+	out->model = db_val(res, 0, 4);
+	enabled = db_val(res, 0, 5);
+	out->ai_advisory_enabled = enabled ? strcmp(enabled, "t") == 0 : -1;
+	out->key_sealed = db_val(res, 0, 6);
+	out->key_prefix = db_val(res, 0, 7);
+	return 0;
 }
 
 int db_settings_store_key(struct db *db, struct arena *a, const char *tenant_id,
@@ -58,8 +73,8 @@ int db_settings_set_advisory(struct db *db, struct arena *a, const char *tenant_
 {
 	static const char sql[] =
 		"INSERT INTO tenant_settings (tenant_id, ai_advisory_enabled) VALUES ($1, $2)"
-		" ON CONFLICT (tenant_id) DO UPDATE SET ai_advisory_enabled = EXCLUDED.ai_advisory_enabled,"
-		" updated_at = now()";
+		" ON CONFLICT (tenant_id) DO UPDATE SET"
+		" ai_advisory_enabled = EXCLUDED.ai_advisory_enabled, updated_at = now()";
 	const char *p[2] = { tenant_id, enabled ? "true" : "false" };
 
 	return db_exec(NULL, db, a, sql, 2, p);

@@ -2,19 +2,26 @@
 #ifndef IL_DB_SETTINGS_H
 #define IL_DB_SETTINGS_H
 
-#include <libpq-fe.h>
-
 struct arena;
 struct db;
 
-/* Columns of db_settings_get. */
-enum db_settings_col {
-	S_TENANT_NAME, S_PROVIDER, S_LAST4, S_UPDATED_AT, S_MODEL, S_ENABLED, S_KEY_ENC,
-	S_PREFIX
+/*
+ * A tenant's name and settings: NULL strings (and ai_advisory_enabled -1)
+ * for what it never set. Strings live until the arena resets.
+ */
+struct db_settings {
+	const char *tenant_name;
+	const char *provider;         /* of the stored key */
+	const char *key_sealed;       /* the sealed key (bytea hex text), NULL without one */
+	const char *key_prefix, *key_last4;   /* the parts of the key that may be shown */
+	const char *key_updated_at;   /* ISO 8601 */
+	const char *model;            /* the model chosen with the key */
+	int ai_advisory_enabled;      /* 1, 0, or -1: the server's default */
 };
 
-/* The tenant's name and settings (NULL columns when it has no settings row); IL_ENOTFOUND. */
-int db_settings_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
+/* The tenant's name and settings; IL_ENOTFOUND. */
+int db_settings_get(struct db_settings *out, struct db *db, struct arena *a,
+		    const char *tenant_id);
 /*
  * Stores the sealed key (bytea hex text) with the parts of it that may be
  * shown (prefix, last4); ai_advisory_enabled only for a new row.

@@ -5,16 +5,15 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <json-c/json.h>
 
-#include "build-config.h"
-#include "core/json_arena.h"
 #include "exec/databricks_int.h"
 #include "exec/exec.h"
 #include "exec/netguard.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/httpc.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
@@ -35,9 +34,8 @@ struct dbx {
 	long timeout_seconds;
 	long poll_interval_ms;
 	int max_retries;
-	CURL *curl;                  /* one handle, so connections are reused */
-	struct curl_slist *headers;  /* carries the bearer token */
-	struct curl_slist *resolve;  /* host:port:address, the checked address pinned */
+	struct httpc *http;          /* one handle, so connections are reused; holds the token */
+	const char *resolve;         /* host:port:address, the checked address pinned, or NULL */
 	long long call_deadline_ms;  /* no request or retry of this call goes past it (0: none) */
 };
 
@@ -103,11 +101,6 @@ static const char *jstr(json_object *o, const char *key)
 	return *s != '\0' ? s : NULL;
 }
 
-static size_t on_body(char *data, size_t size, size_t n, void *arg)
-{
-	return strbuf_add(arg, data, size * n) < 0 ? 0 : size * n;
-}
-
 /* The request's timeouts: the usual ones, or less when the call's deadline is nearer. */
 static void set_timeouts(struct dbx *d)
 {
@@ -123,43 +116,28 @@ static void set_timeouts(struct dbx *d)
 		if (left < connect)
 			connect = left;
 	}
-	curl_easy_setopt(d->curl, CURLOPT_TIMEOUT_MS, (long)total);
-	curl_easy_setopt(d->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)connect);
+	httpc_set_timeouts_ms(d->http, (long)total, (long)connect);
 }
 
 /* One request: body NULL means GET, otherwise a POST of body. */
 static int http_once(struct dbx *d, struct arena *a, const char *url, const char *body,
 		     struct reply *rp)
 {
-	struct strbuf sb;
-	const char *text;
-	curl_off_t retry_after = 0;
+	struct httpc_response res;
 	json_object *o;
-	CURLcode cc;
+	int rc;
 
 	*rp = (struct reply){ .status = 0 };
-	strbuf_init(&sb, a, DBX_MAX_RESPONSE);
 	set_timeouts(d);
-	curl_easy_setopt(d->curl, CURLOPT_URL, url);
-	if (body != NULL) {
-		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(d->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	} else {
-		curl_easy_setopt(d->curl, CURLOPT_HTTPGET, 1L);
-	}
-	curl_easy_setopt(d->curl, CURLOPT_WRITEDATA, &sb);
-	cc = curl_easy_perform(d->curl);
-	if (cc != CURLE_OK) {
-		rp->transfer_error = curl_easy_strerror(cc);
+	if ((rc = httpc_send(&res, d->http, a, url, body, body ? strlen(body) : 0)) < 0)
+		return rc;
+	if (res.result != HTTPC_OK) {
+		rp->transfer_error = res.error;   /* no answer, or more of one than we read */
 		return 0;
 	}
-	curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &rp->status);
-	/* libcurl reads both forms of Retry-After (seconds, HTTP-date) */
-	if (curl_easy_getinfo(d->curl, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK &&
-	    retry_after > 0)
-		rp->retry_after_s = retry_after < 86400 ? (long)retry_after : 86400;
-	text = strbuf_cstr(&sb);
-	o = text != NULL && *text != '\0' ? json_tokener_parse(text) : NULL;
+	rp->status = res.status;
+	rp->retry_after_s = res.retry_after_seconds;
+	o = *res.body != '\0' ? json_tokener_parse(res.body) : NULL;
 	if (o != NULL && json_arena_own(a, o) < 0)
 		return IL_ENOMEM;
 	rp->body = o != NULL && json_object_is_type(o, json_type_object) ? o : NULL;
@@ -442,7 +420,7 @@ static int dbx_run(struct executor *ex, struct arena *a, const struct exec_step 
 
 	memset(res, 0, sizeof(*res));
 	res->rows = -1;
-	if (d->curl == NULL)
+	if (d->http == NULL)
 		return IL_ERR;                 /* run after close */
 	rc = dbx_step_statements(&p, a, s);
 	if (rc == IL_EINVALID) {
@@ -475,12 +453,8 @@ static void dbx_close(struct executor *ex)
 
 	if (d == NULL)
 		return;
-	curl_easy_cleanup(d->curl);
-	d->curl = NULL;
-	curl_slist_free_all(d->headers);
-	d->headers = NULL;
-	curl_slist_free_all(d->resolve);
-	d->resolve = NULL;
+	httpc_close(d->http);
+	d->http = NULL;
 }
 
 static void close_hook(void *ex)
@@ -514,51 +488,40 @@ static int pin_address(struct dbx *d, struct arena *a, const struct exec_dbx_url
 		       memcmp(got.b, want.b, sizeof(got.b)) == 0 ? 0 : IL_EINVALID;
 	entry = arena_printf(a, want.family == AF_INET6 ? "%s:%ld:[%s]" : "%s:%ld:%s", u->host,
 			     u->port, address);
-	if (entry == NULL || (d->resolve = curl_slist_append(NULL, entry)) == NULL)
-		return IL_ENOMEM;
-	return 0;
+	d->resolve = entry;
+	return entry != NULL ? 0 : IL_ENOMEM;
 }
 
-/* The fixed headers; the Authorization line is the only copy curl keeps of the token. */
-static int set_headers(struct dbx *d, struct arena *a)
+/*
+ * The one handle every request of the executor goes through: HTTPS only, to
+ * the pinned address, no redirect followed, no proxy from the environment (a
+ * proxy would resolve the name itself), TLS verified (against ca_file too
+ * when set), answers capped. The Authorization line is the only copy the
+ * handle keeps of the token.
+ */
+static int open_http(struct dbx *d, struct arena *a, const char *ca_file)
 {
-	const char *lines[4];
-	struct curl_slist *next;
-	size_t i;
+	struct httpc_options o;
+	const char *lines[5];
 
 	lines[0] = arena_printf(a, "Authorization: Bearer %s", d->token);
 	lines[1] = "Content-Type: application/json";
 	lines[2] = "Accept: application/json";
 	lines[3] = "Expect:";
-	for (i = 0; i < 4; i++) {
-		if (lines[i] == NULL || (next = curl_slist_append(d->headers, lines[i])) == NULL)
-			return IL_ENOMEM;
-		d->headers = next;
-	}
-	return 0;
-}
-
-/*
- * Options shared by every request of the executor: HTTPS only, to the
- * pinned address, no redirect followed, no proxy from the environment (a
- * proxy would resolve the name itself).
- */
-static void set_options(struct dbx *d, const char *ca_file)
-{
-	curl_easy_setopt(d->curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(d->curl, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(d->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(d->curl, CURLOPT_MAXREDIRS, 0L);
-	curl_easy_setopt(d->curl, CURLOPT_PROXY, "");
-	curl_easy_setopt(d->curl, CURLOPT_RESOLVE, d->resolve);
-	curl_easy_setopt(d->curl, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(d->curl, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (ca_file != NULL && *ca_file != '\0')
-		curl_easy_setopt(d->curl, CURLOPT_CAINFO, ca_file);
-	curl_easy_setopt(d->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(d->curl, CURLOPT_HTTPHEADER, d->headers);
-	curl_easy_setopt(d->curl, CURLOPT_USERAGENT, "ironlayer/" PACKAGE_VERSION);
-	curl_easy_setopt(d->curl, CURLOPT_WRITEFUNCTION, on_body);
+	lines[4] = NULL;
+	if (lines[0] == NULL)
+		return IL_ENOMEM;
+	memset(&o, 0, sizeof(o));
+	o.allow_http = 0;
+	o.max_redirects = 0;
+	o.no_proxy = 1;
+	o.timeout_seconds = DBX_HTTP_TIMEOUT_S;
+	o.connect_timeout_seconds = DBX_CONNECT_TIMEOUT_S;
+	o.max_response = DBX_MAX_RESPONSE;
+	o.headers = lines;
+	o.resolve = d->resolve;
+	o.ca_file = ca_file != NULL && *ca_file != '\0' ? ca_file : NULL;
+	return httpc_open(&d->http, &o);
 }
 
 int exec_databricks_open(struct executor **out, struct arena *a,
@@ -592,12 +555,10 @@ int exec_databricks_open(struct executor **out, struct arena *a,
 		return IL_ENOMEM;
 	if ((rc = pin_address(d, a, &u, opts->address)) < 0)
 		return rc;
-	if (d->token == NULL || d->warehouse_id == NULL ||
-	    (d->curl = curl_easy_init()) == NULL || set_headers(d, a) < 0) {
+	if (d->token == NULL || d->warehouse_id == NULL || open_http(d, a, opts->ca_file) < 0) {
 		dbx_close(ex);
 		return IL_ENOMEM;
 	}
-	set_options(d, opts->ca_file);
 	*out = ex;
 	return 0;
 }

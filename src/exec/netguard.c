@@ -12,7 +12,6 @@
 
 #include "util/arena.h"
 #include "util/error.h"
-#include "util/parse.h"
 
 #define NET_LIST_SEPARATORS ", \t\r\n"
 
@@ -103,20 +102,6 @@ const char *net_kind_name(enum net_kind kind)
 	return (size_t)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "unknown";
 }
 
-int net_addr_parse(struct net_addr *out, const char *text)
-{
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, text, out->b) == 1) {
-		out->family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, out->b) == 1) {
-		out->family = AF_INET6;
-		return 0;
-	}
-	return -1;
-}
-
 const char *net_addr_text(struct arena *a, const struct net_addr *addr)
 {
 	char buf[INET6_ADDRSTRLEN];
@@ -124,60 +109,6 @@ const char *net_addr_text(struct arena *a, const struct net_addr *addr)
 	if (inet_ntop(addr->family, addr->b, buf, sizeof(buf)) == NULL)
 		return NULL;
 	return arena_strdup(a, buf);
-}
-
-int net_cidr_parse(struct net_cidr *out, const char *text)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	const char *slash = strchr(text, '/');
-	size_t n = slash ? (size_t)(slash - text) : strlen(text);
-	int max, i;
-	int64_t prefix;
-
-	if (n == 0 || n >= INET6_ADDRSTRLEN)
-		return -1;
-	memcpy(buf, text, n);
-	buf[n] = '\0';
-	if (net_addr_parse(&out->addr, buf) < 0)
-		return -1;
-	max = out->addr.family == AF_INET ? 32 : 128;
-	out->prefix = max;
-	if (slash == NULL)
-		return 0;
-	if (slash[1] < '0' || slash[1] > '9')
-		return -1;
-	if (parse_i64(slash + 1, 0, max, &prefix) < 0)
-		return -1;
-	out->prefix = (int)prefix;
-	/* bits past the prefix must be zero: "10.1.2.3/8" is a typo, not a range */
-	for (i = out->prefix; i < max; i++)
-		if (out->addr.b[i / 8] & (0x80 >> (i % 8)))
-			return -1;
-	return 0;
-}
-
-static int prefix_equal(const unsigned char *x, const unsigned char *y, int bits)
-{
-	int whole = bits / 8, rest = bits % 8;
-	unsigned char mask = (unsigned char)(0xff << (8 - rest));
-
-	if (memcmp(x, y, (size_t)whole) != 0)
-		return 0;
-	return rest == 0 || (x[whole] & mask) == (y[whole] & mask);
-}
-
-int net_cidr_contains(const struct net_cidr *c, const struct net_addr *addr)
-{
-	const unsigned char *v4 = addr->b;
-
-	if (c->addr.family != addr->family) {
-		/* an IPv4 range covers the IPv4-mapped form of its addresses */
-		if (c->addr.family != AF_INET || !all_zero(addr->b, 10) || addr->b[10] != 0xff ||
-		    addr->b[11] != 0xff)
-			return 0;
-		v4 = addr->b + 12;
-	}
-	return prefix_equal(c->addr.b, v4, c->prefix);
 }
 
 int net_host_name_ok(const char *s)

@@ -4,13 +4,9 @@
 
 #include <stddef.h>
 
-struct arena;
+#include "util/ipmatch.h"   /* struct net_addr, struct net_cidr and their parsers */
 
-/* An IPv4 or IPv6 address, network byte order (IPv4 in the first 4 bytes). */
-struct net_addr {
-	int family;                   /* AF_INET or AF_INET6 */
-	unsigned char b[16];
-};
+struct arena;
 
 /* What an address is; only NET_PUBLIC is reachable unless the operator allows it. */
 enum net_kind {
@@ -34,19 +30,9 @@ enum net_kind net_classify(const struct net_addr *addr);
 /* "loopback", "private", … for messages. */
 const char *net_kind_name(enum net_kind kind);
 
-/* A numeric address (no name lookup); 0 or -1. */
-int net_addr_parse(struct net_addr *out, const char *text);
 /* The numeric text of addr, in a (NULL when out of memory). */
 const char *net_addr_text(struct arena *a, const struct net_addr *addr);
 
-struct net_cidr {
-	struct net_addr addr;
-	int prefix;                   /* 0..32 or 0..128 */
-};
-/* "10.0.0.0/8", "fd00::/8", or one address (a /32 or /128); 0 or -1. */
-int net_cidr_parse(struct net_cidr *out, const char *text);
-/* 1 when addr is inside c (an IPv4-mapped address matches an IPv4 range). */
-int net_cidr_contains(const struct net_cidr *c, const struct net_addr *addr);
 
 /*
  * An operator's allow list: entries separated by commas or blanks, each an

@@ -12,6 +12,7 @@
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/parse.h"
 
 struct pg_exec {
 	PGconn *conn;         /* NULL after a drop, until the next step connects again */
@@ -82,13 +83,15 @@ static int run_sql(struct pg_exec *pg, struct arena *a, const char *sql, int n,
 		   const char *const *params)
 {
 	PGresult *res;
+	int64_t rows;
 
 	if (pg->error != NULL)
 		return -1;
 	if ((res = query(pg, a, sql, n, params)) == NULL)
 		return -1;
-	if (*PQcmdTuples(res) != '\0')
-		pg->rows = strtoll(PQcmdTuples(res), NULL, 10);
+	if (*PQcmdTuples(res) != '\0' &&
+	    parse_i64(PQcmdTuples(res), 0, INT64_MAX, &rows) == 0)
+		pg->rows = rows;
 	PQclear(res);
 	return 0;
 }

@@ -66,6 +66,7 @@ struct req {
 	struct identity who;
 	const struct route *route;
 	int nothing_to_settle;        /* bind_tenant saw that app->settle has nothing to do */
+	int deferred;                 /* the tenant transaction opens with the first query */
 
 	/* output */
 	int status;

@@ -156,6 +156,41 @@ static int open_tenant(const struct http_app *app, struct req *r)
 	return 0;
 }
 
+/*
+ * A read (a GET every role may make) opens its tenant transaction with its
+ * first query: BEGIN, the binding, the user check and that query in one round
+ * trip, and its COMMIT goes out without waiting.
+ */
+static int deferrable(const struct http_app *app, const struct route *rt, const struct req *r)
+{
+	return app->defer_tenant != NULL && app->refused != NULL &&
+	       (rt->flags & ROUTE_TENANT_TXN) && rt->min_role <= ROLE_VIEWER &&
+	       strcmp(r->method, "GET") == 0;
+}
+
+/*
+ * After a read's handler: a user check still deferred (the handler answered
+ * without a query) runs now, so a refused caller gets its 401 whatever the
+ * handler said; then the role (every role may read, but the database says).
+ */
+static void finish_deferred(const struct http_app *app, const struct route *rt,
+			    struct req *r)
+{
+	int rc = db_deferred_flush(r->db, r->arena);
+
+	if (db_refused(r->db)) {
+		r->error_code = NULL;
+		app->refused(r);
+	} else if (rc < 0) {
+		r->error_code = NULL;
+		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+	} else if (r->who.role < rt->min_role) {
+		r->error_code = NULL;
+		req_error(r, 403, "forbidden", "this action needs the %s role",
+			  role_name(rt->min_role));
+	}
+}
+
 /* Authentication, then the role the database holds (checked once it is read). */
 static int authorize(const struct http_app *app, const struct route *rt, struct req *r)
 {
@@ -166,6 +201,12 @@ static int authorize(const struct http_app *app, const struct route *rt, struct 
 	}
 	if (app->authenticate(r) != 0)
 		return -1;
+	if (deferrable(app, rt, r)) {
+		if (app->defer_tenant(r) != 0)
+			return -1;
+		r->deferred = 1;
+		return 0;
+	}
 	if ((rt->flags & ROUTE_TENANT_TXN) && open_tenant(app, r) != 0)
 		return -1;
 	if (r->who.role < rt->min_role) {
@@ -200,8 +241,9 @@ static void run_handler(const struct http_app *app, const struct route *rt, stru
 {
 	int rc;
 
+	/* a deferred read settles when its first query goes out (defer_tenant) */
 	if ((rt->flags & ROUTE_SETTLE) && app->settle != NULL && !r->nothing_to_settle &&
-	    (rc = app->settle(r)) < 0)
+	    !r->deferred && (rc = app->settle(r)) < 0)
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 	else
 		rc = rt->handler(r);
@@ -211,9 +253,12 @@ static void run_handler(const struct http_app *app, const struct route *rt, stru
 		req_error_from_code(r, IL_ERR);
 	if (!(rt->flags & ROUTE_TENANT_TXN))
 		return;
+	if (r->deferred)
+		finish_deferred(app, rt, r);
 	if (r->status >= 400) {
 		db_rollback(r->db, r->arena);
-	} else if ((rc = db_commit(r->db, r->arena)) < 0) {
+	} else if ((rc = r->deferred ? db_commit_nowait(r->db, r->arena) :
+			  db_commit(r->db, r->arena)) < 0) {
 		r->error_code = NULL;
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 	}
@@ -282,6 +327,8 @@ void http_dispatch(const struct http_app *app, struct req *r)
 	/* long work waits for nothing: no free slot is a 503 at once */
 	if (admit(app, rt, r) != 0 ||
 	    ((rt->flags & ROUTE_LONG) && r->cfg != NULL && (slot = take_slot(r)) < 0)) {
+		if (r->deferred)
+			finish_deferred(app, rt, r);
 		if (rt->flags & ROUTE_TENANT_TXN)
 			db_rollback(r->db, r->arena);
 		return;

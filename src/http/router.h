@@ -59,6 +59,16 @@ struct http_app {
 	 * bind_tenant set r->nothing_to_settle (it can tell in its round trip).
 	 */
 	int (*settle)(struct req *r);
+	/*
+	 * For a GET that every role may make (a read): instead of bind_tenant,
+	 * defers the opening of the tenant transaction and the user check to
+	 * the handler's first statement (db_defer_tenant), which fills r->who
+	 * and settles when it goes out; returns 0, or non-zero after recording
+	 * a response. NULL: bind_tenant as for every other route.
+	 */
+	int (*defer_tenant)(struct req *r);
+	/* Records the 401 of a caller the deferred user check refused. */
+	void (*refused)(struct req *r);
 };
 
 /*

@@ -93,15 +93,146 @@ static int check_claims(struct access_claims *out, struct arena *a,
 	return 0;
 }
 
+static int verify_signed(struct access_claims *out, struct arena *a,
+			 const struct il_config *cfg, const char *token);
+
+/*
+ * Access tokens this worker verified, by their whole text: checking the
+ * signature and decoding the claims (libjwt, jansson) cost more than the rest
+ * of a read's work in the worker. The answer depends only on the text and on
+ * the secret and issuer (a change of either empties the cache); expiry is
+ * checked on every use, and the database still checks the user and the
+ * token's epoch on every request, so a revoked token ends at once. Only
+ * valid tokens are kept; a new one replaces the oldest.
+ */
+#define TOKEN_CACHE_SIZE 64
+
+struct verified_token {
+	char *text;                 /* NULL: a free slot */
+	size_t len;
+	unsigned long hash;
+	struct access_claims c;     /* strings in strs */
+	char *strs;
+};
+
+static struct {
+	struct verified_token slot[TOKEN_CACHE_SIZE];
+	unsigned next;
+	char *secret, *issuer;      /* what they were verified with */
+} verified;
+
+static unsigned long token_hash(const char *s, size_t len)
+{
+	unsigned long h = 14695981039346656037ul;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ul;
+	return h;
+}
+
+static void forget_token(struct verified_token *v)
+{
+	free(v->text);
+	free(v->strs);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Empties the cache when the secret or the issuer is not the one it was filled under. */
+static void check_cache_keys(const struct il_config *cfg)
+{
+	size_t i;
+
+	if (verified.secret != NULL && verified.issuer != NULL &&
+	    strcmp(verified.secret, cfg->jwt_secret) == 0 &&
+	    strcmp(verified.issuer, cfg->jwt_issuer) == 0)
+		return;
+	for (i = 0; i < TOKEN_CACHE_SIZE; i++)
+		forget_token(&verified.slot[i]);
+	free(verified.secret);
+	free(verified.issuer);
+	verified.secret = strdup(cfg->jwt_secret);
+	verified.issuer = strdup(cfg->jwt_issuer);
+}
+
+static struct verified_token *find_token(const char *token, size_t len, unsigned long h)
+{
+	size_t i;
+
+	for (i = 0; i < TOKEN_CACHE_SIZE; i++) {
+		struct verified_token *v = &verified.slot[i];
+
+		if (v->text != NULL && v->hash == h && v->len == len &&
+		    memcmp(v->text, token, len) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+static void remember_token(const char *token, size_t len, unsigned long h,
+			   const struct access_claims *c)
+{
+	struct verified_token *v = &verified.slot[verified.next++ % TOKEN_CACHE_SIZE];
+	size_t ls = strlen(c->sub) + 1, lt = strlen(c->tenant_id) + 1, lj = strlen(c->jti) + 1;
+
+	forget_token(v);
+	if (verified.secret == NULL || verified.issuer == NULL ||
+	    (v->text = malloc(len + 1)) == NULL || (v->strs = malloc(ls + lt + lj)) == NULL) {
+		forget_token(v);
+		return;
+	}
+	memcpy(v->text, token, len + 1);
+	v->len = len;
+	v->hash = h;
+	v->c = *c;
+	v->c.sub = memcpy(v->strs, c->sub, ls);
+	v->c.tenant_id = memcpy(v->strs + ls, c->tenant_id, lt);
+	v->c.jti = memcpy(v->strs + ls + lt, c->jti, lj);
+}
+
+/* A verified token's claims for this request (copied into the arena). */
+static int cached_claims(struct access_claims *out, struct arena *a, struct verified_token *v)
+{
+	if (v->c.exp <= (long)time(NULL)) {
+		forget_token(v);
+		log_debug("access token rejected: expired");
+		return IL_ESTALE;
+	}
+	*out = v->c;
+	out->sub = arena_strdup(a, v->c.sub);
+	out->tenant_id = arena_strdup(a, v->c.tenant_id);
+	out->jti = arena_strdup(a, v->c.jti);
+	return out->sub && out->tenant_id && out->jti ? 0 : IL_ENOMEM;
+}
+
 int token_verify_access(struct access_claims *out, struct arena *a,
 			const struct il_config *cfg, const char *token)
+{
+	struct verified_token *v;
+	size_t len = strlen(token);
+	unsigned long h;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 4096)
+		return reject("too long");
+	check_cache_keys(cfg);
+	h = token_hash(token, len);
+	if ((v = find_token(token, len, h)) != NULL)
+		return cached_claims(out, a, v);
+	rc = verify_signed(out, a, cfg, token);
+	if (rc == 0)
+		remember_token(token, len, h, out);
+	return rc;
+}
+
+/* Checks the signature and the claims of a token not seen before. */
+static int verify_signed(struct access_claims *out, struct arena *a,
+			 const struct il_config *cfg, const char *token)
 {
 	jwt_t *jwt = NULL;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	if (strlen(token) > 4096)
-		return reject("too long");
 	/* libjwt checks the signature for the alg the header names; we then
 	 * insist that alg is HS256, so "none" or another alg never passes */
 	if (jwt_decode(&jwt, token, (const unsigned char *)cfg->jwt_secret,

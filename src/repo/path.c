@@ -67,7 +67,8 @@ static int under_root(const char *path, const char *root, const char *sub)
 		if (sub == NULL)
 			snprintf(want, sizeof(want), "%s", plain);
 		else if ((size_t)snprintf(want, sizeof(want), "%s/%s",
-					  strcmp(plain, "/") == 0 ? "" : plain, sub) >= sizeof(want))
+					  strcmp(plain, "/") == 0 ? "" : plain,
+					  sub) >= sizeof(want))
 			continue;
 		if (path_under(path, want))
 			return 1;

@@ -94,6 +94,12 @@ void httpc_close(struct httpc *h)
 	free(h);
 }
 
+void httpc_set_timeouts_ms(struct httpc *h, long total_ms, long connect_ms)
+{
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, total_ms);
+	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+}
+
 static long elapsed_ms(const struct timespec *t0)
 {
 	struct timespec t1;

@@ -55,6 +55,12 @@ void httpc_close(struct httpc *h);
 int httpc_send(struct httpc_response *out, struct httpc *h, struct arena *a, const char *url,
 	       const char *body, size_t body_len);
 
+/*
+ * The timeouts of h's next requests, in milliseconds (the whole transfer,
+ * the connect): for a caller counting down to a deadline of its own.
+ */
+void httpc_set_timeouts_ms(struct httpc *h, long total_ms, long connect_ms);
+
 /* httpc_open, one httpc_send, httpc_close. */
 int httpc_fetch(struct httpc_response *out, struct arena *a, const struct httpc_options *o,
 		const char *url, const char *body, size_t body_len);

@@ -1,4 +1,4 @@
-/* ipmatch.c: is an IP address in a list of addresses and networks (CIDR)? */
+/* ipmatch.c: IP addresses and networks (CIDR): the one parser, and matching */
 #include "util/ipmatch.h"
 
 #include <arpa/inet.h>
@@ -7,65 +7,108 @@
 
 #include "util/parse.h"
 
-struct ip {
-	int family;                 /* AF_INET or AF_INET6 */
-	unsigned char b[16];
-};
-
 static const unsigned char v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
-/* Parses text (n bytes, no prefix) into *out; -1 when it is not an address. */
-static int ip_parse(struct ip *out, const char *text, size_t n)
+int net_addr_parse(struct net_addr *out, const char *text)
 {
-	char buf[64];
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, text, out->b) == 1) {
+		out->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, out->b) == 1) {
+		out->family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
 
-	if (n == 0 || n >= sizeof(buf))
+/* An IPv4-mapped IPv6 address becomes the IPv4 address it maps. */
+static void unmap(struct net_addr *a)
+{
+	if (a->family != AF_INET6 || memcmp(a->b, v4_mapped, sizeof(v4_mapped)) != 0)
+		return;
+	memmove(a->b, a->b + 12, 4);
+	memset(a->b + 4, 0, 12);
+	a->family = AF_INET;
+}
+
+/* What a pattern of ip_match may be that a network of net_cidr_parse may not. */
+enum cidr_loose {
+	CIDR_STRICT = 0,
+	CIDR_LOOSE = 1                /* a mapped address counts as IPv4; host bits ignored */
+};
+
+static int cidr_parse(struct net_cidr *out, const char *text, enum cidr_loose loose)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(text, '/');
+	size_t n = slash ? (size_t)(slash - text) : strlen(text);
+	int max, i;
+	int64_t prefix;
+
+	if (n == 0 || n >= INET6_ADDRSTRLEN)
 		return -1;
 	memcpy(buf, text, n);
 	buf[n] = '\0';
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, buf, out->b) == 1) {
-		out->family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, buf, out->b) != 1)
+	if (net_addr_parse(&out->addr, buf) < 0)
 		return -1;
-	out->family = AF_INET6;
-	if (memcmp(out->b, v4_mapped, sizeof(v4_mapped)) == 0) {
-		memmove(out->b, out->b + 12, 4);
-		memset(out->b + 4, 0, 12);
-		out->family = AF_INET;
-	}
+	if (loose)
+		unmap(&out->addr);
+	max = out->addr.family == AF_INET ? 32 : 128;
+	out->prefix = max;
+	if (slash == NULL)
+		return 0;
+	if (slash[1] < '0' || slash[1] > '9' || parse_i64(slash + 1, 0, max, &prefix) < 0)
+		return -1;
+	out->prefix = (int)prefix;
+	for (i = out->prefix; !loose && i < max; i++)
+		if (out->addr.b[i / 8] & (0x80 >> (i % 8)))
+			return -1;
 	return 0;
 }
 
-/* 1 when the first bits bits of a and b are equal. */
-static int same_prefix(const unsigned char *a, const unsigned char *b, long bits)
+int net_cidr_parse(struct net_cidr *out, const char *text)
 {
-	long whole = bits / 8;
-	int rest = (int)(bits % 8);
+	return cidr_parse(out, text, CIDR_STRICT);
+}
+
+/* 1 when the first bits bits of x and y are equal. */
+static int prefix_equal(const unsigned char *x, const unsigned char *y, int bits)
+{
+	int whole = bits / 8, rest = bits % 8;
 	unsigned char mask = (unsigned char)(0xff << (8 - rest));
 
-	if (memcmp(a, b, (size_t)whole) != 0)
+	if (memcmp(x, y, (size_t)whole) != 0)
 		return 0;
-	return rest == 0 || ((a[whole] ^ b[whole]) & mask) == 0;
+	return rest == 0 || (x[whole] & mask) == (y[whole] & mask);
+}
+
+int net_cidr_contains(const struct net_cidr *c, const struct net_addr *addr)
+{
+	const unsigned char *v4 = addr->b;
+
+	if (c->addr.family != addr->family) {
+		/* an IPv4 range covers the IPv4-mapped form of its addresses */
+		if (c->addr.family != AF_INET ||
+		    memcmp(addr->b, v4_mapped, sizeof(v4_mapped)) != 0)
+			return 0;
+		v4 = addr->b + 12;
+	}
+	return prefix_equal(c->addr.b, v4, c->prefix);
 }
 
 int ip_match(const char *pattern, const char *addr)
 {
-	const char *slash = strchr(pattern, '/');
-	size_t n = slash ? (size_t)(slash - pattern) : strlen(pattern);
-	struct ip net, ip;
-	int64_t bits;
+	struct net_cidr net;
+	struct net_addr ip;
 
-	if (ip_parse(&net, pattern, n) < 0)
+	if (cidr_parse(&net, pattern, CIDR_LOOSE) < 0)
 		return -1;
-	bits = net.family == AF_INET ? 32 : 128;
-	if (slash != NULL && parse_i64(slash + 1, 0, bits, &bits) < 0)
-		return -1;
-	if (addr == NULL || ip_parse(&ip, addr, strlen(addr)) < 0 || ip.family != net.family)
+	if (addr == NULL || net_addr_parse(&ip, addr) < 0)
 		return 0;
-	return same_prefix(net.b, ip.b, (long)bits);
+	unmap(&ip);
+	return ip.family == net.addr.family && net_cidr_contains(&net, &ip);
 }
 
 int ip_in_list(const char *list, const char *addr)

@@ -98,15 +98,22 @@ void set_tier(const struct tenant *t, const char *tier)
 char *plan_approved(const struct tenant *t, const char *repo, const char *base,
 		    const char *target, const char *env)
 {
-	char body[2048], path[256], *id;
-	struct resp *r;
+	char body[2048];
 
 	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
 		 "\"%s\",\"as_of\":\"" AS_OF "\",\"environment\":\"%s\"}", repo, base, target, env);
-	r = api_json("POST", "/api/v1/plans/generate", t->token, body);
-	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
-	id = must_str(r, "plan_id");
-	resp_free(r);
+	return plan_approve(t, api_json("POST", "/api/v1/plans/generate", t->token, body));
+}
+
+char *plan_approve(const struct tenant *t, struct resp *generated)
+{
+	char path[256], *id;
+	struct resp *r;
+
+	ck_assert_msg(generated->status == 201 || generated->status == 200, "%ld %s",
+		      generated->status, generated->body);
+	id = must_str(generated, "plan_id");
+	resp_free(generated);
 	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
 	r = api_json("POST", path, t->token, "{}");
 	ck_assert_status(r, 200);
@@ -192,7 +199,7 @@ void wait_run_status(const struct tenant *t, const char *plan_id, const char *mo
 
 long long wh_number(const char *db, const char *fmt, ...)
 {
-	char sql[1024], *out;
+	char sql[2048], *out;
 	long long v;
 	va_list ap;
 
@@ -204,6 +211,28 @@ long long wh_number(const char *db, const char *fmt, ...)
 	v = strtoll(out, NULL, 10);
 	free(out);
 	return v;
+}
+
+char *databricks_record(void)
+{
+	FILE *f = fopen(getenv("IL_TEST_DATABRICKS_RECORD"), "r");
+	char *buf = NULL;
+	size_t len = 0, n;
+	char chunk[4096];
+
+	if (f == NULL)                  /* the fake writes it at its first request */
+		return calloc(1, 1);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		buf = realloc(buf, len + n + 1);
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(f);
+	if (buf == NULL)
+		return calloc(1, 1);
+	buf[len] = '\0';
+	return buf;
 }
 
 /* The pid holding a flock() on the file with inode ino, from /proc/locks (0: none). */

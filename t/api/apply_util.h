@@ -1,5 +1,6 @@
-/* apply_util.h: what the apply-limit and recovery tests share: repositories of
- * sleeping models, applies in the background, the warehouse, the apply pool */
+/* apply_util.h: what the apply, apply-limit, recovery and security tests share:
+ * repositories of sleeping models, plans approved and applied, applies in the
+ * background, the warehouse, the fake Databricks' record, the apply pool */
 #ifndef IL_T_APPLY_UTIL_H
 #define IL_T_APPLY_UTIL_H
 
@@ -30,6 +31,11 @@ void set_tier(const struct tenant *t, const char *tier);
 /* Generates base..target of repo in env and approves it; returns the plan id (malloc'd). */
 char *plan_approved(const struct tenant *t, const char *repo, const char *base,
 		    const char *target, const char *env);
+/*
+ * Approves the plan a generate answered (generated: 200 or 201, freed here);
+ * returns its id (malloc'd).
+ */
+char *plan_approve(const struct tenant *t, struct resp *generated);
 /* POST /plans/:id/apply. */
 struct resp *apply_plan(const struct tenant *t, const char *plan_id);
 /* The status (and error) of model's run in an apply's runs or a list of runs, or NULL. */
@@ -56,6 +62,8 @@ void wait_run_status(const struct tenant *t, const char *plan_id, const char *mo
 
 /* One number from a database of the cluster (a tenant's: tenant_wh_db), as the superuser. */
 long long wh_number(const char *db, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The fake Databricks' record of requests so far, as one string (malloc'd). */
+char *databricks_record(void);
 /* Seconds on a monotonic clock. */
 double now_s(void);
 /* The pid of the worker holding an apply slot of the stack (0 if none). */

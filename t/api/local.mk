@@ -1,7 +1,7 @@
 # t/api/local.mk: API tests against a live stack (lighttpd + FastCGI pool + PostgreSQL)
 check_PROGRAMS += t/api_tests
 TESTS += t/api/run-api-tests.sh
-EXTRA_DIST += t/api/run-api-tests.sh t/fakes/fake_stripe.py \
+EXTRA_DIST += t/api/run-api-tests.sh t/stack-harness.sh t/fakes/fake_stripe.py \
 	t/fakes/fake_llm.py t/fixtures/make-api-repo.sh t/fixtures/make-test-tls.sh \
 	t/api/lsan-cli.supp
 t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \

@@ -3,47 +3,12 @@
 # pool) on a free loopback port, runs the API test binary against it, stops it.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-builddir=$(pwd)
-stack="$top_srcdir/scripts/stack"
-
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 12000))   # below the ephemeral range (32768+)
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
-
-var=$(mktemp -d /tmp/ironlayer-test.XXXXXX)
-port=$(free_port) || { echo "no free port" >&2; exit 1; }
-mkdir -p "$var/log"
-
-stripe_pid=
-llm_pid=
-dbx_pid=
-cleanup() {
-	"$stack" down --var "$var" >>"$var/log/harness.log" 2>&1
-	if [ -n "$stripe_pid" ]; then kill "$stripe_pid" 2>/dev/null; wait "$stripe_pid" 2>/dev/null; fi
-	stripe_pid=
-	if [ -n "$llm_pid" ]; then kill "$llm_pid" 2>/dev/null; wait "$llm_pid" 2>/dev/null; fi
-	llm_pid=
-	if [ -n "$dbx_pid" ]; then kill "$dbx_pid" 2>/dev/null; wait "$dbx_pid" 2>/dev/null; fi
-	dbx_pid=
-}
-trap cleanup EXIT
+. "$here/../stack-harness.sh"
+harness_init ironlayer-test
 
 # A fake Stripe (t/fakes/fake_stripe.py) that records every request; the
 # workers inherit the IRONLAYER_* billing settings that point them at it.
-python3 "$top_srcdir/t/fakes/fake_stripe.py" --port-file "$var/stripe.port" \
-	--record "$var/stripe-requests.jsonl" >"$var/log/fake-stripe.log" 2>&1 &
-stripe_pid=$!
-for _ in $(seq 1 50); do [ -s "$var/stripe.port" ] && break; sleep 0.1; done
-[ -s "$var/stripe.port" ] || { echo "fake Stripe did not start" >&2; exit 1; }
+harness_fake stripe fake_stripe.py --record "$var/stripe-requests.jsonl"
 export IRONLAYER_STRIPE_API_BASE="http://127.0.0.1:$(cat "$var/stripe.port")"
 export IRONLAYER_STRIPE_SECRET_KEY=sk_test_ironlayer_api_tests
 export IRONLAYER_STRIPE_WEBHOOK_SECRET=whsec_ironlayer_api_tests
@@ -54,38 +19,18 @@ export IL_TEST_STRIPE_RECORD="$var/stripe-requests.jsonl" IL_TEST_PORT="$port"
 
 # A fake LLM provider (t/fakes/fake_llm.py: Anthropic and OpenAI shapes) that
 # records every request; short timeouts so the "slow" key times out quickly.
-python3 "$top_srcdir/t/fakes/fake_llm.py" --port-file "$var/llm.port" \
-	--record "$var/llm-requests.jsonl" --slow-seconds 5 >"$var/log/fake-llm.log" 2>&1 &
-llm_pid=$!
-for _ in $(seq 1 50); do [ -s "$var/llm.port" ] && break; sleep 0.1; done
-[ -s "$var/llm.port" ] || { echo "fake LLM provider did not start" >&2; exit 1; }
+harness_fake llm fake_llm.py --record "$var/llm-requests.jsonl" --slow-seconds 5
 export IRONLAYER_ANTHROPIC_API_BASE="http://127.0.0.1:$(cat "$var/llm.port")"
 export IRONLAYER_OPENAI_API_BASE="$IRONLAYER_ANTHROPIC_API_BASE"
 export IRONLAYER_LLM_TIMEOUT_SECONDS=2 IRONLAYER_LLM_TEST_TIMEOUT_SECONDS=2
 export IL_TEST_LLM_RECORD="$var/llm-requests.jsonl"
 
 # A fake Databricks SQL Statement API (t/fakes/fake_databricks.py) for
-# environments whose executor is databricks; short polls and timeouts. Like
-# Databricks it speaks HTTPS only: a CA made for this run signs its certificate,
-# and databricks_ca_file points the workers at that CA. The fake's address is
-# on databricks_allowed_hosts; so is the name localhost, to show that a listed
-# name still cannot lead to a loopback address.
-dbx_token=dapi-ironlayer-api-tests-0123456789 dbx_warehouse=wh-api-tests dbx_address=127.0.0.2
-"$top_srcdir/t/fixtures/make-test-tls.sh" "$var/tls" "IP:$dbx_address" >>"$var/log/harness.log" 2>&1 ||
-	{ echo "cannot make the test certificates" >&2; exit 1; }
-python3 "$top_srcdir/t/fakes/fake_databricks.py" --port-file "$var/databricks.port" \
-	--record "$var/databricks-requests.jsonl" --token "$dbx_token" --warehouse "$dbx_warehouse" \
-	--host "$dbx_address" --tls-cert "$var/tls/server.pem" --tls-key "$var/tls/server.key" \
-	>"$var/log/fake-databricks.log" 2>&1 &
-dbx_pid=$!
-for _ in $(seq 1 50); do [ -s "$var/databricks.port" ] && break; sleep 0.1; done
-[ -s "$var/databricks.port" ] || { echo "fake Databricks did not start" >&2; exit 1; }
-export IL_TEST_DATABRICKS_URL="https://$dbx_address:$(cat "$var/databricks.port")"
-export IL_TEST_DATABRICKS_RECORD="$var/databricks-requests.jsonl"
-export IL_TEST_DATABRICKS_TOKEN="$dbx_token" IL_TEST_DATABRICKS_WAREHOUSE="$dbx_warehouse"
-export IRONLAYER_DATABRICKS_CA_FILE="$var/tls/ca.pem"
+# environments whose executor is databricks; short polls and timeouts. The
+# fake's address is on databricks_allowed_hosts; so is the name localhost, to
+# show that a listed name still cannot lead to a loopback address.
+harness_fake_databricks dapi-ironlayer-api-tests-0123456789 wh-api-tests
 export IRONLAYER_DATABRICKS_ALLOWED_HOSTS="*.cloud.databricks.com, *.azuredatabricks.net, *.gcp.databricks.com, localhost, $dbx_address"
-export IRONLAYER_DATABRICKS_TIMEOUT_SECONDS=5 IRONLAYER_DATABRICKS_POLL_INTERVAL_MS=20
 export IRONLAYER_DATABRICKS_MAX_RETRIES=2
 # a warehouse that never answers fails an apply's steps after 2 s, not 10
 export IRONLAYER_WAREHOUSE_CONNECT_TIMEOUT_SECONDS=2
@@ -118,18 +63,7 @@ export IL_TEST_PG_TCP="$pg_tcp"
 # the environment, so the workers keep it when a test restarts the stack)
 export IRONLAYER_SHARED_REPO_ROOTS="$var/shared"
 
-# a port picked as free can be taken by another test run before lighttpd binds it
-for attempt in 1 2 3; do
-	"$stack" up --var "$var" --port "$port" --builddir "$builddir" >"$var/log/stack-up.log" 2>&1 && break
-	if [ "$attempt" = 3 ] || ! grep -q "Address already in use" "$var/log/"*.log 2>/dev/null; then
-		echo "stack did not come up:" >&2
-		cat "$var/log/stack-up.log" >&2
-		exit 1
-	fi
-	"$stack" down --var "$var" >>"$var/log/harness.log" 2>&1
-	: >"$var/log/lighttpd-error.log"
-	port=$(free_port) || exit 1
-done
+harness_stack_up
 
 # repositories to plan against: the fixture lies outside every root (each
 # tenant gets a copy in its own root, see tenant_repo in harness.c), a copy of
@@ -137,15 +71,7 @@ done
 "$top_srcdir/t/fixtures/make-api-repo.sh" "$var/fixtures/api" >>"$var/log/harness.log" 2>&1
 git clone -q --no-hardlinks "$var/fixtures/api" "$var/shared/api" >>"$var/log/harness.log" 2>&1
 mkdir -p "$var/repos/notgit" "$var/outside"
-# the warehouse's shared source table (owned by the warehouse admin, like ./dev up's seed)
-psql -X -q -v ON_ERROR_STOP=1 "$(sed -n 's/^warehouse_admin_dsn = //p' "$var/ironlayer.conf")" \
-	>>"$var/log/harness.log" 2>&1 <<'SQL' || { echo "cannot seed the warehouse" >&2; exit 1; }
-CREATE SCHEMA IF NOT EXISTS raw;
-CREATE TABLE IF NOT EXISTS raw.source_orders (id int, customer_id int, amount numeric, order_date date);
-TRUNCATE raw.source_orders;
-INSERT INTO raw.source_orders
-SELECT g, 1 + g % 5, (g % 7) * 10, date '2026-10-25' + (g % 11) FROM generate_series(0, 43) AS g;
-SQL
+harness_seed_warehouse
 # a tenant's own warehouse: its login (a password, as every TCP login) and database
 tenant_pw=$(od -An -v -tx1 -N12 /dev/urandom | tr -d ' \n')
 psql -X -q -v ON_ERROR_STOP=1 "host=$var/pg/run port=5432 dbname=postgres user=postgres passfile=$var/secrets/pgpass" \
@@ -171,30 +97,17 @@ export IL_TEST_SRCDIR="$top_srcdir" IL_TEST_BUILDDIR="$builddir"
 "$builddir/t/api_tests"
 rc=$?
 
-cleanup
-trap - EXIT
-# workers log sanitizer and leak reports to their stderr when they exit
-if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$var/log/"*.log >/dev/null 2>&1; then
-	echo "sanitizer reports in the worker logs:" >&2
-	grep -E -A 30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$var/log/"*.log | head -200 >&2
-	rc=1
-fi
-if [ "${IL_TEST_VALGRIND:-0}" = 1 ]; then
+# IL_TEST_VALGRIND=1: the workers' valgrind logs show no error and no definite leak
+harness_extra_checks() {
+	[ "${IL_TEST_VALGRIND:-0}" = 1 ] || return 0
 	if ! ls "$var/log/"valgrind.*.log >/dev/null 2>&1; then
 		echo "no valgrind logs: did the workers run under valgrind?" >&2
-		rc=1
+		return 1
 	elif grep -E "definitely lost: [1-9]|ERROR SUMMARY: [1-9]" "$var/log/"valgrind.*.log >/dev/null; then
 		echo "valgrind found errors or leaks in the workers:" >&2
 		grep -E -B 2 -A 25 "definitely lost in|Invalid|uninitialised" "$var/log/"valgrind.*.log | head -200 >&2
-		rc=1
-	else
-		echo "valgrind: $(ls "$var/log/"valgrind.*.log | wc -l) worker processes, no errors, nothing definitely lost"
+		return 1
 	fi
-fi
-if [ "$rc" -ne 0 ]; then
-	echo "--- last worker log lines ($var/log) ---" >&2
-	tail -n 40 "$var/log/worker.log" >&2 2>/dev/null
-else
-	rm -rf "$var"
-fi
-exit "$rc"
+	echo "valgrind: $(ls "$var/log/"valgrind.*.log | wc -l) worker processes, no errors, nothing definitely lost"
+}
+harness_finish "$rc"

@@ -1,6 +1,5 @@
 /* test_apply.c: environments, apply against the real warehouse, runs, watermarks */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,24 +64,6 @@ static const char *sha(const char *tag)
 	return o;
 }
 
-/* One number from a warehouse database (a tenant's, or ironlayer_wh), as the superuser. */
-__attribute__((format(printf, 2, 3)))
-static long long wh(const char *db, const char *fmt, ...)
-{
-	char sql[1024], *out;
-	long long v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	out = psql(db, sql);
-	ck_assert_msg(out[0] >= '0' && out[0] <= '9', "%s: %s", sql, out);
-	v = strtoll(out, NULL, 10);
-	free(out);
-	return v;
-}
-
 /* SQL adding a customer the source does not have to the tenant's ltv table. */
 static const char *ltv_extra_row_sql(const char *prefix)
 {
@@ -129,15 +110,15 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	ck_assert_str_eq(resp_str(r, "runs.0.executor"), "postgres");
 	resp_free(r);
 
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_raw\".orders", t.prefix), 43);
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_staging\".orders_clean", t.prefix), 37);
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_raw\".orders", t.prefix), 43);
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_staging\".orders_clean", t.prefix), 37);
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
 				   "n.oid = c.relnamespace WHERE n.nspname = '%s_staging' AND "
 				   "c.relname = 'orders_clean' AND c.relkind = 'v'", t.prefix), 1);
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".revenue", t.prefix), 5);
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 5);
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_analytics\".revenue", t.prefix), 5);
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 5);
 	/* lookback 1 day: only [2026-10-31, 2026-11-01) */
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 1);
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 1);
 
 	r = api("GET", "/api/v1/models/analytics.daily", t.token, NULL, NULL, NULL);
 	ck_assert_str_eq(resp_str(r, "watermark_range.end"), "2026-11-01");
@@ -164,7 +145,7 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
 
 	r = apply(&t, p3);
 	ck_assert_status(r, 409);
@@ -179,15 +160,15 @@ START_TEST(test_apply__materializations_watermarks_and_reruns)
 	r = apply(&t, p4);
 	ck_assert_status(r, 200);
 	resp_free(r);
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".daily WHERE order_date "
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_analytics\".daily", t.prefix), 5);
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_analytics\".daily WHERE order_date "
 				   "= '2026-11-04'", t.prefix), 1);
-	ck_assert_int_eq(wh(db, "SELECT amount FROM \"%s_analytics\".daily WHERE order_date = "
+	ck_assert_int_eq(wh_number(db, "SELECT amount FROM \"%s_analytics\".daily WHERE order_date = "
 			    "'2026-11-04'", t.prefix),
-			 wh("ironlayer_wh", "SELECT sum(amount) FROM raw.source_orders WHERE order_date = "
+			 wh_number("ironlayer_wh", "SELECT sum(amount) FROM raw.source_orders WHERE order_date = "
 			    "'2026-11-04' AND amount >= 1 AND id > 0"));
-	ck_assert_int_eq(wh(db, "SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 6);
-	ck_assert_int_eq(wh(db, "SELECT ltv FROM \"%s_analytics\".ltv WHERE customer_id = 99",
+	ck_assert_int_eq(wh_number(db, "SELECT count(*) FROM \"%s_analytics\".ltv", t.prefix), 6);
+	ck_assert_int_eq(wh_number(db, "SELECT ltv FROM \"%s_analytics\".ltv WHERE customer_id = 99",
 			    t.prefix), 1234);
 
 	r = apply(&t, p4); /* done is done */
@@ -585,30 +566,6 @@ START_TEST(test_warehouse__tenant_cannot_read_another_tenants_schema)
 	tenant_free(&b);
 }
 END_TEST
-
-/* The recorded requests of the fake Databricks, as one string. */
-static char *databricks_record(void)
-{
-	FILE *f = fopen(getenv("IL_TEST_DATABRICKS_RECORD"), "r");
-	char *buf = NULL;
-	size_t cap = 0, len = 0, n;
-	char chunk[4096];
-
-	ck_assert_ptr_nonnull(f);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf = realloc(buf, cap = len + n + 1);
-		ck_assert_ptr_nonnull(buf);
-		memcpy(buf + len, chunk, n);
-		len += n;
-	}
-	fclose(f);
-	if (buf == NULL)
-		buf = calloc(1, 1);
-	else
-		buf[len] = '\0';
-	(void)cap;
-	return buf;
-}
 
 START_TEST(test_apply__databricks_environment_runs_through_the_statement_api)
 {

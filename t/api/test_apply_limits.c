@@ -90,28 +90,6 @@ START_TEST(test_deadline__lifted_statement_timeout_cannot_outlast_step_timeout)
 }
 END_TEST
 
-/* The recorded requests of the fake Databricks, as one string (malloc'd). */
-static char *databricks_requests(void)
-{
-	FILE *f = fopen(getenv("IL_TEST_DATABRICKS_RECORD"), "r");
-	char *buf = NULL;
-	size_t len = 0, n;
-	char chunk[4096];
-
-	ck_assert_ptr_nonnull(f);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf = realloc(buf, len + n + 1);
-		ck_assert_ptr_nonnull(buf);
-		memcpy(buf + len, chunk, n);
-		len += n;
-	}
-	fclose(f);
-	if (buf == NULL)
-		return calloc(1, 1);
-	buf[len] = '\0';
-	return buf;
-}
-
 START_TEST(test_deadline__databricks_statement_is_cancelled_at_the_step_deadline)
 {
 	static const struct model_file hang[] = {
@@ -150,7 +128,7 @@ START_TEST(test_deadline__databricks_statement_is_cancelled_at_the_step_deadline
 	statement = resp_str(r, "runs.0.external_run_id");
 	ck_assert_ptr_nonnull(statement);
 	/* the fake received the cancel of that very statement */
-	record = databricks_requests();
+	record = databricks_record();
 	snprintf(want, sizeof(want), "\"path\": \"/api/2.0/sql/statements/%s/cancel\"", statement);
 	ck_assert_msg(strstr(record, want) != NULL, "no cancel of %s recorded", statement);
 	free(record);

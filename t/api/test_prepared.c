@@ -111,6 +111,66 @@ START_TEST(test_prepared__column_type_change_is_prepared_again)
 }
 END_TEST
 
+/* A 401 exactly as a check before the handler gives it, and nothing of the tenant's. */
+static void assert_refused(const struct tenant *t, const char *path)
+{
+	struct resp *r = api("GET", path, t->token, NULL, NULL, NULL);
+
+	ck_assert_msg(r->status == 401, "GET %s with a revoked token: expected 401, got %ld: %s",
+		      path, r->status, r->body);
+	ck_assert_str_eq(resp_str(r, "code"), "invalid_token");
+	ck_assert_str_eq(resp_str(r, "detail"), "invalid or expired token");
+	ck_assert_str_eq(resp_header(r, "WWW-Authenticate"), "Bearer");
+	ck_assert_ptr_null(strstr(r->body, t->email));
+	ck_assert_ptr_null(resp_header(r, "X-Total-Count"));
+	resp_free(r);
+}
+
+/*
+ * A read sends its user check in one round trip with its query. A token whose
+ * user moved to another epoch (a logout elsewhere) or was disabled is refused
+ * by that check, on warm workers, for every read, also for one its handler
+ * answers without a query (a bad limit, a malformed id): nothing of the
+ * tenant comes back, and the worker's next request (another tenant's, same
+ * workers) is served as usual.
+ */
+START_TEST(test_prepared__revoked_token_reads_nothing_in_the_pipeline)
+{
+	static const char *const more[] = {
+		"/api/v1/plans?limit=0", "/api/v1/plans/not-a-plan",
+		"/api/v1/runs/00000000-0000-0000-0000-000000000000",
+		"/api/v1/models/staging.orders/lineage", "/api/v1/settings",
+	};
+	struct tenant t, other;
+	char sql[256], *out, args[256];
+	size_t i, k;
+
+	tenant_new(&t, "prep-revoked");
+	tenant_new(&other, "prep-other");
+	warm(&t);
+	warm(&other);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE users SET token_epoch = token_epoch + 1 WHERE email = '%s';", t.email);
+	out = psql("ironlayer", sql);
+	free(out);
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < NREADS; i++) {
+			assert_refused(&t, reads[i]);
+			get_ok(&other, reads[i]);
+		}
+		for (i = 0; i < sizeof(more) / sizeof(more[0]); i++)
+			assert_refused(&t, more[i]);
+	}
+	/* disabled (the CLI), with the other tenant's token still served in between */
+	snprintf(args, sizeof(args), "user disable --email %s", other.email);
+	ck_assert_int_eq(run_cli(args, NULL, NULL), 0);
+	for (i = 0; i < NREADS; i++)
+		assert_refused(&other, reads[i]);
+	tenant_free(&other);
+	tenant_free(&t);
+}
+END_TEST
+
 Suite *suite_prepared(void)
 {
 	Suite *s = suite_create("prepared");
@@ -119,6 +179,7 @@ Suite *suite_prepared(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_prepared__reads_survive_a_postgres_restart);
 	tcase_add_test(tc, test_prepared__column_type_change_is_prepared_again);
+	tcase_add_test(tc, test_prepared__revoked_token_reads_nothing_in_the_pipeline);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
+#include "apply_util.h"   /* includes harness.h */
 
 static void new_tenant(struct tenant *t)
 {
@@ -203,29 +203,7 @@ static const char *tag_sha(const char *tag)
 /* Generates c1..c2 in env and approves it; the plan id (malloc'd). */
 static char *approved_plan(const struct tenant *t, const char *env)
 {
-	char body[2048], path[256], *id;
-	struct resp *r;
-
-	snprintf(body, sizeof(body), "{\"repo_path\":\"%s\",\"base_sha\":\"%s\",\"target_sha\":"
-		 "\"%s\",\"as_of\":\"2026-11-01\",\"environment\":\"%s\"}", tenant_repo(t),
-		 tag_sha("c1"), tag_sha("c2"), env);
-	r = api_json("POST", "/api/v1/plans/generate", t->token, body);
-	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
-	id = must_str(r, "plan_id");
-	resp_free(r);
-	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
-	r = api_json("POST", path, t->token, "{}");
-	ck_assert_status(r, 200);
-	resp_free(r);
-	return id;
-}
-
-static struct resp *apply(const struct tenant *t, const char *id)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/api/v1/plans/%s/apply", id);
-	return api_json("POST", path, t->token, "{}");
+	return plan_approved(t, tenant_repo(t), tag_sha("c1"), tag_sha("c2"), env);
 }
 
 /*
@@ -285,7 +263,7 @@ START_TEST(test_security_net__own_postgres_warehouse_is_reached_through_the_chec
 	ck_assert_ptr_null(strstr(r->body, getenv("IL_TEST_TENANT_PG_PASSWORD")));
 	resp_free(r);
 	id = approved_plan(&t, "own");
-	r = apply(&t, id);
+	r = apply_plan(&t, id);
 	ck_assert_status(r, 200);
 	ck_assert_msg(strcmp(resp_str(r, "status"), "applied") == 0, "%s", r->body);
 	assert_runs(r, NULL, NULL);
@@ -301,29 +279,6 @@ START_TEST(test_security_net__own_postgres_warehouse_is_reached_through_the_chec
 	tenant_free(&t);
 }
 END_TEST
-
-/* The fake Databricks' record of requests, as one string (malloc'd). */
-static char *databricks_record(void)
-{
-	FILE *f = fopen(getenv("IL_TEST_DATABRICKS_RECORD"), "r");
-	char *buf = NULL;
-	size_t len = 0, n;
-	char chunk[4096];
-
-	if (f == NULL)                  /* the fake writes it at its first request */
-		return calloc(1, 1);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf = realloc(buf, len + n + 1);
-		ck_assert_ptr_nonnull(buf);
-		memcpy(buf + len, chunk, n);
-		len += n;
-	}
-	fclose(f);
-	if (buf == NULL)
-		return calloc(1, 1);
-	buf[len] = '\0';
-	return buf;
-}
 
 START_TEST(test_security_net__databricks_hosts_that_leave_the_api_are_refused)
 {
@@ -382,7 +337,7 @@ START_TEST(test_security_net__databricks_redirect_is_not_followed)
 	ck_assert_status(r, 201);
 	resp_free(r);
 	id = approved_plan(&t, "lake");
-	r = apply(&t, id);
+	r = apply_plan(&t, id);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
 	ck_assert_msg(strstr(r->body, "databricks answered HTTP 302") != NULL, "%s", r->body);
@@ -442,7 +397,7 @@ START_TEST(test_security_net__hosts_no_longer_allowed_are_refused_at_apply)
 	       "*.azuredatabricks.net, *.gcp.databricks.com", 1);
 	ck_assert_int_eq(stack_restart(), 0);
 
-	r = apply(&pg, pg_plan);
+	r = apply_plan(&pg, pg_plan);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
 	assert_runs(r, "the environment's connection is not allowed: ",
@@ -455,7 +410,7 @@ START_TEST(test_security_net__hosts_no_longer_allowed_are_refused_at_apply)
 	ck_assert_str_eq(out, "0");
 	free(out);
 
-	r = apply(&dbx, dbx_plan);
+	r = apply_plan(&dbx, dbx_plan);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "failed");
 	assert_runs(r, "the Databricks host is not allowed: ",

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "harness.h"
+#include "apply_util.h"   /* includes harness.h */
 
 /* What the attacks' model SQL writes; the approved SQL never produces it. */
 #define MARKER "424242"
@@ -85,25 +85,7 @@ static void new_tenant(struct tenant *t, const char *prefix)
 static char *approved(const struct tenant *t, const char *repo, const char *base,
 		      const char *target)
 {
-	char path[256], *id;
-	struct resp *r = generate(t, repo, base, target);
-
-	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
-	id = must_str(r, "plan_id");
-	resp_free(r);
-	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
-	r = api_json("POST", path, t->token, "{}");
-	ck_assert_status(r, 200);
-	resp_free(r);
-	return id;
-}
-
-static struct resp *apply(const struct tenant *t, const char *id)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/api/v1/plans/%s/apply", id);
-	return api_json("POST", path, t->token, "{}");
+	return plan_approve(t, generate(t, repo, base, target));
 }
 
 /* How many run rows the tenant's plan has, read as the superuser. */
@@ -159,7 +141,7 @@ static long wh_count(const struct tenant *t, const char *schema, const char *tab
 static void expect_refused(const struct tenant *t, const char *id)
 {
 	char path[256];
-	struct resp *r = apply(t, id);
+	struct resp *r = apply_plan(t, id);
 
 	ck_assert_status(r, 409);
 	ck_assert_str_eq(resp_str(r, "code"), "plan_content_changed");
@@ -378,7 +360,7 @@ START_TEST(test_apply__an_overwritten_blob_is_refused_before_anything_runs)
 	new_tenant(&t, "blob");
 	repo = tenant_repo(&t);
 	p1 = approved(&t, repo, sha("c1"), sha("c2"));
-	r = apply(&t, p1);
+	r = apply_plan(&t, p1);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
 	p2 = approved(&t, repo, sha("c2"), sha("c4"));   /* orders_clean and its downstream */
@@ -403,7 +385,7 @@ START_TEST(test_apply__an_overwritten_blob_is_refused_before_anything_runs)
 	/* the object put back, the approved plan runs */
 	object_path(obj, sizeof(obj), repo, blob);
 	sh("cat %s > %s", saved, obj);
-	r = apply(&t, p2);
+	r = apply_plan(&t, p2);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	ck_assert_int_eq((int)json_object_array_length(json_object_object_get(r->json, "runs")), 4);
@@ -459,7 +441,7 @@ START_TEST(test_apply__a_swapped_repository_is_refused_before_anything_runs)
 
 	/* the approved repository back: it runs */
 	sh("mv %s %s", orig, repo);
-	r = apply(&t, id);
+	r = apply_plan(&t, id);
 	ck_assert_status(r, 200);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
@@ -494,7 +476,7 @@ START_TEST(test_apply__changed_content_hashes_name_the_models)
 	snprintf(sql, sizeof(sql), "UPDATE plans SET model_hashes = jsonb_set(model_hashes, "
 		 "'{staging.customers}', to_jsonb(repeat('0', 64))) WHERE plan_id = '%s'", id);
 	free(psql("ironlayer", sql));
-	r = apply(&t, id);
+	r = apply_plan(&t, id);
 	ck_assert_status(r, 409);
 	ck_assert_str_eq(resp_str(r, "code"), "plan_content_changed");
 	ck_assert_str_eq(resp_str(r, "models.0"), "staging.customers");

@@ -4,7 +4,6 @@
  * login as the tenant's own role (statements a model cannot send). Each test
  * fails if its attack works; the effects are checked as the superuser.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +12,10 @@
 
 #include <libpq-fe.h>
 
-#include "harness.h"
+#include "apply_util.h"   /* includes harness.h */
 
 /* One model file: schema.table, materialization (NULL: TABLE) and its SQL. */
-struct model_file {
+struct wh_model {
 	const char *name;
 	const char *materialization;
 	const char *sql;
@@ -47,7 +46,7 @@ static void wh_tenant_free(struct wh_tenant *w)
 	tenant_free(&w->t);
 }
 
-static void write_model(const char *repo, const struct model_file *m)
+static void write_model(const char *repo, const struct wh_model *m)
 {
 	const char *dot = strchr(m->name, '.');
 	char path[1024];
@@ -81,7 +80,7 @@ static void git_rev(const char *repo, const char *rev, char out[48])
 }
 
 /* A repository in the tenant's own root: an empty commit, then the models; both ids. */
-static void make_repo(const struct tenant *t, const struct model_file *m, size_t n,
+static void make_repo(const struct tenant *t, const struct wh_model *m, size_t n,
 		      char repo[512], char base[48], char target[48])
 {
 	const char *git = "git -c user.name=t -c user.email=t@example.com -c commit.gpgsign=false";
@@ -102,7 +101,7 @@ static void make_repo(const struct tenant *t, const struct model_file *m, size_t
 }
 
 /* POST /plans/generate of a new repository holding the models (all new). */
-static struct resp *generate(const struct tenant *t, const struct model_file *m, size_t n)
+static struct resp *generate(const struct tenant *t, const struct wh_model *m, size_t n)
 {
 	char repo[512], base[48], target[48], body[2048];
 
@@ -113,42 +112,14 @@ static struct resp *generate(const struct tenant *t, const struct model_file *m,
 }
 
 /* Plans the models, approves and applies them; the apply's response. */
-static struct resp *apply_models(const struct tenant *t, const struct model_file *m, size_t n)
+static struct resp *apply_models(const struct tenant *t, const struct wh_model *m, size_t n)
 {
-	char path[256], *id;
-	struct resp *r = generate(t, m, n);
+	char *id = plan_approve(t, generate(t, m, n));
+	struct resp *r = apply_plan(t, id);
 
-	ck_assert_msg(r->status == 201 || r->status == 200, "%ld %s", r->status, r->body);
-	id = must_str(r, "plan_id");
-	resp_free(r);
-	snprintf(path, sizeof(path), "/api/v1/plans/%s/approve", id);
-	r = api_json("POST", path, t->token, "{}");
-	ck_assert_status(r, 200);
-	resp_free(r);
-	snprintf(path, sizeof(path), "/api/v1/plans/%s/apply", id);
 	free(id);
-	r = api_json("POST", path, t->token, "{}");
 	ck_assert_status(r, 200);
 	return r;
-}
-
-/* The run of model in an apply response: its status, and its error into *error. */
-static const char *run_of(struct resp *r, const char *model, const char **error)
-{
-	json_object *runs = json_object_object_get(r->json, "runs");
-	size_t i;
-
-	for (i = 0; i < json_object_array_length(runs); i++) {
-		json_object *run = json_object_array_get_idx(runs, i);
-
-		if (strcmp(json_object_get_string(json_object_object_get(run, "model_name")),
-			   model) != 0)
-			continue;
-		*error = json_object_get_string(json_object_object_get(run, "error_message"));
-		return json_object_get_string(json_object_object_get(run, "status"));
-	}
-	ck_abort_msg("no run of %s in %s", model, r->body);
-	return NULL;
 }
 
 /* The run of model FAIL with an error containing want. */
@@ -156,33 +127,16 @@ static void assert_failed(struct resp *r, const char *model, const char *want)
 {
 	const char *err = NULL, *status = run_of(r, model, &err);
 
+	ck_assert_msg(status != NULL, "no run of %s in %s", model, r->body);
 	ck_assert_msg(strcmp(status, "FAIL") == 0, "%s: %s (attack worked?)", model, status);
 	ck_assert_msg(err != NULL && strstr(err, want) != NULL, "%s: error %s, expected %s", model,
 		      err, want);
 }
 
-/* One number from database db as the superuser. */
-__attribute__((format(printf, 2, 3)))
-static long long su_count(const char *db, const char *fmt, ...)
-{
-	char sql[2048], *out;
-	long long v;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	out = psql(db, sql);
-	ck_assert_msg(out[0] >= '0' && out[0] <= '9', "%s: %s", sql, out);
-	v = strtoll(out, NULL, 10);
-	free(out);
-	return v;
-}
-
 /* A tenant whose database, role and shared schema exist (one model applied). */
 static void wh_tenant_ready(struct wh_tenant *w)
 {
-	static const struct model_file m[] = {
+	static const struct wh_model m[] = {
 		{ "src.orders", NULL, "SELECT id, amount FROM raw.source_orders" },
 	};
 	struct resp *r;
@@ -197,7 +151,7 @@ START_TEST(test_security_wh__model_sql_cannot_escape_its_role)
 {
 	struct wh_tenant a, b;
 	char other_role[160], reset_read[256], cross_db[256];
-	struct model_file m[] = {
+	struct wh_model m[] = {
 		{ "attack.set_admin", NULL,
 		  "SELECT set_config('role', 'ironlayer_wh_admin', false) AS r" },
 		{ "attack.set_other", NULL, other_role },
@@ -237,11 +191,11 @@ START_TEST(test_security_wh__model_sql_cannot_escape_its_role)
 	resp_free(r);
 
 	/* no effect: no table built, the source untouched, no extension */
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
 				  "n.oid = c.relnamespace WHERE n.nspname = '%s_attack'", b.t.prefix), 0);
-	ck_assert_int_eq(su_count("ironlayer_wh", "SELECT count(*) FROM raw.source_orders"),
+	ck_assert_int_eq(wh_number("ironlayer_wh", "SELECT count(*) FROM raw.source_orders"),
 			 SOURCE_ROWS);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM pg_extension WHERE extname = "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM pg_extension WHERE extname = "
 				  "'dblink'"), 0);
 	wh_tenant_free(&a);
 	wh_tenant_free(&b);
@@ -255,7 +209,7 @@ END_TEST
  */
 START_TEST(test_security_wh__statements_are_refused_before_they_run)
 {
-	static const struct model_file m[] = {
+	static const struct wh_model m[] = {
 		{ "attack.copy_program", NULL,
 		  "SELECT 1 AS x; COPY (SELECT 1) TO PROGRAM 'touch /tmp/il-never'" },
 		{ "attack.write_shared", NULL,
@@ -451,14 +405,14 @@ START_TEST(test_security_wh__the_tenant_role_can_do_nothing_else)
 	give_back(b.role, verifier);
 
 	ck_assert_int_ne(access(marker, F_OK), 0);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM pg_extension WHERE extname = "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM pg_extension WHERE extname = "
 				  "'dblink'"), 0);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
 				  "n.oid = c.relnamespace WHERE n.nspname = 'raw' AND c.relkind <> "
 				  "'f'"), 0);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON "
 				  "n.oid = p.pronamespace WHERE n.nspname = 'raw'"), 0);
-	ck_assert_int_eq(su_count("ironlayer_wh", "SELECT count(*) FROM raw.source_orders"),
+	ck_assert_int_eq(wh_number("ironlayer_wh", "SELECT count(*) FROM raw.source_orders"),
 			 SOURCE_ROWS);
 	wh_tenant_free(&a);
 	wh_tenant_free(&b);
@@ -471,11 +425,11 @@ START_TEST(test_security_wh__catalogs_show_nothing_of_another_tenant)
 {
 	struct wh_tenant a, b;
 	char secret_sql[256], marker[64];
-	struct model_file ma[] = {
+	struct wh_model ma[] = {
 		{ "secret.plans", "VIEW", secret_sql },
 		{ "secret.totals", NULL, "SELECT count(*) AS n FROM raw.source_orders" },
 	};
-	static const struct model_file mb[] = {
+	static const struct wh_model mb[] = {
 		{ "spy.views", NULL, "SELECT schemaname::text AS s, viewname::text AS v, "
 		  "definition AS d FROM pg_views" },
 		{ "spy.classes", NULL, "SELECT n.nspname::text AS s, c.relname::text AS r FROM "
@@ -494,28 +448,28 @@ START_TEST(test_security_wh__catalogs_show_nothing_of_another_tenant)
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
 	/* A's view and its SQL are there for a catalog to show */
-	ck_assert_int_eq(su_count(a.role, "SELECT count(*) FROM pg_views WHERE definition LIKE "
+	ck_assert_int_eq(wh_number(a.role, "SELECT count(*) FROM pg_views WHERE definition LIKE "
 				  "'%%%s%%'", marker), 1);
 
 	r = apply_models(&b.t, mb, sizeof(mb) / sizeof(mb[0]));
 	ck_assert_msg(strcmp(resp_str(r, "status"), "applied") == 0, "%s", r->body);
 	resp_free(r);
 	/* B's catalogs hold B's own schemas, and nothing of A's */
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".namespaces WHERE s = "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".namespaces WHERE s = "
 				  "'%s_spy'", b.t.prefix, b.t.prefix), 1);
-	ck_assert_int_gt(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".views", b.t.prefix), 0);
-	ck_assert_int_gt(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".classes WHERE s = 'raw'",
+	ck_assert_int_gt(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".views", b.t.prefix), 0);
+	ck_assert_int_gt(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".classes WHERE s = 'raw'",
 				  b.t.prefix), 0);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".views WHERE d LIKE "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".views WHERE d LIKE "
 				  "'%%%s%%' OR s LIKE '%s%%'", b.t.prefix, marker, a.t.prefix), 0);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".classes WHERE s LIKE "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".classes WHERE s LIKE "
 				  "'%s%%'", b.t.prefix, a.t.prefix), 0);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".namespaces WHERE s LIKE "
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".namespaces WHERE s LIKE "
 				  "'%s%%'", b.t.prefix, a.t.prefix), 0);
 	/* the shared server's user mapping is seen, its password is not */
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".mappings WHERE o = ''",
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".mappings WHERE o = ''",
 				  b.t.prefix), 1);
-	ck_assert_int_eq(su_count(b.role, "SELECT count(*) FROM \"%s_spy\".mappings WHERE o <> ''",
+	ck_assert_int_eq(wh_number(b.role, "SELECT count(*) FROM \"%s_spy\".mappings WHERE o <> ''",
 				  b.t.prefix), 0);
 	wh_tenant_free(&a);
 	wh_tenant_free(&b);
@@ -526,7 +480,7 @@ START_TEST(test_security_wh__shared_sources_are_read_only_and_refreshed)
 {
 	struct wh_tenant w;
 	char table[64], sql[512], *out, read_new[256];
-	struct model_file m[] = {
+	struct wh_model m[] = {
 		{ "seen.total", NULL, "SELECT count(*) AS n FROM raw.source_orders" },
 		{ "seen.fresh", NULL, read_new },
 	};
@@ -544,25 +498,25 @@ START_TEST(test_security_wh__shared_sources_are_read_only_and_refreshed)
 	r = apply_models(&w.t, m, 2);
 	ck_assert_msg(strcmp(resp_str(r, "status"), "applied") == 0, "%s", r->body);
 	resp_free(r);
-	ck_assert_int_eq(su_count(w.role, "SELECT n FROM \"%s_seen\".total", w.t.prefix),
+	ck_assert_int_eq(wh_number(w.role, "SELECT n FROM \"%s_seen\".total", w.t.prefix),
 			 SOURCE_ROWS);
-	ck_assert_int_eq(su_count(w.role, "SELECT v FROM \"%s_seen\".fresh", w.t.prefix), 7);
+	ck_assert_int_eq(wh_number(w.role, "SELECT v FROM \"%s_seen\".fresh", w.t.prefix), 7);
 
 	/* in the tenant database the shared schema is the admin's: foreign tables, SELECT only */
-	ck_assert_int_eq(su_count(w.role, "SELECT count(*) FROM pg_namespace WHERE nspname = 'raw' "
+	ck_assert_int_eq(wh_number(w.role, "SELECT count(*) FROM pg_namespace WHERE nspname = 'raw' "
 				  "AND pg_get_userbyid(nspowner) = 'ironlayer_wh_admin'"), 1);
-	ck_assert_int_eq(su_count(w.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+	ck_assert_int_eq(wh_number(w.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
 				  "n.oid = c.relnamespace WHERE n.nspname = 'raw' AND (c.relkind <> "
 				  "'f' OR pg_get_userbyid(c.relowner) <> 'ironlayer_wh_admin')"), 0);
-	ck_assert_int_eq(su_count(w.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
+	ck_assert_int_eq(wh_number(w.role, "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON "
 				  "n.oid = c.relnamespace WHERE n.nspname = 'raw' AND ("
 				  "has_table_privilege('%s', c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE, "
 				  "REFERENCES, TRIGGER') OR NOT has_table_privilege('%s', c.oid, "
 				  "'SELECT'))", w.role, w.role), 0);
-	ck_assert_int_eq(su_count(w.role, "SELECT has_schema_privilege('%s', 'raw', 'CREATE')::int",
+	ck_assert_int_eq(wh_number(w.role, "SELECT has_schema_privilege('%s', 'raw', 'CREATE')::int",
 				  w.role), 0);
 	/* and the reader behind it may only read the shared schemas */
-	ck_assert_int_eq(su_count("ironlayer_wh", "SELECT count(*) FROM pg_class c JOIN "
+	ck_assert_int_eq(wh_number("ironlayer_wh", "SELECT count(*) FROM pg_class c JOIN "
 				  "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'raw' AND "
 				  "c.relkind = 'r' AND has_table_privilege('ironlayer_wh_reader', c.oid, "
 				  "'INSERT, UPDATE, DELETE, TRUNCATE')"), 0);
@@ -611,14 +565,14 @@ START_TEST(test_security_wh__the_demo_builds_from_the_shared_sources)
 		ck_assert_msg(strcmp(resp_str(r, "status"), "applied") == 0, "%s", r->body);
 		resp_free(r);
 	}
-	ck_assert_int_eq(su_count(w.role, "SELECT count(*) FROM \"%s_staging\".stg_customers",
+	ck_assert_int_eq(wh_number(w.role, "SELECT count(*) FROM \"%s_staging\".stg_customers",
 				  w.t.prefix),
-			 su_count("ironlayer_wh", "SELECT count(*) FROM raw.customers"));
-	ck_assert_int_gt(su_count(w.role, "SELECT count(*) FROM \"%s_analytics\".revenue_summary",
+			 wh_number("ironlayer_wh", "SELECT count(*) FROM raw.customers"));
+	ck_assert_int_gt(wh_number(w.role, "SELECT count(*) FROM \"%s_analytics\".revenue_summary",
 				  w.t.prefix), 0);
-	ck_assert_int_eq(su_count(w.role, "SELECT sum(orders) FROM \"%s_analytics\".revenue_summary",
+	ck_assert_int_eq(wh_number(w.role, "SELECT sum(orders) FROM \"%s_analytics\".revenue_summary",
 				  w.t.prefix),
-			 su_count("ironlayer_wh", "SELECT sum(n) FROM (SELECT count(DISTINCT o.order_id)"
+			 wh_number("ironlayer_wh", "SELECT sum(n) FROM (SELECT count(DISTINCT o.order_id)"
 				  " AS n FROM raw.payments p JOIN raw.orders o ON o.order_id = "
 				  "p.order_id WHERE p.succeeded AND o.status NOT IN ('cancelled', "
 				  "'returned') GROUP BY p.method) AS x"));
@@ -634,7 +588,7 @@ START_TEST(test_security_wh__tenant_role_and_database_are_locked_down)
 	char sql[256], *out, *limit_text;
 	long limit;
 	struct resp *r;
-	static const struct model_file again[] = {
+	static const struct wh_model again[] = {
 		{ "src.more", NULL, "SELECT 1 AS one" },
 	};
 
@@ -642,18 +596,18 @@ START_TEST(test_security_wh__tenant_role_and_database_are_locked_down)
 	limit_text = conf_value("warehouse_connection_limit");
 	limit = limit_text ? strtol(limit_text, NULL, 10) : 4;   /* the default */
 	free(limit_text);
-	ck_assert_int_eq(su_count("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '%s' "
+	ck_assert_int_eq(wh_number("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '%s' "
 				  "AND rolcanlogin AND NOT rolinherit AND NOT rolsuper AND NOT "
 				  "rolcreatedb AND NOT rolcreaterole AND NOT rolreplication AND NOT "
 				  "rolbypassrls AND rolconnlimit = %ld", w.role, limit), 1);
-	ck_assert_int_eq(su_count("postgres", "SELECT count(*) FROM pg_auth_members m JOIN pg_roles "
+	ck_assert_int_eq(wh_number("postgres", "SELECT count(*) FROM pg_auth_members m JOIN pg_roles "
 				  "u ON u.oid = m.member WHERE u.rolname = '%s'", w.role), 0);
 	/* its database: owned by it, from the template, nothing granted to PUBLIC */
-	ck_assert_int_eq(su_count("postgres", "SELECT count(*) FROM pg_database WHERE datname = "
+	ck_assert_int_eq(wh_number("postgres", "SELECT count(*) FROM pg_database WHERE datname = "
 				  "'%s' AND pg_get_userbyid(datdba) = '%s' AND datacl IS NOT NULL AND "
 				  "NOT EXISTS (SELECT 1 FROM aclexplode(datacl) x WHERE x.grantee = 0)",
 				  w.role, w.role), 1);
-	ck_assert_int_eq(su_count(w.role, "SELECT count(*) FROM pg_foreign_server WHERE srvname = "
+	ck_assert_int_eq(wh_number(w.role, "SELECT count(*) FROM pg_foreign_server WHERE srvname = "
 				  "'ironlayer_wh_shared'"), 1);
 
 	/* a membership and an attribute slipped in are taken away at the next apply */
@@ -665,9 +619,9 @@ START_TEST(test_security_wh__tenant_role_and_database_are_locked_down)
 	r = apply_models(&w.t, again, 1);
 	ck_assert_str_eq(resp_str(r, "status"), "applied");
 	resp_free(r);
-	ck_assert_int_eq(su_count("postgres", "SELECT count(*) FROM pg_auth_members m JOIN pg_roles "
+	ck_assert_int_eq(wh_number("postgres", "SELECT count(*) FROM pg_auth_members m JOIN pg_roles "
 				  "u ON u.oid = m.member WHERE u.rolname = '%s'", w.role), 0);
-	ck_assert_int_eq(su_count("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '%s' "
+	ck_assert_int_eq(wh_number("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = '%s' "
 				  "AND NOT rolinherit AND rolconnlimit = %ld", w.role, limit), 1);
 
 	/* one it cannot take away (a superuser's) stops the apply before any tenant SQL */
@@ -711,9 +665,9 @@ START_TEST(test_security_wh__cluster_is_closed_to_other_local_users)
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_msg((st.st_mode & 0077) == 0, "%s is mode %o", path, st.st_mode & 0777);
 	/* no trust, no peer: every rule asks for the password */
-	ck_assert_int_eq(su_count("postgres", "SELECT count(*) FROM pg_hba_file_rules WHERE "
+	ck_assert_int_eq(wh_number("postgres", "SELECT count(*) FROM pg_hba_file_rules WHERE "
 				  "auth_method <> 'scram-sha-256' OR error IS NOT NULL"), 0);
-	ck_assert_int_gt(su_count("postgres", "SELECT count(*) FROM pg_hba_file_rules"), 0);
+	ck_assert_int_gt(wh_number("postgres", "SELECT count(*) FROM pg_hba_file_rules"), 0);
 	/* even this user, who reaches the socket, gets in nowhere without a password */
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
 		ck_assert_msg(psql_as(NULL, "ironlayer", roles[i]) != 0, "%s without a password",

@@ -22,7 +22,7 @@ FUZZ_TIME = 20
 fuzz_core_srcs = \
 	$(srcdir)/src/core/diag.c $(srcdir)/src/core/lexer.c \
 	$(srcdir)/src/core/canonical.c $(srcdir)/src/core/header.c \
-	$(srcdir)/src/core/model.c $(srcdir)/src/core/body.c \
+	$(srcdir)/src/core/model.c $(srcdir)/src/core/model_body.c \
 	$(srcdir)/src/core/hash.c $(srcdir)/src/core/dag.c \
 	$(srcdir)/src/core/project.c $(srcdir)/src/core/cache.c \
 	$(srcdir)/src/core/cache_entry.c $(srcdir)/src/core/columns.c \

@@ -13,9 +13,7 @@
 # (exit 77), except under CI (CI set), where it fails.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=$(cd "$here/../.." && pwd)
-builddir=$(pwd)
-stack="$top_srcdir/scripts/stack"
+. "$here/../stack-harness.sh"   # top_srcdir, builddir, stack, free_port
 chromium=${IL_CHROMIUM:-/usr/bin/chromium}
 out=$builddir/t/docs/out
 nodedir=$builddir/t/docs/node
@@ -53,18 +51,6 @@ if ! grep -q "\"version\": \"$pw_version\"" "$pw_pkg" 2>/dev/null; then
 		unavailable "cannot install playwright-core@$pw_version with npm"
 	fi
 fi
-
-free_port() {
-	local p
-	for _ in $(seq 1 50); do
-		p=$((20000 + RANDOM % 12000))   # below the ephemeral range (32768+)
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	return 1
-}
 
 var=$(mktemp -d /tmp/ironlayer-test.docs-XXXXXX)
 port=$(free_port) || { echo "no free port" >&2; exit 1; }

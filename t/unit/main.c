@@ -8,7 +8,7 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		suite_arena, suite_strbuf, suite_parse, suite_config, suite_secret,
 		suite_sqlsplit, suite_query, suite_router, suite_body, suite_netguard,
-		suite_pg_connect, suite_httpc,
+		suite_pg_connect, suite_httpc, suite_json_text, suite_token,
 	};
 	SRunner *sr = srunner_create(suites[0]());
 	size_t i;

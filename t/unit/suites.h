@@ -16,5 +16,7 @@ Suite *suite_body(void);
 Suite *suite_netguard(void);
 Suite *suite_pg_connect(void);
 Suite *suite_httpc(void);
+Suite *suite_json_text(void);
+Suite *suite_token(void);
 
 #endif

@@ -168,7 +168,7 @@ static const struct route test_routes[] = {
 	{ "POST", "/api/v1/echo", echo_body, ROLE_NONE, ROUTE_PUBLIC | ROUTE_JSON_BODY, "t" },
 	{ "POST", "/api/v1/long", long_work, ROLE_NONE, ROUTE_PUBLIC | ROUTE_LONG, "t" },
 };
-static const struct http_app test_app = { test_routes, 5, fake_auth, NULL, NULL };
+static const struct http_app test_app = { test_routes, 5, fake_auth, NULL, NULL, NULL, NULL };
 
 static struct req *request(const char *method, const char *path, const char *auth)
 {

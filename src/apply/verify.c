@@ -1,11 +1,9 @@
-/* apply_verify.c: what was approved is what runs — the checks apply makes first */
+/* verify.c: what was approved is what runs — the checks apply makes first */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "api/api.h"
-#include "api/apply.h"
-#include "core/json_arena.h"
+#include "apply/apply_int.h"
 #include "core/project.h"
 #include "db/db.h"
 #include "db/plans.h"
@@ -14,26 +12,20 @@
 #include "util/config.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/json.h"
 #include "util/strbuf.h"
 
-#define CONTENT_CHANGED "plan_content_changed"
-
-/* 409 plan_content_changed with why (and the models that differ, when known); returns 1. */
+/* A plan_content_changed refusal for why (and the models that differ, when known); 1. */
 static int refuse(struct apply *ap, const char *why, json_object *models)
 {
-	struct req *r = ap->r;
-	json_object *o = json_object_new_object();
-	const char *detail = arena_printf(r->arena, "plan %s cannot run: %s; nothing was run, "
+	const char *detail = arena_printf(ap->c->arena, "plan %s cannot run: %s; nothing was run, "
 					  "generate and approve the plan again", ap->plan_id,
 					  why ? why : "its content changed");
 
-	json_object_object_add(o, "detail", json_object_new_string(
-		detail ? detail : "the plan's content changed since it was approved"));
-	json_object_object_add(o, "code", json_object_new_string(CONTENT_CHANGED));
-	if (models != NULL)
-		json_object_object_add(o, "models", models);
-	r->error_code = CONTENT_CHANGED;
-	req_json(r, 409, o);
+	ap->out->verdict = APPLY_REFUSED;
+	ap->out->code = APPLY_CONTENT_CHANGED;
+	ap->out->detail = detail ? detail : "the plan's content changed since it was approved";
+	ap->out->models = models;
 	return 1;
 }
 
@@ -44,12 +36,11 @@ static int refuse(struct apply *ap, const char *why, json_object *models)
  */
 static int check_repo_path(struct apply *ap, char real[PATH_MAX])
 {
-	struct req *r = ap->r;
-	const char *stored = db_val(ap->plan, 0, PLAN_REPO_PATH);
+	const char *stored = ap->plan.repo_path;
 
-	if (repo_path_resolve(real, r->cfg, r->who.tenant_id, stored) != 0)
-		return refuse(ap, "its repository is gone or no longer inside your repository roots",
-			      NULL);
+	if (repo_path_resolve(real, ap->c->cfg, ap->c->tenant_id, stored) != 0)
+		return refuse(ap, "its repository is gone or no longer inside your repository "
+			      "roots", NULL);
 	if (strcmp(real, stored) != 0) {
 		log_warn("apply %s: repo_path now resolves elsewhere", ap->plan_id);
 		return refuse(ap, "its repository path now leads to another place", NULL);
@@ -61,7 +52,7 @@ static int check_repo_path(struct apply *ap, char real[PATH_MAX])
 static int load_target(struct apply *ap, const char *path)
 {
 	struct repo *repo;
-	int rc = repo_open(&repo, ap->r->arena, path);
+	int rc = repo_open(&repo, ap->c->arena, path);
 
 	if (rc == IL_ENOTFOUND)
 		return refuse(ap, "its repository is not a git repository any more", NULL);
@@ -69,8 +60,8 @@ static int load_target(struct apply *ap, const char *path)
 		return rc;
 	/* every object read from disk and checked: none served from the worker's parse store */
 	repo_set_store(repo, NULL);
-	rc = repo_load_project(&ap->project, ap->r->arena, repo, db_val(ap->plan, 0, PLAN_TARGET),
-			       ap->r->cfg->models_dir);
+	rc = repo_load_project(&ap->project, ap->c->arena, repo, ap->plan.target_sha,
+			       ap->c->cfg->models_dir);
 	if (rc == IL_ENOMEM || rc == 0)
 		return rc;
 	/* the library's words stay in the log */
@@ -81,25 +72,28 @@ static int load_target(struct apply *ap, const char *path)
 		      "repository object is missing or fails its hash check)", NULL);
 }
 
-/* The step models whose content hash now differs from the approved one (or NULL). */
-static json_object *changed_models(struct apply *ap, json_object *approved)
+/* *changed: the step models whose content hash now differs from the approved one (or NULL). */
+static int changed_models(json_object **changed, struct apply *ap, json_object *approved)
 {
-	json_object *steps = json_object_object_get(ap->doc, "steps"), *changed = NULL;
+	json_object *steps = json_object_object_get(ap->doc, "steps");
 	size_t i;
 
+	*changed = NULL;
 	for (i = 0; i < json_object_array_length(steps); i++) {
 		const char *model = json_object_get_string(json_object_object_get(
 			json_object_array_get_idx(steps, i), "model"));
 		const char *want = json_object_get_string(json_object_object_get(approved, model));
 		int k = model ? project_find(ap->project, model) : -1;
 
-		if (want != NULL && k >= 0 && strcmp(want, ap->project->models[k]->content_hash) == 0)
+		if (want != NULL && k >= 0 &&
+		    strcmp(want, ap->project->models[k]->content_hash) == 0)
 			continue;
-		if (changed == NULL)
-			changed = json_object_new_array();
-		json_object_array_add(changed, json_object_new_string(model ? model : ""));
+		if (*changed == NULL && ((*changed = json_object_new_array()) == NULL ||
+					 json_arena_own(ap->c->arena, *changed) < 0))
+			return IL_ENOMEM;
+		json_object_array_add(*changed, json_object_new_string(model ? model : ""));
 	}
-	return changed;
+	return 0;
 }
 
 /* "a, b, c" from a JSON array of strings. */
@@ -117,27 +111,25 @@ static const char *joined(struct arena *a, json_object *list)
 
 int apply_verify_content(struct apply *ap)
 {
-	struct req *r = ap->r;
+	const struct apply_ctx *c = ap->c;
 	char real[PATH_MAX];
 	const char *stored = NULL;
 	json_object *approved, *changed;
 	int rc;
 
-	rc = db_plan_model_hashes(&stored, r->db, r->arena, r->who.tenant_id, ap->plan_id);
+	rc = db_plan_model_hashes(&stored, c->db, c->arena, c->tenant_id, ap->plan_id);
 	if (rc < 0)
 		return rc;
 	if (stored == NULL)
 		return refuse(ap, "it was made before the content it approves was recorded", NULL);
 	if ((rc = check_repo_path(ap, real)) != 0 || (rc = load_target(ap, real)) != 0)
 		return rc;
-	approved = api_json_parse(stored);
-	if (approved == NULL || json_arena_own(r->arena, approved) < 0)
+	if ((approved = apply_json_parse(ap, stored)) == NULL)
 		return IL_ERR;
-	changed = changed_models(ap, approved);
-	if (changed == NULL)
-		return 0;
+	if ((rc = changed_models(&changed, ap, approved)) < 0 || changed == NULL)
+		return rc;
 	log_warn("apply %s: model content differs from the approved plan", ap->plan_id);
-	return refuse(ap, arena_printf(r->arena, "what these models are at its target commit "
+	return refuse(ap, arena_printf(c->arena, "what these models are at its target commit "
 				       "differs from what was approved: %s",
-				       joined(r->arena, changed)), changed);
+				       joined(c->arena, changed)), changed);
 }

@@ -1,8 +1,7 @@
-/* apply_step.c: a plan step as the executor sees it (apply and the SQL preview) */
+/* step.c: a plan step as the executor sees it (apply and its preview) */
 #include <string.h>
 
-#include "api/api.h"
-#include "api/apply.h"
+#include "apply/apply_int.h"
 #include "core/date.h"
 #include "core/model.h"
 #include "core/project.h"
@@ -54,7 +53,7 @@ const char *apply_step_prepare(struct exec_step *e, struct apply *ap, const stru
 	e->full_refresh = strcmp(s->run_type, "FULL_REFRESH") == 0;
 	e->start = s->start;
 	e->end = s->end;
-	if (exec_render(&e->sql, &err, ap->r->arena, m->body, m->body_len, s->start, s->end,
+	if (exec_render(&e->sql, &err, ap->c->arena, m->body, m->body_len, s->start, s->end,
 			qualify_ref, ap) < 0)
 		return err ? err : "the model's SQL cannot be rendered";
 	return NULL;

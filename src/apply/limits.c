@@ -1,9 +1,9 @@
-/* apply_limits.c: what bounds an apply: its tenant's share, its time, its state connection */
+/* limits.c: what bounds an apply: its tenant's share, its time, its state connection */
 #include <errno.h>
 #include <time.h>
 
-#include "api/api.h"
-#include "api/apply.h"
+#include "apply/apply_int.h"
+#include "billing/quota.h"
 #include "db/auth.h"
 #include "db/db.h"
 #include "db/runs.h"
@@ -20,46 +20,45 @@
 
 int apply_take_tenant_slot(struct apply *ap)
 {
-	struct req *r = ap->r;
+	const struct apply_ctx *c = ap->c;
 	const char *tier = NULL;
 	long max = 0, i;
-	int got = 0, rc = billing_apply_limit(&max, &tier, r);
+	int got = 0, rc = billing_apply_limit(&max, &tier, c->db, c->arena, c->cfg, c->tenant_id);
 
 	if (rc < 0 || max < 0)
 		return rc;       /* unlimited: the host's apply_workers still bound it */
 	for (i = 0; i < max && !got; i++) {
-		const char *key = arena_printf(r->arena, "apply-slot:%s:%ld", r->who.tenant_id, i);
+		const char *key = arena_printf(c->arena, "apply-slot:%s:%ld", c->tenant_id, i);
 
 		if (key == NULL)
 			return IL_ENOMEM;
-		if ((rc = db_advisory_try_lock(&got, r->db, r->arena, key)) < 0)
+		if ((rc = db_advisory_try_lock(&got, c->db, c->arena, key)) < 0)
 			return rc;
 		if (got)
 			ap->tenant_slot = key;
 	}
 	if (got)
 		return 0;
-	req_error(r, 429, "too_many_applies", "the %s tier runs at most %ld apply%s of a tenant "
-		  "at a time and this tenant is at that limit; try again when one is done", tier,
-		  max, max == 1 ? "" : "s");
-	req_header_add(r, "Retry-After", APPLY_TENANT_RETRY_AFTER);
-	return 1;
+	ap->out->retry_after = APPLY_TENANT_RETRY_AFTER;
+	return apply_refuse(ap, APPLY_BUSY, "too_many_applies", "the %s tier runs at most %ld "
+			    "apply%s of a tenant at a time and this tenant is at that limit; try "
+			    "again when one is done", tier, max, max == 1 ? "" : "s");
 }
 
 void apply_release_tenant_slot(struct apply *ap)
 {
 	if (ap->tenant_slot != NULL)
-		db_advisory_unlock(ap->r->db, ap->r->arena, ap->tenant_slot);
+		db_advisory_unlock(ap->c->db, ap->c->arena, ap->tenant_slot);
 	ap->tenant_slot = NULL;
 }
 
 int apply_begin(struct apply *ap)
 {
-	struct req *r = ap->r;
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	const struct apply_ctx *c = ap->c;
+	int rc = db_begin_tenant(c->db, c->arena, c->tenant_id);
 
-	if (rc == 0 && r->db->generation != ap->db_generation) {
-		db_rollback(r->db, r->arena);
+	if (rc == 0 && c->db->generation != ap->db_generation) {
+		db_rollback(c->db, c->arena);
 		log_error("apply %s: the state database connection was lost and with it the"
 			  " apply's locks: the apply stops; the next look at the plan ends it",
 			  ap->plan_id);
@@ -81,7 +80,7 @@ int apply_lock_model(struct apply *ap, const char *key)
 	long wait = 20;
 	int got = 0, rc;
 
-	while ((rc = db_advisory_try_lock(&got, ap->r->db, ap->r->arena, key)) == 0 && !got) {
+	while ((rc = db_advisory_try_lock(&got, ap->c->db, ap->c->arena, key)) == 0 && !got) {
 		if (exec_now_ms() + wait >= ap->deadline_ms)
 			return 1;
 		pause_ms(wait);
@@ -93,7 +92,7 @@ int apply_lock_model(struct apply *ap, const char *key)
 
 void apply_step_deadline(const struct apply *ap, struct exec_step *e)
 {
-	long step = ap->r->cfg->step_timeout_seconds;
+	long step = ap->c->cfg->step_timeout_seconds;
 	long long now = exec_now_ms(), deadline;
 
 	if (ap->env.step_timeout_seconds > 0 && ap->env.step_timeout_seconds < step)
@@ -105,23 +104,18 @@ void apply_step_deadline(const struct apply *ap, struct exec_step *e)
 	e->timeout_seconds = (long)((deadline - now + 999) / 1000);
 }
 
-/*
- * The route table's settle hook: before a read of plans, runs or models,
- * the tenant's applies whose worker died (SIGKILL, a lost state connection)
- * end as failed, their RUNNING runs FAIL "worker lost". The sign is the
- * apply lock: a worker holds it on its session for as long as it applies,
- * and PostgreSQL drops it with the session.
- */
-int api_end_lost_applies(struct req *r)
+int apply_end_lost(const struct apply_ctx *c)
 {
-	PGresult *ended = NULL;
-	int rc = db_apply_end_lost(&ended, r->db, r->arena, r->who.tenant_id, APPLY_LOST_WHY), i;
+	const char **ended = NULL;
+	size_t i, n = 0;
+	int rc = db_apply_end_lost_plans(&ended, &n, c->db, c->arena, c->tenant_id,
+					 APPLY_LOST_WHY);
 
-	for (i = 0; rc == 0 && i < db_rows(ended); i++) {
+	for (i = 0; rc == 0 && i < n; i++) {
 		log_warn("plan %s: its apply lost its worker or its state connection; it is now"
-			 " failed", db_val(ended, i, 0));
-		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, "system", "plan_apply_lost",
-				     "plan", db_val(ended, i, 0), NULL);
+			 " failed", ended[i]);
+		rc = db_audit_append(c->db, c->arena, c->tenant_id, "system", "plan_apply_lost",
+				     "plan", ended[i], NULL);
 	}
 	return rc;
 }

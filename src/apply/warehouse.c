@@ -1,9 +1,8 @@
-/* apply_warehouse.c: which warehouse a plan runs in, and as whom */
+/* warehouse.c: which warehouse a plan runs in, and as whom */
 #include <stdio.h>
 #include <string.h>
 
-#include "api/api.h"
-#include "api/apply.h"
+#include "apply/apply_int.h"
 #include "core/project.h"
 #include "db/db.h"
 #include "db/environments.h"
@@ -22,7 +21,7 @@ const char *apply_schema_of(struct apply *ap, const char *model)
 
 	if (dot == NULL)
 		return NULL;
-	s = arena_printf(ap->r->arena, "%s_%.*s", ap->env.schema_prefix, (int)(dot - model), model);
+	s = arena_printf(ap->c->arena, "%s_%.*s", ap->env.schema_prefix, (int)(dot - model), model);
 	return s != NULL && exec_ident_ok(s) ? s : NULL;
 }
 
@@ -33,24 +32,25 @@ const char *apply_qualified(struct apply *ap, const char *model)
 	if (schema == NULL || !exec_ident_ok(table + 1))
 		return NULL;
 	if (strcmp(ap->env.executor, "databricks") == 0)
-		return arena_printf(ap->r->arena, "`%s`.`%s`.`%s`", ap->env.catalog, schema, table + 1);
-	return arena_printf(ap->r->arena, "\"%s\".\"%s\"", schema, table + 1);
+		return arena_printf(ap->c->arena, "`%s`.`%s`.`%s`", ap->env.catalog, schema,
+				    table + 1);
+	return arena_printf(ap->c->arena, "\"%s\".\"%s\"", schema, table + 1);
 }
 
 /* The environment's own connection, opened; NULL when it has none. */
 static int own_connection(const char **plain, struct apply *ap)
 {
-	struct req *r = ap->r;
+	const struct apply_ctx *c = ap->c;
 	const char *sealed = NULL;
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	int rc = db_begin_tenant(c->db, c->arena, c->tenant_id);
 
 	if (rc == 0)
-		rc = db_env_connection(&sealed, r->db, r->arena, r->who.tenant_id, ap->env.name);
-	db_rollback(r->db, r->arena);
+		rc = db_env_connection(&sealed, c->db, c->arena, c->tenant_id, ap->env.name);
+	db_rollback(c->db, c->arena);
 	*plain = NULL;
 	if (rc < 0 || sealed == NULL)
 		return rc;
-	if (secret_open(plain, r->arena, r->cfg, r->who.tenant_id, SECRET_CONNECTION,
+	if (secret_open(plain, c->arena, c->cfg, c->tenant_id, SECRET_CONNECTION,
 			sealed) < 0) {
 		log_error("environment %s: the stored connection does not decrypt", ap->env.name);
 		return IL_ERR;
@@ -62,7 +62,7 @@ static int open_databricks(struct apply *ap, const char *conn)
 {
 	struct exec_databricks_opts o;
 	struct exec_dbx_url url;
-	json_object *j = api_json_parse(conn), *v;
+	json_object *j = json_tokener_parse(conn), *v;
 	const char *why = NULL;
 	int rc;
 
@@ -70,27 +70,27 @@ static int open_databricks(struct apply *ap, const char *conn)
 	if (j == NULL)
 		return IL_ERR;
 	if (json_object_object_get_ex(j, "host", &v))
-		o.host = arena_strdup(ap->r->arena, json_object_get_string(v));
+		o.host = arena_strdup(ap->c->arena, json_object_get_string(v));
 	if (json_object_object_get_ex(j, "token", &v))
-		o.token = arena_strdup(ap->r->arena, json_object_get_string(v));
+		o.token = arena_strdup(ap->c->arena, json_object_get_string(v));
 	if (json_object_object_get_ex(j, "warehouse_id", &v))
-		o.warehouse_id = arena_strdup(ap->r->arena, json_object_get_string(v));
+		o.warehouse_id = arena_strdup(ap->c->arena, json_object_get_string(v));
 	json_object_put(j);
 	/* checked again at every connect: the config or DNS may have changed since create */
-	rc = exec_dbx_target_check(&url, &o.address, &why, ap->r->arena, o.host ? o.host : "",
-				   ap->r->cfg);
+	rc = exec_dbx_target_check(&url, &o.address, &why, ap->c->arena, o.host ? o.host : "",
+				   ap->c->cfg);
 	if (rc == IL_EINVALID) {
-		ap->ex_error = arena_printf(ap->r->arena, "the Databricks host is not allowed: %s",
+		ap->ex_error = arena_printf(ap->c->arena, "the Databricks host is not allowed: %s",
 					    why);
 		return ap->ex_error != NULL ? 0 : IL_ENOMEM;
 	}
 	if (rc < 0)
 		return rc;
-	o.ca_file = ap->r->cfg->databricks_ca_file;
-	o.timeout_seconds = ap->r->cfg->databricks_timeout_seconds;
-	o.poll_interval_ms = ap->r->cfg->databricks_poll_interval_ms;
-	o.max_retries = (int)ap->r->cfg->databricks_max_retries;
-	rc = exec_databricks_open(&ap->ex, ap->r->arena, &o);
+	o.ca_file = ap->c->cfg->databricks_ca_file;
+	o.timeout_seconds = ap->c->cfg->databricks_timeout_seconds;
+	o.poll_interval_ms = ap->c->cfg->databricks_poll_interval_ms;
+	o.max_retries = (int)ap->c->cfg->databricks_max_retries;
+	rc = exec_databricks_open(&ap->ex, ap->c->arena, &o);
 	if (rc < 0)
 		ap->ex_error = "cannot use the Databricks connection of this environment";
 	return 0;
@@ -100,7 +100,7 @@ static int open_databricks(struct apply *ap, const char *conn)
 static long connect_timeout(const struct apply *ap)
 {
 	long long left = (ap->deadline_ms - exec_now_ms()) / 1000 + 1;
-	long t = ap->r->cfg->warehouse_connect_timeout_seconds;
+	long t = ap->c->cfg->warehouse_connect_timeout_seconds;
 
 	return left < t ? (long)(left > 0 ? left : 1) : t;
 }
@@ -110,10 +110,10 @@ static int open_own_postgres(struct apply *ap, const char *dsn)
 {
 	struct exec_pg_target t;
 	const char *why = NULL;
-	int rc = exec_pg_target_check(&t, &why, ap->r->arena, dsn, ap->r->cfg);
+	int rc = exec_pg_target_check(&t, &why, ap->c->arena, dsn, ap->c->cfg);
 
 	if (rc == IL_EINVALID) {
-		ap->ex_error = arena_printf(ap->r->arena, "the environment's connection is not "
+		ap->ex_error = arena_printf(ap->c->arena, "the environment's connection is not "
 					    "allowed: %s", why);
 		return ap->ex_error != NULL ? 0 : IL_ENOMEM;
 	}
@@ -122,59 +122,60 @@ static int open_own_postgres(struct apply *ap, const char *dsn)
 	/* the DSN's connect_timeout only ever shortens the server's */
 	if (t.connect_timeout > connect_timeout(ap))
 		t.connect_timeout = connect_timeout(ap);
-	if (exec_postgres_open_target(&ap->ex, &ap->ex_error, ap->r->arena, &t,
-				      ap->r->cfg->statement_timeout_ms) < 0)
-		ap->ex_error = ap->ex_error ? arena_printf(ap->r->arena, "%s (the environment's)",
+	if (exec_postgres_open_target(&ap->ex, &ap->ex_error, ap->c->arena, &t,
+				      ap->c->cfg->statement_timeout_ms) < 0)
+		ap->ex_error = ap->ex_error ? arena_printf(ap->c->arena, "%s (the environment's)",
 							   ap->ex_error) :
 			       "cannot connect to the environment's warehouse";
 	return 0;
 }
 
 /* A new role name (il_t + the tenant id's first 16 hex digits) and sealed password. */
-static int new_role(const char **role, const char **sealed, struct req *r)
+static int new_role(const char **role, const char **sealed, const struct apply_ctx *c)
 {
 	char hex[49], name[24];
 	unsigned char raw[24];
 
-	snprintf(name, sizeof(name), "il_t%.8s%.4s%.4s", r->who.tenant_id, r->who.tenant_id + 9,
-		 r->who.tenant_id + 14);
+	snprintf(name, sizeof(name), "il_t%.8s%.4s%.4s", c->tenant_id, c->tenant_id + 9,
+		 c->tenant_id + 14);
 	if (crypto_random(raw, sizeof(raw)) < 0)
 		return IL_ERR;
 	hex_encode(raw, sizeof(raw), hex);
-	if (secret_seal(sealed, r->arena, r->cfg, r->who.tenant_id, SECRET_WAREHOUSE_PASSWORD,
+	if (secret_seal(sealed, c->arena, c->cfg, c->tenant_id, SECRET_WAREHOUSE_PASSWORD,
 			hex) < 0)
 		return IL_ERR;
-	*role = arena_strdup(r->arena, name);
+	*role = arena_strdup(c->arena, name);
 	return *role != NULL ? 0 : IL_ENOMEM;
 }
 
 /* Reads the tenant's role, recording a new one when there is none. */
-static int load_or_create_role(const char **role, const char **sealed, struct req *r)
+static int load_or_create_role(const char **role, const char **sealed,
+			       const struct apply_ctx *c)
 {
-	int rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id);
+	int rc = db_begin_tenant(c->db, c->arena, c->tenant_id);
 
 	if (rc == 0)
-		rc = db_warehouse_role_get(role, sealed, r->db, r->arena, r->who.tenant_id);
-	if (rc == IL_ENOTFOUND && (rc = new_role(role, sealed, r)) == 0)
-		rc = db_warehouse_role_insert(r->db, r->arena, r->who.tenant_id, *role, *sealed);
+		rc = db_warehouse_role_get(role, sealed, c->db, c->arena, c->tenant_id);
+	if (rc == IL_ENOTFOUND && (rc = new_role(role, sealed, c)) == 0)
+		rc = db_warehouse_role_insert(c->db, c->arena, c->tenant_id, *role, *sealed);
 	if (rc == 0)
-		return db_commit(r->db, r->arena);
-	db_rollback(r->db, r->arena);
+		return db_commit(c->db, c->arena);
+	db_rollback(c->db, c->arena);
 	return rc;
 }
 
 /* The tenant's warehouse role and its password, created on first use. */
 static int tenant_role(const char **role, const char **password, struct apply *ap)
 {
-	struct req *r = ap->r;
+	const struct apply_ctx *c = ap->c;
 	const char *sealed = NULL;
-	int rc = load_or_create_role(role, &sealed, r);
+	int rc = load_or_create_role(role, &sealed, c);
 
 	if (rc == IL_ECONFLICT)   /* another worker created it first: use theirs */
-		rc = load_or_create_role(role, &sealed, r);
+		rc = load_or_create_role(role, &sealed, c);
 	if (rc < 0)
 		return rc;
-	return secret_open(password, r->arena, r->cfg, r->who.tenant_id, SECRET_WAREHOUSE_PASSWORD,
+	return secret_open(password, c->arena, c->cfg, c->tenant_id, SECRET_WAREHOUSE_PASSWORD,
 			   sealed) < 0 ? IL_ERR : 0;
 }
 
@@ -183,7 +184,7 @@ static const char *const *plan_schemas(struct apply *ap, size_t *n)
 {
 	json_object *steps = json_object_object_get(ap->doc, "steps");
 	size_t i, j, count = json_object_array_length(steps);
-	const char **out = arena_calloc(ap->r->arena, count + 1, sizeof(*out));
+	const char **out = arena_calloc(ap->c->arena, count + 1, sizeof(*out));
 
 	*n = 0;
 	for (i = 0; out != NULL && i < count; i++) {
@@ -206,9 +207,10 @@ static const char *const *plan_schemas(struct apply *ap, size_t *n)
  */
 static int open_shared_warehouse(struct apply *ap)
 {
-	const struct il_config *cfg = ap->r->cfg;
+	const struct il_config *cfg = ap->c->cfg;
 	const char *role = NULL, *password = NULL, *err = NULL, *dsn;
-	const char *admin = *cfg->warehouse_admin_dsn ? cfg->warehouse_admin_dsn : cfg->warehouse_dsn;
+	const char *admin = *cfg->warehouse_admin_dsn ? cfg->warehouse_admin_dsn :
+			    cfg->warehouse_dsn;
 	struct exec_pg_tenant t;
 	int rc;
 
@@ -229,14 +231,14 @@ static int open_shared_warehouse(struct apply *ap)
 	t.schemas = plan_schemas(ap, &t.n_schemas);
 	if (t.schemas == NULL)
 		return IL_ENOMEM;
-	rc = exec_postgres_provision(&err, ap->r->arena, admin, &t);
+	rc = exec_postgres_provision(&err, ap->c->arena, admin, &t);
 	if (rc < 0) {
 		log_error("warehouse provisioning for role %s failed: %s", role, err ? err : "");
 		ap->ex_error = "cannot prepare the warehouse for this tenant";
 		return 0;
 	}
-	dsn = exec_conninfo_dbname(ap->r->arena, cfg->warehouse_dsn, role);
-	if (dsn == NULL || exec_postgres_open(&ap->ex, &ap->ex_error, ap->r->arena, dsn, role,
+	dsn = exec_conninfo_dbname(ap->c->arena, cfg->warehouse_dsn, role);
+	if (dsn == NULL || exec_postgres_open(&ap->ex, &ap->ex_error, ap->c->arena, dsn, role,
 					      password, cfg->statement_timeout_ms,
 					      connect_timeout(ap)) < 0)
 		ap->ex_error = ap->ex_error ? ap->ex_error : "cannot connect to the warehouse";

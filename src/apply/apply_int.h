@@ -1,20 +1,22 @@
-/* apply.h: what apply.c and apply_warehouse.c share */
-#ifndef IL_API_APPLY_H
-#define IL_API_APPLY_H
+/* apply_int.h: what the files of the apply layer share */
+#ifndef IL_APPLY_INT_H
+#define IL_APPLY_INT_H
 
 #include <json-c/json.h>
-#include <libpq-fe.h>
 
+#include "apply/apply.h"
+#include "db/rows.h"
 #include "db/plans.h"
 #include "exec/exec.h"
-#include "http/req.h"
+#include "util/strbuf.h"
 
 struct project;
 
 struct apply {
-	struct req *r;
+	const struct apply_ctx *c;
+	struct apply_outcome *out;    /* how it ended, for the handler */
 	const char *plan_id;
-	PGresult *plan;               /* the plan row (db_plan_get columns) */
+	struct db_plan plan;
 	struct db_env env;
 	json_object *doc;             /* the parsed plan */
 	struct project *project;      /* the models at the plan's target commit */
@@ -33,13 +35,22 @@ struct step {
 	json_object *depends_on;
 };
 
-/* apply_step.c: what apply and the SQL preview (plan_sql.c) share */
+/*
+ * Records a refusal (verdict, code, printf-style detail) in ap->out;
+ * returns 1, the "answered" of the functions below.
+ */
+int apply_refuse(struct apply *ap, enum apply_verdict verdict, const char *code,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The JSON text of the database as an object the arena owns, or NULL. */
+json_object *apply_json_parse(struct apply *ap, const char *text);
+
+/* step.c: what apply and its preview share */
 void apply_read_step(struct step *s, json_object *o);
 /*
  * Fills the executor's view of step s (ap->project loaded and verified by
- * apply_verify_content): its target,
- * materialization, range and rendered SQL. NULL on success, else why the
- * step cannot run.
+ * apply_verify_content): its target, materialization, range and rendered
+ * SQL. NULL on success, else why the step cannot run.
  */
 const char *apply_step_prepare(struct exec_step *e, struct apply *ap, const struct step *s);
 
@@ -48,30 +59,35 @@ const char *apply_step_prepare(struct exec_step *e, struct apply *ap, const stru
 	" state database connection went away); apply the plan again"
 
 /*
- * Opens the environment's executor: its own sealed connection, or for a
- * postgres environment without one the server's shared warehouse, logged in
- * as the tenant's own role (created on first use) with the plan's schemas
- * created for it. On failure sets ap->ex_error and leaves ap->ex NULL.
- * Returns a negative code only for failures of our own state.
+ * warehouse.c: opens the environment's executor: its own sealed connection,
+ * or for a postgres environment without one the server's shared warehouse,
+ * logged in as the tenant's own role (created on first use) with the plan's
+ * schemas created for it. On failure sets ap->ex_error and leaves ap->ex
+ * NULL. Returns a negative code only for failures of our own state.
  */
 int apply_open_executor(struct apply *ap);
 
 /*
- * What was approved is what runs (apply_verify.c), checked before any run
- * row exists: the plan's repo_path still resolves, inside the tenant's
- * roots, to the path generate resolved; the models at the target commit
- * read back with every object hash-checked; and each step's model content
- * hash equals the one stored at generate. Sets ap->project (what the steps
- * then run). Returns 0, 1 after a 409 plan_content_changed, or a negative
- * code.
+ * The environment must be the one the plan was made for (it still exists,
+ * same version): 0, 1 after a stale_plan refusal, or a negative code.
+ */
+int apply_check_environment(struct apply *ap);
+
+/*
+ * verify.c: what was approved is what runs, checked before any run row
+ * exists: the plan's repo_path still resolves, inside the tenant's roots, to
+ * the path generate resolved; the models at the target commit read back with
+ * every object hash-checked; and each step's model content hash equals the
+ * one stored at generate. Sets ap->project (what the steps then run).
+ * Returns 0, 1 after a plan_content_changed refusal, or a negative code.
  */
 int apply_verify_content(struct apply *ap);
 
-/* apply_limits.c */
+/* limits.c */
 /*
  * Takes one of the tenant's apply slots (its tier's max_concurrent_applies,
- * session advisory locks of the state connection); 1 after a 429 when they
- * are all taken, 0, or a negative code.
+ * session advisory locks of the state connection); 1 after an APPLY_BUSY
+ * refusal when they are all taken, 0, or a negative code.
  */
 int apply_take_tenant_slot(struct apply *ap);
 void apply_release_tenant_slot(struct apply *ap);

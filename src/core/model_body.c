@@ -1,4 +1,4 @@
-/* body.c: checks a model body is one query, collects refs and warnings */
+/* model_body.c: checks a model body is one query, collects refs and warnings */
 #include <string.h>
 
 #include "core/diag.h"
