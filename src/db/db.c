@@ -496,7 +496,8 @@ static int opening_failed(struct db *db, struct arena *a, enum opening kind,
 			  struct step *steps, int bad, PGresult *failed)
 {
 	int rc = map_sqlstate(PQresultErrorField(failed, PG_DIAG_SQLSTATE));
-	int nopen = kind == OPEN_CHECKED ? CHECKED_STEPS : REBOUND_STEPS;
+	/* the steps in front of the check, or of the caller's statements */
+	int nopen = kind == OPEN_CHECKED ? CHECKED_CHECK : REBOUND_STEPS;
 
 	db->open.pending = 0;
 	db->in_txn = kind == OPEN_REBOUND;
