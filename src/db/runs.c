@@ -15,7 +15,8 @@ int db_run_start(const char **run_id, struct db *db, struct arena *a, const char
 {
 	static const char sql[] =
 		"INSERT INTO runs (tenant_id, plan_id, step_id, model_name, environment, status,"
-		" run_type, input_range_start, input_range_end, executor, error_message, finished_at)"
+		" run_type, input_range_start, input_range_end, executor, error_message,"
+		" finished_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
 		" CASE WHEN $6 = $12 THEN NULL ELSE now() END) RETURNING run_id";
 	const char *p[12] = { tenant_id, n->plan_id, n->step_id, n->model, n->environment,
