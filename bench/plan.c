@@ -48,7 +48,7 @@ struct series {
 };
 
 struct result {
-	struct series base, cold, warm;
+	struct series base, base_warm, cold, warm;
 	long steps;
 };
 
@@ -342,8 +342,8 @@ static int empty_cache(const char *dir)
 	return run_shell(cmd);
 }
 
-/* Run i of a case: the baseline (when given), cold (the cache emptied
- * first), then warm. */
+/* Run i of a case: the baseline (when given) cold and warm, then this
+ * build cold (the cache emptied first) and warm. */
 static int measure_round(const struct opts *o, const struct bench_case *c,
 			 struct result *r, int i)
 {
@@ -354,7 +354,10 @@ static int measure_round(const struct opts *o, const struct bench_case *c,
 	     (empty_cache(p.cache) < 0 ||
 	      run_once(o->baseline, p.repo, p.out_base, p.cache,
 		       &r->base.wall[i], &r->base.cpu[i],
-		       &r->base.rss_kb[i]) < 0)) ||
+		       &r->base.rss_kb[i]) < 0 ||
+	      run_once(o->baseline, p.repo, p.out_base, p.cache,
+		       &r->base_warm.wall[i], &r->base_warm.cpu[i],
+		       &r->base_warm.rss_kb[i]) < 0)) ||
 	    empty_cache(p.cache) < 0 ||
 	    run_once(o->ironlayer, p.repo, p.out_cold, p.cache,
 		     &r->cold.wall[i], &r->cold.cpu[i], &r->cold.rss_kb[i]) < 0 ||
@@ -386,14 +389,19 @@ static void report(const struct opts *o, const struct bench_case *c,
 	long rss;
 
 	sort_series(&r->base, k);
+	sort_series(&r->base_warm, k);
 	sort_series(&r->cold, k);
 	sort_series(&r->warm, k);
 	rss = r->cold.rss_kb[k - 1] > r->warm.rss_kb[k - 1] ?
 		r->cold.rss_kb[k - 1] : r->warm.rss_kb[k - 1];
 	if (o->baseline)
-		printf("%-7s %7ld %7ld %8.3f %8.3f %8.1f | ", shape_name(c->shape),
-		       c->n, r->steps, r->base.wall[k / 2], r->base.cpu[k / 2],
-		       (double)r->base.rss_kb[k - 1] / 1024.0);
+		printf("%-7s %7ld %7ld %8.3f %8.3f %8.3f %8.3f %8.1f | ",
+		       shape_name(c->shape), c->n, r->steps, r->base.wall[k / 2],
+		       r->base.cpu[k / 2], r->base_warm.wall[k / 2],
+		       r->base_warm.cpu[k / 2],
+		       (double)(r->base.rss_kb[k - 1] > r->base_warm.rss_kb[k - 1] ?
+				r->base.rss_kb[k - 1] :
+				r->base_warm.rss_kb[k - 1]) / 1024.0);
 	else
 		printf("%-7s %7ld %7ld | ", shape_name(c->shape), c->n, r->steps);
 	printf("%8.3f %7.3f %7.3f %8.3f %8.3f %7.3f %7.3f %8.3f %8.1f %7.2f\n",
@@ -479,10 +487,12 @@ int main(int argc, char **argv)
 	       "warm-up round; each round runs every case %scold (empty parse "
 	       "cache) then warm; medians, min, max; cpu = user + sys of the "
 	       "process; rss = peak\n", o.runs,
-	       o.baseline ? "with the baseline, " : "");
+	       o.baseline ? "with the baseline (base_: cold, bwarm_: warm), " :
+	       "");
 	if (o.baseline)
-		printf("%-7s %7s %7s %8s %8s %8s | ", "shape", "models", "steps",
-		       "base_s", "base_cpu", "base_mb");
+		printf("%-7s %7s %7s %8s %8s %8s %8s %8s | ", "shape",
+		       "models", "steps", "base_s", "base_cpu", "bwarm_s",
+		       "bw_cpu", "base_mb");
 	else
 		printf("%-7s %7s %7s | ", "shape", "models", "steps");
 	printf("%8s %7s %7s %8s %8s %7s %7s %8s %8s %7s\n", "cold_s", "min",

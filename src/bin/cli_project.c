@@ -158,6 +158,7 @@ int cli_start(struct cli *c, const char *prog, const char *repo_path,
 		return 1;
 	}
 	repo_set_store(c->repo, c->store);
+	repo_check_blobs_fast(c->repo);    /* a preview: see repo.h */
 	return 0;
 }
 

@@ -99,10 +99,11 @@ static struct cache_entry *cached(const struct parse_cache *c,
 	return find_slot(c->slots, c->cap, key, n, key_hash(key, n))->e;
 }
 
-static int grow(struct parse_cache *c)
+/* The table at cap slots (a power of two above twice the count). */
+static int resize(struct parse_cache *c, size_t cap)
 {
-	size_t cap = c->cap * 2, i;
 	struct slot *slots = arena_calloc(c->arena, cap, sizeof(*slots));
+	size_t i;
 
 	if (slots == NULL)
 		return IL_ENOMEM;
@@ -114,6 +115,20 @@ static int grow(struct parse_cache *c)
 	c->slots = slots;
 	c->cap = cap;
 	return 0;
+}
+
+static int grow(struct parse_cache *c)
+{
+	return resize(c, c->cap * 2);
+}
+
+int parse_cache_reserve(struct parse_cache *c, size_t more)
+{
+	size_t cap = c->cap;
+
+	while (cap <= 2 * (c->n + more))
+		cap *= 2;
+	return cap == c->cap ? 0 : resize(c, cap);
 }
 
 /* A new entry for key, in the table. */
@@ -205,8 +220,10 @@ static int keep_diags(struct parse_cache *c, struct cache_entry *e,
 	size_t i;
 
 	e->n_diags = n;
-	e->diags = arena_calloc(c->arena, n + 1, sizeof(*e->diags));
-	if (e->diags == NULL)
+	e->diags = NULL;     /* none, most often */
+	if (n == 0)
+		return 0;
+	if ((e->diags = arena_calloc(c->arena, n, sizeof(*e->diags))) == NULL)
 		return IL_ENOMEM;
 	for (i = 0; i < n; i++) {
 		e->diags[i] = d[i];
@@ -251,13 +268,13 @@ int cache__copy_model(struct model **out, const struct model *tmpl,
 	size_t i;
 
 	*out = NULL;
-	if ((m = arena_alloc(a, sizeof(*m))) == NULL)
+	/* the refs right behind the model: one allocation, read together */
+	if ((m = arena_alloc(a, sizeof(*m) + (tmpl->n_refs ? tmpl->n_refs : 1) *
+			     sizeof(*m->refs))) == NULL)
 		return IL_ENOMEM;
 	*m = *tmpl;
 	m->path = path;
-	m->refs = arena_alloc(a, (m->n_refs + 1) * sizeof(*m->refs));
-	if (m->refs == NULL)
-		return IL_ENOMEM;
+	m->refs = (struct model_ref *)(m + 1);
 	if (m->n_refs)
 		memcpy(m->refs, tmpl->refs, m->n_refs * sizeof(*m->refs));
 	for (i = 0; i < m->n_refs; i++)
@@ -401,7 +418,7 @@ int parse_file(struct parsed_file *out, struct arena *a,
 	       struct arena *scratch, struct arena *entries, const char *text,
 	       size_t len, int text_is_scratch)
 {
-	struct entry_buf b = { NULL, 0, 0, 0 };
+	struct entry_buf b = { NULL, 0, 0, 0, 0 };
 	struct diag_list dl;
 	size_t text_off = 0;
 	int rc;
@@ -420,7 +437,15 @@ int parse_file(struct parsed_file *out, struct arena *a,
 		return rc;
 	if (entries == NULL)
 		return 0;
-	/* a buffer per file keeps this thread's heap from growing */
+	/* the encoding goes through scratch (reset by the caller after each
+	 * file), sized for the text and the rest so it is not grown on the
+	 * way: no heap buffer per file */
+	b.cap = len + 1024 + 64 * dl.n;
+	b.borrowed = 1;
+	if ((b.p = arena_alloc(scratch, b.cap)) == NULL) {
+		b.cap = 0;
+		b.borrowed = 0;
+	}
 	rc = cache__encode(&b, out->m, dl.items, dl.n, &text_off);
 	if (rc == 0 && (out->entry = arena_alloc(entries, b.len)) == NULL)
 		rc = IL_ENOMEM;

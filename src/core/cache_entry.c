@@ -43,12 +43,16 @@ static void put(struct entry_buf *b, const void *p, size_t n)
 	if (b->len + n > b->cap) {
 		while (cap < b->len + n)
 			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL) {
+		np = b->borrowed ? malloc(cap) : realloc(b->p, cap);
+		if (np == NULL) {
 			b->failed = 1;
 			return;
 		}
+		if (b->borrowed && b->len)
+			memcpy(np, b->p, b->len);
 		b->p = np;
 		b->cap = cap;
+		b->borrowed = 0;
 	}
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
@@ -171,7 +175,8 @@ int cache__encode(struct entry_buf *b, const struct model *m,
 
 void cache__buf_free(struct entry_buf *b)
 {
-	free(b->p);
+	if (!b->borrowed)
+		free(b->p);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -267,9 +272,11 @@ static int get_diags(struct reader *r, struct cache_entry *e)
 	size_t i;
 
 	e->n_diags = get_u32(r, ENTRY_MAX_DIAGS);
-	e->diags = r->bad ? NULL : arena_calloc(r->a, e->n_diags + 1,
-						 sizeof(*e->diags));
-	if (e->diags == NULL)
+	e->diags = NULL;     /* none, most often */
+	if (r->bad)
+		return -1;
+	if (e->n_diags && (e->diags = arena_calloc(r->a, e->n_diags,
+						   sizeof(*e->diags))) == NULL)
 		return -1;
 	for (i = 0; i < e->n_diags && !r->bad; i++) {
 		e->diags[i].file = "";
@@ -333,12 +340,16 @@ static void get_refs(struct reader *r, struct model *m)
 /* 1 when s is n lower-case hex digits, as crypto_sha256_hex writes. */
 static int lower_hex(const char *s, size_t n)
 {
+	unsigned bad = 0;
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	/* no early exit: a loop the compiler can run 16 bytes at a time */
+	for (i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i];
+
+		bad |= (c - '0' > 9u) & (c - 'a' > 5u);
+	}
+	return bad == 0;
 }
 
 /* The 64 hex digits of a hash (no NUL after them). */
@@ -376,8 +387,15 @@ static void get_memo(struct reader *r, struct model *m)
 		r->bad = 1;
 		return;
 	}
-	for (k = 0; k < m->n_refs && !r->bad; k++)
-		memo->resolved[k] = get_ostr(r, IL_MAX_HEADER_VALUE);
+	for (k = 0; k < m->n_refs && !r->bad; k++) {
+		const char *name = get_ostr(r, IL_MAX_HEADER_VALUE);
+
+		/* most often the ref's own text: the same pointer then, so
+		 * a project's check of the memo compares no strings */
+		if (name && m->refs[k].name && strcmp(name, m->refs[k].name) == 0)
+			name = m->refs[k].name;
+		memo->resolved[k] = name;
+	}
 	memo->valid = 1;
 	m->memo = memo;
 }

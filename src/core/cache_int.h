@@ -43,12 +43,15 @@ int cache__copy_model(struct model **out, const struct model *tmpl,
 int cache__clone(struct model **out, const struct cache_entry *e,
 		 struct arena *a, const char *path, struct diag_list *dl);
 
-/* A malloc'd byte buffer for encoded entries, reused; zero when empty. */
+/* A malloc'd byte buffer for encoded entries, reused; zero when empty.
+ * borrowed: p is someone else's (an arena's): growing copies it into a
+ * malloc'd one, freeing leaves it. */
 struct entry_buf {
 	char *p;
 	size_t len;
 	size_t cap;
 	int failed;
+	int borrowed;
 };
 void cache__buf_free(struct entry_buf *b);
 /* The bytes of one entry (layout in cache_entry.c); *text_off (unless

@@ -136,6 +136,21 @@ static void add_body(struct strbuf *sb, const struct model *m,
 	}
 }
 
+/* Room for what compute_hash writes, most often all of it, so the buffer
+ * is not grown (and copied) five times per model. */
+static int presize(struct strbuf *sb, const struct model *m)
+{
+	size_t cap = 1024 + 2 * m->body_len + 96 * m->n_refs;
+
+	if (cap > sb->max + 1)
+		cap = sb->max + 1;
+	if ((sb->buf = arena_alloc(sb->arena, cap)) == NULL)
+		return -1;
+	sb->cap = cap;
+	sb->buf[0] = '\0';
+	return 0;
+}
+
 /* The hash of m when its refs stand for names (NULL: unresolved). p is
  * needed only for a model without a canonical form. */
 static int compute_hash(char out[IL_SHA256_HEX_LEN + 1], const struct model *m,
@@ -149,6 +164,8 @@ static int compute_hash(char out[IL_SHA256_HEX_LEN + 1], const struct model *m,
 	if ((rc = header_deps(&deps, m, names, scratch)) < 0)
 		return rc;
 	strbuf_init(&sb, scratch, IL_MAX_CANONICAL_SQL + 64 * 1024);
+	if (presize(&sb, m) < 0)
+		return IL_ENOMEM;
 	strbuf_adds(&sb, "ironlayer-model-v1\n");
 	add_field(&sb, "kind", model_kind_name(m->kind));
 	add_field(&sb, "materialization",

@@ -2,6 +2,7 @@
 #ifndef IL_MODEL_H
 #define IL_MODEL_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/crypto.h"
 
@@ -58,8 +59,8 @@ struct model_ref {
 	int from_header;       /* 1 for the dependencies header */
 	int target;            /* resolved model index in the project, or -1 */
 	int dotted;            /* name is schema.name: resolves only to itself */
-	size_t canon_off;      /* body refs: where the ref is in model.canon */
-	size_t canon_len;
+	uint32_t canon_off;    /* body refs: where the ref is in model.canon */
+	uint32_t canon_len;    /* (a canonical body is under 4 GiB: CANON_MAX) */
 };
 
 struct model {

@@ -15,11 +15,16 @@
 #define CANON_MAX (4 * IL_MAX_CANONICAL_SQL)
 
 /* Words that start a statement other than a query. */
-static const char *const statement_words[] = {
-	"ALTER", "CALL", "COPY", "CREATE", "DELETE", "DROP", "EXECUTE",
-	"GRANT", "INSERT", "MERGE", "REVOKE", "SET", "TRUNCATE", "UPDATE",
-	"VACUUM",
+/* With their lengths: checked after every parenthesis, and a length that
+ * matches none needs no comparing. */
+#define WORD(w) { w, sizeof(w) - 1 }
+static const struct { const char *w; size_t n; } statement_words[] = {
+	WORD("ALTER"), WORD("CALL"), WORD("COPY"), WORD("CREATE"),
+	WORD("DELETE"), WORD("DROP"), WORD("EXECUTE"), WORD("GRANT"),
+	WORD("INSERT"), WORD("MERGE"), WORD("REVOKE"), WORD("SET"),
+	WORD("TRUNCATE"), WORD("UPDATE"), WORD("VACUUM"),
 };
+#undef WORD
 
 struct body_state {
 	struct model *m;
@@ -71,9 +76,12 @@ static int is_statement_word(const struct token *t)
 {
 	size_t i;
 
+	if (t->kind != TOK_WORD)
+		return 0;
 	for (i = 0; i < sizeof(statement_words) / sizeof(statement_words[0]);
 	     i++)
-		if (tok_is(t, statement_words[i]))
+		if (t->len == statement_words[i].n &&
+		    tok_is(t, statement_words[i].w))
 			return 1;
 	return 0;
 }
@@ -116,8 +124,8 @@ static int check_template(struct body_state *st, const struct token *t,
 		if (rc == 0) {
 			struct model_ref *r = &st->m->refs[st->m->n_refs - 1];
 
-			r->canon_off = at;
-			r->canon_len = st->canon.len - at;
+			r->canon_off = (uint32_t)at;
+			r->canon_len = (uint32_t)(st->canon.len - at);
 		}
 		return rc;
 	case TEMPLATE_BAD_REF:

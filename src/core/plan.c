@@ -440,11 +440,9 @@ static int alloc_work(struct planner *pl)
 	pl->near_dist = arena_calloc(pl->a, n, sizeof(int));
 	pl->reasons = arena_calloc(pl->a, n, sizeof(*pl->reasons));
 	pl->queue = arena_calloc(pl->a, n, sizeof(int));
-	pl->plan->steps = arena_calloc(pl->a, n, sizeof(struct plan_step));
 	if (!pl->affected || !pl->emitted || !pl->eff || !pl->n_eff ||
 	    !pl->group || !pl->step_of || !pl->near || !pl->near_dist ||
-	    !pl->reasons ||
-	    !pl->queue || !pl->plan->steps)
+	    !pl->reasons || !pl->queue)
 		return IL_ENOMEM;
 	memset(pl->near, 0xff, n * sizeof(int));
 	return 0;
@@ -466,6 +464,9 @@ static int build_steps(struct planner *pl)
 	if ((rc = dag_topo_order(&order, &n, pl->a, &pl->t->dag,
 				 pl->affected)) < 0)
 		return rc;
+	/* a step per affected model at most (each cleared as it is made) */
+	if ((p->steps = arena_alloc(pl->a, (n + 1) * sizeof(*p->steps))) == NULL)
+		return IL_ENOMEM;
 	for (i = 0; i < n; i++) {
 		int v = order[i];
 		struct plan_step *s = &p->steps[p->n_steps];

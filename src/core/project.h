@@ -142,6 +142,10 @@ int parse_entry_decode(struct parsed_file *out, struct arena *a,
 int parse_cache_add_parsed(struct parse_cache *c, const void *key,
 			   size_t key_len, const struct parsed_file *pf);
 
+/* Room for more files at once, before many parse_cache_add_parsed:
+ * 0 or IL_ENOMEM. */
+int parse_cache_reserve(struct parse_cache *c, size_t more);
+
 /* 1 when the cache itself (not its store) has the key. */
 int parse_cache_has(const struct parse_cache *c, const void *key, size_t len);
 

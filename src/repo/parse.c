@@ -37,6 +37,7 @@ struct worker {
 	struct arena *a;            /* what it parses lives here */
 	struct arena *scratch;
 	struct arena *entries;      /* store entries of what it parsed */
+	struct blob_check *check;   /* blobs checked here, not by libgit2 */
 	pthread_t thread;
 	int started;
 	char err[256];
@@ -48,6 +49,7 @@ struct pool {
 	atomic_size_t next;
 	int encode;                 /* the cache has a store: encode entries */
 	int entries_kept;           /* the store keeps the entries' arenas */
+	int fast_check;             /* repo_check_blobs_fast: blob_check.c */
 	struct worker w[REPO_MAX_THREADS];
 	int n_workers;
 };
@@ -80,6 +82,20 @@ static void parse_blob(struct worker *w, struct job *j)
 		return;
 	}
 	size = git_odb_object_size(blob);
+	/* with libgit2's check off, a blob this run cannot check fails */
+	if (w->pool->fast_check &&
+	    (w->check == NULL ||
+	     repo__blob_matches(w->check, j->id, git_odb_object_data(blob),
+				size) != 1)) {
+		char hex[GIT_OID_HEXSZ + 1];
+
+		git_oid_tostr(hex, sizeof(hex), &oid);
+		snprintf(w->err, sizeof(w->err), "object hash mismatch: the "
+			 "bytes of blob %s do not hash to its id", hex);
+		git_odb_object_free(blob);
+		j->rc = IL_ERR;
+		return;
+	}
 	/* when the store keeps the entries, the model's text is the
 	 * entry's and this copy is only needed while parsing */
 	if (size > IL_MAX_SQL_FILE) {
@@ -170,8 +186,12 @@ static int start_workers(struct pool *p, struct repo *r, int want)
 		w->pool = p;
 		if ((w->git = repo__handle(r, i)) == NULL)
 			break;
-		if (worker_arenas(w, r, i, p->encode) < 0)
+		if (p->fast_check && (w->check = repo__blob_check_new()) == NULL)
 			return IL_ENOMEM;
+		if (worker_arenas(w, r, i, p->encode) < 0) {
+			repo__blob_check_free(w->check);
+			return IL_ENOMEM;
+		}
 		p->n_workers++;
 		if (i > 0 && pthread_create(&w->thread, NULL, work, w) != 0)
 			break;
@@ -192,6 +212,8 @@ static void stop_workers(struct pool *p)
 		git_odb_free(w->odb);
 		arena_free(w->scratch);
 		w->scratch = NULL;
+		repo__blob_check_free(w->check);
+		w->check = NULL;
 	}
 }
 
@@ -214,20 +236,22 @@ static void add_job(struct pool *p, struct repo *r, const unsigned char *id)
 					       &j->entry_len);
 }
 
-/* The blobs of the lists the cache lacks, each once, in the lists' order. */
-static int missing_jobs(struct pool *p, struct repo *r,
-			const struct file_list *lists, size_t n_lists)
+/* The blob ids of the lists, each once, in the lists' order, that the
+ * cache lacks (into *out, NULL-terminated, in r's arena). */
+static int distinct_missing(const unsigned char ***out, size_t *n_out,
+			    struct repo *r, const struct file_list *lists,
+			    size_t n_lists)
 {
-	size_t cap = 16, total = 0, i, l, k;
-	const unsigned char **seen;
+	size_t cap = 16, total = 0, n = 0, i, l, k;
+	const unsigned char **seen, **ids;
 
 	for (l = 0; l < n_lists; l++)
 		total += lists[l].n;
 	while (cap < 2 * total)
 		cap *= 2;
-	p->jobs = arena_calloc(r->arena, total + 1, sizeof(*p->jobs));
 	seen = arena_calloc(r->arena, cap, sizeof(*seen));
-	if (p->jobs == NULL || seen == NULL)
+	ids = arena_alloc(r->arena, (total + 1) * sizeof(*ids));
+	if (seen == NULL || ids == NULL)
 		return IL_ENOMEM;
 	for (l = 0; l < n_lists; l++)
 		for (i = 0; i < lists[l].n; i++) {
@@ -241,8 +265,28 @@ static int missing_jobs(struct pool *p, struct repo *r,
 				continue;
 			seen[k] = id;
 			if (!parse_cache_has(r->cache, id, GIT_OID_RAWSZ))
-				add_job(p, r, id);
+				ids[n++] = id;
 		}
+	*out = ids;
+	*n_out = n;
+	return 0;
+}
+
+/* A job per blob the cache lacks (base and target share most of them,
+ * so the jobs are counted before they are made). */
+static int missing_jobs(struct pool *p, struct repo *r,
+			const struct file_list *lists, size_t n_lists)
+{
+	const unsigned char **ids;
+	size_t n, i;
+	int rc = distinct_missing(&ids, &n, r, lists, n_lists);
+
+	if (rc < 0)
+		return rc;
+	if ((p->jobs = arena_calloc(r->arena, n + 1, sizeof(*p->jobs))) == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < n; i++)
+		add_job(p, r, ids[i]);
 	return 0;
 }
 
@@ -271,6 +315,9 @@ static int collect(struct pool *p, struct repo *r)
 	size_t i;
 	int rc = 0;
 
+	if (parse_cache_reserve(r->cache, p->n) < 0 ||
+	    (p->encode && parse_store_reserve(r->store, p->n) < 0))
+		return IL_ENOMEM;
 	for (i = 0; i < p->n && rc == 0; i++) {
 		struct job *j = &p->jobs[i];
 
@@ -325,12 +372,18 @@ int repo__parse_files(struct repo *r, struct file_list *lists, size_t n)
 		return rc;
 	if (p.n == 0)
 		return 0;
+	/* libgit2's check off while this run checks the blobs itself */
+	p.fast_check = r->fast_blob_check;
+	if (p.fast_check)
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	rc = start_workers(&p, r, threads_wanted(p.n));
 	if (rc == 0 && p.n_workers > 0)
 		work(&p.w[0]);
 	else
 		atomic_store(&p.next, p.n);   /* the started ones stop soon */
 	stop_workers(&p);
+	if (p.fast_check)
+		git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 1);
 	if (rc == 0 && p.n_workers == 0)
 		rc = IL_ENOMEM;
 	if (rc == 0) {

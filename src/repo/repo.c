@@ -92,6 +92,11 @@ void repo_set_store(struct repo *r, struct parse_store *s)
 	parse_cache_set_store(r->cache, s ? &parse_store_ops : NULL, s);
 }
 
+void repo_check_blobs_fast(struct repo *r)
+{
+	r->fast_blob_check = 1;
+}
+
 void repo_global_init(void)
 {
 	pthread_once(&git_once, git_setup);

@@ -52,6 +52,20 @@ int repo_open(struct repo **out, struct arena *a, const char *path);
 /* Where parsed files are kept beyond r (see store.h); NULL for nowhere. */
 void repo_set_store(struct repo *r, struct parse_store *s);
 
+/*
+ * For a run that only shows what a repository holds (the CLI), not one
+ * whose reads must stand for what was approved: the blobs it parses are
+ * checked against their ids with OpenSSL's SHA-1 instead of libgit2's
+ * collision-detecting one (ten times cheaper). A damaged or overwritten
+ * blob is still a read error; only one half of a crafted SHA-1 collision
+ * would pass (git itself refuses those when they are fetched or pushed).
+ * Trees and commits keep libgit2's check; so does every read of a
+ * repository without this call (the server: generate and apply). While
+ * such a run reads blobs, libgit2's own check is off for the process: call
+ * it only where no other thread reads a repository meanwhile.
+ */
+void repo_check_blobs_fast(struct repo *r);
+
 /* The repository's git directory (its identity for a cache file). */
 const char *repo_git_dir(const struct repo *r);
 

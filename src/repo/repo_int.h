@@ -23,6 +23,7 @@ struct repo {
 	const char *path;           /* the git directory, for more handles */
 	struct parse_cache *cache;  /* files parsed at any commit, by blob id */
 	struct parse_store *store;  /* files parsed before, or NULL */
+	int fast_blob_check;        /* see repo_check_blobs_fast */
 	char err[256];
 };
 
@@ -45,6 +46,15 @@ int repo__commit_tree(git_tree **out, struct repo *r, git_repository *git,
 /* Runs fn(arg[0]) here and fn(arg[1]) on a second thread (or here after
  * it when no thread can be made). */
 void repo__run_two(void *(*fn)(void *), void *arg0, void *arg1);
+
+/* OpenSSL's SHA-1 of blobs (blob_check.c), one per thread: new gives
+ * NULL when there is none; matches 1 when the bytes hash to the 20-byte
+ * id, 0 when not, -1 when hashing failed. */
+struct blob_check;
+struct blob_check *repo__blob_check_new(void);
+void repo__blob_check_free(struct blob_check *bc);
+int repo__blob_matches(struct blob_check *bc, const unsigned char *id,
+		       const void *data, size_t len);
 
 /* One *.sql blob of a commit's models directory. */
 struct model_file {

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/project.h"
 #include "util/arena.h"
@@ -50,6 +51,8 @@ struct parse_store {
 	size_t max_bytes;
 	uint64_t generation;
 	unsigned char *image;        /* the loaded file */
+	size_t image_len;
+	int image_mapped;            /* mmap'd (munmap), else malloc'd */
 	void **graveyard;            /* replaced data, freed at the next trim */
 	size_t n_graves;
 	size_t graves_cap;
@@ -96,6 +99,14 @@ static void bury(struct parse_store *s)
 	s->n_graves = 0;
 }
 
+static void release_image(void *image, size_t len, int mapped)
+{
+	if (mapped)
+		munmap(image, len ? len : 1);
+	else
+		free(image);
+}
+
 void parse_store_free(struct parse_store *s)
 {
 	if (s == NULL)
@@ -110,7 +121,7 @@ void parse_store_free(struct parse_store *s)
 	}
 	free(s->graveyard);
 	free(s->slots);
-	free(s->image);
+	release_image(s->image, s->image_len, s->image_mapped);
 	free(s);
 }
 
@@ -158,10 +169,11 @@ static struct store_entry *find(struct store_entry *slots, size_t cap,
 	return &slots[i];
 }
 
-static int grow(struct parse_store *s)
+/* The table at cap slots (a power of two, above the count). */
+static int resize(struct parse_store *s, size_t cap)
 {
-	size_t cap = s->cap * 2, i;
 	struct store_entry *slots = calloc(cap, sizeof(*slots));
+	size_t i;
 
 	if (slots == NULL)
 		return -1;
@@ -173,6 +185,21 @@ static int grow(struct parse_store *s)
 	s->slots = slots;
 	s->cap = cap;
 	return 0;
+}
+
+static int grow(struct parse_store *s)
+{
+	return resize(s, s->cap * 2);
+}
+
+/* At least twice the slots of n + more entries, in one step. */
+static int make_room(struct parse_store *s, size_t more)
+{
+	size_t cap = s->cap;
+
+	while (cap < 2 * (s->n + more))
+		cap *= 2;
+	return cap == s->cap ? 0 : resize(s, cap);
 }
 
 /* Sets key's entry to data (owned or in the image); replaces any old one. */
@@ -264,6 +291,11 @@ int parse_store_adopt(struct parse_store *s, struct arena *a)
 		s->adopted = node;
 	}
 	return 0;
+}
+
+int parse_store_reserve(struct parse_store *s, size_t more)
+{
+	return make_room(s, more);
 }
 
 int parse_store_put_kept(struct parse_store *s, const void *key,
@@ -562,9 +594,8 @@ static int load_entries(struct parse_store *s, const unsigned char *p,
 
 	/* the table at its final size at once (count is bounded by the
 	 * payload's size) */
-	while (s->cap < 2 * (s->n + count))
-		if (grow(s) < 0)
-			return -1;
+	if (make_room(s, (size_t)count) < 0)
+		return -1;
 
 	for (i = 0; i < count; i++) {
 		size_t key_len, len;
@@ -589,24 +620,37 @@ static int load_entries(struct parse_store *s, const unsigned char *p,
 	return left == 0 ? 0 : -1;
 }
 
-int parse_store_load(struct parse_store *s, void *image, size_t len)
+static int load_image(struct parse_store *s, void *image, size_t len,
+		      int mapped)
 {
 	const unsigned char *img = image;
 	uint64_t count;
 
 	if (s->n != 0 || s->image != NULL) {
-		free(image);
+		release_image(image, len, mapped);
 		return IL_EINVALID;
 	}
 	if (!header_ok(img, len, &count) ||
 	    load_entries(s, img + IMAGE_HEADER, len - IMAGE_HEADER,
 			 count) < 0) {
 		drop_entries(s);
-		free(image);
+		release_image(image, len, mapped);
 		return IL_EINVALID;
 	}
 	s->image = image;
+	s->image_len = len;
+	s->image_mapped = mapped;
 	s->generation = get_le(img + 16, 8) + 1;
 	s->changed = 0;
 	return 0;
+}
+
+int parse_store_load(struct parse_store *s, void *image, size_t len)
+{
+	return load_image(s, image, len, 0);
+}
+
+int parse_store_load_mapped(struct parse_store *s, void *image, size_t len)
+{
+	return load_image(s, image, len, 1);
 }

@@ -35,6 +35,10 @@ int parse_store_adopt(struct parse_store *s, struct arena *a);
 int parse_store_put_kept(struct parse_store *s, const void *key,
 			 size_t key_len, const void *data, size_t len);
 
+/* Room for more entries at once (instead of growing the table step by
+ * step as they come): 0, or -1 when memory runs out. */
+int parse_store_reserve(struct parse_store *s, size_t more);
+
 /* Evicts down to the bound and starts a new generation. */
 void parse_store_trim(struct parse_store *s);
 
@@ -59,6 +63,8 @@ void parse_store_get_info(const struct parse_store *s,
  */
 #define STORE_HEADER_BYTES 56
 int parse_store_load(struct parse_store *s, void *image, size_t len);
+/* The same for an image mmap'd read-only (the store munmaps it). */
+int parse_store_load_mapped(struct parse_store *s, void *image, size_t len);
 /* The image's 64-bit checksum (header fields at 40 and 48), for tools and
  * tests that make images by hand. */
 uint64_t parse_store_checksum(const void *data, size_t n);
@@ -67,11 +73,12 @@ int parse_store_write(const struct parse_store *s,
 		      void *ctx, unsigned char header[STORE_HEADER_BYTES]);
 
 /*
- * The cache file on disk: read whole and loaded (IL_ENOTFOUND when there
+ * The cache file on disk: mapped and loaded (IL_ENOTFOUND when there
  * is none, IL_EINVALID when it is refused: the caller just goes on
- * without it), or written to a temporary file in the same directory and
- * renamed over the old one, so a reader sees a whole file, old or new,
- * and two writers at once both succeed (the last rename wins).
+ * without it; the mapping lives as long as the store), or written to a
+ * temporary file in the same directory and renamed over the old one, so
+ * a reader sees a whole file, old or new, and two writers at once both
+ * succeed (the last rename wins).
  */
 int parse_store_read_file(struct parse_store *s, const char *path);
 int parse_store_write_file(const struct parse_store *s, const char *path);

@@ -323,6 +323,42 @@ START_TEST(test_repo__byte_order_marks_parse)
 }
 END_TEST
 
+/*
+ * The CLI checks the blobs it parses itself (repo_check_blobs_fast): a
+ * loose object overwritten in place with a valid object of other content
+ * must still be a read error, never a plan of that content.
+ */
+START_TEST(test_repo__cli_refuses_an_overwritten_blob)
+{
+	char cmd[4096];
+	const char *out, *err;
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && rm -rf tamper scratch && cp -r bom tamper && "
+		 "git init -q scratch && "
+		 "bad=$(printf -- '-- name: win.orders\\n-- kind: FULL_REFRESH\\n"
+		 "SELECT 666 AS id\\n' | git -C scratch hash-object -w --stdin) && "
+		 "id=$(git -C tamper rev-parse c2:models/orders.sql) && "
+		 "obj=tamper/.git/objects/$(echo $id | cut -c1-2)/$(echo $id | cut -c3-) && "
+		 "test -f $obj && chmod u+w $obj && "
+		 "cat scratch/.git/objects/$(echo $bad | cut -c1-2)/$(echo $bad | cut -c3-) > $obj",
+		 fixtures);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_ne(run_cli_env("", "plan tamper c1 c2 --as-of 2025-06-15 "
+				     "--no-cache", &out, &err), 0);
+	ck_assert_msg(strstr(err, "cannot read") && strstr(err, "hash mismatch"),
+		      "%s", err);
+	ck_assert_ptr_null(strstr(out, "666"));
+	/* with a cache directory too (a cold cache: the blob is read) */
+	ck_assert_int_ne(run_cli_env(arena_printf(a, "XDG_CACHE_HOME=%s/xdg3",
+						  fixtures),
+				     "plan tamper c1 c2 --as-of 2025-06-15",
+				     &out, &err), 0);
+	ck_assert_msg(strstr(err, "hash mismatch"), "%s", err);
+	ck_assert_ptr_null(strstr(out, "666"));
+}
+END_TEST
+
 /* The golden plan through repo_load_projects with store s (or none). */
 static const char *plan_through(struct parse_store *s, int use_store,
 				struct parse_cache_stats *st)
@@ -437,7 +473,8 @@ static size_t first_blob_entry(const unsigned char *u, size_t len)
 	return 0;
 }
 
-/* Damages the cache file by how, then a run must ignore it, give the
+/* Damages the cache file by how (0 truncated, 1 a flipped byte, 2 another
+ * version, 3 a bad entry, 4 empty), then a run must ignore it, give the
  * golden plan and write a good file again. */
 static void damage_and_rebuild(const char *env, const char *path, int how)
 {
@@ -449,6 +486,8 @@ static void damage_and_rebuild(const char *env, const char *path, int how)
 	ck_assert_uint_gt(len, STORE_HEADER_BYTES + 100);
 	if (how == 0) {
 		len /= 2;                              /* truncated */
+	} else if (how == 4) {
+		len = 0;                               /* empty (not mappable) */
 	} else if (how == 1) {
 		u[len / 2] ^= 0x40;                    /* a flipped byte */
 	} else {
@@ -487,7 +526,7 @@ START_TEST(test_repo__cli_cache_damaged_or_not)
 		      err);
 	path = cache_path(err);
 	ck_assert_ptr_nonnull(strstr(path, "/xdg1/ironlayer/"));
-	for (how = 0; how < 4; how++)
+	for (how = 0; how < 5; how++)
 		damage_and_rebuild(env, path, how);
 	/* --no-cache reads and writes nothing */
 	ck_assert_int_eq(run_cli_env(env, "plan basic c2 HEAD --as-of 2025-06-15 "
@@ -617,6 +656,7 @@ Suite *suite_repo(void)
 	tcase_add_test(tc, test_repo__plan_bytes_with_and_without_the_store);
 	tcase_add_test(tc, test_repo__cli_cache_damaged_or_not);
 	tcase_add_test(tc, test_repo__cli_runs_at_once_share_a_cache);
+	tcase_add_test(tc, test_repo__cli_refuses_an_overwritten_blob);
 	tcase_add_test(tc, test_repo__paths_stay_in_the_tenants_roots);
 	suite_add_tcase(s, tc);
 	return s;
