@@ -18,7 +18,7 @@ struct api_ctx {
 /* routes.c: the route table the dispatcher serves. */
 const struct http_app *api_app(void);
 
-/* paging.c */
+/* paging.c: pages, lists and the JSON helpers every handler shares */
 struct api_page {
 	int64_t limit;    /* 1..100, default 20 (models: 1..500, default 100) */
 	int64_t offset;   /* >= 0 */
@@ -116,15 +116,16 @@ int api_billing_portal(struct req *r);
 int api_billing_webhook(struct req *r);
 
 /*
- * Call inside the caller's tenant transaction, before doing the work.
+ * billing.c, the handlers' side of billing/quota.c: call inside the caller's
+ * tenant transaction, before doing the work.
  * Returns 0 when allowed; 1 after recording a 402 or 429 response that names
  * the tier and the limit; a negative il_err code on failure. Use as
- *   if ((rc = billing_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) != 0)
+ *   if ((rc = api_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) != 0)
  *           return rc < 0 ? rc : 0;
  */
-int billing_check_quota(struct req *r, enum billing_limit what);
+int api_check_quota(struct req *r, enum billing_limit what);
 /* Counts one plan generation this UTC month; call after a plan was generated. */
-int billing_count_plan_generation(struct req *r);
+int api_count_plan_generation(struct req *r);
 
 /* settings.c */
 int api_settings_get(struct req *r);

@@ -14,8 +14,9 @@
 #include "util/error.h"
 #include "util/log.h"
 
-static const struct field refresh_fields[] = {
-	{ "refresh_token", FIELD_STRING, 0, 256, 0, 0, NULL },
+enum { REFRESH_TOKEN, REFRESH__MAX };
+static const struct field refresh_fields[REFRESH__MAX] = {
+	[REFRESH_TOKEN] = { "refresh_token", FIELD_STRING, 0, 256, 0, 0, NULL },
 };
 
 /* Where the presented refresh token came from. */
@@ -27,15 +28,15 @@ enum source { FROM_NONE, FROM_BODY, FROM_COOKIE };
  */
 static int presented_token(const char **token, enum source *src, struct req *r)
 {
-	struct field_value v[1];
+	struct field_value v[REFRESH__MAX];
 	const char *cookie;
 
 	*token = NULL;
 	*src = FROM_NONE;
-	if (body_read(r, refresh_fields, 1, v))
+	if (body_read(r, refresh_fields, REFRESH__MAX, v))
 		return 1;
-	if (v[0].present) {
-		*token = v[0].str;
+	if (v[REFRESH_TOKEN].present) {
+		*token = v[REFRESH_TOKEN].str;
 		*src = FROM_BODY;
 		return 0;
 	}
@@ -225,9 +226,10 @@ int api_auth_logout(struct req *r)
 
 /* ---- password change ------------------------------------------------- */
 
-static const struct field password_fields[] = {
-	{ "current_password", FIELD_STRING, 1, 1024, 0, 0, NULL },
-	{ "new_password", FIELD_STRING, 1, 1024, 0, 0, NULL },
+enum { PW_CURRENT, PW_NEW, PW__MAX };
+static const struct field password_fields[PW__MAX] = {
+	[PW_CURRENT] = { "current_password", FIELD_STRING, 1, 1024, 0, 0, NULL },
+	[PW_NEW] = { "new_password", FIELD_STRING, 1, 1024, 0, 0, NULL },
 };
 
 /* Checks the current password in the user's (open) tenant transaction: 0, 1 after a 403. */
@@ -276,15 +278,16 @@ static int store_password(struct auth_tokens *t, struct db_user *u, struct req *
  */
 int api_auth_password(struct req *r)
 {
-	struct field_value v[2];
+	struct field_value v[PW__MAX];
 	struct auth_attempt at;
 	struct auth_tokens t;
 	struct db_user u;
 	const char *why;
 	int rc;
 
-	body_collect(r, password_fields, 2, v);
-	if (v[1].present && (why = auth_check_new_password(r->who.email, v[1].str)) != NULL)
+	body_collect(r, password_fields, PW__MAX, v);
+	if (v[PW_NEW].present &&
+	    (why = auth_check_new_password(r->who.email, v[PW_NEW].str)) != NULL)
 		req_invalid(r, "body", "new_password", why, "value_error");
 	if (req_validation_finish(r))
 		return 0;
@@ -293,9 +296,9 @@ int api_auth_password(struct req *r)
 		return rc < 0 ? rc : 0;
 	if ((rc = db_begin_tenant(r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
-	rc = current_password_ok(r, &at, v[0].str);
+	rc = current_password_ok(r, &at, v[PW_CURRENT].str);
 	if (rc == 0)
-		rc = store_password(&t, &u, r, v[1].str);
+		rc = store_password(&t, &u, r, v[PW_NEW].str);
 	if (rc != 0) {
 		db_rollback(r->db, r->arena);
 		return rc < 0 ? rc : 0;

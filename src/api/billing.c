@@ -143,7 +143,7 @@ static void respond_refusal(struct req *r, const struct billing_refusal *why)
 		req_header_add(r, "Retry-After", why->retry_after);
 }
 
-int billing_check_quota(struct req *r, enum billing_limit what)
+int api_check_quota(struct req *r, enum billing_limit what)
 {
 	struct billing_refusal why;
 	int rc = billing_quota_check(&why, r->db, r->arena, r->cfg, r->who.tenant_id, what);
@@ -153,7 +153,7 @@ int billing_check_quota(struct req *r, enum billing_limit what)
 	return rc;
 }
 
-int billing_count_plan_generation(struct req *r)
+int api_count_plan_generation(struct req *r)
 {
 	return billing_db_count_plan(r->db, r->arena, r->who.tenant_id);
 }

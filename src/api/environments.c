@@ -106,20 +106,21 @@ static const char *check_prefix(const char *s)
 	return NULL;
 }
 
-static const struct field env_fields[] = {
-	{ "name", FIELD_STRING, 1, IL_MAX_IDENT, 0, 0, api_check_env_name },
-	{ "executor", FIELD_STRING, 0, 16, 0, 0, check_executor },
-	{ "catalog", FIELD_STRING, 0, 255, 0, 0, NULL },
-	{ "schema_prefix", FIELD_STRING, 1, IL_MAX_SCHEMA_PREFIX, 0, 0, check_prefix },
-	{ "required_approvals", FIELD_INT, 0, 0, 1, 10, NULL },
-	{ "allow_self_approval", FIELD_BOOL, 0, 0, 0, 0, NULL },
-	{ "is_production", FIELD_BOOL, 0, 0, 0, 0, NULL },
-	/* at most the server's step_timeout_seconds: checked in read_environment */
-	{ "step_timeout_seconds", FIELD_INT, 0, 0, 1, 86400, NULL },
-	/* "connection" is read by connection_text: a string or an object by executor */
-};
 enum { F_NAME, F_EXECUTOR, F_CATALOG, F_PREFIX, F_APPROVALS, F_SELF, F_PROD, F_STEP_TIMEOUT,
        F_COUNT };
+static const struct field env_fields[F_COUNT] = {
+	[F_NAME] = { "name", FIELD_STRING, 1, IL_MAX_IDENT, 0, 0, api_check_env_name },
+	[F_EXECUTOR] = { "executor", FIELD_STRING, 0, 16, 0, 0, check_executor },
+	[F_CATALOG] = { "catalog", FIELD_STRING, 0, 255, 0, 0, NULL },
+	[F_PREFIX] = { "schema_prefix", FIELD_STRING, 1, IL_MAX_SCHEMA_PREFIX, 0, 0,
+		       check_prefix },
+	[F_APPROVALS] = { "required_approvals", FIELD_INT, 0, 0, 1, 10, NULL },
+	[F_SELF] = { "allow_self_approval", FIELD_BOOL, 0, 0, 0, 0, NULL },
+	[F_PROD] = { "is_production", FIELD_BOOL, 0, 0, 0, 0, NULL },
+	/* at most the server's step_timeout_seconds: checked in read_environment */
+	[F_STEP_TIMEOUT] = { "step_timeout_seconds", FIELD_INT, 0, 0, 1, 86400, NULL },
+	/* "connection" is read by connection_text: a string or an object by executor */
+};
 
 /* The executor asked for; else databricks for a Databricks connection object, else postgres. */
 static const char *executor_of(struct req *r, const struct field_value *v)
@@ -256,7 +257,7 @@ int api_environments_create(struct req *r)
 	if (rc == 0)
 		rc = IL_ECONFLICT;
 	else if (rc == IL_ENOTFOUND &&
-		 (rc = billing_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) == 0)
+		 (rc = api_check_quota(r, BILLING_LIMIT_ENVIRONMENTS)) == 0)
 		rc = db_env_create(r->db, r->arena, r->who.tenant_id, &e);
 	if (rc > 0)
 		return 0;

@@ -7,7 +7,6 @@
 #include "core/dot.h"
 #include "core/model.h"
 #include "core/project.h"
-#include "db/db.h"
 #include "db/models.h"
 #include "http/body.h"
 #include "util/arena.h"
@@ -131,13 +130,19 @@ int api_models_get(struct req *r)
 	return 0;
 }
 
-/* The row of the model called name (rows are in name order), or -1. */
-static int find_row(PGresult *res, const char *name)
+/* The catalog as db/ gives it: entries sorted by name. */
+struct catalog {
+	const struct db_model_node *m;
+	size_t n;
+};
+
+/* The index of the model called name, or -1. */
+static int find_model(const struct catalog *cat, const char *name)
 {
-	int lo = 0, hi = db_rows(res) - 1;
+	int lo = 0, hi = (int)cat->n - 1;
 
 	while (lo <= hi) {
-		int mid = lo + (hi - lo) / 2, c = strcmp(db_val(res, mid, 0), name);
+		int mid = lo + (hi - lo) / 2, c = strcmp(cat->m[mid].name, name);
 
 		if (c == 0)
 			return mid;
@@ -171,44 +176,41 @@ static int add_edge(struct edges *es, struct arena *a, int from, int to)
 	return 0;
 }
 
-/* The catalog as a DAG over row indices; dependencies outside it are ignored. */
-static int catalog_dag(struct dag *d, struct edges *es, PGresult *res, struct arena *a)
+/* The catalog as a DAG over its indices; dependencies outside it are ignored. */
+static int catalog_dag(struct dag *d, struct edges *es, const struct catalog *cat,
+		       struct arena *a)
 {
-	int i, rc = 0;
-	size_t k;
+	size_t i, k;
+	int rc = 0;
 
 	memset(es, 0, sizeof(*es));
-	for (i = 0; i < db_rows(res) && rc == 0; i++) {
-		json_object *deps = api_json_parse(db_val(res, i, 2));
-
-		for (k = 0; deps != NULL && k < json_object_array_length(deps) && rc == 0; k++) {
-			int up = find_row(res, json_object_get_string(
-						       json_object_array_get_idx(deps, k)));
+	for (i = 0; i < cat->n && rc == 0; i++)
+		for (k = 0; k < cat->m[i].n_upstream && rc == 0; k++) {
+			int up = find_model(cat, cat->m[i].upstream[k]);
 
 			if (up >= 0)
-				rc = add_edge(es, a, up, i);
+				rc = add_edge(es, a, up, (int)i);
 		}
-		json_object_put(deps);
-	}
-	return rc < 0 ? rc : dag_build(d, a, (size_t)db_rows(res), es->e, es->n);
+	return rc < 0 ? rc : dag_build(d, a, cat->n, es->e, es->n);
 }
 
 /* Nodes {id, name, kind, is_target, depth, direction}: id is the name edges use. */
 static void add_nodes(json_object *nodes, json_object *names, unsigned char *in,
-		      PGresult *res, const struct lineage_entry *l, size_t n, const char *dir)
+		      const struct catalog *cat, const struct lineage_entry *l, size_t n,
+		      const char *dir)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		json_object *o = json_object_new_object();
-		const char *name = db_val(res, l[i].node, 0);
+		const char *name = cat->m[l[i].node].name;
 
 		json_object_object_add(o, "id", json_object_new_string(name));
 		json_object_object_add(o, "name", json_object_new_string(name));
 		json_object_object_add(o, "is_target",
 				       json_object_new_boolean(strcmp(dir, "self") == 0));
 		json_object_object_add(o, "kind",
-				       json_object_new_string(db_val(res, l[i].node, 1)));
+				       json_object_new_string(cat->m[l[i].node].kind));
 		json_object_object_add(o, "depth", json_object_new_int(l[i].depth));
 		json_object_object_add(o, "direction", json_object_new_string(dir));
 		json_object_array_add(nodes, o);
@@ -217,7 +219,7 @@ static void add_nodes(json_object *nodes, json_object *names, unsigned char *in,
 	}
 }
 
-static json_object *edges_within(PGresult *res, const struct edges *es,
+static json_object *edges_within(const struct catalog *cat, const struct edges *es,
 				 const unsigned char *in)
 {
 	json_object *list = json_object_new_array();
@@ -230,40 +232,40 @@ static json_object *edges_within(PGresult *res, const struct edges *es,
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "source",
-				       json_object_new_string(db_val(res, es->e[i].from, 0)));
+				       json_object_new_string(cat->m[es->e[i].from].name));
 		json_object_object_add(o, "target",
-				       json_object_new_string(db_val(res, es->e[i].to, 0)));
+				       json_object_new_string(cat->m[es->e[i].to].name));
 		json_object_array_add(list, o);
 	}
 	return list;
 }
 
-/* The node at row v, once: its place in names is pos[v] - 1. */
-static void dot_node(PGresult *res, int v, int *pos, const char **names, size_t *n)
+/* The node at index v, once: its place in names is pos[v] - 1. */
+static void dot_node(const struct catalog *cat, int v, int *pos, const char **names, size_t *n)
 {
 	if (pos[v] == 0) {
-		names[*n] = db_val(res, v, 0);
+		names[*n] = cat->m[v].name;
 		pos[v] = (int)++*n;
 	}
 }
 
 /* The lineage as Graphviz DOT: the model in bold, its upstreams, its downstreams. */
-static int respond_dot(struct req *r, PGresult *res, const struct edges *es, int self,
-		       const struct lineage_entry *ul, size_t nu, const struct lineage_entry *dl,
-		       size_t nd)
+static int respond_dot(struct req *r, const struct catalog *cat, const struct edges *es,
+		       int self, const struct lineage_entry *ul, size_t nu,
+		       const struct lineage_entry *dl, size_t nd)
 {
-	size_t rows = (size_t)db_rows(res), n = 0, i, ne = 0;
+	size_t rows = cat->n, n = 0, i, ne = 0;
 	int *pos = arena_calloc(r->arena, rows + 1, sizeof(*pos));
 	const char **names = arena_calloc(r->arena, rows + 1, sizeof(*names)), *text;
 	struct dag_edge *e = arena_calloc(r->arena, es->n + 1, sizeof(*e));
 
 	if (pos == NULL || names == NULL || e == NULL)
 		return IL_ENOMEM;
-	dot_node(res, self, pos, names, &n);
+	dot_node(cat, self, pos, names, &n);
 	for (i = 0; i < nu; i++)
-		dot_node(res, ul[i].node, pos, names, &n);
+		dot_node(cat, ul[i].node, pos, names, &n);
 	for (i = 0; i < nd; i++)
-		dot_node(res, dl[i].node, pos, names, &n);
+		dot_node(cat, dl[i].node, pos, names, &n);
 	for (i = 0; i < es->n; i++)
 		if (pos[es->e[i].from] && pos[es->e[i].to])
 			e[ne++] = (struct dag_edge){ pos[es->e[i].from] - 1, pos[es->e[i].to] - 1 };
@@ -302,7 +304,8 @@ int api_models_lineage(struct req *r)
 	size_t nu = 0, nd = 0;
 	struct edges es;
 	struct dag d;
-	PGresult *res;
+	struct catalog cat;
+	struct db_model_node *m = NULL;
 	json_object *o, *nodes, *ups, *downs;
 	unsigned char *in;
 	int64_t depth;
@@ -310,19 +313,20 @@ int api_models_lineage(struct req *r)
 
 	if (read_lineage_query(r, &up, &down, &depth))
 		return 0;
-	if ((rc = db_model_graph(&res, r->db, r->arena, r->who.tenant_id)) < 0)
+	if ((rc = db_model_graph(&m, &cat.n, r->db, r->arena, r->who.tenant_id)) < 0)
 		return rc;
-	if ((self = find_row(res, name)) < 0) {
+	cat.m = m;
+	if ((self = find_model(&cat, name)) < 0) {
 		req_error(r, 404, "not_found", "model %.200s not found", name);
 		return 0;
 	}
-	if ((rc = catalog_dag(&d, &es, res, r->arena)) < 0 ||
+	if ((rc = catalog_dag(&d, &es, &cat, r->arena)) < 0 ||
 	    (up && (rc = dag_lineage(&ul, &nu, r->arena, &d, self, 0, (int)depth)) < 0) ||
 	    (down && (rc = dag_lineage(&dl, &nd, r->arena, &d, self, 1, (int)depth)) < 0))
 		return rc;
 	if (req_query(r, "format") != NULL && strcmp(req_query(r, "format"), "dot") == 0)
-		return respond_dot(r, res, &es, self, ul, nu, dl, nd);
-	in = arena_calloc(r->arena, (size_t)db_rows(res) + 1, 1);
+		return respond_dot(r, &cat, &es, self, ul, nu, dl, nd);
+	in = arena_calloc(r->arena, cat.n + 1, 1);
 	if (in == NULL)
 		return IL_ENOMEM;
 	in[self] = 1;
@@ -333,17 +337,17 @@ int api_models_lineage(struct req *r)
 	{
 		json_object *unused = json_object_new_array();
 
-		add_nodes(nodes, unused, in, res, &(struct lineage_entry){ self, 0 }, 1, "self");
+		add_nodes(nodes, unused, in, &cat, &(struct lineage_entry){ self, 0 }, 1, "self");
 		json_object_put(unused);
 	}
-	add_nodes(nodes, ups, in, res, ul, nu, "upstream");
-	add_nodes(nodes, downs, in, res, dl, nd, "downstream");
-	json_object_object_add(o, "model_name", json_object_new_string(db_val(res, self, 0)));
-	json_object_object_add(o, "model", json_object_new_string(db_val(res, self, 0)));
+	add_nodes(nodes, ups, in, &cat, ul, nu, "upstream");
+	add_nodes(nodes, downs, in, &cat, dl, nd, "downstream");
+	json_object_object_add(o, "model_name", json_object_new_string(cat.m[self].name));
+	json_object_object_add(o, "model", json_object_new_string(cat.m[self].name));
 	json_object_object_add(o, "upstream", ups);
 	json_object_object_add(o, "downstream", downs);
 	json_object_object_add(o, "nodes", nodes);
-	json_object_object_add(o, "edges", edges_within(res, &es, in));
+	json_object_object_add(o, "edges", edges_within(&cat, &es, in));
 	req_json(r, 200, o);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "core/project.h"
 #include "db/auth.h"
 #include "db/db.h"
+#include "db/environments.h"
 #include "db/models.h"
 #include "db/plans.h"
 #include "http/body.h"
@@ -66,12 +67,13 @@ static const char *check_date(const char *s)
 	return date_parse(s, &days) == 0 ? NULL : "must be a date written YYYY-MM-DD";
 }
 
-static const struct field generate_fields[] = {
-	{ "repo_path", FIELD_STRING, 1, PATH_MAX, 0, 0, NULL },
-	{ "base_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
-	{ "target_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
-	{ "environment", FIELD_STRING, 0, IL_MAX_IDENT, 0, 0, api_check_env_name },
-	{ "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
+enum { GEN_REPO_PATH, GEN_BASE, GEN_TARGET, GEN_ENV, GEN_AS_OF, GEN__MAX };
+static const struct field generate_fields[GEN__MAX] = {
+	[GEN_REPO_PATH] = { "repo_path", FIELD_STRING, 1, PATH_MAX, 0, 0, NULL },
+	[GEN_BASE] = { "base_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
+	[GEN_TARGET] = { "target_sha", FIELD_STRING, 1, 255, 0, 0, check_sha },
+	[GEN_ENV] = { "environment", FIELD_STRING, 0, IL_MAX_IDENT, 0, 0, api_check_env_name },
+	[GEN_AS_OF] = { "as_of", FIELD_STRING, 0, 10, 0, 0, check_date },
 };
 
 /*
@@ -136,19 +138,20 @@ static int resolve_commit(const char **sha, struct generate *g, struct req *r,
 
 static int read_inputs(struct generate *g, struct req *r)
 {
-	struct field_value v[5];
+	struct field_value v[GEN__MAX];
 	char today[IL_DATE_LEN + 1];
 	int rc, bad = 0;
 
-	if (body_read(r, generate_fields, 5, v))
+	if (body_read(r, generate_fields, GEN__MAX, v))
 		return 1;
 	memset(g, 0, sizeof(*g));
-	g->base_sha = v[1].str;
-	g->target_sha = v[2].str;
-	g->environment = v[3].present ? v[3].str : "dev";
+	g->base_sha = v[GEN_BASE].str;
+	g->target_sha = v[GEN_TARGET].str;
+	g->environment = v[GEN_ENV].present ? v[GEN_ENV].str : "dev";
 	date_format((long)(time(NULL) / 86400), today);
-	g->as_of = v[4].present ? v[4].str : arena_strdup(r->arena, today);
-	if ((rc = resolve_repo_path(g, r, v[0].str)) != 0 || (rc = open_repo(g, r)) != 0)
+	g->as_of = v[GEN_AS_OF].present ? v[GEN_AS_OF].str : arena_strdup(r->arena, today);
+	if ((rc = resolve_repo_path(g, r, v[GEN_REPO_PATH].str)) != 0 ||
+	    (rc = open_repo(g, r)) != 0)
 		return rc;
 	if ((rc = resolve_commit(&g->base_sha, g, r, "base_sha")) < 0 ||
 	    (bad = resolve_commit(&g->target_sha, g, r, "target_sha")) < 0)
@@ -318,7 +321,7 @@ int api_plans_generate(struct req *r)
 	}
 	if (rc < 0)
 		return rc;
-	if ((rc = billing_check_quota(r, BILLING_LIMIT_PLANS_PER_MONTH)) != 0 ||
+	if ((rc = api_check_quota(r, BILLING_LIMIT_PLANS_PER_MONTH)) != 0 ||
 	    (rc = load_projects(&g, r)) != 0 || (rc = build_plan(&g, r)) != 0)
 		return rc > 0 ? 0 : rc;
 	if ((rc = store_plan(&created, &g, r)) < 0)
@@ -329,7 +332,7 @@ int api_plans_generate(struct req *r)
 				     "applied")) < 0)
 		return rc;
 	if (created && ((rc = api_catalog_update(r, g.target, g.target_sha)) < 0 ||
-			(rc = billing_count_plan_generation(r)) < 0 ||
+			(rc = api_count_plan_generation(r)) < 0 ||
 			(rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 					      "plan_generated", "plan", g.plan->plan_id,
 					      NULL)) < 0))

@@ -17,20 +17,20 @@ static const char *const plan_statuses[] = {
 	"pending", "approved", "rejected", "applying", "applied", "failed"
 };
 
-static json_object *approvals_json(PGresult *res)
+static json_object *approvals_json(const struct db_approval *ap, size_t n)
 {
 	json_object *list = json_object_new_array();
-	int i;
+	size_t i;
 
-	for (i = 0; i < db_rows(res); i++) {
+	for (i = 0; i < n; i++) {
 		json_object *a = json_object_new_object();
 
-		json_object_object_add(a, "user", api_str(db_val(res, i, 0)));
-		json_object_object_add(a, "user_email", api_str(db_val(res, i, 1)));
-		json_object_object_add(a, "comment", api_str(db_val(res, i, 2)));
-		json_object_object_add(a, "at", api_str(db_val(res, i, 3)));
-		json_object_object_add(a, "timestamp", api_str(db_val(res, i, 3)));
-		json_object_object_add(a, "action", api_str(db_val(res, i, 4)));
+		json_object_object_add(a, "user", api_str(ap[i].user_id));
+		json_object_object_add(a, "user_email", api_str(ap[i].email));
+		json_object_object_add(a, "comment", api_str(ap[i].comment));
+		json_object_object_add(a, "at", api_str(ap[i].at));
+		json_object_object_add(a, "timestamp", api_str(ap[i].at));
+		json_object_object_add(a, "action", api_str(ap[i].action));
 		json_object_array_add(list, a);
 	}
 	return list;
@@ -88,28 +88,30 @@ static void add_advisory(json_object *plan, const char *stored_text)
 
 int api_plan_respond(struct req *r, const char *plan_id, int status)
 {
-	PGresult *p = NULL, *ap = NULL;
+	struct db_plan p;
+	struct db_approval *ap = NULL;
+	size_t n_ap = 0;
 	json_object *o;
-	int rc = db_plan_get(&p, r->db, r->arena, r->who.tenant_id, plan_id, 0);
+	int rc = db_plan_load(&p, r->db, r->arena, r->who.tenant_id, plan_id, 0);
 
 	if (rc == 0)
-		rc = db_plan_approvals(&ap, r->db, r->arena, r->who.tenant_id, plan_id);
+		rc = db_plan_approvals(&ap, &n_ap, r->db, r->arena, r->who.tenant_id, plan_id);
 	if (rc < 0)
 		return rc;
-	o = api_json_parse(db_val(p, 0, PLAN_TEXT));
+	o = api_json_parse(p.plan_text);
 	if (o == NULL)
 		return IL_ERR;
 	add_contract_counts(o);
-	json_object_object_add(o, "status", api_str(db_val(p, 0, PLAN_STATUS)));
+	json_object_object_add(o, "status", api_str(p.status));
 	/* every plan waits for its environment's approvals: none is auto-approved */
 	json_object_object_add(o, "auto_approved", json_object_new_boolean(0));
-	json_object_object_add(o, "created_at", api_str(db_val(p, 0, PLAN_CREATED_AT)));
-	json_object_object_add(o, "created_by", api_str(db_val(p, 0, PLAN_CREATED_BY)));
-	json_object_object_add(o, "approvals", approvals_json(ap));
+	json_object_object_add(o, "created_at", api_str(p.created_at));
+	json_object_object_add(o, "created_by", api_str(p.created_by));
+	json_object_object_add(o, "approvals", approvals_json(ap, n_ap));
 	json_object_object_add(o, "required_approvals",
-			       json_object_new_int((int)db_long(p, 0, PLAN_REQUIRED)));
-	add_advisory(o, db_val(p, 0, PLAN_ADVISORY));
-	json_object_object_add(o, "applied_at", api_str(db_val(p, 0, PLAN_APPLIED_AT)));
+			       json_object_new_int(p.required_approvals));
+	add_advisory(o, p.advisory);
+	json_object_object_add(o, "applied_at", api_str(p.applied_at));
 	req_json(r, status, o);
 	return 0;
 }
@@ -176,10 +178,10 @@ int api_plans_list(struct req *r)
 }
 
 /* Locks the plan and checks it may still be approved or rejected. */
-static int lock_for_review(PGresult **p, struct req *r, const char *id, const char *verb)
+static int lock_for_review(struct db_plan *p, struct req *r, const char *id, const char *verb)
 {
 	const char *status;
-	int rc = db_plan_get(p, r->db, r->arena, r->who.tenant_id, id, 1);
+	int rc = db_plan_load(p, r->db, r->arena, r->who.tenant_id, id, 1);
 
 	if (rc == IL_ENOTFOUND) {
 		req_error(r, 404, "not_found", "plan %s not found", id);
@@ -187,7 +189,7 @@ static int lock_for_review(PGresult **p, struct req *r, const char *id, const ch
 	}
 	if (rc < 0)
 		return rc;
-	status = db_val(*p, 0, PLAN_STATUS);
+	status = p->status;
 	if (strcmp(status, "pending") != 0 && strcmp(status, "approved") != 0) {
 		req_error(r, 409, "invalid_state", "plan %s is %s and can no longer be %s", id,
 			  status, verb);
@@ -196,8 +198,9 @@ static int lock_for_review(PGresult **p, struct req *r, const char *id, const ch
 	return 0;
 }
 
-static const struct field approve_fields[] = {
-	{ "comment", FIELD_STRING, 0, 2000, 0, 0, NULL },
+enum { APPROVE_COMMENT, APPROVE__MAX };
+static const struct field approve_fields[APPROVE__MAX] = {
+	[APPROVE_COMMENT] = { "comment", FIELD_STRING, 0, 2000, 0, 0, NULL },
 };
 
 /*
@@ -208,25 +211,25 @@ static const struct field approve_fields[] = {
  */
 int api_plans_approve(struct req *r)
 {
-	struct field_value v[1];
+	struct field_value v[APPROVE__MAX];
 	const char *id = plan_param(r);
-	PGresult *p;
-	int rc, n = 0, self_ok;
+	struct db_plan p;
+	int rc, n = 0;
 
-	if (id == NULL || body_read(r, approve_fields, 1, v))
+	if (id == NULL || body_read(r, approve_fields, APPROVE__MAX, v))
 		return 0;
 	if ((rc = lock_for_review(&p, r, id, "approved")) != 0)
 		return rc > 0 ? 0 : rc;
-	self_ok = strcmp(db_val(p, 0, PLAN_SELF_OK), "t") == 0;
 	rc = db_plan_add_approval(r->db, r->arena, r->who.tenant_id, id, r->who.user_id,
-				  "approved", v[0].str);
+				  "approved", v[APPROVE_COMMENT].str);
 	if (rc == IL_ECONFLICT) {
 		req_error(r, 409, "already_approved", "you have already approved plan %s", id);
 		return 0;
 	}
 	if (rc == 0)
-		rc = db_plan_count_approvals(&n, r->db, r->arena, r->who.tenant_id, id, self_ok);
-	if (rc == 0 && n >= (int)db_long(p, 0, PLAN_REQUIRED))
+		rc = db_plan_count_approvals(&n, r->db, r->arena, r->who.tenant_id, id,
+					     p.allow_self_approval);
+	if (rc == 0 && n >= p.required_approvals)
 		rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, id, "approved");
 	if (rc == 0)
 		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
@@ -234,8 +237,9 @@ int api_plans_approve(struct req *r)
 	return rc < 0 ? rc : api_plan_respond(r, id, 200);
 }
 
-static const struct field reject_fields[] = {
-	{ "reason", FIELD_STRING, 1, 2000, 0, 0, NULL },
+enum { REJECT_REASON, REJECT__MAX };
+static const struct field reject_fields[REJECT__MAX] = {
+	[REJECT_REASON] = { "reason", FIELD_STRING, 1, 2000, 0, 0, NULL },
 };
 
 /*
@@ -244,17 +248,17 @@ static const struct field reject_fields[] = {
  */
 int api_plans_reject(struct req *r)
 {
-	struct field_value v[1];
+	struct field_value v[REJECT__MAX];
 	const char *id = plan_param(r);
-	PGresult *p;
+	struct db_plan p;
 	int rc;
 
-	if (id == NULL || body_read(r, reject_fields, 1, v))
+	if (id == NULL || body_read(r, reject_fields, REJECT__MAX, v))
 		return 0;
 	if ((rc = lock_for_review(&p, r, id, "rejected")) != 0)
 		return rc > 0 ? 0 : rc;
 	if ((rc = db_plan_add_approval(r->db, r->arena, r->who.tenant_id, id, r->who.user_id,
-				       "rejected", v[0].str)) == 0 &&
+				       "rejected", v[REJECT_REASON].str)) == 0 &&
 	    (rc = db_plan_set_status(r->db, r->arena, r->who.tenant_id, id, "rejected")) == 0)
 		rc = db_audit_append(r->db, r->arena, r->who.tenant_id, r->who.email,
 				     "plan_rejected", "plan", id, NULL);

@@ -59,7 +59,7 @@ static const char *step_models(struct apply *ap)
 	struct strbuf sb;
 	size_t i;
 
-	strbuf_init(&sb, ap->c->arena, 1 << 24);
+	strbuf_init(&sb, ap->c->arena, IL_MAX_RESPONSE_TEXT);
 	strbuf_addc(&sb, '{');
 	for (i = 0; i < json_object_array_length(steps); i++)
 		strbuf_addf(&sb, "%s%s", i ? "," : "",

@@ -5,6 +5,7 @@
 #include <json-c/json.h>
 
 #include "apply/apply.h"
+#include "db/environments.h"
 #include "db/rows.h"
 #include "db/plans.h"
 #include "exec/exec.h"

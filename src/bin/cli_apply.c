@@ -9,6 +9,7 @@
 #include "bin/cli_remote.h"
 #include "bin/cli_render.h"
 #include "util/arena.h"
+#include "util/limits.h"
 #include "util/strbuf.h"
 
 #define POLL_INTERVAL_S 0.25
@@ -213,7 +214,7 @@ static int earlier_runs(struct progress *p)
 	size_t got = PAGE, i;
 	int page;
 
-	strbuf_init(&p->before, p->rm->a, 1 << 24);
+	strbuf_init(&p->before, p->rm->a, IL_MAX_RESPONSE_TEXT);
 	strbuf_adds(&p->before, ",");
 	for (page = 0; page < 100 && got == PAGE; page++) {
 		json_object *reply, *items;

@@ -110,7 +110,8 @@ static int tenant_id_ok(const char *s)
 	if (strlen(s) != 36)
 		return 0;
 	for (i = 0; i < 36; i++)
-		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
+		if (i == 8 || i == 13 || i == 18 || i == 23 ? s[i] != '-'
+							      : !isxdigit((unsigned char)s[i]))
 			return 0;
 	return 1;
 }
@@ -162,7 +163,8 @@ static int user_add(struct session *s, const struct user_args *ua)
 	rc = db_user_create(&id, &s->db, s->a, ua->tenant, ua->email,
 			    ua->name ? ua->name : ua->email, hash, ua->role);
 	if (rc == 0)
-		rc = db_audit_append(&s->db, s->a, ua->tenant, "cli", "user_added", "user", id, NULL);
+		rc = db_audit_append(&s->db, s->a, ua->tenant, "cli", "user_added", "user", id,
+				     NULL);
 	if (report("add", rc))
 		return 1;
 	if (ua->json)

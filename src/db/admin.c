@@ -157,7 +157,8 @@ int db_audit_verify(long long *checked, const char **bad_id, const char **why,
 			return IL_ESTALE;
 		}
 		if (strcmp(db_val(res, i, 9), prev) != 0) {
-			*why = "prev_hash does not match the previous row (a row was removed or reordered)";
+			*why = "prev_hash does not match the previous row"
+			       " (a row was removed or reordered)";
 			return IL_ESTALE;
 		}
 		if (text == NULL)

@@ -1,6 +1,7 @@
 /* db.c: one libpq connection per process, parameterised queries, tenant transactions */
 #include "db/db.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/parse.h"
 
 void db_init(struct db *db, const char *dsn)
 {
@@ -860,9 +862,9 @@ const char *db_val(const PGresult *res, int row, int col)
 
 long db_long(const PGresult *res, int row, int col)
 {
-	const char *v = db_val(res, row, col);
+	int64_t n = 0;
 
-	return v != NULL ? strtol(v, NULL, 10) : 0;
+	return parse_i64(db_val(res, row, col), LONG_MIN, LONG_MAX, &n) == 0 ? (long)n : 0;
 }
 
 int db_rows(const PGresult *res)

@@ -1,6 +1,7 @@
 /* environments.c (db): environments, their sealed connections, warehouse roles */
 #include "db/environments.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -8,6 +9,7 @@
 #include "db/json_text.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strbuf.h"
 
 /*
@@ -86,6 +88,36 @@ int db_env_json(const char **json, long *step_timeout, struct db *db, struct are
 		return rc;
 	*step_timeout = db_long(res, 0, 0);
 	*json = db_val(res, 0, 1);
+	return 0;
+}
+
+int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
+	       const char *name)
+{
+	static const char sql[] =
+		"SELECT id, name, executor, catalog, schema_prefix, required_approvals,"
+		" allow_self_approval, version, step_timeout_seconds FROM environments"
+		" WHERE tenant_id = $1 AND name = $2";
+	const char *p[2] = { tenant_id, name };
+	PGresult *res;
+	int64_t required = 0, version = 0;
+	int rc = db_exec_one(&res, db, a, sql, 2, p);
+
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	if (parse_i64(db_val(res, 0, 5), 0, INT_MAX, &required) < 0 ||
+	    parse_i64(db_val(res, 0, 7), 0, INT_MAX, &version) < 0)
+		return IL_ERR;
+	out->id = db_val(res, 0, 0);
+	out->name = db_val(res, 0, 1);
+	out->executor = db_val(res, 0, 2);
+	out->catalog = db_val(res, 0, 3);
+	out->schema_prefix = db_val(res, 0, 4);
+	out->required_approvals = (int)required;
+	out->allow_self_approval = strcmp(db_val(res, 0, 6), "t") == 0;
+	out->version = (int)version;
+	out->step_timeout_seconds = db_long(res, 0, 8);
 	return 0;
 }
 

@@ -17,6 +17,23 @@ struct db_env_new {
 	long step_timeout_seconds;       /* 0: the server's step_timeout_seconds */
 };
 
+/* An environment as plans and apply see it. */
+struct db_env {
+	const char *id;
+	const char *name;
+	const char *executor;
+	const char *catalog;
+	const char *schema_prefix;
+	int required_approvals;
+	int allow_self_approval;
+	int version;
+	long step_timeout_seconds;    /* 0: the server's step_timeout_seconds */
+};
+
+/* The tenant's environment by name; IL_ENOTFOUND. */
+int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
+	       const char *name);
+
 /*
  * Rows (step_timeout_seconds or NULL, JSON text): each environment as JSON
  * text (ours and the reference's fields, never the connection), by name. The

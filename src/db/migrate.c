@@ -197,7 +197,8 @@ static int apply_pending(struct db *db, struct arena *a, const struct migration 
 			continue;
 		}
 		if (apply_one(db, a, &m[i]) < 0) {
-			snprintf(err, errlen, "migration %s failed (see the log); nothing of it was applied",
+			snprintf(err, errlen,
+				 "migration %s failed (see the log); nothing of it was applied",
 				 m[i].name);
 			return -1;
 		}

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db/db.h"
 #include "db/json_text.h"
@@ -108,7 +109,7 @@ int db_model_list(const char **json, size_t *len, long long *total, struct db *d
 	    (rc = db_json_rows_array(json, len, a, page)) < 0)
 		return rc;
 	if (db_rows(page) > 0) {
-		*total = strtoll(db_val(page, 0, 1), NULL, 10);
+		*total = db_long(page, 0, 1);
 		return 0;
 	}
 	/* an empty first page means no rows at all: no count needed */
@@ -119,7 +120,7 @@ int db_model_list(const char **json, size_t *len, long long *total, struct db *d
 	/* a page past the end still reports the total */
 	rc = db_exec(&res, db, a, cq, 5, p);
 	if (rc == 0)
-		*total = strtoll(db_val(res, 0, 0), NULL, 10);
+		*total = db_long(res, 0, 0);
 	return rc;
 }
 
@@ -147,12 +148,53 @@ int db_model_detail(const char **json, struct db *db, struct arena *a, const cha
 	return rc;
 }
 
-int db_model_graph(PGresult **out, struct db *db, struct arena *a, const char *tenant_id)
+static int by_node_name(const void *x, const void *y)
+{
+	return strcmp(((const struct db_model_node *)x)->name,
+		      ((const struct db_model_node *)y)->name);
+}
+
+/* One node per name: rows of one model are adjacent, its upstreams in stored order. */
+static int graph_nodes(struct db_model_node **out, size_t *n, struct arena *a,
+		       const PGresult *res)
+{
+	size_t rows = (size_t)db_rows(res), i, k = 0;
+	const char **ups = arena_calloc(a, rows + 1, sizeof(*ups));
+
+	*n = 0;
+	if ((*out = arena_calloc(a, rows + 1, sizeof(**out))) == NULL || ups == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < rows; i++) {
+		const char *name = db_val(res, (int)i, 0), *up = db_val(res, (int)i, 2);
+		struct db_model_node *m = &(*out)[k > 0 ? k - 1 : 0];
+
+		if (k == 0 || strcmp(m->name, name) != 0) {
+			m = &(*out)[k++];
+			m->name = name;
+			m->kind = db_val(res, (int)i, 1);
+			m->upstream = &ups[i];
+		}
+		if (up != NULL)
+			m->upstream[m->n_upstream++] = up;
+	}
+	/* the database's collation need not be strcmp's: the callers binary-search */
+	qsort(*out, k, sizeof(**out), by_node_name);
+	*n = k;
+	return 0;
+}
+
+int db_model_graph(struct db_model_node **out, size_t *n, struct db *db, struct arena *a,
+		   const char *tenant_id)
 {
 	static const char sql[] =
-		"SELECT name, kind, array_to_json(dependencies)::text FROM models"
-		" WHERE tenant_id = $1 ORDER BY name";
+		"SELECT m.name, m.kind, d.name FROM models m"
+		" LEFT JOIN LATERAL unnest(m.dependencies) WITH ORDINALITY d(name, n) ON true"
+		" WHERE m.tenant_id = $1 ORDER BY m.name, d.n";
 	const char *p[1] = { tenant_id };
+	PGresult *res = NULL;
+	int rc = db_exec(&res, db, a, sql, 1, p);
 
-	return db_exec(out, db, a, sql, 1, p);
+	*out = NULL;
+	*n = 0;
+	return rc < 0 ? rc : graph_nodes(out, n, a, res);
 }

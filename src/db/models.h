@@ -2,7 +2,7 @@
 #ifndef IL_DB_MODELS_H
 #define IL_DB_MODELS_H
 
-#include <libpq-fe.h>
+#include <stddef.h>
 
 struct arena;
 struct db;
@@ -29,7 +29,14 @@ int db_model_list(const char **json, size_t *len, long long *total, struct db *d
  */
 int db_model_detail(const char **json, struct db *db, struct arena *a, const char *tenant_id,
 		    const char *name);
-/* Rows (name, kind, dependencies as a JSON array text) of the whole catalog, by name. */
-int db_model_graph(PGresult **out, struct db *db, struct arena *a, const char *tenant_id);
+/* One catalog entry as the lineage graph sees it. */
+struct db_model_node {
+	const char *name, *kind;
+	const char **upstream;        /* its dependencies' names, in stored order */
+	size_t n_upstream;
+};
+/* The whole catalog, sorted by name (strcmp order), *n entries. */
+int db_model_graph(struct db_model_node **out, size_t *n, struct db *db, struct arena *a,
+		   const char *tenant_id);
 
 #endif

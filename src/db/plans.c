@@ -1,4 +1,4 @@
-/* plans.c (db): environments as plans see them, plans, approvals, planner state */
+/* plans.c (db): plans, approvals, planner state */
 #include "db/plans.h"
 
 #include <limits.h>
@@ -13,36 +13,6 @@
 #include "util/error.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
-
-int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
-	       const char *name)
-{
-	static const char sql[] =
-		"SELECT id, name, executor, catalog, schema_prefix, required_approvals,"
-		" allow_self_approval, version, step_timeout_seconds FROM environments"
-		" WHERE tenant_id = $1 AND name = $2";
-	const char *p[2] = { tenant_id, name };
-	PGresult *res;
-	int64_t required = 0, version = 0;
-	int rc = db_exec_one(&res, db, a, sql, 2, p);
-
-	memset(out, 0, sizeof(*out));
-	if (rc < 0)
-		return rc;
-	if (parse_i64(db_val(res, 0, 5), 0, INT_MAX, &required) < 0 ||
-	    parse_i64(db_val(res, 0, 7), 0, INT_MAX, &version) < 0)
-		return IL_ERR;
-	out->id = db_val(res, 0, 0);
-	out->name = db_val(res, 0, 1);
-	out->executor = db_val(res, 0, 2);
-	out->catalog = db_val(res, 0, 3);
-	out->schema_prefix = db_val(res, 0, 4);
-	out->required_approvals = (int)required;
-	out->allow_self_approval = strcmp(db_val(res, 0, 6), "t") == 0;
-	out->version = (int)version;
-	out->step_timeout_seconds = db_long(res, 0, 8);
-	return 0;
-}
 
 static int state_watermarks(struct plan_inputs *in, struct db *db, struct arena *a,
 			    const char *tenant_id, const char *env)
@@ -177,21 +147,69 @@ int db_plan_model_hashes(const char **out, struct db *db, struct arena *a,
 	" FROM plans p LEFT JOIN users u ON u.id = p.created_by" \
 	" LEFT JOIN environments e ON e.tenant_id = p.tenant_id AND e.name = p.environment"
 
-int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
-		const char *plan_id, int for_update)
+/* Columns of PLAN_COLUMNS, in order. */
+enum plan_col {
+	PLAN_ID, PLAN_ENV, PLAN_STATUS, PLAN_BASE, PLAN_TARGET, PLAN_STEPS,
+	PLAN_COST, PLAN_CHANGED, PLAN_CREATED_AT, PLAN_CREATED_BY, PLAN_APPLIED_AT,
+	PLAN_TEXT, PLAN_ADVISORY, PLAN_REQUIRED, PLAN_SELF_OK, PLAN_CREATED_BY_ID,
+	PLAN_ENV_VERSION, PLAN_STATE_DIGEST, PLAN_AS_OF, PLAN_REPO_PATH
+};
+
+/* The row of PLAN_COLUMNS at 0 into out. */
+static int plan_from_row(struct db_plan *out, const PGresult *res)
+{
+	int64_t required = 0, version = 0;
+
+	if (parse_i64(db_val(res, 0, PLAN_REQUIRED), 0, INT_MAX, &required) < 0 ||
+	    parse_i64(db_val(res, 0, PLAN_ENV_VERSION), INT_MIN, INT_MAX, &version) < 0)
+		return IL_ERR;
+	out->plan_id = db_val(res, 0, PLAN_ID);
+	out->environment = db_val(res, 0, PLAN_ENV);
+	out->status = db_val(res, 0, PLAN_STATUS);
+	out->base_sha = db_val(res, 0, PLAN_BASE);
+	out->target_sha = db_val(res, 0, PLAN_TARGET);
+	out->plan_text = db_val(res, 0, PLAN_TEXT);
+	out->state_digest = db_val(res, 0, PLAN_STATE_DIGEST);
+	out->repo_path = db_val(res, 0, PLAN_REPO_PATH);
+	out->env_version = (int)version;
+	out->created_at = db_val(res, 0, PLAN_CREATED_AT);
+	out->created_by = db_val(res, 0, PLAN_CREATED_BY);
+	out->applied_at = db_val(res, 0, PLAN_APPLIED_AT);
+	out->advisory = db_val(res, 0, PLAN_ADVISORY);
+	out->required_approvals = (int)required;
+	out->allow_self_approval = strcmp(db_val(res, 0, PLAN_SELF_OK), "t") == 0;
+	return 0;
+}
+
+int db_plan_load(struct db_plan *out, struct db *db, struct arena *a, const char *tenant_id,
+		 const char *plan_id, int for_update)
 {
 	static const char sql[] = "SELECT " PLAN_COLUMNS PLAN_FROM
 		" WHERE p.tenant_id = $1 AND p.plan_id = $2";
 	static const char sql_lock[] = "SELECT " PLAN_COLUMNS PLAN_FROM
 		" WHERE p.tenant_id = $1 AND p.plan_id = $2 FOR UPDATE OF p";
 	const char *p[2] = { tenant_id, plan_id };
-	int rc = db_exec(out, db, a, for_update ? sql_lock : sql, 2, p);
+	PGresult *res = NULL;
+	int rc = db_exec(&res, db, a, for_update ? sql_lock : sql, 2, p);
 
-	if (rc == 0 && db_rows(*out) != 1)
+	memset(out, 0, sizeof(*out));
+	if (rc < 0)
+		return rc;
+	if (db_rows(res) != 1)
 		return IL_ENOTFOUND;
-	return rc;
+	return plan_from_row(out, res);
 }
 
+/*
+ * Columns of db_plan_list's query: what a list item shows, the plan's
+ * summary.models_changed (a JSON array text) and its length (NULL when it is
+ * not an array), and the total.
+ */
+enum db_plan_list_col {
+	PLAN_LIST_ID, PLAN_LIST_ENV, PLAN_LIST_STATUS, PLAN_LIST_BASE, PLAN_LIST_TARGET,
+	PLAN_LIST_STEPS, PLAN_LIST_COST, PLAN_LIST_CREATED_AT, PLAN_LIST_CREATED_BY,
+	PLAN_LIST_MODELS_CHANGED, PLAN_LIST_MODELS_CHANGED_COUNT, PLAN_LIST_TOTAL
+};
 /* A cost written the way plan JSON writes it (0.000013, never 1.3e-05). */
 static void add_cost(struct strbuf *sb, const char *text)
 {
@@ -283,7 +301,7 @@ int db_plan_list(const char **json, size_t *len, long long *total, struct db *db
 	    (rc = plan_items(json, len, a, page)) < 0)
 		return rc;
 	if (db_rows(page) > 0) {
-		*total = strtoll(db_val(page, 0, PLAN_LIST_TOTAL), NULL, 10);
+		*total = db_long(page, 0, PLAN_LIST_TOTAL);
 		return 0;
 	}
 	/* an empty first page means no rows at all: no count needed */
@@ -294,20 +312,38 @@ int db_plan_list(const char **json, size_t *len, long long *total, struct db *db
 	/* a page past the end still reports the total */
 	rc = db_exec(&res, db, a, count_sql, 3, p);
 	if (rc == 0)
-		*total = strtoll(db_val(res, 0, 0), NULL, 10);
+		*total = db_long(res, 0, 0);
 	return rc;
 }
 
-int db_plan_approvals(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
-		      const char *plan_id)
+int db_plan_approvals(struct db_approval **out, size_t *n, struct db *db, struct arena *a,
+		      const char *tenant_id, const char *plan_id)
 {
 	static const char sql[] =
 		"SELECT pa.user_id, u.email, pa.comment, iso8601(pa.created_at), pa.action"
 		" FROM plan_approvals pa LEFT JOIN users u ON u.id = pa.user_id"
 		" WHERE pa.tenant_id = $1 AND pa.plan_id = $2 ORDER BY pa.created_at, pa.id";
 	const char *p[2] = { tenant_id, plan_id };
+	PGresult *res = NULL;
+	int i, rc = db_exec(&res, db, a, sql, 2, p);
 
-	return db_exec(out, db, a, sql, 2, p);
+	*out = NULL;
+	*n = 0;
+	if (rc < 0)
+		return rc;
+	if ((*out = arena_calloc(a, (size_t)db_rows(res) + 1, sizeof(**out))) == NULL)
+		return IL_ENOMEM;
+	for (i = 0; i < db_rows(res); i++) {
+		struct db_approval *ap = &(*out)[i];
+
+		ap->user_id = db_val(res, i, 0);
+		ap->email = db_val(res, i, 1);
+		ap->comment = db_val(res, i, 2);
+		ap->at = db_val(res, i, 3);
+		ap->action = db_val(res, i, 4);
+	}
+	*n = (size_t)db_rows(res);
+	return 0;
 }
 
 int db_plan_add_approval(struct db *db, struct arena *a, const char *tenant_id,
@@ -359,6 +395,16 @@ int db_plan_set_advisory(struct db *db, struct arena *a, const char *tenant_id,
 	static const char sql[] =
 		"UPDATE plans SET advisory = $3::jsonb WHERE tenant_id = $1 AND plan_id = $2";
 	const char *p[3] = { tenant_id, plan_id, advisory_json };
+
+	return db_exec(NULL, db, a, sql, 3, p);
+}
+
+int db_plan_set_digest(struct db *db, struct arena *a, const char *tenant_id,
+		       const char *plan_id, const char *digest)
+{
+	static const char sql[] =
+		"UPDATE plans SET state_digest = $3 WHERE tenant_id = $1 AND plan_id = $2";
+	const char *p[3] = { tenant_id, plan_id, digest };
 
 	return db_exec(NULL, db, a, sql, 3, p);
 }

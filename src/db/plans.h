@@ -1,28 +1,12 @@
-/* plans.h (db): environments as plans see them, plans, approvals, planner state */
+/* plans.h (db): plans, approvals, planner state */
 #ifndef IL_DB_PLANS_H
 #define IL_DB_PLANS_H
 
-#include <libpq-fe.h>
+#include <stddef.h>
 
 struct arena;
 struct db;
 struct plan_inputs;
-
-struct db_env {
-	const char *id;
-	const char *name;
-	const char *executor;
-	const char *catalog;
-	const char *schema_prefix;
-	int required_approvals;
-	int allow_self_approval;
-	int version;
-	long step_timeout_seconds;    /* 0: the server's step_timeout_seconds */
-};
-
-/* The tenant's environment by name; IL_ENOTFOUND. */
-int db_env_get(struct db_env *out, struct db *db, struct arena *a, const char *tenant_id,
-	       const char *name);
 
 /* The planner's inputs from the environment's state: its watermarks (by
  * model name) and the last 10 successful runtimes of each model. */
@@ -56,29 +40,27 @@ int db_plan_insert(int *created, struct db *db, struct arena *a, const char *ten
 int db_plan_model_hashes(const char **out, struct db *db, struct arena *a,
 			 const char *tenant_id, const char *plan_id);
 
-/*
- * Columns of db_plan_get and db_plan_list rows, in order. Strings borrowed
- * from the result.
- */
-enum db_plan_col {
-	PLAN_ID, PLAN_ENV, PLAN_STATUS, PLAN_BASE, PLAN_TARGET, PLAN_STEPS,
-	PLAN_COST, PLAN_CHANGED, PLAN_CREATED_AT, PLAN_CREATED_BY, PLAN_APPLIED_AT,
-	PLAN_TEXT, PLAN_ADVISORY, PLAN_REQUIRED, PLAN_SELF_OK, PLAN_CREATED_BY_ID,
-	PLAN_ENV_VERSION, PLAN_STATE_DIGEST, PLAN_AS_OF, PLAN_REPO_PATH, PLAN_NCOLS
+/* A plan as its reviewers, apply, its preview and augment read it; strings live until the
+ * arena resets, NULL for SQL NULL. */
+struct db_plan {
+	const char *plan_id;
+	const char *environment;
+	const char *status;           /* pending, approved, applying, applied, failed, rejected */
+	const char *base_sha, *target_sha;
+	const char *plan_text;        /* the plan JSON */
+	const char *state_digest;     /* of the watermarks when it was made */
+	const char *repo_path;        /* as generate resolved it */
+	int env_version;              /* of the environment when it was made */
+	const char *created_at, *created_by;   /* ISO 8601; the author's email */
+	const char *applied_at;
+	const char *advisory;         /* JSON object text, NULL before any augment */
+	int required_approvals;       /* the environment's (1 without one) */
+	int allow_self_approval;      /* the environment's (1 without one) */
 };
+
 /* One plan (optionally locked FOR UPDATE); IL_ENOTFOUND. */
-int db_plan_get(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
-		const char *plan_id, int for_update);
-/*
- * Columns of the list query: what a list item shows, the plan's
- * summary.models_changed (a JSON array text) and its length (NULL when it is
- * not an array), and the total.
- */
-enum db_plan_list_col {
-	PLAN_LIST_ID, PLAN_LIST_ENV, PLAN_LIST_STATUS, PLAN_LIST_BASE, PLAN_LIST_TARGET,
-	PLAN_LIST_STEPS, PLAN_LIST_COST, PLAN_LIST_CREATED_AT, PLAN_LIST_CREATED_BY,
-	PLAN_LIST_MODELS_CHANGED, PLAN_LIST_MODELS_CHANGED_COUNT, PLAN_LIST_TOTAL
-};
+int db_plan_load(struct db_plan *out, struct db *db, struct arena *a, const char *tenant_id,
+		 const char *plan_id, int for_update);
 /*
  * A page of plans, newest first, filtered by environment/status when not
  * NULL, as the JSON array text the API sends; *total counts every match.
@@ -86,9 +68,15 @@ enum db_plan_list_col {
 int db_plan_list(const char **json, size_t *len, long long *total, struct db *db,
 		 struct arena *a, const char *tenant_id, const char *env, const char *status,
 		 long long limit, long long offset);
-/* Rows (user_id, email, comment, at, action) in order. */
-int db_plan_approvals(PGresult **out, struct db *db, struct arena *a, const char *tenant_id,
-		      const char *plan_id);
+/* One approval or rejection of a plan. */
+struct db_approval {
+	const char *user_id, *email, *comment;
+	const char *at;               /* ISO 8601 */
+	const char *action;           /* approved, rejected */
+};
+/* The plan's approvals and rejections in order, *n of them. */
+int db_plan_approvals(struct db_approval **out, size_t *n, struct db *db, struct arena *a,
+		      const char *tenant_id, const char *plan_id);
 /* IL_ECONFLICT when this user already approved. */
 int db_plan_add_approval(struct db *db, struct arena *a, const char *tenant_id,
 			 const char *plan_id, const char *user_id, const char *action,
@@ -98,6 +86,10 @@ int db_plan_count_approvals(int *count, struct db *db, struct arena *a, const ch
 			    const char *plan_id, int count_author);
 int db_plan_set_status(struct db *db, struct arena *a, const char *tenant_id,
 		       const char *plan_id, const char *status);
+
+/* Records the plan's state digest after its own runs moved the watermarks. */
+int db_plan_set_digest(struct db *db, struct arena *a, const char *tenant_id,
+		       const char *plan_id, const char *digest);
 
 /* Stores the plan's advisory (a JSON object text) beside the plan, never in it. */
 int db_plan_set_advisory(struct db *db, struct arena *a, const char *tenant_id,

@@ -1,4 +1,4 @@
-/* rows.c (db): the rows of plans and runs the workflows read, copied out of their PGresults */
+/* rows.c (db): the rows of runs the workflows read, copied out of their PGresults */
 #include <string.h>
 
 #include "db/rows.h"
@@ -8,27 +8,6 @@
 #include "util/arena.h"
 #include "util/error.h"
 #include "util/parse.h"
-
-int db_plan_load(struct db_plan *out, struct db *db, struct arena *a, const char *tenant_id,
-		 const char *plan_id, int for_update)
-{
-	PGresult *res = NULL;
-	int rc = db_plan_get(&res, db, a, tenant_id, plan_id, for_update);
-
-	memset(out, 0, sizeof(*out));
-	if (rc < 0)
-		return rc;
-	out->plan_id = db_val(res, 0, PLAN_ID);
-	out->environment = db_val(res, 0, PLAN_ENV);
-	out->status = db_val(res, 0, PLAN_STATUS);
-	out->base_sha = db_val(res, 0, PLAN_BASE);
-	out->target_sha = db_val(res, 0, PLAN_TARGET);
-	out->plan_text = db_val(res, 0, PLAN_TEXT);
-	out->state_digest = db_val(res, 0, PLAN_STATE_DIGEST);
-	out->repo_path = db_val(res, 0, PLAN_REPO_PATH);
-	out->env_version = (int)db_long(res, 0, PLAN_ENV_VERSION);
-	return 0;
-}
 
 int db_plan_step_statuses(struct db_step_status **out, size_t *n, struct db *db,
 			  struct arena *a, const char *tenant_id, const char *plan_id)

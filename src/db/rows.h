@@ -1,27 +1,13 @@
-/* rows.h (db): typed rows of plans and runs for the workflows below the handlers */
+/* rows.h (db): typed rows of runs for the workflows below the handlers (plans: db/plans.h) */
 #ifndef IL_DB_ROWS_H
 #define IL_DB_ROWS_H
 
 #include <stddef.h>
 
+#include "db/plans.h"
+
 struct arena;
 struct db;
-
-/* What apply, its preview and augment read of a plan; strings live until the arena resets. */
-struct db_plan {
-	const char *plan_id;
-	const char *environment;
-	const char *status;           /* pending, approved, applying, applied, failed, rejected */
-	const char *base_sha, *target_sha;
-	const char *plan_text;        /* the plan JSON */
-	const char *state_digest;     /* of the watermarks when it was made */
-	const char *repo_path;        /* as generate resolved it */
-	int env_version;              /* of the environment when it was made */
-};
-
-/* One plan (optionally locked FOR UPDATE); IL_ENOTFOUND. */
-int db_plan_load(struct db_plan *out, struct db *db, struct arena *a, const char *tenant_id,
-		 const char *plan_id, int for_update);
 
 /* The latest run of one step of a plan. */
 struct db_step_status {

@@ -15,7 +15,8 @@ int db_run_start(const char **run_id, struct db *db, struct arena *a, const char
 {
 	static const char sql[] =
 		"INSERT INTO runs (tenant_id, plan_id, step_id, model_name, environment, status,"
-		" run_type, input_range_start, input_range_end, executor, error_message, finished_at)"
+		" run_type, input_range_start, input_range_end, executor, error_message,"
+		" finished_at)"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
 		" CASE WHEN $6 = $12 THEN NULL ELSE now() END) RETURNING run_id";
 	const char *p[12] = { tenant_id, n->plan_id, n->step_id, n->model, n->environment,
@@ -95,7 +96,7 @@ int db_run_list(const char **json, size_t *len, long long *total, struct db *db,
 	    (rc = db_json_rows_array(json, len, a, page)) < 0)
 		return rc;
 	if (db_rows(page) > 0) {
-		*total = strtoll(db_val(page, 0, 1), NULL, 10);
+		*total = db_long(page, 0, 1);
 		return 0;
 	}
 	/* an empty first page means no rows at all: no count needed */
@@ -106,7 +107,7 @@ int db_run_list(const char **json, size_t *len, long long *total, struct db *db,
 	/* a page past the end still reports the total */
 	rc = db_exec(&res, db, a, count_sql, 4, p);
 	if (rc == 0)
-		*total = strtoll(db_val(res, 0, 0), NULL, 10);
+		*total = db_long(res, 0, 0);
 	return rc;
 }
 
@@ -154,16 +155,6 @@ int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,
 	const char *p[5] = { tenant_id, env, model, start, end };
 
 	return db_exec(NULL, db, a, sql, 5, p);
-}
-
-int db_plan_set_digest(struct db *db, struct arena *a, const char *tenant_id,
-		       const char *plan_id, const char *digest)
-{
-	static const char sql[] =
-		"UPDATE plans SET state_digest = $3 WHERE tenant_id = $1 AND plan_id = $2";
-	const char *p[3] = { tenant_id, plan_id, digest };
-
-	return db_exec(NULL, db, a, sql, 3, p);
 }
 
 const char *db_apply_lock_key(struct arena *a, const char *tenant_id, const char *plan_id)

@@ -101,8 +101,5 @@ int db_apply_end_plan_runs(struct db *db, struct arena *a, const char *tenant_id
 /* The model's watermark now ends at end (and starts no later than start). */
 int db_watermark_advance(struct db *db, struct arena *a, const char *tenant_id,
 			 const char *env, const char *model, const char *start, const char *end);
-/* Records the plan's state digest after its own runs moved the watermarks. */
-int db_plan_set_digest(struct db *db, struct arena *a, const char *tenant_id,
-		       const char *plan_id, const char *digest);
 
 #endif

@@ -48,7 +48,8 @@ static int add_merge_on(struct strbuf *sb, struct arena *a, const char *keys)
 			return IL_ENOMEM;
 		if (!exec_ident_ok(name))
 			return IL_EINVALID;
-		strbuf_addf(sb, "%s target.`%s` = source.`%s`", first ? "\nON" : " AND", name, name);
+		strbuf_addf(sb, "%s target.`%s` = source.`%s`", first ? "\nON" : " AND", name,
+			    name);
 		first = 0;
 		p += strcspn(p, ",");
 		if (*p++ == '\0')
@@ -74,7 +75,8 @@ static int incremental_sql(const char **out, struct arena *a, const struct exec_
 		strbuf_addf(&sb, "MERGE INTO %s AS target\nUSING (\n%s\n) AS source", target, body);
 		if ((rc = add_merge_on(&sb, a, s->unique_key)) < 0)
 			return rc;
-		strbuf_adds(&sb, "\nWHEN MATCHED THEN UPDATE SET *\nWHEN NOT MATCHED THEN INSERT *");
+		strbuf_adds(&sb, "\nWHEN MATCHED THEN UPDATE SET *"
+			    "\nWHEN NOT MATCHED THEN INSERT *");
 	}
 	*out = strbuf_cstr(&sb);
 	return *out != NULL ? 0 : IL_ENOMEM;
@@ -124,9 +126,11 @@ int dbx_step_statements(struct step_sql *p, struct arena *a, const struct exec_s
 		p->sql[1] = arena_printf(a, "CREATE OR REPLACE TABLE %s AS\n%s", target, body);
 	else {
 		p->sql[1] = arena_printf(a, "CREATE TABLE IF NOT EXISTS %s AS\n"
-					 "SELECT * FROM (\n%s\n) AS source WHERE 1 = 0", target, body);
+					 "SELECT * FROM (\n%s\n) AS source WHERE 1 = 0",
+					 target, body);
 		p->n = 3;
-		return p->sql[1] != NULL ? incremental_sql(&p->sql[2], a, s, target, body) : IL_ENOMEM;
+		return p->sql[1] != NULL ? incremental_sql(&p->sql[2], a, s, target, body) :
+		       IL_ENOMEM;
 	}
 	return p->sql[1] != NULL ? 0 : IL_ENOMEM;
 }

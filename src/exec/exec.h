@@ -89,9 +89,10 @@ const char *exec_error_text(struct arena *a, const char *msg);
 /*
  * Renders a model body for execution: {{ ref('x') }} becomes the quoted
  * qualified name of x in the environment (qualify gets the ref argument as
- * written and returns NULL when it names no model), {{ start_date }} / {{ end_date }} become quoted ISO dates
- * (also when the template stands alone inside a string literal), and any
- * other template is an error. Returns 0, or IL_EINVALID with *err set.
+ * written and returns NULL when it names no model), {{ start_date }} /
+ * {{ end_date }} become quoted ISO dates (also when the template stands
+ * alone inside a string literal), and any other template is an error.
+ * Returns 0, or IL_EINVALID with *err set.
  */
 typedef const char *(*exec_qualify_fn)(void *payload, const char *model);
 int exec_render(const char **out, const char **err, struct arena *a, const char *body,
@@ -146,7 +147,8 @@ struct exec_databricks_opts {
 	const char *ca_file;          /* CA bundle to verify TLS with; NULL or "" = the system's */
 	const char *token;            /* bearer token: never logged */
 	const char *warehouse_id;
-	long timeout_seconds;         /* per statement (capped by the step's deadline), then cancel */
+	/* per statement (capped by the step's deadline), then cancel */
+	long timeout_seconds;
 	long poll_interval_ms;
 	int max_retries;              /* on 429 and 5xx, with backoff */
 };

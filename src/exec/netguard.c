@@ -79,10 +79,10 @@ static enum net_kind classify_v6(const unsigned char *b)
 		return NET_LINK_LOCAL;
 	if (b[0] == 0xff)
 		return NET_MULTICAST;
-	if ((b[0] == 0x01 && b[1] == 0x00 && all_zero(b + 2, 6)) ||              /* 100::/64 */
+	if ((b[0] == 0x01 && b[1] == 0x00 && all_zero(b + 2, 6)) ||          /* 100::/64 */
 	    (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b &&
-	     b[4] == 0x00 && b[5] == 0x01) ||                                     /* 64:ff9b:1::/48 */
-	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00))      /* Teredo */
+	     b[4] == 0x00 && b[5] == 0x01) ||                                 /* 64:ff9b:1::/48 */
+	    (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00))  /* Teredo */
 		return NET_RESERVED;
 	return NET_PUBLIC;
 }
@@ -181,8 +181,8 @@ int net_allow_parse(struct net_allow *out, const char **err, struct arena *a, co
 	     tok = strtok_r(NULL, NET_LIST_SEPARATORS, &save)) {
 		rc = allow_add(out, a, tok);
 		if (rc == IL_EINVALID) {
-			*err = arena_printf(a, "'%.100s' is neither an address, a CIDR, a host name "
-					    "nor *.domain", tok);
+			*err = arena_printf(a, "'%.100s' is neither an address, a CIDR, "
+					    "a host name nor *.domain", tok);
 			return *err != NULL ? IL_EINVALID : IL_ENOMEM;
 		}
 		if (rc < 0)
@@ -200,7 +200,7 @@ int net_allow_name(const struct net_allow *allow, const char *host)
 		size_t m = strlen(e);
 
 		if (strncmp(e, "*.", 2) == 0) {
-			/* "*.example.com" is any name ending in ".example.com", not the domain itself */
+			/* "*.example.com": any name ending in ".example.com", not the domain */
 			if (n > m - 1 && strcasecmp(host + n - (m - 1), e + 1) == 0)
 				return 1;
 		} else if (strcasecmp(host, e) == 0) {

@@ -136,7 +136,8 @@ int exec_outbound_check_config(const struct il_config *cfg, char *err, size_t er
 			snprintf(err, errlen, "%s: %s", keys[i], why ? why : "out of memory");
 	if (rc == 0 && *cfg->databricks_ca_file != '\0' &&
 	    access(cfg->databricks_ca_file, R_OK) != 0) {
-		snprintf(err, errlen, "databricks_ca_file: cannot read %s", cfg->databricks_ca_file);
+		snprintf(err, errlen, "databricks_ca_file: cannot read %s",
+			 cfg->databricks_ca_file);
 		rc = IL_EINVALID;
 	}
 	arena_free(a);

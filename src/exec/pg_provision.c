@@ -118,15 +118,16 @@ static int create_or_alter_role(PGconn *c, struct arena *a, const char **err,
 		return rc;
 	if (found != NULL)
 		return admin_sql(c, a, err, arena_printf(
-			a, "ALTER ROLE %s LOGIN NOINHERIT NOCREATEDB NOCREATEROLE CONNECTION LIMIT %ld",
-			role, t->connection_limit), 0, NULL);
+			a, "ALTER ROLE %s LOGIN NOINHERIT NOCREATEDB NOCREATEROLE"
+			" CONNECTION LIMIT %ld", role, t->connection_limit), 0, NULL);
 	/* CREATE ROLE takes no parameters: the password is escaped as a literal */
 	lit = PQescapeLiteral(c, t->password, strlen(t->password));
 	if (lit == NULL)
 		return IL_ENOMEM;
 	rc = admin_sql(c, a, err, arena_printf(
-		a, "CREATE ROLE %s LOGIN NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-		" CONNECTION LIMIT %ld PASSWORD %s", role, t->connection_limit, lit), 0, NULL);
+		a, "CREATE ROLE %s LOGIN NOINHERIT NOCREATEDB NOCREATEROLE NOREPLICATION"
+		" NOBYPASSRLS CONNECTION LIMIT %ld PASSWORD %s", role, t->connection_limit, lit),
+		0, NULL);
 	PQfreemem(lit);
 	return rc;
 }
@@ -144,8 +145,8 @@ static int drop_memberships(PGconn *c, struct arena *a, const char **err, const 
 	if (rc == 0 && groups != NULL &&
 	    admin_sql(c, a, err, arena_printf(a, "REVOKE %s FROM %s", groups,
 					      exec_quote_ident(a, role)), 0, NULL) < 0) {
-		*err = arena_printf(a, "the tenant role is a member of %s and cannot be taken out: %s",
-				    groups, *err);
+		*err = arena_printf(a, "the tenant role is a member of %s and cannot be taken"
+				    " out: %s", groups, *err);
 		rc = IL_ERR;
 	}
 	return rc;
@@ -197,7 +198,8 @@ static int grant_reader(PGconn *c, struct arena *a, const char **err,
 			const struct exec_pg_tenant *t, const char **present, size_t *n_present)
 {
 	char *copy = arena_strdup(a, t->shared_schemas), *tok, *save = NULL;
-	const char *reader = exec_quote_ident(a, t->shared_reader), *role = exec_quote_ident(a, t->role);
+	const char *reader = exec_quote_ident(a, t->shared_reader);
+	const char *role = exec_quote_ident(a, t->role);
 	int rc = copy != NULL ? 0 : IL_ENOMEM;
 
 	*n_present = 0;
@@ -212,17 +214,19 @@ static int grant_reader(PGconn *c, struct arena *a, const char **err,
 		if (rc < 0 || found == NULL)
 			continue;
 		present[(*n_present)++] = tok;
-		rc = admin_sql(c, a, err, arena_printf(a, "GRANT USAGE ON SCHEMA %s TO %s", s, reader),
-			       0, NULL);
+		rc = admin_sql(c, a, err, arena_printf(
+			a, "GRANT USAGE ON SCHEMA %s TO %s", s, reader), 0, NULL);
 		if (rc == 0)
 			rc = admin_sql(c, a, err, arena_printf(
-				a, "GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s", s, reader), 0, NULL);
+				a, "GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s", s, reader),
+				0, NULL);
 		if (rc == 0)
 			rc = admin_sql(c, a, err, arena_printf(
-				a, "REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s", s, role), 0, NULL);
+				a, "REVOKE ALL ON ALL TABLES IN SCHEMA %s FROM %s", s, role),
+				0, NULL);
 		if (rc == 0)
-			rc = admin_sql(c, a, err, arena_printf(a, "REVOKE ALL ON SCHEMA %s FROM %s", s,
-							       role), 0, NULL);
+			rc = admin_sql(c, a, err, arena_printf(
+				a, "REVOKE ALL ON SCHEMA %s FROM %s", s, role), 0, NULL);
 	}
 	return rc;
 }
@@ -246,8 +250,8 @@ static int ensure_database(PGconn *c, struct arena *a, const char **err,
 		return IL_ERR;
 	}
 	if (rc == 0)
-		rc = admin_sql(c, a, err, arena_printf(a, "REVOKE ALL ON DATABASE %s FROM PUBLIC", db),
-			       0, NULL);
+		rc = admin_sql(c, a, err, arena_printf(
+			a, "REVOKE ALL ON DATABASE %s FROM PUBLIC", db), 0, NULL);
 	return rc;
 }
 
@@ -257,7 +261,8 @@ static int import_new_tables(PGconn *c, struct arena *a, const char **err,
 {
 	static const char have_sql[] =
 		"SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c.relname), ', ')"
-		" FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+		" FROM pg_catalog.pg_class c"
+		" JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 		" WHERE n.nspname = $1 AND c.relkind IN ('r', 'v', 'm', 'f', 'p')";
 	const char *have = NULL, *s = exec_quote_ident(a, schema);
 	int rc = admin_value(c, a, err, &have, have_sql, schema);
@@ -288,14 +293,15 @@ static int ensure_shared_schema(PGconn *c, struct arena *a, const char **err,
 	if (rc == 0 && mine == NULL)
 		rc = admin_sql(c, a, err, arena_printf(a, "CREATE SCHEMA %s", s), 0, NULL);
 	else if (rc == 0 && strcmp(mine, "t") != 0) {
-		*err = arena_printf(a, "schema %s of the tenant database is not the admin's", schema);
+		*err = arena_printf(a, "schema %s of the tenant database is not the admin's",
+				    schema);
 		return IL_ERR;
 	}
 	if (rc == 0)
 		rc = import_new_tables(c, a, err, t, schema);
 	if (rc == 0)
-		rc = admin_sql(c, a, err, arena_printf(a, "GRANT USAGE ON SCHEMA %s TO %s", s, role),
-			       0, NULL);
+		rc = admin_sql(c, a, err, arena_printf(
+			a, "GRANT USAGE ON SCHEMA %s TO %s", s, role), 0, NULL);
 	if (rc == 0)
 		rc = admin_sql(c, a, err, arena_printf(
 			a, "GRANT SELECT ON ALL TABLES IN SCHEMA %s TO %s", s, role), 0, NULL);
@@ -307,7 +313,8 @@ static int check_server(PGconn *c, struct arena *a, const char **err, const char
 {
 	const char *found = NULL;
 	int rc = admin_value(c, a, err, &found,
-			     "SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname = $1", server);
+			     "SELECT 1 FROM pg_catalog.pg_foreign_server WHERE srvname = $1",
+			     server);
 
 	if (rc == 0 && found == NULL) {
 		*err = arena_printf(a, "the tenant database has no foreign server %s (prepare the"
@@ -357,7 +364,8 @@ static int names_ok(const char **err, const struct exec_pg_tenant *t)
 
 /* In the warehouse database: the role, the reader's grants, the tenant database. */
 static int provision_cluster(PGconn *c, struct arena *a, const char **err,
-			     const struct exec_pg_tenant *t, const char **present, size_t *n_present)
+			     const struct exec_pg_tenant *t, const char **present,
+			     size_t *n_present)
 {
 	const char *p[1] = { t->role };
 	/* one provisioning per role at a time (until this session ends): applies may race */
@@ -394,7 +402,8 @@ int exec_postgres_provision(const char **err, struct arena *a, const char *admin
 	if (rc == 0) {
 		db_conninfo = exec_conninfo_dbname(a, admin_conninfo, t->role);
 		tc = db_conninfo != NULL ? admin_connect(a, err, db_conninfo) : NULL;
-		rc = tc != NULL ? provision_database(tc, a, err, t, present, n_present) : IL_EUNAVAIL;
+		rc = tc != NULL ? provision_database(tc, a, err, t, present, n_present) :
+		     IL_EUNAVAIL;
 		PQfinish(tc);   /* closing rolls back whatever did not commit */
 	}
 	PQfinish(c);   /* and releases the advisory lock */

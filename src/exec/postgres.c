@@ -180,8 +180,9 @@ static int pg_connect(struct pg_exec *pg, struct arena *a, long long deadline_ms
 			  pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 		drop(pg);
 		pg->error = exec_now_ms() - t0 >= timeout * 1000 - 500 ?
-			    arena_printf(a, "cannot connect to the warehouse: timed out after %ld s",
-					 timeout) : "cannot connect to the warehouse";
+			    arena_printf(a, "cannot connect to the warehouse: "
+					 "timed out after %ld s", timeout) :
+			    "cannot connect to the warehouse";
 		return -1;
 	}
 	/* the set-up shares the connection's time */

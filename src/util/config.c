@@ -50,12 +50,17 @@ static const struct key keys[] = {
 	{ "warehouse_admin_dsn", K_STR, OFF(warehouse_admin_dsn), "", 0, 0, 0 },
 	{ "warehouse_shared_schemas", K_STR, OFF(warehouse_shared_schemas), "raw", 0, 0, 0 },
 	{ "warehouse_allowed_hosts", K_STR, OFF(warehouse_allowed_hosts), "", 0, 0, 0 },
-	{ "warehouse_template_db", K_STR, OFF(warehouse_template_db), "ironlayer_wh_template", 0, 0, 0 },
-	{ "warehouse_shared_server", K_STR, OFF(warehouse_shared_server), "ironlayer_wh_shared", 0, 0, 0 },
-	{ "warehouse_shared_reader", K_STR, OFF(warehouse_shared_reader), "ironlayer_wh_reader", 0, 0, 0 },
+	{ "warehouse_template_db", K_STR, OFF(warehouse_template_db),
+	  "ironlayer_wh_template", 0, 0, 0 },
+	{ "warehouse_shared_server", K_STR, OFF(warehouse_shared_server),
+	  "ironlayer_wh_shared", 0, 0, 0 },
+	{ "warehouse_shared_reader", K_STR, OFF(warehouse_shared_reader),
+	  "ironlayer_wh_reader", 0, 0, 0 },
 	{ "warehouse_connection_limit", K_LONG, OFF(warehouse_connection_limit), "4", 1, 1000, 0 },
-	{ "databricks_timeout_seconds", K_LONG, OFF(databricks_timeout_seconds), "3600", 1, 86400, 0 },
-	{ "databricks_poll_interval_ms", K_LONG, OFF(databricks_poll_interval_ms), "1000", 10, 60000, 0 },
+	{ "databricks_timeout_seconds", K_LONG, OFF(databricks_timeout_seconds),
+	  "3600", 1, 86400, 0 },
+	{ "databricks_poll_interval_ms", K_LONG, OFF(databricks_poll_interval_ms),
+	  "1000", 10, 60000, 0 },
 	{ "databricks_max_retries", K_LONG, OFF(databricks_max_retries), "5", 0, 20, 0 },
 	{ "databricks_allowed_hosts", K_STR, OFF(databricks_allowed_hosts),
 	  "*.cloud.databricks.com, *.azuredatabricks.net, *.gcp.databricks.com", 0, 0, 0 },
@@ -93,14 +98,16 @@ static const struct key keys[] = {
 	{ "stripe_timeout_seconds", K_LONG, OFF(stripe_timeout_seconds), "20", 1, 300, 0 },
 	{ "stripe_webhook_tolerance", K_LONG, OFF(stripe_webhook_tolerance), "300", 1, 86400, 0 },
 	{ "billing_allowed_hosts", K_STR, OFF(billing_allowed_hosts), "localhost", 0, 0, 0 },
-	{ "anthropic_api_base", K_STR, OFF(anthropic_api_base), "https://api.anthropic.com", 0, 0, 0 },
+	{ "anthropic_api_base", K_STR, OFF(anthropic_api_base),
+	  "https://api.anthropic.com", 0, 0, 0 },
 	{ "openai_api_base", K_STR, OFF(openai_api_base), "https://api.openai.com", 0, 0, 0 },
 	{ "llm_timeout_seconds", K_LONG, OFF(llm_timeout_seconds), "30", 1, 600, 0 },
 	{ "llm_test_timeout_seconds", K_LONG, OFF(llm_test_timeout_seconds), "10", 1, 120, 0 },
 	{ "llm_max_tokens", K_LONG, OFF(llm_max_tokens), "2048", 16, 32768, 0 },
 	{ "llm_default_model_anthropic", K_STR, OFF(llm_default_model_anthropic),
 	  "claude-sonnet-4-5", 0, 0, 0 },
-	{ "llm_default_model_openai", K_STR, OFF(llm_default_model_openai), "gpt-4o-mini", 0, 0, 0 },
+	{ "llm_default_model_openai", K_STR, OFF(llm_default_model_openai),
+	  "gpt-4o-mini", 0, 0, 0 },
 	{ "ai_advisory_enabled", K_BOOL, OFF(ai_advisory_enabled), "true", 0, 0, 0 },
 #define TIER_KEYS(name, i, label, plans, envs, ai, applies)                              \
 	{ "tier_" name "_price_id", K_STR, OFF(tier[i].price_id), "", 0, 0, 0 },          \
@@ -324,9 +331,9 @@ static int check_required(struct il_config *cfg, unsigned need, char *err, size_
 					 keys[i].name, cfg->path, var);
 			else
 				snprintf(err, errlen, "%s is required: no config file at %s "
-					 "(name one with --config FILE or IRONLAYER_CONFIG; ./dev up "
-					 "writes var/ironlayer.conf) or set %s", keys[i].name,
-					 config_default_path(), var);
+					 "(name one with --config FILE or IRONLAYER_CONFIG; "
+					 "./dev up writes var/ironlayer.conf) or set %s",
+					 keys[i].name, config_default_path(), var);
 			return -1;
 		}
 	}
