@@ -149,21 +149,23 @@ const char *auth_check_new_password(const char *email, const char *pw)
 
 /* ---- signup ---------------------------------------------------------- */
 
-static const struct field signup_fields[] = {
-	{ "email", FIELD_STRING, 1, 320, 0, 0, check_email },
-	{ "password", FIELD_STRING, 1, 1024, 0, 0, NULL },
-	{ "display_name", FIELD_STRING, 1, 256, 0, 0, NULL },
+enum { SIGNUP_EMAIL, SIGNUP_PASSWORD, SIGNUP_DISPLAY_NAME, SIGNUP__MAX };
+static const struct field signup_fields[SIGNUP__MAX] = {
+	[SIGNUP_EMAIL] = { "email", FIELD_STRING, 1, 320, 0, 0, check_email },
+	[SIGNUP_PASSWORD] = { "password", FIELD_STRING, 1, 1024, 0, 0, NULL },
+	[SIGNUP_DISPLAY_NAME] = { "display_name", FIELD_STRING, 1, 256, 0, 0, NULL },
 };
 
 static int check_signup(struct req *r, struct field_value *v)
 {
-	const char *why = v[1].present ? auth_check_new_password(v[0].present ? v[0].str : NULL,
-								 v[1].str) : NULL;
+	const struct field_value *email = &v[SIGNUP_EMAIL], *pw = &v[SIGNUP_PASSWORD];
+	const char *why = pw->present ?
+		auth_check_new_password(email->present ? email->str : NULL, pw->str) : NULL;
 
 	if (why != NULL)
 		req_invalid(r, "body", "password", why,
-			    utf8_chars(v[1].str) < 10 ? "string_too_short" : "value_error");
-	if (v[2].present && v[2].len == 0)
+			    utf8_chars(pw->str) < 10 ? "string_too_short" : "value_error");
+	if (v[SIGNUP_DISPLAY_NAME].present && v[SIGNUP_DISPLAY_NAME].len == 0)
 		req_invalid(r, "body", "display_name", "String should have at least 1 character",
 			    "string_too_short");
 	return req_validation_finish(r);
@@ -200,7 +202,7 @@ static int create_account(struct req *r, struct db_user *u, const char *pwhash)
  */
 int api_auth_signup(struct req *r)
 {
-	struct field_value v[3];
+	struct field_value v[SIGNUP__MAX];
 	struct db_user u;
 	struct auth_tokens t;
 	const char *pwhash;
@@ -211,15 +213,15 @@ int api_auth_signup(struct req *r)
 			  "public signup is disabled; ask an administrator for an account");
 		return 0;
 	}
-	body_collect(r, signup_fields, 3, v);
+	body_collect(r, signup_fields, SIGNUP__MAX, v);
 	if (check_signup(r, v))
 		return 0;
 	if ((rc = auth_throttle_signup(r)) != 0)   /* before the costly hash */
 		return rc < 0 ? rc : 0;
 	memset(&u, 0, sizeof(u));
-	u.email = lower_dup(r->arena, v[0].str);
-	u.display_name = v[2].str;
-	pwhash = password_hash(r->arena, r->cfg, v[1].str);
+	u.email = lower_dup(r->arena, v[SIGNUP_EMAIL].str);
+	u.display_name = v[SIGNUP_DISPLAY_NAME].str;
+	pwhash = password_hash(r->arena, r->cfg, v[SIGNUP_PASSWORD].str);
 	if (pwhash == NULL || u.email == NULL)
 		return IL_ERR;
 	rc = create_account(r, &u, pwhash);
@@ -239,9 +241,10 @@ int api_auth_signup(struct req *r)
 
 /* ---- login ----------------------------------------------------------- */
 
-static const struct field login_fields[] = {
-	{ "email", FIELD_STRING, 1, 320, 0, 0, check_email },
-	{ "password", FIELD_STRING, 1, 1024, 0, 0, NULL },
+enum { LOGIN_EMAIL, LOGIN_PASSWORD, LOGIN__MAX };
+static const struct field login_fields[LOGIN__MAX] = {
+	[LOGIN_EMAIL] = { "email", FIELD_STRING, 1, 320, 0, 0, check_email },
+	[LOGIN_PASSWORD] = { "password", FIELD_STRING, 1, 1024, 0, 0, NULL },
 };
 
 static int login_refused(struct req *r, const struct auth_attempt *at, const char *tenant_id)
@@ -283,27 +286,27 @@ static int login_accepted(struct req *r, struct db_user *u, const struct auth_at
  */
 int api_auth_login(struct req *r)
 {
-	struct field_value v[2];
+	struct field_value v[LOGIN__MAX];
 	struct auth_attempt at;
 	struct db_user u;
 	const char *email;
 	int rc;
 
-	if (body_read(r, login_fields, 2, v))
+	if (body_read(r, login_fields, LOGIN__MAX, v))
 		return 0;
-	email = lower_dup(r->arena, v[0].str);
+	email = lower_dup(r->arena, v[LOGIN_EMAIL].str);
 	if (email == NULL)
 		return IL_ENOMEM;
 	if ((rc = auth_throttle_login(&at, r, email)) != 0)
 		return rc < 0 ? rc : 0;
 	rc = db_user_by_email(&u, r->db, r->arena, email);
 	if (rc == IL_ENOTFOUND) {
-		password_burn(r->arena, r->cfg, v[1].str);
+		password_burn(r->arena, r->cfg, v[LOGIN_PASSWORD].str);
 		return login_refused(r, &at, NULL);
 	}
 	if (rc < 0)
 		return rc;
-	if (!password_verify(u.password_hash, v[1].str) || u.disabled)
+	if (!password_verify(u.password_hash, v[LOGIN_PASSWORD].str) || u.disabled)
 		return login_refused(r, &at, u.tenant_id);
 	return login_accepted(r, &u, &at);
 }

@@ -282,7 +282,8 @@ int db_refresh_mark_used(struct db *db, struct arena *a, const char *tenant_id,
 			 const char *hash)
 {
 	static const char sql[] =
-		"UPDATE refresh_tokens SET used_at = now() WHERE tenant_id = $1 AND token_hash = $2";
+		"UPDATE refresh_tokens SET used_at = now()"
+		" WHERE tenant_id = $1 AND token_hash = $2";
 	const char *p[2] = { tenant_id, hash };
 
 	return db_exec(NULL, db, a, sql, 2, p);

@@ -740,7 +740,8 @@ int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const ch
 			PQclear(steps[1].res);
 			return keep_result(out, a, sql != NULL ? steps[2].res : NULL);
 		case STEPS_FAILED:
-			log_error("cannot open a tenant transaction: %s", PQresultErrorMessage(failed));
+			log_error("cannot open a tenant transaction: %s",
+				  PQresultErrorMessage(failed));
 			PQclear(failed);
 			db->in_txn = 1;   /* whatever opened is rolled back */
 			db_rollback(db, a);
