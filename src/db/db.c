@@ -1,9 +1,8 @@
 /* db.c: one libpq connection per process, parameterised queries, tenant transactions */
 #include "db/db.h"
+#include "db/pipeline.h"
 
 #include <limits.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,286 +121,6 @@ static void clear_result(void *res)
 	PQclear(res);
 }
 
-/* One statement of a pipeline, and how it is sent. */
-struct step {
-	const char *sql;
-	int n;
-	const char *const *params;
-	struct db_stmt *stmt;   /* NULL: sent as an unnamed statement */
-	int prepare;            /* send the Parse (PQsendPrepare) first */
-	int keep;               /* its result survives a later step's failure */
-	PGresult *res;          /* its result once it succeeded (owned) */
-};
-
-/* How a pipeline ended. */
-enum {
-	STEPS_OK = 0,
-	STEPS_FAILED = 1,  /* a statement failed; *failed holds its result */
-	STEPS_STALE = 2,   /* a prepared statement went stale; running again re-prepares it */
-	STEPS_BROKEN = 3   /* the connection broke */
-};
-
-/*
- * A hash of the statement's text, eight bytes at a time: every query looks its
- * statement up by text (callers may build SQL at run time, so its address
- * proves nothing), and a byte-wise hash of a kilobyte of SQL showed up in the
- * profile.
- */
-static unsigned long hash_sql(const char *sql, size_t len)
-{
-	uint64_t h = 0x9e3779b97f4a7c15u ^ len, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		memcpy(&w, sql + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	w = 0;
-	memcpy(&w, sql + i, len - i);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
-	return (unsigned long)(h ^ (h >> 29));
-}
-
-/*
- * Chooses how a statement goes out: by name when this connection has it
- * prepared, prepared first when it is new and the cache has room (or it went
- * stale: a fresh name, since the old one may still exist on the server),
- * unnamed otherwise.
- */
-static void plan_step(struct db *db, struct step *s, const char *sql, int n,
-		      const char *const *params, int cacheable)
-{
-	size_t len = strlen(sql);
-	unsigned long h = hash_sql(sql, len);
-	struct db_stmt *st = NULL;
-	int i;
-
-	*s = (struct step){ .sql = sql, .n = n, .params = params };
-	if (!cacheable)
-		return;
-	for (i = 0; i < db->nstmts && st == NULL; i++)
-		if (db->stmts[i].hash == h && db->stmts[i].len == len &&
-		    memcmp(db->stmts[i].sql, sql, len) == 0)
-			st = &db->stmts[i];
-	if (st != NULL && st->ready) {
-		s->stmt = st;
-		return;
-	}
-	if (st == NULL) {
-		char *copy;
-
-		if (db->nstmts == DB_STMT_CACHE || (copy = strdup(sql)) == NULL)
-			return;
-		st = &db->stmts[db->nstmts++];
-		*st = (struct db_stmt){ .hash = h, .len = len, .sql = copy };
-	}
-	st->id = db->next_id++;
-	st->ready = 0;
-	s->stmt = st;
-	s->prepare = 1;
-}
-
-static void stmt_name(char *buf, size_t len, const struct db_stmt *st)
-{
-	snprintf(buf, len, "il_%u", st->id);
-}
-
-static int send_step(PGconn *c, const struct step *s)
-{
-	char name[24];
-
-	if (s->stmt == NULL)
-		return PQsendQueryParams(c, s->sql, s->n, NULL, s->params, NULL, NULL, 0) == 1;
-	stmt_name(name, sizeof(name), s->stmt);
-	if (s->prepare && PQsendPrepare(c, name, s->sql, s->n, NULL) != 1)
-		return 0;
-	return PQsendQueryPrepared(c, name, s->n, s->params, NULL, NULL, 0) == 1;
-}
-
-/* The next command's result in a pipeline and the NULL that ends it; NULL when the link broke. */
-static PGresult *next_result(PGconn *c)
-{
-	PGresult *res = PQgetResult(c), *more;
-
-	if (res == NULL)
-		return NULL;
-	while ((more = PQgetResult(c)) != NULL)
-		PQclear(more);
-	return res;
-}
-
-static int result_ok(const PGresult *res)
-{
-	ExecStatusType st = PQresultStatus(res);
-
-	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-}
-
-/*
- * A statement whose prepared form no longer fits: its result type changed
- * under it (ALTER TABLE by a migration: "cached plan must not change result
- * type") or the server forgot the name. Re-preparing it fixes both.
- */
-static int stale_statement(const PGresult *res)
-{
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-	return state != NULL && (strcmp(state, "0A000") == 0 || strcmp(state, "26000") == 0);
-}
-
-/*
- * Reads the results of one step (the Parse's, then the statement's). The
- * first failure goes to *failed; after it the server skips the rest up to the
- * sync. 0, or -1 when the link broke.
- */
-static int read_step(PGconn *c, struct step *s, PGresult **failed, struct step **failed_step)
-{
-	PGresult *res;
-	int k;
-
-	for (k = s->prepare ? 0 : 1; k < 2; k++) {
-		if ((res = next_result(c)) == NULL)
-			return -1;
-		if (result_ok(res) && *failed == NULL) {
-			if (k == 1) {
-				s->res = res;
-				continue;
-			}
-			s->stmt->ready = 1;
-			PQclear(res);
-			continue;
-		}
-		if (*failed == NULL && PQresultStatus(res) != PGRES_PIPELINE_ABORTED) {
-			*failed = res;
-			*failed_step = s;
-		} else {
-			PQclear(res);
-		}
-		if (PQstatus(c) == CONNECTION_BAD)
-			return -1;
-	}
-	return 0;
-}
-
-/* Clears the steps' results (but those marked keep, unless all is set). */
-static void clear_steps(struct step *steps, int n, int all)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		if (steps[i].keep && !all)
-			continue;
-		PQclear(steps[i].res);
-		steps[i].res = NULL;
-	}
-}
-
-/*
- * A schema change seldom touches one statement only: every statement is
- * prepared again under a fresh name on its next use. (The old names stay on
- * the server until the connection closes; there are at most DB_STMT_CACHE.)
- */
-static void mark_all_stale(struct db *db)
-{
-	int i;
-
-	for (i = 0; i < db->nstmts; i++)
-		db->stmts[i].ready = 0;
-}
-
-/* Whether a command changed rows (its tag); SELECT of a writing function is marked by hand. */
-static int wrote_rows(const PGresult *res)
-{
-	const char *tag = PQcmdStatus((PGresult *)res);
-
-	return strncmp(tag, "INSERT", 6) == 0 || strncmp(tag, "UPDATE", 6) == 0 ||
-	       strncmp(tag, "DELETE", 6) == 0 || strncmp(tag, "MERGE", 5) == 0;
-}
-
-/*
- * Reads the replies of the COMMITs db_commit_nowait sent (each ends with its
- * sync). A failed COMMIT of a read-only transaction loses nothing: logged.
- * 0, or -1 when the link broke.
- */
-static int drain_unread(struct db *db)
-{
-	PGconn *c = db->conn;
-	int nulls = 0;
-
-	while (db->unread > 0) {
-		PGresult *res = PQgetResult(c);
-
-		if (res == NULL) {
-			/* a NULL ends each command's results; two in a row: nothing comes */
-			if (PQstatus(c) == CONNECTION_BAD || ++nulls > 1)
-				return -1;
-			continue;
-		}
-		nulls = 0;
-		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC)
-			db->unread--;
-		else if (!result_ok(res))
-			log_error("deferred COMMIT failed: %s", PQresultErrorMessage(res));
-		PQclear(res);
-	}
-	return 0;
-}
-
-/*
- * Sends every step and one sync together (libpq pipeline mode: one round
- * trip) and reads every result, after the replies of earlier COMMITs not
- * read yet. STEPS_OK leaves each step's result in steps[i].res; otherwise
- * only the results of steps marked keep that succeeded stay and, for
- * STEPS_FAILED, *failed holds the failing result (the caller clears it) and
- * *bad_index its step.
- */
-static int run_steps(struct db *db, struct step *steps, int n, PGresult **failed,
-		     int *bad_index)
-{
-	PGconn *c = db->conn;
-	struct step *bad = NULL;
-	PGresult *sync;
-	int i, ok = PQpipelineStatus(c) != PQ_PIPELINE_OFF || PQenterPipelineMode(c) == 1;
-
-	*failed = NULL;
-	for (i = 0; ok && i < n; i++)
-		ok = send_step(c, &steps[i]);
-	ok = ok && PQpipelineSync(c) == 1;
-	ok = ok && drain_unread(db) == 0;
-	for (i = 0; ok && i < n; i++)
-		ok = read_step(c, &steps[i], failed, &bad) == 0;
-	if (ok) {
-		sync = PQgetResult(c);
-		ok = sync != NULL && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
-		PQclear(sync);
-	}
-	ok = PQexitPipelineMode(c) == 1 && ok;
-	if (ok && *failed == NULL) {
-		for (i = 0; i < n; i++)
-			db->wrote |= wrote_rows(steps[i].res);
-		return STEPS_OK;
-	}
-	clear_steps(steps, n, !ok || *failed == NULL);
-	if (!ok || PQstatus(c) == CONNECTION_BAD) {
-		clear_steps(steps, n, 1);
-		PQclear(*failed);
-		*failed = NULL;
-		return STEPS_BROKEN;
-	}
-	if (bad_index != NULL)
-		*bad_index = (int)(bad - steps);
-	/* a statement prepared in this very pipeline cannot be stale */
-	if (bad->stmt != NULL && !bad->prepare && stale_statement(*failed)) {
-		clear_steps(steps, n, 1);
-		mark_all_stale(db);
-		PQclear(*failed);
-		*failed = NULL;
-		return STEPS_STALE;
-	}
-	return STEPS_FAILED;
-}
-
 /* The code for a failed statement's result (logged, then cleared). */
 static int failure_code(PGresult *res)
 {
@@ -458,15 +177,15 @@ static int plan_opening(struct db *db, struct step *steps, enum opening kind,
 			const char *const *bind_params)
 {
 	if (kind == OPEN_CHECKED) {
-		plan_step(db, &steps[CHECKED_BIND], bind_sql, 1, bind_params, 1);
-		plan_step(db, &steps[CHECKED_CHECK], db->open.check_sql, db->open.ncheck,
+		db_pipe_plan(db, &steps[CHECKED_BIND], bind_sql, 1, bind_params, 1);
+		db_pipe_plan(db, &steps[CHECKED_CHECK], db->open.check_sql, db->open.ncheck,
 			  db->open.check_params, 1);
 		steps[CHECKED_CHECK].keep = 1;
 		return CHECKED_STEPS;
 	}
 	if (kind == OPEN_REBOUND) {
-		plan_step(db, &steps[REBOUND_BEGIN], "BEGIN", 0, NULL, 1);
-		plan_step(db, &steps[REBOUND_BIND], bind_sql, 1, bind_params, 1);
+		db_pipe_plan(db, &steps[REBOUND_BEGIN], "BEGIN", 0, NULL, 1);
+		db_pipe_plan(db, &steps[REBOUND_BIND], bind_sql, 1, bind_params, 1);
 		return REBOUND_STEPS;
 	}
 	return 0;
@@ -582,12 +301,12 @@ static int exec_queries(PGresult **outs, struct db *db, struct arena *a,
 		bind_params[0] = db->open.tenant_id;
 		k = plan_opening(db, steps, opening, bind_params);
 		for (i = 0; i < n; i++)
-			plan_step(db, &steps[k + i], qs[i].sql, qs[i].nparams, qs[i].params,
+			db_pipe_plan(db, &steps[k + i], qs[i].sql, qs[i].nparams, qs[i].params,
 				  cacheable);
-		switch (run_steps(db, steps, k + n, &failed, &bad)) {
+		switch (db_pipe_run(db, steps, k + n, &failed, &bad)) {
 		case STEPS_OK:
 			if ((rc = opening_done(db, opening, steps, n)) != 0) {
-				clear_steps(steps + k, n, 1);
+				db_pipe_clear(steps + k, n, 1);
 				if (rc < 0)
 					return rc;
 				/* the opener changed state: read it again */
@@ -596,7 +315,7 @@ static int exec_queries(PGresult **outs, struct db *db, struct arena *a,
 			for (i = 0; i < n; i++)
 				if ((rc = keep_result(outs ? &outs[i] : NULL, a,
 						      steps[k + i].res)) < 0) {
-					clear_steps(steps + k + i + 1, n - i - 1, 1);
+					db_pipe_clear(steps + k + i + 1, n - i - 1, 1);
 					return rc;
 				}
 			return 0;
@@ -728,11 +447,11 @@ int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const ch
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (ensure_connected(db) < 0)
 			return IL_EUNAVAIL;
-		plan_step(db, &steps[0], "BEGIN", 0, NULL, 1);
-		plan_step(db, &steps[1], bind_sql, 1, bind_params, 1);
+		db_pipe_plan(db, &steps[0], "BEGIN", 0, NULL, 1);
+		db_pipe_plan(db, &steps[1], bind_sql, 1, bind_params, 1);
 		if (sql != NULL)
-			plan_step(db, &steps[2], sql, nparams, params, 1);
-		switch (run_steps(db, steps, n, &failed, NULL)) {
+			db_pipe_plan(db, &steps[2], sql, nparams, params, 1);
+		switch (db_pipe_run(db, steps, n, &failed, NULL)) {
 		case STEPS_OK:
 			db->in_txn = 1;
 			db->wrote = 0;
@@ -810,10 +529,10 @@ int db_commit_nowait(struct db *db, struct arena *a)
 		return db->open.refused ? IL_ERR : 0;
 	if (db->wrote || db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
 		return db_commit(db, a);
-	plan_step(db, &s, "COMMIT", 0, NULL, 1);
+	db_pipe_plan(db, &s, "COMMIT", 0, NULL, 1);
 	if ((PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF &&
 	     PQenterPipelineMode(db->conn) != 1) ||
-	    !send_step(db->conn, &s) || PQpipelineSync(db->conn) != 1) {
+	    !db_pipe_send(db->conn, &s) || PQpipelineSync(db->conn) != 1) {
 		/* the next statement finds the connection broken and opens another */
 		log_error("cannot send COMMIT: %s", PQerrorMessage(db->conn));
 		db_close(db);   /* the server ends the open transaction with the session */

@@ -1,6 +1,7 @@
 noinst_LIBRARIES += libildb.a
 libildb_a_SOURCES = \
 	src/db/db.c src/db/db.h \
+	src/db/pipeline.c src/db/pipeline.h \
 	src/db/migrate.c src/db/migrate.h \
 	src/db/sqlsplit.c \
 	src/db/auth.c src/db/auth.h \
