@@ -2,6 +2,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/date.h"
 #include "core/lexer.h"
 #include "exec/exec.h"
 #include "util/arena.h"
@@ -9,6 +10,22 @@
 #include "util/limits.h"
 #include "util/parse.h"
 #include "util/strbuf.h"
+
+const char *exec_select_body(struct arena *a, const char *sql)
+{
+	size_t n = strlen(sql);
+
+	while (n > 0 && strchr(" \t\r\n;", sql[n - 1]) != NULL)
+		n--;
+	return arena_strndup(a, sql, n);
+}
+
+int exec_date_ok(const char *s)
+{
+	long days;
+
+	return s != NULL && strlen(s) == IL_DATE_LEN && date_parse(s, &days) == 0;
+}
 
 long long exec_now_ms(void)
 {

@@ -8,29 +8,6 @@
 #include "util/parse.h"
 #include "util/strbuf.h"
 
-/* The step's SELECT without trailing blanks and semicolons (maybe ""), or NULL. */
-static const char *select_body(struct arena *a, const char *sql)
-{
-	size_t n = strlen(sql);
-
-	while (n > 0 && strchr(" \t\r\n;", sql[n - 1]) != NULL)
-		n--;
-	return arena_strndup(a, sql, n);
-}
-
-/* 1 for YYYY-MM-DD (digits in place; the planner made the value). */
-static int date_ok(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != 10)
-		return 0;
-	for (i = 0; i < 10; i++)
-		if (i == 4 || i == 7 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
-			return 0;
-	return 1;
-}
-
 /* " ON target.`a` = source.`a` AND …" from "a" or "a, b"; IL_EINVALID on a bad name. */
 static int add_merge_on(struct strbuf *sb, struct arena *a, const char *keys)
 {
@@ -66,7 +43,8 @@ static int incremental_sql(const char **out, struct arena *a, const struct exec_
 
 	strbuf_init(&sb, a, strlen(body) + 4096);
 	if (s->materialization == MAT_INSERT_OVERWRITE) {
-		if (!exec_ident_ok(s->time_column) || !date_ok(s->start) || !date_ok(s->end))
+		if (!exec_ident_ok(s->time_column) || !exec_date_ok(s->start) ||
+		    !exec_date_ok(s->end))
 			return IL_EINVALID;
 		strbuf_addf(&sb, "INSERT INTO %s REPLACE WHERE `%s` >= '%s' AND `%s` < '%s'\n"
 			    "SELECT * FROM (\n%s\n) AS source", target, s->time_column, s->start,
@@ -106,7 +84,7 @@ int dbx_step_statements(struct step_sql *p, struct arena *a, const struct exec_s
 	    !exec_ident_ok(s->table) || s->sql == NULL || s->materialization > MAT_MERGE ||
 	    (s->materialization == MAT_MERGE && s->unique_key == NULL))
 		return IL_EINVALID;
-	if ((body = select_body(a, s->sql)) == NULL)
+	if ((body = exec_select_body(a, s->sql)) == NULL)
 		return IL_ENOMEM;
 	if (strspn(body, " \t\r\n") == strlen(body))
 		return IL_EINVALID;

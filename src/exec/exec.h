@@ -81,6 +81,11 @@ long long exec_now_ms(void);
 
 /* 1 when s is a lower-case identifier we splice into SQL: [a-z_][a-z0-9_]{0,62}. */
 int exec_ident_ok(const char *s);
+/* A step's SELECT without trailing blanks and semicolons (maybe ""), so it
+ * can be wrapped; NULL when out of memory. */
+const char *exec_select_body(struct arena *a, const char *sql);
+/* 1 for a real YYYY-MM-DD date (a plan's range bound spliced into SQL). */
+int exec_date_ok(const char *s);
 /* s as a double-quoted identifier (for validated names only), in a. */
 const char *exec_quote_ident(struct arena *a, const char *s);
 /* Copies msg cut to EXEC_MAX_ERROR bytes (on a UTF-8 boundary), without trailing blanks. */

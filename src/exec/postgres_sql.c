@@ -15,29 +15,6 @@
  * ones apply sends, byte for byte.
  */
 
-/* The step's SELECT without trailing blanks and semicolons, so it can be wrapped. */
-static const char *select_body(struct arena *a, const char *sql)
-{
-	size_t n = strlen(sql);
-
-	while (n > 0 && strchr(" \t\r\n;", sql[n - 1]) != NULL)
-		n--;
-	return arena_strndup(a, sql, n);
-}
-
-/* 1 for YYYY-MM-DD (digits in place; the planner made the value). */
-static int date_ok(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != 10)
-		return 0;
-	for (i = 0; i < 10; i++)
-		if (i == 4 || i == 7 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
-			return 0;
-	return 1;
-}
-
 static void add(struct step_sql *p, const char *sql)
 {
 	if (p->n < EXEC_MAX_STATEMENTS)
@@ -111,7 +88,8 @@ static int insert_overwrite_statements(struct step_sql *p, const char **why, str
 		*why = "INSERT_OVERWRITE needs a valid time_column";
 		return IL_EINVALID;
 	}
-	if ((s->start != NULL || s->end != NULL) && (!date_ok(s->start) || !date_ok(s->end))) {
+	if ((s->start != NULL || s->end != NULL) &&
+	    (!exec_date_ok(s->start) || !exec_date_ok(s->end))) {
 		*why = "the step's input range is not a pair of dates";
 		return IL_EINVALID;
 	}
@@ -198,7 +176,7 @@ int pg_step_statements(struct step_sql *p, const char **why, struct arena *a,
 		*why = "the target schema or table name is not a valid identifier";
 		return IL_EINVALID;
 	}
-	if (s->sql == NULL || (body = select_body(a, s->sql)) == NULL)
+	if (s->sql == NULL || (body = exec_select_body(a, s->sql)) == NULL)
 		return IL_ENOMEM;
 	if (strspn(body, " \t\r\n") == strlen(body)) {
 		*why = "the model's SQL is empty";
