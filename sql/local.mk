@@ -12,4 +12,5 @@ dist_sql_DATA = \
 	sql/012_apply_limits.sql \
 	sql/013_list_indexes.sql \
 	sql/014_session_check.sql \
-	sql/018_session_check_invoker.sql
+	sql/018_session_check_invoker.sql \
+	sql/019_session_check_plain.sql

@@ -158,12 +158,21 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
 	return rc;
 }
 
-/* The user check of a deferred opening: fails (SQLSTATE IL401) unless the user may go on. */
-static const char check_sql[] = "SELECT email, role FROM auth_session_check($1, $2, $3::int)";
-/* tenant_applying's query inline: planned once with the statement, not a second PL/pgSQL call */
+/*
+ * The user check of a deferred opening: one row, or SQLSTATE IL401 (raised by
+ * auth_session_refuse, called only when no user matches) so that the
+ * statements queued behind it in the pipeline are skipped. Plain SQL, planned
+ * once per connection (019_session_check_plain.sql).
+ */
+#define CHECK_FROM \
+	" FROM (VALUES (1)) AS one LEFT JOIN users u ON u.id = $1 AND u.tenant_id = $2" \
+	" AND u.disabled_at IS NULL AND u.token_epoch = $3::int"
+static const char check_sql[] =
+	"SELECT u.email, coalesce(u.role, auth_session_refuse())" CHECK_FROM;
+/* with whether a plan of the tenant is applying, planned with the statement */
 static const char check_applying_sql[] =
-	"SELECT c.email, c.role, EXISTS (SELECT 1 FROM plans p WHERE p.tenant_id = $2"
-	" AND p.status = 'applying') FROM auth_session_check($1, $2, $3::int) c";
+	"SELECT u.email, coalesce(u.role, auth_session_refuse()), EXISTS (SELECT 1 FROM plans p"
+	" WHERE p.tenant_id = $2 AND p.status = 'applying')" CHECK_FROM;
 
 struct deferred_session {
 	db_session_fn fn;
