@@ -105,10 +105,26 @@ if [ -n "$explain" ]; then
 		echo "bench/api.sh: EXPLAIN failed, see $explain" >&2
 fi
 
-# name|path|token[|connections]: the floor is /ready, one statement in one
-# round trip on the worker's connection (no transaction, no tenant, no user
-# check): no read can be faster on this stack. The -c8 rows show the latency
-# without the queue that 64 connections build in front of the workers.
+# name|path|token[|connections[|miss]]: the floor is /ready, one statement in
+# one round trip on the worker's connection (no transaction, no tenant, no
+# user check): no read can be faster on this stack. The -c8 rows show the
+# latency without the queue that 64 connections build in front of the
+# workers. A read whose answer a worker keeps (ROUTE_KEPT, http/respcache.h)
+# is answered from it while the tenant's data version stays: the "never kept"
+# rows add a query parameter no handler reads, different in every request,
+# so that every request misses and runs its handler (the cost of a read just
+# after a write).
+miss_script=$var/miss.lua
+cat >"$miss_script" <<'LUA'
+local threads, n = 0, 0
+-- setup runs in the main state; "id" becomes a global of each thread's state
+function setup(thread) threads = threads + 1; thread:set("id", threads) end
+function request()
+	n = n + 1
+	local sep = string.find(wrk.path, "?", 1, true) and "&" or "?"
+	return wrk.format(nil, wrk.path .. sep .. "bench_miss=" .. id .. "-" .. n)
+end
+LUA
 low=8
 endpoints=(
 	"GET /api/v1/health|/api/v1/health|"
@@ -125,6 +141,9 @@ endpoints=(
 	"GET /environments|/api/v1/environments|$busy_token"
 	"GET /plans/:id|/api/v1/plans/$plan_id|$busy_token"
 	"GET /models/:name/lineage|/api/v1/models/analytics.orders_daily/lineage|$busy_token"
+	"GET /api/v1/auth/me (never kept)|/api/v1/auth/me|$busy_token||miss"
+	"GET /plans?limit=20 (20 plans, never kept)|/api/v1/plans?limit=20|$busy_token||miss"
+	"GET /models?limit=20 (never kept)|/api/v1/models?limit=20|$busy_token||miss"
 )
 
 # every endpoint answers 200 before it is measured
@@ -139,9 +158,9 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 declare -A rps p50 p99
 for _ in $(seq 1 "$runs"); do
 	for e in "${endpoints[@]}"; do
-		IFS='|' read -r name path token c <<<"$e"
+		IFS='|' read -r name path token c miss <<<"$e"
 		grep -Eq -- "$only" <<<"$name" || [[ "$name" = "GET /api/v1/health"* || "$name" = "GET /ready"* ]] || continue
-		out=$(wrk -t2 -c"${c:-$conns}" -d"${seconds}s" --latency \
+		out=$(wrk -t2 -c"${c:-$conns}" -d"${seconds}s" --latency ${miss:+-s "$miss_script"} \
 			${token:+-H "Authorization: Bearer $token"} "$url$path")
 		if grep -q "Non-2xx" <<<"$out"; then echo "$name: $(grep Non-2xx <<<"$out")" >&2; fi
 		rps[$name]+="$(awk '/Requests\/sec/ { print $2 }' <<<"$out") "
@@ -163,7 +182,7 @@ echo "ironlayer API, $(nproc) cores ($(uptime | sed 's/.*load average: //') load
 printf '| %-40s | %8s | %8s | %8s | %6s | %6s |\n' request req/s "p50 ms" "p99 ms" health floor
 printf '|%s|---------:|---------:|---------:|-------:|-------:|\n' "$(printf -- '-%.0s' $(seq 1 42))"
 for e in "${endpoints[@]}"; do
-	IFS='|' read -r name _ _ c <<<"$e"
+	IFS='|' read -r name _ _ c _ <<<"$e"
 	[ -n "${rps[$name]:-}" ] || continue
 	r=$(med "${rps[$name]}")
 	printf '| %-40s | %8.0f | %8.2f | %8.2f | %6s | %6s |\n' "\`$name\`" "$r" \
@@ -185,11 +204,12 @@ stack_pids() {
 }
 
 # one endpoint under perf: where the CPU goes, by process kind and library, then by symbol
-profile_endpoint() { # profile_endpoint N NAME PATH TOKEN
+profile_endpoint() { # profile_endpoint N NAME PATH TOKEN [miss]
 	local data=$profile/$1.data pids
 	pids=$(stack_pids | paste -sd,)
 	perf record -q -g -o "$data" -p "$pids" -- \
-		wrk -t2 -c"$conns" -d"${seconds}s" ${4:+-H "Authorization: Bearer $4"} "$url$3" \
+		wrk -t2 -c"$conns" -d"${seconds}s" ${5:+-s "$miss_script"} \
+			${4:+-H "Authorization: Bearer $4"} "$url$3" \
 		>"$profile/$1.wrk" 2>/dev/null || true
 	{
 		echo "# $2 ($(awk '/Requests\/sec/ { print $2 }' "$profile/$1.wrk") req/s under perf)"
@@ -218,11 +238,11 @@ pool_rss() {
 if [ -n "$profile" ]; then
 	n=0
 	for e in "${endpoints[@]}"; do
-		IFS='|' read -r name path token c <<<"$e"
+		IFS='|' read -r name path token c miss <<<"$e"
 		n=$((n + 1))
 		[ -z "$c" ] || continue   # the profile is of 64 connections
 		grep -Eq -- "$only" <<<"$name" || [[ "$name" = "GET /api/v1/health"* || "$name" = "GET /ready"* ]] || continue
-		profile_endpoint "$n" "$name" "$path" "$token"
+		profile_endpoint "$n" "$name" "$path" "$token" "$miss"
 	done
 	echo "profiles in $profile"
 fi

@@ -11,7 +11,7 @@ fuzz_req_srcs = $(srcdir)/src/http/req.c $(srcdir)/src/http/query.c \
 	$(srcdir)/src/util/ipmatch.c $(srcdir)/src/util/crypto.c
 fuzz_dispatch_srcs = $(fuzz_req_srcs) $(srcdir)/src/http/router.c \
 	$(srcdir)/src/http/body.c $(srcdir)/src/http/cors.c $(srcdir)/src/http/csrf.c \
-	$(srcdir)/src/http/slots.c \
+	$(srcdir)/src/http/slots.c $(srcdir)/src/http/respcache.c \
 	$(srcdir)/src/db/db.c $(srcdir)/src/db/pipeline.c $(srcdir)/src/util/log.c
 fuzz_query_srcs = $(srcdir)/fuzz/fuzz_query.c $(fuzz_req_srcs) $(srcdir)/src/http/body.c
 fuzz_router_srcs = $(srcdir)/fuzz/fuzz_router.c $(fuzz_dispatch_srcs)

@@ -13,4 +13,5 @@ dist_sql_DATA = \
 	sql/013_list_indexes.sql \
 	sql/014_session_check.sql \
 	sql/018_session_check_invoker.sql \
-	sql/019_session_check_plain.sql
+	sql/019_session_check_plain.sql \
+	sql/020_tenant_versions.sql

@@ -417,6 +417,9 @@ static int deferred_session(void *arg, const struct db_session *s, int can_rerun
 
 	r->who.email = s->email;
 	r->who.role = role_parse(s->role);
+	r->applying = s->applying;
+	if (s->version >= 0)
+		r->data_version = s->version;
 	if (!can_rerun || !s->applying || !(r->route->flags & ROUTE_SETTLE))
 		return 0;
 	db_mark_written(r->db);
@@ -426,10 +429,19 @@ static int deferred_session(void *arg, const struct db_session *s, int can_rerun
 
 int api_defer_tenant(struct req *r)
 {
-	int settles = r->route != NULL && (r->route->flags & ROUTE_SETTLE);
-	int rc = db_defer_tenant_as_user(r->db, r->arena, r->who.tenant_id, r->who.user_id,
-					 r->who.token_epoch, settles, deferred_session, r);
+	unsigned flags = r->route != NULL ? r->route->flags : 0;
+	/*
+	 * A kept read's first check asks only the version (a kept answer at it
+	 * needs nothing else); when none is kept, the handler's first statement
+	 * goes out behind a second check, which asks what a settled read asks.
+	 */
+	unsigned ask = (flags & ROUTE_KEPT) && !r->version_asked ? DB_ASK_VERSION :
+		       flags & ROUTE_SETTLE ? DB_ASK_APPLYING : 0;
+	int rc;
 
+	r->version_asked |= ask == DB_ASK_VERSION;
+	rc = db_defer_tenant_as_user(r->db, r->arena, r->who.tenant_id, r->who.user_id,
+				     r->who.token_epoch, ask, deferred_session, r);
 	if (rc < 0) {
 		req_error_from_code(r, rc);
 		return -1;

@@ -5,6 +5,9 @@
 #define TENANT_JSON (ROUTE_TENANT_TXN | ROUTE_JSON_BODY)
 /* reads of plans, runs and models first end the applies whose worker died */
 #define TENANT_SETTLED (ROUTE_TENANT_TXN | ROUTE_SETTLE)
+/* reads answered from the tenant's rows alone: kept while its data version stays */
+#define TENANT_KEPT (ROUTE_TENANT_TXN | ROUTE_KEPT)
+#define SETTLED_KEPT (TENANT_SETTLED | ROUTE_KEPT)
 
 static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/signup", api_auth_signup, ROLE_NONE, PUBLIC_JSON, "auth" },
@@ -12,7 +15,7 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/auth/refresh", api_auth_refresh, ROLE_NONE, PUBLIC_JSON, "auth" },
 	{ "GET", "/api/v1/auth/session", api_auth_session, ROLE_NONE, ROUTE_PUBLIC, "auth" },
 	{ "POST", "/api/v1/auth/logout", api_auth_logout, ROLE_NONE, PUBLIC_JSON, "auth" },
-	{ "GET", "/api/v1/auth/me", api_auth_me, ROLE_VIEWER, ROUTE_TENANT_TXN, "auth" },
+	{ "GET", "/api/v1/auth/me", api_auth_me, ROLE_VIEWER, TENANT_KEPT, "auth" },
 	/* its own transactions: a wrong password's throttle charge must outlive the rollback */
 	{ "POST", "/api/v1/auth/password", api_auth_password, ROLE_VIEWER, ROUTE_JSON_BODY,
 	  "auth" },
@@ -20,8 +23,8 @@ static const struct route routes[] = {
 	/* long work (ROUTE_LONG) runs in the apply pool, in one of its slots */
 	{ "POST", "/api/v1/plans/generate", api_plans_generate, ROLE_OPERATOR,
 	  TENANT_JSON | ROUTE_LONG, "plans" },
-	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, TENANT_SETTLED, "plans" },
-	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, TENANT_SETTLED, "plans" },
+	{ "GET", "/api/v1/plans", api_plans_list, ROLE_VIEWER, SETTLED_KEPT, "plans" },
+	{ "GET", "/api/v1/plans/:id", api_plans_get, ROLE_VIEWER, SETTLED_KEPT, "plans" },
 	{ "GET", "/api/v1/plans/:id/sql", api_plans_sql, ROLE_VIEWER, TENANT_SETTLED, "plans" },
 	{ "POST", "/api/v1/plans/:id/approve", api_plans_approve, ROLE_OPERATOR,
 	  TENANT_JSON | ROUTE_SETTLE, "plans" },
@@ -31,12 +34,12 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/plans/:id/apply", api_plans_apply, ROLE_OPERATOR,
 	  ROUTE_JSON_BODY | ROUTE_LONG, "plans" },
 
-	{ "GET", "/api/v1/runs", api_runs_list, ROLE_VIEWER, TENANT_SETTLED, "runs" },
-	{ "GET", "/api/v1/runs/:id", api_runs_get, ROLE_VIEWER, TENANT_SETTLED, "runs" },
+	{ "GET", "/api/v1/runs", api_runs_list, ROLE_VIEWER, SETTLED_KEPT, "runs" },
+	{ "GET", "/api/v1/runs/:id", api_runs_get, ROLE_VIEWER, SETTLED_KEPT, "runs" },
 	{ "GET", "/api/v1/runs/:id/telemetry", api_runs_telemetry, ROLE_VIEWER, TENANT_SETTLED,
 	  "runs" },
 
-	{ "GET", "/api/v1/environments", api_environments_list, ROLE_VIEWER, ROUTE_TENANT_TXN,
+	{ "GET", "/api/v1/environments", api_environments_list, ROLE_VIEWER, TENANT_KEPT,
 	  "environments" },
 	{ "POST", "/api/v1/environments", api_environments_create, ROLE_ADMIN, TENANT_JSON,
 	  "environments" },
@@ -59,9 +62,10 @@ static const struct route routes[] = {
 	{ "POST", "/api/v1/settings/llm-key/test", api_settings_test_key, ROLE_ADMIN, TENANT_JSON,
 	  "settings" },
 
-	{ "GET", "/api/v1/models", api_models_list, ROLE_VIEWER, TENANT_SETTLED, "models" },
-	{ "GET", "/api/v1/models/:name", api_models_get, ROLE_VIEWER, TENANT_SETTLED, "models" },
-	{ "GET", "/api/v1/models/:name/lineage", api_models_lineage, ROLE_VIEWER, TENANT_SETTLED,
+	{ "GET", "/api/v1/models", api_models_list, ROLE_VIEWER, SETTLED_KEPT, "models" },
+	{ "GET", "/api/v1/models/:name", api_models_get, ROLE_VIEWER, SETTLED_KEPT, "models" },
+	{ "GET", "/api/v1/models/:name/lineage", api_models_lineage, ROLE_VIEWER,
+	  SETTLED_KEPT,
 	  "models" },
 
 	{ "GET", "/api/v1/billing/plans", api_billing_plans, ROLE_NONE, ROUTE_PUBLIC, "billing" },

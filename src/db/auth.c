@@ -2,6 +2,7 @@
 #include "db/auth.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,7 @@ static const char session_applying_sql[] =
 static int read_session(struct db_session *out, const PGresult *res)
 {
 	memset(out, 0, sizeof(*out));
+	out->version = -1;
 	if (res == NULL || db_rows(res) != 1)
 		return IL_ENOTFOUND;
 	out->email = db_val(res, 0, 0);
@@ -162,21 +164,29 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
  * The user check of a deferred opening: one row, or SQLSTATE IL401 (raised by
  * auth_session_refuse, called only when no user matches) so that the
  * statements queued behind it in the pipeline are skipped. Plain SQL, planned
- * once per connection (019_session_check_plain.sql).
+ * once per connection (019_session_check_plain.sql). The columns after email
+ * and role: whether a plan of the tenant is applying (DB_ASK_APPLYING), then
+ * the tenant's data version (DB_ASK_VERSION).
  */
+#define CHECK_USER "SELECT u.email, coalesce(u.role, auth_session_refuse())"
+#define CHECK_APPLYING \
+	", EXISTS (SELECT 1 FROM plans p WHERE p.tenant_id = $2 AND p.status = 'applying')"
+#define CHECK_VERSION \
+	", coalesce((SELECT v.version FROM tenant_versions v WHERE v.tenant_id = $2), 0)"
 #define CHECK_FROM \
 	" FROM (VALUES (1)) AS one LEFT JOIN users u ON u.id = $1 AND u.tenant_id = $2" \
 	" AND u.disabled_at IS NULL AND u.token_epoch = $3::int"
-static const char check_sql[] =
-	"SELECT u.email, coalesce(u.role, auth_session_refuse())" CHECK_FROM;
-/* with whether a plan of the tenant is applying, planned with the statement */
-static const char check_applying_sql[] =
-	"SELECT u.email, coalesce(u.role, auth_session_refuse()), EXISTS (SELECT 1 FROM plans p"
-	" WHERE p.tenant_id = $2 AND p.status = 'applying')" CHECK_FROM;
+static const char *const check_sql[] = {
+	[0] = CHECK_USER CHECK_FROM,
+	[DB_ASK_APPLYING] = CHECK_USER CHECK_APPLYING CHECK_FROM,
+	[DB_ASK_VERSION] = CHECK_USER CHECK_VERSION CHECK_FROM,
+	[DB_ASK_APPLYING | DB_ASK_VERSION] = CHECK_USER CHECK_APPLYING CHECK_VERSION CHECK_FROM,
+};
 
 struct deferred_session {
 	db_session_fn fn;
 	void *arg;
+	unsigned ask;
 };
 
 static int session_opened(void *arg, const PGresult *check, int can_rerun)
@@ -186,11 +196,20 @@ static int session_opened(void *arg, const PGresult *check, int can_rerun)
 
 	if (read_session(&s, check) < 0)
 		return IL_ERR;   /* the check returns its row or fails */
+	if (!(d->ask & DB_ASK_APPLYING))
+		s.applying = 1;   /* not asked: assume a plan may be applying */
+	if (d->ask & DB_ASK_VERSION) {
+		int64_t v;
+
+		if (parse_i64(db_val(check, 0, d->ask & DB_ASK_APPLYING ? 3 : 2), 0, INT64_MAX,
+			      &v) == 0)
+			s.version = v;
+	}
 	return d->fn(d->arg, &s, can_rerun);
 }
 
 int db_defer_tenant_as_user(struct db *db, struct arena *a, const char *tenant_id,
-			    const char *user_id, long epoch, int ask_applying,
+			    const char *user_id, long epoch, unsigned ask,
 			    db_session_fn fn, void *arg)
 {
 	struct deferred_session *d = arena_alloc(a, sizeof(*d));
@@ -198,10 +217,12 @@ int db_defer_tenant_as_user(struct db *db, struct arena *a, const char *tenant_i
 
 	if (d == NULL || p[2] == NULL)
 		return IL_ENOMEM;
+	if (ask > (DB_ASK_APPLYING | DB_ASK_VERSION))
+		return IL_EINVALID;
 	d->fn = fn;
 	d->arg = arg;
-	return db_defer_tenant(db, tenant_id, ask_applying ? check_applying_sql : check_sql, 3,
-			       p, session_opened, d);
+	d->ask = ask;
+	return db_defer_tenant(db, tenant_id, check_sql[ask], 3, p, session_opened, d);
 }
 
 int db_user_end_sessions(struct db *db, struct arena *a, const char *tenant_id,

@@ -24,7 +24,16 @@ struct db_session {
 	const char *email;
 	const char *role;
 	int applying;     /* a plan of the tenant may be applying (see ask_applying) */
+	long long version; /* the tenant's data version (DB_ASK_VERSION), else -1 */
 };
+
+/*
+ * What a deferred opening's user check asks besides the user: whether a plan
+ * of the tenant is applying, and the tenant's data version, a number that
+ * moves in every transaction that changes any of the tenant's rows
+ * (020_tenant_versions.sql).
+ */
+enum { DB_ASK_APPLYING = 1 << 0, DB_ASK_VERSION = 1 << 1 };
 
 /* One throttling counter: a hashed key, its limit and its window. */
 struct db_throttle {
@@ -75,10 +84,10 @@ typedef int (*db_session_fn)(void *arg, const struct db_session *s, int can_reru
  * db_begin_tenant_as_user, deferred (db_defer_tenant): the opening and the
  * user check go out with the request's first statement. A user that is gone,
  * disabled or at another token epoch fails the check, so nothing after it
- * runs (db_refused); fn learns the session otherwise.
+ * runs (db_refused); fn learns the session otherwise. ask: DB_ASK_* flags.
  */
 int db_defer_tenant_as_user(struct db *db, struct arena *a, const char *tenant_id,
-			    const char *user_id, long epoch, int ask_applying,
+			    const char *user_id, long epoch, unsigned ask,
 			    db_session_fn fn, void *arg);
 /* db_begin_tenant_as_user without the transaction. */
 int db_session_user(struct db_session *out, struct db *db, struct arena *a,

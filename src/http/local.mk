@@ -7,6 +7,7 @@ libilhttp_a_SOURCES = \
 	src/http/body.c src/http/body.h \
 	src/http/server.c src/http/server.h \
 	src/http/token.c src/http/token.h \
+	src/http/respcache.c src/http/respcache.h \
 	src/http/csrf.c src/http/csrf.h \
 	src/http/cors.c src/http/cors.h \
 	src/http/password.c src/http/password.h

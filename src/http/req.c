@@ -39,6 +39,7 @@ void req_init(struct req *r, struct arena *a, const struct il_config *cfg,
 	r->env = env;
 	r->method = "GET";
 	r->path = "/";
+	r->data_version = -1;
 	strbuf_init(&r->headers, a, 16 * 1024);
 }
 

@@ -9,6 +9,7 @@
 #include "http/cors.h"
 #include "http/csrf.h"
 #include "http/query.h"
+#include "http/respcache.h"
 #include "http/slots.h"
 #include "util/arena.h"
 #include "util/config.h"
@@ -184,7 +185,8 @@ static void finish_deferred(const struct http_app *app, const struct route *rt,
 	} else if (rc < 0) {
 		r->error_code = NULL;
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
-	} else if (r->who.role < rt->min_role) {
+	} else if (r->who.role < rt->min_role && r->status < 500) {
+		/* (after a server error the role may never have been read) */
 		r->error_code = NULL;
 		req_error(r, 403, "forbidden", "this action needs the %s role",
 			  role_name(rt->min_role));
@@ -237,16 +239,65 @@ static int admit(const struct http_app *app, const struct route *rt, struct req 
 	return 0;
 }
 
-static void run_handler(const struct http_app *app, const struct route *rt, struct req *r)
+/*
+ * A read that may be answered from what was kept (ROUTE_KEPT): its user
+ * check goes out alone, before the handler, and says the tenant's data
+ * version. 1 when r is answered, from a kept answer or with an error that
+ * finish_deferred turns into the 401 or 403 it means; 0 to run the handler,
+ * whose first statement then goes out behind a second check (defer_tenant),
+ * and *keep_at is the version to keep its answer under.
+ *
+ * A kept answer is given without settling (app->settle): it was kept only
+ * when no plan was applying (keep_answer), and the same version means that
+ * nothing of the tenant moved since, so none is applying now.
+ */
+static int kept_answer(const struct http_app *app, const struct route *rt, struct req *r,
+		       long long *keep_at)
+{
+	int rc = db_deferred_flush(r->db, r->arena);
+
+	*keep_at = -1;
+	if (rc < 0 || db_refused(r->db) || r->who.role < rt->min_role) {
+		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+		return 1;
+	}
+	if (r->data_version >= 0 && respcache_answer(r, r->data_version))
+		return 1;
+	*keep_at = r->data_version;
+	return app->defer_tenant(r) != 0;
+}
+
+/* Keeps r's answer when its route's reads settle and a plan may have been applying: not. */
+static void keep_answer(const struct route *rt, const struct req *r, long long version,
+			size_t headers_from)
+{
+	if (version >= 0 && !((rt->flags & ROUTE_SETTLE) && r->applying))
+		respcache_keep(r, version, headers_from);
+}
+
+/* The handler, after app->settle where the route asks for it. */
+static int settle_then_handle(const struct http_app *app, const struct route *rt,
+			      struct req *r)
 {
 	int rc;
 
 	/* a deferred read settles when its first query goes out (defer_tenant) */
 	if ((rt->flags & ROUTE_SETTLE) && app->settle != NULL && !r->nothing_to_settle &&
-	    !r->deferred && (rc = app->settle(r)) < 0)
+	    !r->deferred && (rc = app->settle(r)) < 0) {
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
-	else
-		rc = rt->handler(r);
+		return rc;
+	}
+	return rt->handler(r);
+}
+
+static void run_handler(const struct http_app *app, const struct route *rt, struct req *r)
+{
+	size_t headers_from = r->headers.len;   /* what the handler adds is kept */
+	long long keep_at = -1;
+	int rc = 0;
+
+	if (!((rt->flags & ROUTE_KEPT) && r->deferred && kept_answer(app, rt, r, &keep_at)))
+		rc = settle_then_handle(app, rt, r);
 	if (rc < 0 && r->status == 0)
 		req_error_from_code(r, rc);
 	if (r->status == 0)
@@ -261,6 +312,8 @@ static void run_handler(const struct http_app *app, const struct route *rt, stru
 			  db_commit(r->db, r->arena)) < 0) {
 		r->error_code = NULL;
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
+	} else {
+		keep_answer(rt, r, keep_at, headers_from);
 	}
 }
 

@@ -19,7 +19,14 @@ enum route_flag {
 	 */
 	ROUTE_LONG = 1 << 3,
 	/* app->settle runs first, in the tenant transaction (ROUTE_TENANT_TXN only) */
-	ROUTE_SETTLE = 1 << 4
+	ROUTE_SETTLE = 1 << 4,
+	/*
+	 * A read whose 200 answers are kept per caller and URL and given again
+	 * while the tenant's data version stays (http/respcache.h): the handler
+	 * must answer from the tenant's rows and the request alone, not the
+	 * clock. Deferred reads only (a GET every role may make).
+	 */
+	ROUTE_KEPT = 1 << 5
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "http/query.h"
 #include "http/req.h"
+#include "http/respcache.h"
 #include "http/router.h"
 #include "util/arena.h"
 #include "util/config.h"
@@ -307,5 +308,6 @@ int http_serve(const struct http_app *app, const struct il_config *cfg,
 	}
 	FCGX_Free(&fr, 1);
 	arena_free(a);
+	respcache_clear();
 	return 0;
 }

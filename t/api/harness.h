@@ -129,6 +129,7 @@ Suite *suite_apply(void);
 Suite *suite_plan_sql(void);
 Suite *suite_messages(void);
 Suite *suite_prepared(void);
+Suite *suite_kept(void);
 Suite *suite_compat(void);
 Suite *suite_security_repo(void);
 Suite *suite_security_net(void);

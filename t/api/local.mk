@@ -12,7 +12,8 @@ t_api_tests_SOURCES = t/api/main.c t/api/harness.c t/api/harness.h \
 	t/api/test_settings.c t/api/test_augment.c \
 	t/api/test_plans.c t/api/test_apply.c t/api/test_plan_sql.c t/api/test_messages.c \
 	t/api/test_compat.c t/api/test_security_net.c t/api/test_security_wh.c \
-	t/api/test_security_repo.c t/api/test_prepared.c t/api/apply_util.c t/api/apply_util.h \
+	t/api/test_security_repo.c t/api/test_prepared.c t/api/test_kept.c \
+	t/api/apply_util.c t/api/apply_util.h \
 	t/api/test_apply_limits.c t/api/test_apply_recovery.c
 t_api_tests_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(CURL_CFLAGS) $(JWT_CFLAGS) \
 	$(CRYPTO_CFLAGS) $(PQ_CFLAGS)

@@ -25,6 +25,7 @@ int main(void)
 		suite_security_net,
 		suite_security_wh,
 		suite_prepared,
+		suite_kept,
 		suite_apply_limits,
 		suite_apply_recovery,
 	};
