@@ -430,16 +430,19 @@ static int deferred_session(void *arg, const struct db_session *s, int can_rerun
 int api_defer_tenant(struct req *r)
 {
 	unsigned flags = r->route != NULL ? r->route->flags : 0;
-	/*
-	 * A kept read's first check asks only the version (a kept answer at it
-	 * needs nothing else); when none is kept, the handler's first statement
-	 * goes out behind a second check, which asks what a settled read asks.
-	 */
-	unsigned ask = (flags & ROUTE_KEPT) && !r->version_asked ? DB_ASK_VERSION :
-		       flags & ROUTE_SETTLE ? DB_ASK_APPLYING : 0;
+	unsigned ask = flags & ROUTE_SETTLE ? DB_ASK_APPLYING : 0;
 	int rc;
 
-	r->version_asked |= ask == DB_ASK_VERSION;
+	/*
+	 * A kept read asks the tenant's data version once, in its first check:
+	 * alone when a kept answer may be given at it (the handler's statements
+	 * then go out behind a second check, which asks what a settled read
+	 * asks), else with the handler's first statement.
+	 */
+	if ((flags & ROUTE_KEPT) && !r->version_asked) {
+		ask = r->kept_lookup ? DB_ASK_VERSION : ask | DB_ASK_VERSION;
+		r->version_asked = 1;
+	}
 	rc = db_defer_tenant_as_user(r->db, r->arena, r->who.tenant_id, r->who.user_id,
 				     r->who.token_epoch, ask, deferred_session, r);
 	if (rc < 0) {

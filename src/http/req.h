@@ -68,6 +68,7 @@ struct req {
 	int nothing_to_settle;        /* bind_tenant saw that app->settle has nothing to do */
 	int deferred;                 /* the tenant transaction opens with the first query */
 	int applying;                 /* a plan of the tenant may be applying (the check) */
+	int kept_lookup;              /* an answer is kept for this read: look before the handler */
 	int version_asked;            /* a user check asked the tenant's data version */
 	long long data_version;       /* the tenant's data version the check saw, or -1 */
 

@@ -15,6 +15,7 @@ struct kept {
 	const char *key;
 	size_t key_len;
 	long long version;
+	int role;                  /* the caller's role when it was kept (enum role) */
 	unsigned long used;        /* the use clock when last given or kept */
 	const char *headers;       /* "Name: value\r\n" lines its handler added */
 	size_t headers_len;
@@ -45,8 +46,9 @@ static void add_part(struct strbuf *sb, const char *s)
 }
 
 /*
- * Who asks and what: tenant, user, role, method, path, then every query
- * parameter in the order given. NULL when it does not fit (nothing kept).
+ * Who asks and what: tenant, user, method, path, then every query parameter
+ * in the order given (the role, known only once the user check came back,
+ * is kept beside the answer). NULL when it does not fit (nothing kept).
  */
 static const char *key_of(const struct req *r, size_t *len)
 {
@@ -56,7 +58,6 @@ static const char *key_of(const struct req *r, size_t *len)
 	strbuf_init(&sb, r->arena, 8 * 1024);
 	add_part(&sb, r->who.tenant_id);
 	add_part(&sb, r->who.user_id);
-	add_part(&sb, role_name(r->who.role));
 	add_part(&sb, r->method);
 	add_part(&sb, r->path);
 	for (i = 0; i < r->nquery; i++) {
@@ -115,6 +116,14 @@ static char *arena_copy(struct arena *a, const char *s, size_t n)
 	return d;
 }
 
+int respcache_holds(const struct req *r)
+{
+	size_t len;
+	const char *key = key_of(r, &len);
+
+	return key != NULL && find(key, len, key_hash(key, len)) != NULL;
+}
+
 int respcache_answer(struct req *r, long long version)
 {
 	size_t len;
@@ -123,8 +132,8 @@ int respcache_answer(struct req *r, long long version)
 
 	if (key == NULL || (k = find(key, len, key_hash(key, len))) == NULL)
 		return 0;
-	if (k->version != version) {
-		forget(k);   /* the tenant's rows moved on */
+	if (k->version != version || k->role != (int)r->who.role) {
+		forget(k);   /* the tenant's rows moved on, or the caller's role did */
 		return 0;
 	}
 	r->body_out = arena_copy(r->arena, k->body, k->body_len);
@@ -185,6 +194,7 @@ void respcache_keep(const struct req *r, long long version, size_t headers_from)
 	k->body_len = r->body_out != NULL ? r->body_out_len : 0;
 	k->type = put(&at, r->type_out, tlen);
 	k->version = version;
+	k->role = (int)r->who.role;
 	k->used = ++kept.clock;
 }
 

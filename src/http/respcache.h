@@ -9,10 +9,10 @@ struct req;
 /*
  * A read of a ROUTE_KEPT route answers from the tenant's rows and the request
  * alone. Its 200 answer (status, the headers its handler added, the body) is
- * kept under the caller (tenant, user, role), the method, the path and the
- * query, with the tenant's data version the user check saw when the request
- * began; a later read with the same key and the same version gets it again
- * without running the handler. The version moves in every transaction that
+ * kept under the caller (tenant, user), the method, the path and the query,
+ * with the caller's role and the tenant's data version the user check saw
+ * when the request began; a later read with the same key, role and version
+ * gets it again without running the handler. The version moves in every transaction that
  * changes any row of the tenant, in the same commit (020_tenant_versions.sql),
  * so the kept answer is the one the handler would give now.
  *
@@ -21,6 +21,9 @@ struct req;
  */
 #define RESPCACHE_SLOTS 64
 #define RESPCACHE_MAX_BYTES (256 * 1024)
+
+/* 1 when an answer is kept under r's key (at whatever version and role). */
+int respcache_holds(const struct req *r);
 
 /*
  * Puts the answer kept for r at version into r (status, headers, body, all

@@ -204,6 +204,7 @@ static int authorize(const struct http_app *app, const struct route *rt, struct 
 	if (app->authenticate(r) != 0)
 		return -1;
 	if (deferrable(app, rt, r)) {
+		r->kept_lookup = (rt->flags & ROUTE_KEPT) && respcache_holds(r);
 		if (app->defer_tenant(r) != 0)
 			return -1;
 		r->deferred = 1;
@@ -240,39 +241,39 @@ static int admit(const struct http_app *app, const struct route *rt, struct req 
 }
 
 /*
- * A read that may be answered from what was kept (ROUTE_KEPT): its user
- * check goes out alone, before the handler, and says the tenant's data
- * version. 1 when r is answered, from a kept answer or with an error that
+ * A read with an answer kept under its key (ROUTE_KEPT, r->kept_lookup): its
+ * user check went out alone, before the handler, and said the tenant's data
+ * version. 1 when r is answered, from the kept answer or with an error that
  * finish_deferred turns into the 401 or 403 it means; 0 to run the handler,
- * whose first statement then goes out behind a second check (defer_tenant),
- * and *keep_at is the version to keep its answer under.
+ * whose first statement then goes out behind a second check (defer_tenant).
  *
  * A kept answer is given without settling (app->settle): it was kept only
  * when no plan was applying (keep_answer), and the same version means that
  * nothing of the tenant moved since, so none is applying now.
  */
-static int kept_answer(const struct http_app *app, const struct route *rt, struct req *r,
-		       long long *keep_at)
+static int kept_answer(const struct http_app *app, const struct route *rt, struct req *r)
 {
 	int rc = db_deferred_flush(r->db, r->arena);
 
-	*keep_at = -1;
 	if (rc < 0 || db_refused(r->db) || r->who.role < rt->min_role) {
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 		return 1;
 	}
 	if (r->data_version >= 0 && respcache_answer(r, r->data_version))
 		return 1;
-	*keep_at = r->data_version;
 	return app->defer_tenant(r) != 0;
 }
 
-/* Keeps r's answer when its route's reads settle and a plan may have been applying: not. */
-static void keep_answer(const struct route *rt, const struct req *r, long long version,
-			size_t headers_from)
+/*
+ * Keeps a kept read's 200 under the version its first check saw (before any
+ * of the handler's statements); not when its route settles and a plan may
+ * have been applying.
+ */
+static void keep_answer(const struct route *rt, const struct req *r, size_t headers_from)
 {
-	if (version >= 0 && !((rt->flags & ROUTE_SETTLE) && r->applying))
-		respcache_keep(r, version, headers_from);
+	if ((rt->flags & ROUTE_KEPT) && r->deferred && r->data_version >= 0 &&
+	    !((rt->flags & ROUTE_SETTLE) && r->applying))
+		respcache_keep(r, r->data_version, headers_from);
 }
 
 /* The handler, after app->settle where the route asks for it. */
@@ -293,10 +294,9 @@ static int settle_then_handle(const struct http_app *app, const struct route *rt
 static void run_handler(const struct http_app *app, const struct route *rt, struct req *r)
 {
 	size_t headers_from = r->headers.len;   /* what the handler adds is kept */
-	long long keep_at = -1;
 	int rc = 0;
 
-	if (!((rt->flags & ROUTE_KEPT) && r->deferred && kept_answer(app, rt, r, &keep_at)))
+	if (!(r->kept_lookup && r->deferred && kept_answer(app, rt, r)))
 		rc = settle_then_handle(app, rt, r);
 	if (rc < 0 && r->status == 0)
 		req_error_from_code(r, rc);
@@ -313,7 +313,7 @@ static void run_handler(const struct http_app *app, const struct route *rt, stru
 		r->error_code = NULL;
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 	} else {
-		keep_answer(rt, r, keep_at, headers_from);
+		keep_answer(rt, r, headers_from);
 	}
 }
 
