@@ -104,18 +104,6 @@ static struct kept *slot_to_fill(void)
 	return oldest;
 }
 
-/* n bytes of s and a NUL in a, or NULL (also for s NULL) */
-static char *arena_copy(struct arena *a, const char *s, size_t n)
-{
-	char *d = s != NULL ? arena_alloc(a, n + 1) : NULL;
-
-	if (d != NULL) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-
 int respcache_holds(const struct req *r)
 {
 	size_t len;
@@ -136,14 +124,12 @@ int respcache_answer(struct req *r, long long version)
 		forget(k);   /* the tenant's rows moved on, or the caller's role did */
 		return 0;
 	}
-	r->body_out = arena_copy(r->arena, k->body, k->body_len);
-	r->type_out = k->type != NULL ? arena_strdup(r->arena, k->type) : NULL;
-	if ((k->body != NULL && r->body_out == NULL) || (k->type != NULL && r->type_out == NULL) ||
-	    strbuf_add(&r->headers, k->headers, k->headers_len) < 0) {
-		r->body_out = NULL;
-		r->type_out = NULL;
+	if (strbuf_add(&r->headers, k->headers, k->headers_len) < 0)
 		return 0;   /* the handler answers instead */
-	}
+	/* the body stays where it is kept: nothing is kept or forgotten before
+	 * this request's answer is written (the router keeps nothing it gave) */
+	r->body_out = k->body;
+	r->type_out = k->type;
 	r->body_out_len = k->body_len;
 	r->status = 200;
 	k->used = ++kept.clock;

@@ -26,8 +26,9 @@ struct req;
 int respcache_holds(const struct req *r);
 
 /*
- * Puts the answer kept for r at version into r (status, headers, body, all
- * copied into r's arena); 1 when there was one, 0 otherwise.
+ * Puts the answer kept for r at version into r (status; headers copied; the
+ * body and its type point into the cache, valid until the next
+ * respcache_keep or respcache_clear); 1 when there was one, 0 otherwise.
  */
 int respcache_answer(struct req *r, long long version);
 

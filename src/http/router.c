@@ -259,19 +259,21 @@ static int kept_answer(const struct http_app *app, const struct route *rt, struc
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 		return 1;
 	}
-	if (r->data_version >= 0 && respcache_answer(r, r->data_version))
+	if (r->data_version >= 0 && respcache_answer(r, r->data_version)) {
+		r->kept_given = 1;
 		return 1;
+	}
 	return app->defer_tenant(r) != 0;
 }
 
 /*
  * Keeps a kept read's 200 under the version its first check saw (before any
- * of the handler's statements); not when its route settles and a plan may
- * have been applying.
+ * of the handler's statements); not an answer that was itself a kept one,
+ * nor when the route settles and a plan may have been applying.
  */
 static void keep_answer(const struct route *rt, const struct req *r, size_t headers_from)
 {
-	if ((rt->flags & ROUTE_KEPT) && r->deferred && r->data_version >= 0 &&
+	if ((rt->flags & ROUTE_KEPT) && r->deferred && !r->kept_given && r->data_version >= 0 &&
 	    !((rt->flags & ROUTE_SETTLE) && r->applying))
 		respcache_keep(r, r->data_version, headers_from);
 }
