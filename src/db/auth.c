@@ -161,21 +161,31 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
 }
 
 /*
- * The user check of a deferred opening: one row, or SQLSTATE IL401 (raised by
- * auth_session_refuse, called only when no user matches) so that the
- * statements queued behind it in the pipeline are skipped. Plain SQL, planned
- * once per connection (019_session_check_plain.sql). The columns after email
- * and role: whether a plan of the tenant is applying (DB_ASK_APPLYING), then
- * the tenant's data version (DB_ASK_VERSION).
+ * The user check of a deferred opening, which binds the tenant too: one row,
+ * or SQLSTATE IL401 (raised by auth_session_refuse, called only when no user
+ * matches) so that the statements queued behind it in the pipeline are
+ * skipped. Plain SQL, planned once per connection (019_session_check_plain.sql).
+ *
+ * The binding comes first by construction: b, whose column is the
+ * set_config call, is the outer side of the lateral join, so every row
+ * read under row-level security (users, plans, tenant_versions) is read
+ * after it, in a subquery that takes b.tenant as its parameter. Were it
+ * ever read before, row-level security would show it nothing (no tenant
+ * bound yet) and the check would refuse: it can fail closed, never open.
+ *
+ * The columns after email and role: whether a plan of the tenant is applying
+ * (DB_ASK_APPLYING), then the tenant's data version (DB_ASK_VERSION).
  */
 #define CHECK_USER "SELECT u.email, coalesce(u.role, auth_session_refuse())"
 #define CHECK_APPLYING \
-	", EXISTS (SELECT 1 FROM plans p WHERE p.tenant_id = $2 AND p.status = 'applying')"
+	", EXISTS (SELECT 1 FROM plans p WHERE p.tenant_id = b.tenant AND p.status = 'applying')"
 #define CHECK_VERSION \
-	", coalesce((SELECT v.version FROM tenant_versions v WHERE v.tenant_id = $2), 0)"
+	", coalesce((SELECT v.version FROM tenant_versions v WHERE v.tenant_id = b.tenant), 0)"
 #define CHECK_FROM \
-	" FROM (VALUES (1)) AS one LEFT JOIN users u ON u.id = $1 AND u.tenant_id = $2" \
-	" AND u.disabled_at IS NULL AND u.token_epoch = $3::int"
+	" FROM (SELECT set_config('app.tenant_id', $2, true)::uuid AS tenant) AS b" \
+	" LEFT JOIN LATERAL (SELECT u.email, u.role FROM users u WHERE u.id = $1" \
+	"  AND u.tenant_id = b.tenant AND u.disabled_at IS NULL AND u.token_epoch = $3::int)" \
+	" AS u ON true"
 static const char *const check_sql[] = {
 	[0] = CHECK_USER CHECK_FROM,
 	[DB_ASK_APPLYING] = CHECK_USER CHECK_APPLYING CHECK_FROM,

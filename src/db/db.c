@@ -149,16 +149,15 @@ static int keep_result(PGresult **out, struct arena *a, PGresult *res)
 
 /*
  * What goes out in front of a request's statements. A deferred opening (the
- * read's first pipeline) is the tenant binding and the check, and no BEGIN:
- * every Execute up to a Sync runs in one implicit transaction, so the
+ * read's first pipeline) is the check, which binds the tenant itself, and no
+ * BEGIN: every Execute up to a Sync runs in one implicit transaction, so the
  * binding (set_config(..., true): local to the transaction) holds for the
- * check and the statements behind it and ends at the Sync, and a failing
- * check aborts the rest. Statements after that pipeline in the same request
- * (db->open.rebind) open a real transaction first, bound again, as
- * db_begin_tenant_and does.
+ * statements behind it and ends at the Sync, and a failing check aborts the
+ * rest. Statements after that pipeline in the same request (db->open.rebind)
+ * open a real transaction first, bound again, as db_begin_tenant_and does.
  */
 enum opening { OPEN_NONE, OPEN_CHECKED, OPEN_REBOUND };
-enum { CHECKED_BIND, CHECKED_CHECK, CHECKED_STEPS };
+enum { CHECKED_CHECK, CHECKED_STEPS };
 enum { REBOUND_BEGIN, REBOUND_BIND, REBOUND_STEPS };
 
 static const char bind_sql[] = "SELECT set_config('app.tenant_id', $1, true)";
@@ -177,7 +176,6 @@ static int plan_opening(struct db *db, struct step *steps, enum opening kind,
 			const char *const *bind_params)
 {
 	if (kind == OPEN_CHECKED) {
-		db_pipe_plan(db, &steps[CHECKED_BIND], bind_sql, 1, bind_params, 1);
 		db_pipe_plan(db, &steps[CHECKED_CHECK], db->open.check_sql, db->open.ncheck,
 			  db->open.check_params, 1);
 		steps[CHECKED_CHECK].keep = 1;
