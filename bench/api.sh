@@ -146,11 +146,14 @@ endpoints=(
 	"GET /models?limit=20 (never kept)|/api/v1/models?limit=20|$busy_token||miss"
 )
 
-# every endpoint answers 200 before it is measured
+# every endpoint answers 200 before it is measured; the size of its body
+declare -A bytes
 for e in "${endpoints[@]}"; do
 	IFS='|' read -r name path token _ <<<"$e"
-	code=$(curl -s -o /dev/null -w '%{http_code}' ${token:+-H "Authorization: Bearer $token"} "$url$path")
+	read -r code size < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' \
+		${token:+-H "Authorization: Bearer $token"} "$url$path")
 	[ "$code" = 200 ] || { echo "$name: $code before the run" >&2; exit 1; }
+	bytes[$name]=$size
 done
 
 ms() { sed 's/ms$//; s/us$/e-3/; s/s$/e3/'; }
@@ -190,6 +193,13 @@ for e in "${endpoints[@]}"; do
 		"$(ratio "$r" "$(base "GET /api/v1/health" "${c:-$conns}")")" \
 		"$(ratio "$r" "$(base "GET /ready (floor)" "${c:-$conns}")")"
 done
+echo
+printf 'body bytes:'
+for e in "${endpoints[@]}"; do
+	IFS='|' read -r name _ _ c _ <<<"$e"
+	if [ -n "${rps[$name]:-}" ] && [ -z "$c" ]; then printf ' %s %s;' "${name#GET }" "${bytes[$name]}"; fi
+done
+echo
 
 # lighttpd, the workers and every PostgreSQL process of this stack
 stack_pids() {
