@@ -23,7 +23,7 @@ struct db_user {
 struct db_session {
 	const char *email;
 	const char *role;
-	int applying;     /* a plan of the tenant may be applying (see ask_applying) */
+	int applying;     /* a plan of the tenant may be applying (when asked) */
 	long long version; /* the tenant's data version (DB_ASK_VERSION), else -1 */
 };
 

@@ -135,8 +135,8 @@ int db_begin_tenant_and(PGresult **out, struct db *db, struct arena *a, const ch
  * tenant_id, true), evaluated before anything it reads under row-level
  * security) and must fail (RAISE) when the caller may not go on: then the
  * statements behind it never run, db_refused() is true, and every later
- * statement of the request fails at once. That pipeline is one implicit transaction (no
- * BEGIN): the binding ends at its Sync. Later statements of the request each
+ * statement of the request fails at once. That pipeline is one implicit
+ * transaction (no BEGIN): the binding ends at its Sync. Later statements of the request each
  * open a transaction bound to the same tenant (BEGIN and the binding in
  * front of the first). The strings must live until the request ends (its
  * arena).
