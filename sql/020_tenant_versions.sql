@@ -15,7 +15,7 @@
 --
 -- The workers may read their own tenant's row (row-level security) and
 -- write none: the trigger function writes as its owner. A table added later
--- with a tenant_id needs the same trigger; t/api/test_prepared.c fails
+-- with a tenant_id needs the same trigger; t/api/test_kept.c fails
 -- until it has it.
 CREATE TABLE tenant_versions (
     tenant_id uuid PRIMARY KEY,
