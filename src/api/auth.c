@@ -439,10 +439,8 @@ int api_defer_tenant(struct req *r)
 	 * then go out behind a second check, which asks what a settled read
 	 * asks), else with the handler's first statement.
 	 */
-	if ((flags & ROUTE_KEPT) && !r->version_asked) {
+	if ((flags & ROUTE_KEPT) && r->data_version < 0)
 		ask = r->kept_lookup ? DB_ASK_VERSION : ask | DB_ASK_VERSION;
-		r->version_asked = 1;
-	}
 	rc = db_defer_tenant_as_user(r->db, r->arena, r->who.tenant_id, r->who.user_id,
 				     r->who.token_epoch, ask, deferred_session, r);
 	if (rc < 0) {

@@ -9,6 +9,7 @@
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/keyhash.h"
 #include "util/limits.h"
 
 /* A slot keeps the key's hash, so a probe reads an entry only when the
@@ -62,23 +63,6 @@ void parse_cache_get_stats(const struct parse_cache *c,
 			   struct parse_cache_stats *out)
 {
 	*out = c->stats;
-}
-
-/* Keys are blob ids (already uniform bits) or test strings: mixed a word
- * at a time. */
-static size_t key_hash(const unsigned char *k, size_t n)
-{
-	uint64_t h = n * 0x9E3779B97F4A7C15ULL, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, k + i, 8);
-		h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
-		h ^= h >> 32;
-	}
-	for (; i < n; i++)
-		h = (h ^ k[i]) * 1099511628211ULL;
-	return (size_t)(h ^ h >> 29);
 }
 
 static struct slot *find_slot(struct slot *slots, size_t cap,

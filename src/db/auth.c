@@ -112,18 +112,29 @@ static const char session_sql[] = "SELECT email, role FROM auth_session_user($1,
 static const char session_applying_sql[] =
 	"SELECT email, role, tenant_applying($2) FROM auth_session_user($1, $2, $3::int)";
 
-/* The one row of auth_session_user, or IL_ENOTFOUND. */
-static int read_session(struct db_session *out, const PGresult *res)
+/*
+ * The one row of a session query, or IL_ENOTFOUND: email, role, then what
+ * ask (DB_ASK_*) asked for, in that order.
+ */
+static int read_session(struct db_session *out, const PGresult *res, unsigned ask)
 {
+	int col = 2;
+	int64_t v;
+
 	memset(out, 0, sizeof(*out));
 	out->version = -1;
+	out->applying = 1;   /* not asked (or unknown): assume a plan may be applying */
 	if (res == NULL || db_rows(res) != 1)
 		return IL_ENOTFOUND;
 	out->email = db_val(res, 0, 0);
 	out->role = db_val(res, 0, 1);
-	/* not asked (or unknown): assume a plan may be applying */
-	out->applying = PQnfields(res) < 3 || db_val(res, 0, 2) == NULL ||
-			strcmp(db_val(res, 0, 2), "f") != 0;
+	if (ask & DB_ASK_APPLYING) {
+		const char *applying = db_val(res, 0, col++);
+
+		out->applying = applying == NULL || strcmp(applying, "f") != 0;
+	}
+	if ((ask & DB_ASK_VERSION) && parse_i64(db_val(res, 0, col), 0, INT64_MAX, &v) == 0)
+		out->version = v;
 	return 0;
 }
 
@@ -137,7 +148,7 @@ int db_session_user(struct db_session *out, struct db *db, struct arena *a,
 
 	snprintf(e, sizeof(e), "%ld", epoch);
 	rc = db_exec(&res, db, a, session_sql, 3, p);
-	return rc < 0 ? rc : read_session(out, res);
+	return rc < 0 ? rc : read_session(out, res, 0);
 }
 
 int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena *a,
@@ -154,7 +165,7 @@ int db_begin_tenant_as_user(struct db_session *out, struct db *db, struct arena 
 				 ask_applying ? session_applying_sql : session_sql, 3, p);
 	if (rc < 0)
 		return rc;
-	rc = read_session(out, res);
+	rc = read_session(out, res, ask_applying ? DB_ASK_APPLYING : 0);
 	if (rc < 0)
 		db_rollback(db, a);
 	return rc;
@@ -204,17 +215,8 @@ static int session_opened(void *arg, const PGresult *check, int can_rerun)
 	struct deferred_session *d = arg;
 	struct db_session s;
 
-	if (read_session(&s, check) < 0)
+	if (read_session(&s, check, d->ask) < 0)
 		return IL_ERR;   /* the check returns its row or fails */
-	if (!(d->ask & DB_ASK_APPLYING))
-		s.applying = 1;   /* not asked: assume a plan may be applying */
-	if (d->ask & DB_ASK_VERSION) {
-		int64_t v;
-
-		if (parse_i64(db_val(check, 0, d->ask & DB_ASK_APPLYING ? 3 : 2), 0, INT64_MAX,
-			      &v) == 0)
-			s.version = v;
-	}
 	return d->fn(d->arg, &s, can_rerun);
 }
 

@@ -70,7 +70,6 @@ struct req {
 	int applying;                 /* a plan of the tenant may be applying (the check) */
 	int kept_lookup;              /* an answer is kept for this read: look before the handler */
 	int kept_given;               /* the answer is a kept one (respcache_answer) */
-	int version_asked;            /* a user check asked the tenant's data version */
 	long long data_version;       /* the tenant's data version the check saw, or -1 */
 
 	/* output */

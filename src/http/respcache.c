@@ -1,17 +1,19 @@
 /* respcache.c: a worker's kept answers to reads (see respcache.h) */
 #include "http/respcache.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/req.h"
 #include "util/arena.h"
+#include "util/keyhash.h"
 #include "util/strbuf.h"
 
 /* One kept answer; everything it points to is one malloc'd block (mem). */
 struct kept {
 	char *mem;                 /* NULL: a free slot */
-	unsigned long hash;
+	uint64_t hash;
 	const char *key;
 	size_t key_len;
 	long long version;
@@ -28,16 +30,6 @@ static struct {
 	struct kept slot[RESPCACHE_SLOTS];
 	unsigned long clock;
 } kept;
-
-static unsigned long key_hash(const char *s, size_t len)
-{
-	unsigned long h = 14695981039346656037ul;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ul;
-	return h;
-}
 
 /* Appends s and its terminating NUL, so that no two keys run together. */
 static void add_part(struct strbuf *sb, const char *s)
@@ -68,7 +60,7 @@ static const char *key_of(const struct req *r, size_t *len)
 	return strbuf_cstr(&sb);
 }
 
-static struct kept *find(const char *key, size_t len, unsigned long h)
+static struct kept *find(const char *key, size_t len, uint64_t h)
 {
 	size_t i;
 

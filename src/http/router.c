@@ -243,8 +243,8 @@ static int admit(const struct http_app *app, const struct route *rt, struct req 
 /*
  * A read with an answer kept under its key (ROUTE_KEPT, r->kept_lookup): its
  * user check went out alone, before the handler, and said the tenant's data
- * version. 1 when r is answered, from the kept answer or with an error that
- * finish_deferred turns into the 401 or 403 it means; 0 to run the handler,
+ * version. 1 when r is answered, from the kept answer or with an error (a
+ * refusal finish_deferred turns into its 401); 0 to run the handler,
  * whose first statement then goes out behind a second check (defer_tenant).
  *
  * A kept answer is given without settling (app->settle): it was kept only
@@ -255,10 +255,11 @@ static int kept_answer(const struct http_app *app, const struct route *rt, struc
 {
 	int rc = db_deferred_flush(r->db, r->arena);
 
-	if (rc < 0 || db_refused(r->db) || r->who.role < rt->min_role) {
+	if (rc < 0 || db_refused(r->db)) {
 		req_error_from_code(r, rc == IL_EUNAVAIL ? rc : IL_ERR);
 		return 1;
 	}
+	/* kept only for a role the route admits, given only to the same role */
 	if (r->data_version >= 0 && respcache_answer(r, r->data_version)) {
 		r->kept_given = 1;
 		return 1;

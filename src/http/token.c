@@ -2,6 +2,7 @@
 #include "http/token.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "util/arena.h"
 #include "util/config.h"
 #include "util/error.h"
+#include "util/keyhash.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -110,7 +112,7 @@ static int verify_signed(struct access_claims *out, struct arena *a,
 struct verified_token {
 	char *text;                 /* NULL: a free slot */
 	size_t len;
-	unsigned long hash;
+	uint64_t hash;
 	struct access_claims c;     /* strings in strs */
 	char *strs;
 };
@@ -120,16 +122,6 @@ static struct {
 	unsigned next;
 	char *secret, *issuer;      /* what they were verified with */
 } verified;
-
-static unsigned long token_hash(const char *s, size_t len)
-{
-	unsigned long h = 14695981039346656037ul;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ul;
-	return h;
-}
 
 static void forget_token(struct verified_token *v)
 {
@@ -155,7 +147,7 @@ static void check_cache_keys(const struct il_config *cfg)
 	verified.issuer = strdup(cfg->jwt_issuer);
 }
 
-static struct verified_token *find_token(const char *token, size_t len, unsigned long h)
+static struct verified_token *find_token(const char *token, size_t len, uint64_t h)
 {
 	size_t i;
 
@@ -169,7 +161,7 @@ static struct verified_token *find_token(const char *token, size_t len, unsigned
 	return NULL;
 }
 
-static void remember_token(const char *token, size_t len, unsigned long h,
+static void remember_token(const char *token, size_t len, uint64_t h,
 			   const struct access_claims *c)
 {
 	struct verified_token *v = &verified.slot[verified.next++ % TOKEN_CACHE_SIZE];
@@ -210,14 +202,14 @@ int token_verify_access(struct access_claims *out, struct arena *a,
 {
 	struct verified_token *v;
 	size_t len = strlen(token);
-	unsigned long h;
+	uint64_t h;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (len > 4096)
 		return reject("too long");
 	check_cache_keys(cfg);
-	h = token_hash(token, len);
+	h = key_hash(token, len);
 	if ((v = find_token(token, len, h)) != NULL)
 		return cached_claims(out, a, v);
 	rc = verify_signed(out, a, cfg, token);

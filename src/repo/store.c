@@ -8,6 +8,7 @@
 #include "core/project.h"
 #include "util/arena.h"
 #include "util/error.h"
+#include "util/keyhash.h"
 
 /* Accounted per entry besides its bytes: the slot and malloc's overhead. */
 #define ENTRY_OVERHEAD 64
@@ -141,21 +142,6 @@ static int retire(struct parse_store *s, const unsigned char *data)
 	}
 	s->graveyard[s->n_graves++] = (void *)data;
 	return 0;
-}
-
-static size_t key_hash(const unsigned char *k, size_t n)
-{
-	uint64_t h = n * 0x9E3779B97F4A7C15ULL, w;
-	size_t i;
-
-	for (i = 0; i + 8 <= n; i += 8) {
-		memcpy(&w, k + i, 8);
-		h = (h ^ w) * 0xFF51AFD7ED558CCDULL;
-		h ^= h >> 32;
-	}
-	for (; i < n; i++)
-		h = (h ^ k[i]) * 1099511628211ULL;
-	return (size_t)(h ^ h >> 29);
 }
 
 static struct store_entry *find(struct store_entry *slots, size_t cap,

@@ -10,6 +10,6 @@ libilutil_a_SOURCES = \
 	src/util/ipmatch.c src/util/ipmatch.h \
 	src/util/httpc.c src/util/httpc.h \
 	src/util/json.c src/util/json.h \
-	src/util/limits.h src/util/error.h
+	src/util/keyhash.h src/util/limits.h src/util/error.h
 libilutil_a_CFLAGS = $(AM_CFLAGS) $(CRYPTO_CFLAGS) $(CURL_CFLAGS) $(JSONC_CFLAGS)
 IL_UTIL_LIBS = libilutil.a $(CRYPTO_LIBS) $(CURL_LIBS) $(JSONC_LIBS)
